@@ -1,0 +1,224 @@
+/* The backend op table: everything an algorithm may ask of a device.
+ *
+ * Conventions (every backend honours them; the agreement suite checks them):
+ *  - All element types are 4 bytes: f32 data, i32 labels/indices, u32 RNG bits.
+ *    A view is a buffer plus an offset counted in 4-byte elements.
+ *  - Matrices are row-major.  Ops are asynchronous and run in submission order
+ *    on one queue; only download(), sync() and timer_ms() make results visible
+ *    to the host.
+ *  - Ops never fail loudly: a backend records the first error in be->err with
+ *    a one-line message and keeps status != MB_OK ("sticky"); later ops become
+ *    no-ops.  Callers check mb_status_of() after a phase (see core/ops.h, which
+ *    also validates every view against its buffer before the backend sees it).
+ *  - Backends know nothing of models or unlearning: only these primitives.
+ */
+#ifndef MB_BACKEND_H
+#define MB_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MB_ABI_VERSION 1
+
+typedef enum {
+  MB_OK = 0,
+  MB_UNSUPPORTED,   /* op or argument combination not implemented here */
+  MB_NO_DEVICE,     /* no driver / device for this backend */
+  MB_OOM,           /* allocation failed */
+  MB_BAD_ARG,       /* view out of bounds, bad shape (caught by core/ops.c) */
+  MB_DEVICE_ERROR,  /* the API reported an error */
+} mb_status;
+
+typedef struct mb_buf {
+  size_t bytes;     /* usable size; backends embed this as their first member */
+} mb_buf;
+
+typedef struct {
+  mb_buf *buf;
+  size_t off;       /* in 4-byte elements */
+} mb_view;
+
+typedef struct {
+  char name[128];     /* stable device name, e.g. "NVIDIA H100 80GB HBM3" */
+  char vendor[64];
+  char driver[96];    /* driver / runtime version string */
+  char api[64];       /* e.g. "CUDA 13.0", "Vulkan 1.3.230", "OpenCL 3.0 PoCL 3.1" */
+  char type[16];      /* "gpu", "cpu", "other" */
+  uint64_t mem_bytes; /* device memory (0 if unknown) */
+  int has_device_timer; /* timer_ms() reads a device clock, not the host clock */
+} mb_device_info;
+
+typedef struct mb_backend_ops mb_backend_ops;
+
+/* Common head of every backend instance (backends embed it first). */
+typedef struct mb_backend {
+  const mb_backend_ops *ops;
+  mb_device_info info;
+  int device_index;
+  mb_status status;   /* sticky first error */
+  char err[256];
+} mb_backend;
+
+typedef struct mb_timer mb_timer;   /* opaque; one begin/end pair */
+
+/* ---- argument structs (POD, shared with device launchers) ---- */
+
+typedef struct {
+  int trans_a, trans_b;   /* op(A) is M×K, op(B) is K×N, C is M×N */
+  int m, n, k;
+  float alpha, beta;      /* C = alpha·op(A)·op(B) + beta·C  (beta == 0: C is not read) */
+  mb_view a, b, c;
+  int lda, ldb, ldc;      /* row strides of A, B, C as stored */
+  int batch;              /* >= 1 */
+  long stride_a, stride_b, stride_c; /* element strides between batch items */
+} mb_gemm_args;
+
+typedef enum {
+  MB_UN_AFFINE,    /* y = a·x + b */
+  MB_UN_SQR,       /* y = x² */
+  MB_UN_SQRT,
+  MB_UN_EXP,
+  MB_UN_LOG,
+  MB_UN_RECIP,     /* y = 1/x */
+  MB_UN_SIGMOID,
+  MB_UN_RELU,
+  MB_UN_ABS,
+  MB_UN_CLAMP,     /* y = min(max(x, a), b) */
+  MB_UN_MIN_S,     /* y = min(x, a) */
+  MB_UN_MAX_S,     /* y = max(x, a) */
+  MB_UN_NAN_TO,    /* y = isnan(x) ? a : x */
+  MB_UN_GT_S,      /* y = x > a ? 1 : 0 */
+  MB_UN__COUNT
+} mb_unary_op;
+
+typedef enum {
+  MB_BIN_AXPBY,       /* y = a·x1 + b·x2 */
+  MB_BIN_MUL,         /* y = a·x1·x2 */
+  MB_BIN_DIV,         /* y = x1 / x2 */
+  MB_BIN_MIN,
+  MB_BIN_MAX,
+  MB_BIN_ADD_SQR,     /* y = x1 + a·x2²   (squared-gradient accumulation) */
+  MB_BIN_SIGMOID_BWD, /* y = x1·x2·(1−x2)  (x1 = dy, x2 = sigmoid output) */
+  MB_BIN_RELU_BWD,    /* y = x2 > 0 ? x1 : 0 (x2 = pre- or post-activation) */
+  MB_BIN_GT,          /* y = x1 > a·x2 ? 1 : 0 */
+  MB_BIN__COUNT
+} mb_binary_op;
+
+/* y[o,m,i] = x[o,m,i] (op) v[m]   over a shape (outer, mid, inner).
+ * Bias add on [B×O]: outer=B, mid=O, inner=1.  NCHW channel op: outer=N, mid=C, inner=H·W. */
+typedef enum { MB_BC_ADD, MB_BC_MUL, MB_BC_SUB, MB_BC_DIV } mb_bcast_op;
+
+/* y[o,i] = reduce over m of x[o,m,i]   (shape outer, mid, inner; y has outer·inner elements).
+ * ARGMAX writes i32 indices (first maximum on ties).  Accumulation is at least f32
+ * (ref: f64).  MAX_FINITE ignores NaN and ±inf; it yields -inf if none is finite. */
+typedef enum {
+  MB_RED_SUM, MB_RED_SUMSQ, MB_RED_MAX, MB_RED_MAX_FINITE, MB_RED_ARGMAX
+} mb_reduce_op;
+
+/* Segmented over a flat buffer: segment s covers [offs[s], offs[s+1]).
+ * offs is a host array of nseg+1 entries (backends copy it as needed). */
+typedef enum {
+  MB_SEGBC_MUL,     /* y[i] = x[i] · v[seg(i)] */
+  MB_SEGBC_ADD,     /* y[i] = x[i] + v[seg(i)] */
+  MB_SEGBC_INF_TO,  /* y[i] = isinf(x[i]) ? v[seg(i)] : x[i] */
+} mb_segbcast_op;
+
+typedef struct {
+  int rows, cols;       /* logits [rows×cols] */
+  mb_view logits;
+  mb_view labels;       /* i32 [rows], each in [0, cols) */
+  mb_view loss;         /* per-row CE loss [rows], may be {NULL,0} */
+  mb_view dlogits;      /* scale·(softmax − onehot) [rows×cols], may be {NULL,0}; may alias logits */
+  mb_view probs;        /* softmax [rows×cols], may be {NULL,0} */
+  float scale;          /* e.g. 1/batch for a mean loss */
+} mb_xent_args;
+
+typedef struct {
+  mb_view src;       /* rows of length row_len */
+  mb_view idx;       /* i32 [n_rows]: y row r = src row idx[r] */
+  mb_view dst;
+  int n_rows, row_len;
+  int n_src_rows;    /* bound for idx (checked by backends that can: out-of-range rows become 0) */
+} mb_gather_args;
+
+typedef enum {
+  MB_OPT_SGD,   /* PyTorch SGD: g += wd·w; buf = first ? g : mom·buf + (1−damp)·g; w −= lr·buf */
+  MB_OPT_ADAM,  /* PyTorch Adam (L2 wd added to g), bias-corrected with step t ≥ 1 */
+} mb_optim_kind;
+
+typedef struct {
+  mb_optim_kind kind;
+  mb_view w, g, m, v;   /* m = momentum buffer (SGD) / first moment (Adam); v = second moment (Adam) */
+  size_t n;
+  float lr, weight_decay;
+  float momentum, dampening; int first_step;  /* SGD */
+  float beta1, beta2, eps; int t;             /* Adam */
+} mb_optim_args;
+
+/* Counter-based RNG: Philox4x32-10 (kernels/common/philox.h), identical bits on
+ * every backend.  A call (seed, stream, n) writes elements 0..n−1 of that stream;
+ * element i uses block i/4 (U32, UNIFORM) or i/2 (NORMAL): see philox.h. */
+typedef enum {
+  MB_RNG_U32,      /* raw 32-bit words (write to an i32/u32 view) */
+  MB_RNG_UNIFORM,  /* p0 + (p1−p0)·u, u = (bits >> 8)·2^−24 ∈ [0,1) */
+  MB_RNG_NORMAL,   /* p0 + p1·z, Box–Muller (cos branch) */
+} mb_rng_dist;
+
+/* Convolution geometry (NCHW), used by im2col/col2im. */
+typedef struct {
+  int n, c, h, w;          /* input */
+  int kh, kw, stride, pad;
+  int oh, ow;              /* output spatial size (computed by the caller) */
+} mb_conv_geom;
+
+/* ---- the op table ---- */
+struct mb_backend_ops {
+  const char *name;    /* "ref", "cpu", "cuda", "vulkan", "opencl" */
+  int abi;             /* MB_ABI_VERSION */
+
+  /* discovery: never aborts; 0 devices comes with a reason in why[] */
+  int (*device_count)(char *why, size_t why_len);
+  mb_status (*open)(int device, mb_backend **out, char *why, size_t why_len);
+  void (*close)(mb_backend *be);
+
+  /* memory */
+  mb_status (*alloc)(mb_backend *be, size_t bytes, mb_buf **out);
+  void (*free)(mb_backend *be, mb_buf *buf);
+  void (*upload)(mb_backend *be, mb_view dst, const void *src, size_t bytes);
+  void (*download)(mb_backend *be, void *dst, mb_view src, size_t bytes); /* waits for producers */
+  void (*copy)(mb_backend *be, mb_view dst, mb_view src, size_t n);
+  void (*fill)(mb_backend *be, mb_view dst, size_t n, uint32_t bits); /* 4-byte pattern */
+
+  /* compute */
+  void (*gemm)(mb_backend *be, const mb_gemm_args *a);
+  void (*unary)(mb_backend *be, mb_unary_op op, mb_view x, mb_view y, size_t n, float a, float b);
+  void (*binary)(mb_backend *be, mb_binary_op op, mb_view x1, mb_view x2, mb_view y, size_t n,
+                 float a, float b);
+  void (*where)(mb_backend *be, mb_view cond, mb_view x1, mb_view x2, mb_view y, size_t n);
+                 /* y = cond != 0 ? x1 : x2 */
+  void (*bcast)(mb_backend *be, mb_bcast_op op, mb_view x, mb_view v, mb_view y,
+                size_t outer, size_t mid, size_t inner);
+  void (*reduce)(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y,
+                 size_t outer, size_t mid, size_t inner);
+  void (*seg_reduce)(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y,
+                     const size_t *offs, int nseg);   /* SUM, SUMSQ, MAX, MAX_FINITE */
+  void (*seg_bcast)(mb_backend *be, mb_segbcast_op op, mb_view x, mb_view v, mb_view y,
+                    const size_t *offs, int nseg);
+  void (*softmax_xent)(mb_backend *be, const mb_xent_args *a);
+  void (*gather_rows)(mb_backend *be, const mb_gather_args *a);
+  void (*optim)(mb_backend *be, const mb_optim_args *a);
+  void (*rng)(mb_backend *be, mb_rng_dist d, uint64_t seed, uint64_t stream, mb_view y, size_t n,
+              float p0, float p1);
+  /* convolution support (NULL until a backend implements it; see issue on ResNet-18) */
+  void (*im2col)(mb_backend *be, const mb_conv_geom *g, mb_view x, mb_view cols);
+  void (*col2im)(mb_backend *be, const mb_conv_geom *g, mb_view cols, mb_view dx); /* dx += */
+
+  /* ordering and timing */
+  void (*sync)(mb_backend *be);                   /* wait for all submitted work */
+  mb_timer *(*timer_begin)(mb_backend *be);       /* records a start mark on the queue */
+  void (*timer_end)(mb_backend *be, mb_timer *t); /* records the end mark */
+  double (*timer_ms)(mb_backend *be, mb_timer *t);/* after sync; < 0 if unreadable */
+  void (*timer_free)(mb_backend *be, mb_timer *t);
+};
+
+#endif
