@@ -138,7 +138,11 @@ typedef struct {
   mb_view idx;       /* i32 [n_rows]: y row r = src row idx[r] */
   mb_view dst;
   int n_rows, row_len;
-  int n_src_rows;    /* bound for idx (checked by backends that can: out-of-range rows become 0) */
+  int n_src_rows;    /* idx outside [0, n_src_rows) gives a row of zeros */
+  int src_u8;        /* 0: 4-byte copy (f32 or i32, bit-exact).  1: src holds bytes, row r
+                        starting at byte 4·src.off + idx[r]·row_len; dst = (float)byte · scale
+                        (datasets stay on the device as u8: 4× less memory) */
+  float scale;
 } mb_gather_args;
 
 typedef enum {

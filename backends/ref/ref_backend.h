@@ -1,0 +1,52 @@
+/* Private declarations shared by the files of the ref backend (the oracle). */
+#ifndef MB_REF_BACKEND_H
+#define MB_REF_BACKEND_H
+
+#include "mb/backend.h"
+
+#include <stdint.h>
+
+/* Host memory, 64-byte aligned. */
+typedef struct {
+  mb_buf base;
+  void *data;
+} ref_buf;
+
+typedef struct {
+  mb_backend base;
+} ref_backend;
+
+/* Elements of a view (f32, i32 and u32 share the 4-byte element). */
+static inline float *ref_f32(mb_view v) { return (float *)((ref_buf *)v.buf)->data + v.off; }
+static inline int32_t *ref_i32(mb_view v) { return (int32_t *)((ref_buf *)v.buf)->data + v.off; }
+static inline uint32_t *ref_u32(mb_view v) { return (uint32_t *)((ref_buf *)v.buf)->data + v.off; }
+static inline int ref_is_none(mb_view v) { return v.buf == NULL; }
+
+extern const mb_backend_ops mb_ref_ops;
+
+/* Records the first error (sticky); printf-style. */
+void ref_fail(mb_backend *be, mb_status st, const char *fmt, ...)
+  __attribute__((format(printf, 3, 4)));
+
+void ref_gemm(mb_backend *be, const mb_gemm_args *a);
+void ref_unary(mb_backend *be, mb_unary_op op, mb_view x, mb_view y, size_t n, float a, float b);
+void ref_binary(mb_backend *be, mb_binary_op op, mb_view x1, mb_view x2, mb_view y, size_t n,
+                float a, float b);
+void ref_where(mb_backend *be, mb_view cond, mb_view x1, mb_view x2, mb_view y, size_t n);
+void ref_bcast(mb_backend *be, mb_bcast_op op, mb_view x, mb_view v, mb_view y, size_t outer,
+               size_t mid, size_t inner);
+void ref_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, size_t outer, size_t mid,
+                size_t inner);
+void ref_seg_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, const size_t *offs,
+                    int nseg);
+void ref_seg_bcast(mb_backend *be, mb_segbcast_op op, mb_view x, mb_view v, mb_view y,
+                   const size_t *offs, int nseg);
+void ref_softmax_xent(mb_backend *be, const mb_xent_args *a);
+void ref_gather_rows(mb_backend *be, const mb_gather_args *a);
+void ref_optim(mb_backend *be, const mb_optim_args *a);
+void ref_rng(mb_backend *be, mb_rng_dist d, uint64_t seed, uint64_t stream, mb_view y, size_t n,
+             float p0, float p1);
+void ref_im2col(mb_backend *be, const mb_conv_geom *g, mb_view x, mb_view cols);
+void ref_col2im(mb_backend *be, const mb_conv_geom *g, mb_view cols, mb_view dx);
+
+#endif

@@ -1,0 +1,195 @@
+/* Checkpoint file: "MNEMOBCK", u32 version, u32 header length, header text
+ * (key=value lines), u64 n_params, f32 params, u64 n_code_floats, f32 codes,
+ * u64 FNV-1a of every byte before it.  Little-endian hosts only (checked). */
+#include "core/checkpoint.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char k_magic[8] = {'M', 'N', 'E', 'M', 'O', 'B', 'C', 'K'};
+
+typedef struct {
+  FILE *f;
+  uint64_t hash;
+  int bad;
+} ckfile;
+
+static void hash_bytes(uint64_t *h, const void *p, size_t n)
+{
+  const unsigned char *b = p;
+  for (size_t i = 0; i < n; i++) { *h ^= b[i]; *h *= 1099511628211ull; }
+}
+
+static void put(ckfile *o, const void *p, size_t n)
+{
+  if (o->bad) return;
+  if (fwrite(p, 1, n, o->f) != n) o->bad = 1;
+  hash_bytes(&o->hash, p, n);
+}
+
+static int get(ckfile *o, void *p, size_t n)
+{
+  if (o->bad || fread(p, 1, n, o->f) != n) { o->bad = 1; return -1; }
+  hash_bytes(&o->hash, p, n);
+  return 0;
+}
+
+static void header_text(const mb_checkpoint *c, char *h, size_t len)
+{
+  char dims[128] = "";
+  size_t o = 0;
+  for (int i = 0; i <= c->cfg.n_layers; i++)
+    o += (size_t)snprintf(dims + o, sizeof dims - o, i ? ",%d" : "%d", c->cfg.dims[i]);
+  snprintf(h, len,
+           "model=mlp\ndims=%s\nact=%s\nin_shape=%d,%d,%d\nclasses=%d\ncodes=%s\nhas_codes=%d\n"
+           "t_mix=%.9g\nseed=%" PRIu64 "\nepochs=%d\nbatch=%d\nlr=%.9g\ndataset=%s\n"
+           "dataset_checksum=%016" PRIx64 "\nbackend=%s\ndevice=%s\nforgotten=%s\n",
+           dims, c->cfg.act == MB_ACT_SIGMOID ? "sigmoid" : "relu", c->cfg.in_c, c->cfg.in_h,
+           c->cfg.in_w, c->n_classes, mb_code_dist_name(c->code_dist), c->has_codes, c->t_mix,
+           c->seed, c->epochs, c->batch, c->lr, c->dataset, c->dataset_checksum, c->backend,
+           c->device, c->forgotten);
+}
+
+int mb_checkpoint_write(const char *path, const mb_checkpoint *c, char *err, size_t len)
+{
+  char tmp[4096];
+  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+  ckfile o = {fopen(tmp, "wb"), 1469598103934665603ull, 0};
+  if (!o.f) { snprintf(err, len, "%s: cannot create: %s", tmp, strerror(errno)); return -1; }
+  char h[2048];
+  header_text(c, h, sizeof h);
+  uint32_t ver = MB_CKPT_VERSION, hl = (uint32_t)strlen(h);
+  uint64_t np = c->n_params, nc = c->codes ? (uint64_t)c->n_classes * c->cfg.dims[0] : 0;
+  put(&o, k_magic, 8);
+  put(&o, &ver, 4);
+  put(&o, &hl, 4);
+  put(&o, h, hl);
+  put(&o, &np, 8);
+  put(&o, c->params, np * 4);
+  put(&o, &nc, 8);
+  if (nc) put(&o, c->codes, nc * 4);
+  uint64_t sum = o.hash;
+  if (!o.bad && fwrite(&sum, 8, 1, o.f) != 1) o.bad = 1;
+  if (fclose(o.f) != 0) o.bad = 1;
+  if (o.bad || rename(tmp, path) != 0) {
+    snprintf(err, len, "%s: write failed: %s", path, strerror(errno ? errno : EIO));
+    remove(tmp);
+    return -1;
+  }
+  return 0;
+}
+
+static const char *field(const char *h, const char *key, char *out, size_t len)
+{
+  size_t kl = strlen(key);
+  for (const char *p = h; p && *p;) {
+    if (strncmp(p, key, kl) == 0 && p[kl] == '=') {
+      const char *v = p + kl + 1, *e = strchr(v, '\n');
+      size_t n = e ? (size_t)(e - v) : strlen(v);
+      if (n >= len) n = len - 1;
+      memcpy(out, v, n);
+      out[n] = 0;
+      return out;
+    }
+    p = strchr(p, '\n');
+    if (p) p++;
+  }
+  out[0] = 0;
+  return NULL;
+}
+
+static int parse_header(const char *h, mb_checkpoint *c, char *err, size_t len)
+{
+  char v[256];
+  memset(&c->cfg, 0, sizeof c->cfg);
+  if (!field(h, "model", v, sizeof v) || strcmp(v, "mlp") != 0) {
+    snprintf(err, len, "unsupported model '%s'", v);
+    return -1;
+  }
+  field(h, "dims", v, sizeof v);
+  int n = 0;
+  for (char *p = v, *e; *p && n <= MB_MAX_LAYERS; p = *e ? e + 1 : e) {
+    long d = strtol(p, &e, 10);
+    if (e == p || d < 1 || d > 100000) { snprintf(err, len, "bad dims in header"); return -1; }
+    c->cfg.dims[n++] = (int)d;
+  }
+  if (n < 2 || n > MB_MAX_LAYERS + 1) { snprintf(err, len, "bad dims in header"); return -1; }
+  c->cfg.n_layers = n - 1;
+  field(h, "act", v, sizeof v);
+  c->cfg.act = strcmp(v, "relu") == 0 ? MB_ACT_RELU : MB_ACT_SIGMOID;
+  field(h, "in_shape", v, sizeof v);
+  if (sscanf(v, "%d,%d,%d", &c->cfg.in_c, &c->cfg.in_h, &c->cfg.in_w) != 3 ||
+      (long)c->cfg.in_c * c->cfg.in_h * c->cfg.in_w != c->cfg.dims[0]) {
+    snprintf(err, len, "bad in_shape in header");
+    return -1;
+  }
+  c->n_classes = c->cfg.dims[c->cfg.n_layers];
+  field(h, "codes", v, sizeof v);
+  if (mb_code_dist_parse(v, &c->code_dist) != 0) c->code_dist = MB_CODES_UNIFORM01;
+  c->has_codes = atoi(field(h, "has_codes", v, sizeof v) ? v : "0");
+  c->t_mix = (float)atof(field(h, "t_mix", v, sizeof v) ? v : "0");
+  c->seed = strtoull(field(h, "seed", v, sizeof v) ? v : "0", NULL, 10);
+  c->epochs = atoi(field(h, "epochs", v, sizeof v) ? v : "0");
+  c->batch = atoi(field(h, "batch", v, sizeof v) ? v : "0");
+  c->lr = (float)atof(field(h, "lr", v, sizeof v) ? v : "0");
+  field(h, "dataset", c->dataset, sizeof c->dataset);
+  c->dataset_checksum = strtoull(field(h, "dataset_checksum", v, sizeof v) ? v : "0", NULL, 16);
+  field(h, "backend", c->backend, sizeof c->backend);
+  field(h, "device", c->device, sizeof c->device);
+  field(h, "forgotten", c->forgotten, sizeof c->forgotten);
+  return 0;
+}
+
+int mb_checkpoint_read(const char *path, mb_checkpoint *c, char *err, size_t len)
+{
+  memset(c, 0, sizeof *c);
+  ckfile o = {fopen(path, "rb"), 1469598103934665603ull, 0};
+  if (!o.f) { snprintf(err, len, "%s: cannot open: %s", path, strerror(errno)); return -1; }
+  char magic[8], *h = NULL;
+  uint32_t ver = 0, hl = 0;
+  uint64_t np = 0, nc = 0, sum = 0;
+  const char *why = NULL;
+  if (get(&o, magic, 8) || memcmp(magic, k_magic, 8) != 0) why = "not a mnemobench checkpoint (bad magic)";
+  else if (get(&o, &ver, 4) || ver != MB_CKPT_VERSION) why = "unsupported checkpoint version";
+  else if (get(&o, &hl, 4) || hl == 0 || hl > 65536 || !(h = calloc(hl + 1, 1)) || get(&o, h, hl))
+    why = "truncated or corrupt header";
+  else if (parse_header(h, c, err, len)) why = "";
+  if (!why) {
+    mb_param_table pt;
+    mb_param_table_build(&c->cfg, &pt);
+    if (get(&o, &np, 8) || np != pt.total) why = "parameter count does not match the model";
+    else if (!(c->params = malloc(np * 4)) || get(&o, c->params, np * 4)) why = "truncated parameters";
+    else if (get(&o, &nc, 8) || (nc && nc != (uint64_t)c->n_classes * c->cfg.dims[0]))
+      why = "code size does not match the model";
+    else if (nc && (!(c->codes = malloc(nc * 4)) || get(&o, c->codes, nc * 4))) why = "truncated codes";
+  }
+  uint64_t expect = o.hash;
+  if (!why && (fread(&sum, 8, 1, o.f) != 1 || sum != expect)) why = "checksum mismatch (corrupt file)";
+  if (!why && fgetc(o.f) != EOF) why = "trailing bytes after the checksum";
+  c->n_params = np;
+  fclose(o.f);
+  free(h);
+  if (why) {
+    if (*why) snprintf(err, len, "%s: %s", path, why);
+    else {
+      char inner[256];
+      snprintf(inner, sizeof inner, "%s", err);
+      snprintf(err, len, "%s: %s", path, inner);
+    }
+    mb_checkpoint_free(c);
+    return -1;
+  }
+  return 0;
+}
+
+void mb_checkpoint_free(mb_checkpoint *c)
+{
+  free(c->params);
+  free(c->codes);
+  c->params = NULL;
+  c->codes = NULL;
+}

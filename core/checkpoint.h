@@ -1,0 +1,35 @@
+/* Model checkpoints: weights, mnemonic codes and the settings that made them,
+ * with a format version and a checksum.  Written to a temporary file and
+ * renamed, so a failed write never leaves a partial checkpoint. */
+#ifndef MB_CHECKPOINT_H
+#define MB_CHECKPOINT_H
+
+#include "core/codes.h"
+#include "core/mlp.h"
+
+#define MB_CKPT_VERSION 1
+
+typedef struct {
+  mb_mlp_config cfg;
+  int n_classes;
+  mb_code_dist code_dist;
+  int has_codes;
+  float t_mix;
+  uint64_t seed;
+  int epochs, batch;
+  float lr;
+  char dataset[64];
+  uint64_t dataset_checksum;
+  char backend[16];
+  char device[128];
+  char forgotten[64];     /* e.g. "0" or "" */
+  size_t n_params;
+  float *params;          /* n_params */
+  float *codes;           /* n_classes · dims[0] or NULL */
+} mb_checkpoint;
+
+int mb_checkpoint_write(const char *path, const mb_checkpoint *c, char *err, size_t len);
+int mb_checkpoint_read(const char *path, mb_checkpoint *c, char *err, size_t len);
+void mb_checkpoint_free(mb_checkpoint *c);
+
+#endif

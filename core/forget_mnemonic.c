@@ -1,0 +1,132 @@
+/* Mnemonic-code forgetting, written once against the op table. */
+#include "core/forget_mnemonic.h"
+#include "core/eval.h"
+
+#include <stdlib.h>
+
+/* Code rows ordered forget classes first; returns the class order in order[]. */
+static int order_classes(int n_classes, const int *forget, int n_forget, int32_t *order)
+{
+  int k = 0;
+  for (int i = 0; i < n_forget; i++) order[k++] = forget[i];
+  for (int c = 0; c < n_classes; c++)
+    if (!mb_class_in(forget, n_forget, c)) order[k++] = c;
+  return k;
+}
+
+void mb_fisher_from_codes(mb_mlp *m, mb_view codes, int n_classes, const int *forget, int n_forget,
+                          mb_view f_forget, mb_view f_remain)
+{
+  mb_backend *be = m->be;
+  int32_t *order = malloc(sizeof(int32_t) * (size_t)n_classes);
+  if (!order) { mb_fail(be, MB_OOM, "out of memory"); return; }
+  order_classes(n_classes, forget, n_forget, order);
+  mb_view dorder = mb_new(be, (size_t)n_classes);
+  mb_upload(be, dorder, order, (size_t)n_classes);
+  int dim = m->cfg.dims[0];
+  mb_gather_args g = {
+    .src = codes, .idx = dorder, .dst = m->act[0], .n_rows = n_classes, .row_len = dim,
+    .n_src_rows = n_classes,
+  };
+  mb_gather_rows(be, &g);
+  /* per-sample CE of code c with label c: the labels are the class order itself */
+  mb_mlp_forward(m, mb_none(), mb_none(), n_classes);
+  mb_mlp_xent(m, dorder, n_classes, 1.0f, mb_none());
+  mb_mlp_backward(m, n_classes, 0);
+  size_t P = m->pt.total;
+  mb_fill(be, f_forget, P, 1e-16f);
+  mb_fill(be, f_remain, P, 1e-16f);
+  mb_mlp_accumulate_sq_grads(m, 0, n_forget, f_forget);
+  mb_mlp_accumulate_sq_grads(m, n_forget, n_classes, f_remain);
+  /* the floor is divided by the class count too (§2.1 step 4) */
+  mb_unary(be, MB_UN_AFFINE, f_forget, f_forget, P, 1.0f / (float)n_forget, 0.0f);
+  mb_unary(be, MB_UN_AFFINE, f_remain, f_remain, P, 1.0f / (float)(n_classes - n_forget), 0.0f);
+  mb_release(be, dorder);
+  free(order);
+}
+
+void mb_delta_from_fisher(mb_mlp *m, mb_view f_forget, mb_view f_remain, float lambda1,
+                          float lambda2)
+{
+  mb_backend *be = m->be;
+  size_t P = m->pt.total;
+  const size_t *offs = m->pt.offs;
+  int nseg = m->pt.n;
+  mb_view r = f_forget, seg = mb_new(be, (size_t)nseg);
+  mb_view log_r = m->g;   /* gradients are free during forgetting */
+  mb_unary(be, MB_UN_LOG, f_forget, r, P, 0, 0);
+  mb_unary(be, MB_UN_LOG, f_remain, log_r, P, 0, 0);
+  mb_binary(be, MB_BIN_AXPBY, r, log_r, r, P, 1.0f, -1.0f);
+  mb_unary(be, MB_UN_NAN_TO, r, r, P, 0.0f, 0);
+  mb_seg_reduce(be, MB_RED_MAX_FINITE, r, seg, offs, nseg);
+  mb_seg_bcast(be, MB_SEGBC_INF_TO, r, seg, r, offs, nseg);   /* both ±inf become the max */
+  mb_unary(be, MB_UN_EXP, r, r, P, 0, 0);                     /* η */
+  mb_seg_reduce(be, MB_RED_MAX, r, seg, offs, nseg);
+  mb_unary(be, MB_UN_RECIP, seg, seg, (size_t)nseg, 0, 0);
+  mb_unary(be, MB_UN_AFFINE, seg, seg, (size_t)nseg, lambda2, 0.0f);
+  mb_unary(be, MB_UN_MIN_S, seg, seg, (size_t)nseg, lambda1, 0);  /* α_l */
+  mb_seg_bcast(be, MB_SEGBC_MUL, r, seg, r, offs, nseg);           /* δ = α_l·η */
+  mb_release(be, seg);
+}
+
+static double score_of(const int32_t *pred, const int32_t *labels, int rows, const int *forget,
+                       int n_forget)
+{
+  long ok_f = 0, n_f = 0, ok_r = 0, n_r = 0;
+  for (int i = 0; i < rows; i++) {
+    if (mb_class_in(forget, n_forget, labels[i])) { n_f++; ok_f += pred[i] == labels[i]; }
+    else { n_r++; ok_r += pred[i] == labels[i]; }
+  }
+  double acc_f = n_f ? (double)ok_f / (double)n_f : 0.0;
+  double acc_r = n_r ? (double)ok_r / (double)n_r : 0.0;
+  return (1.0 - acc_f) + acc_r;
+}
+
+mb_sign_choice mb_choose_sign(mb_mlp *m, mb_view delta, mb_view plus, mb_view minus, int rows,
+                              const int32_t *labels, const int *forget, int n_forget)
+{
+  mb_backend *be = m->be;
+  mb_sign_choice c = {0, 0, 0};
+  size_t P = m->pt.total;
+  int32_t *pred = malloc(sizeof(int32_t) * (size_t)rows);
+  mb_view dpred = mb_new(be, (size_t)rows);
+  if (!pred) { mb_fail(be, MB_OOM, "out of memory"); return c; }
+  mb_binary(be, MB_BIN_AXPBY, m->w, delta, plus, P, 1.0f, 1.0f);
+  mb_binary(be, MB_BIN_AXPBY, m->w, delta, minus, P, 1.0f, -1.0f);
+  mb_predict_loaded(m, plus, rows, dpred, pred);
+  c.score_plus = score_of(pred, labels, rows, forget, n_forget);
+  mb_predict_loaded(m, minus, rows, dpred, pred);
+  c.score_minus = score_of(pred, labels, rows, forget, n_forget);
+  c.sign = c.score_plus > c.score_minus ? 1 : -1;   /* ties to minus */
+  mb_copy(be, m->w, c.sign > 0 ? plus : minus, P);
+  mb_release(be, dpred);
+  free(pred);
+  return c;
+}
+
+int mb_forget_mnemonic(mb_mlp *m, mb_view codes, int n_classes, const int *forget, int n_forget,
+                       float lambda1, float lambda2, mb_sign_choice *choice)
+{
+  mb_backend *be = m->be;
+  size_t P = m->pt.total;
+  if (n_forget < 1 || n_forget >= n_classes) {
+    mb_fail(be, MB_BAD_ARG, "forget: need between 1 and %d forget classes", n_classes - 1);
+    return -1;
+  }
+  if (n_classes > m->max_batch) {
+    mb_fail(be, MB_BAD_ARG, "forget: %d codes exceed the batch workspace %d", n_classes, m->max_batch);
+    return -1;
+  }
+  mb_view f_forget = mb_new(be, P), f_remain = mb_new(be, P);
+  mb_fisher_from_codes(m, codes, n_classes, forget, n_forget, f_forget, f_remain);
+  mb_delta_from_fisher(m, f_forget, f_remain, lambda1, lambda2);
+  /* act[0] still holds the codes in class order: score the candidates on them */
+  int32_t labels[4096];
+  int32_t *lab = n_classes <= 4096 ? labels : malloc(sizeof(int32_t) * (size_t)n_classes);
+  order_classes(n_classes, forget, n_forget, lab);
+  *choice = mb_choose_sign(m, f_forget, f_remain, m->g, n_classes, lab, forget, n_forget);
+  if (lab != labels) free(lab);
+  mb_release(be, f_forget);
+  mb_release(be, f_remain);
+  return mb_ok(be) ? 0 : -1;
+}

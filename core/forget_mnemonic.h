@@ -1,0 +1,35 @@
+/* One-shot forgetting with mnemonic codes (algorithms.md §2). */
+#ifndef MB_FORGET_MNEMONIC_H
+#define MB_FORGET_MNEMONIC_H
+
+#include "core/mlp.h"
+
+typedef struct {
+  int sign;                  /* +1: w + δ chosen, −1: w − δ */
+  double score_plus, score_minus;
+} mb_sign_choice;
+
+/* FIM diagonals from the K codes in one batched pass: rows are ordered forget
+ * classes first, so f_F and f_R are two GEMM accumulations (§2.1). */
+void mb_fisher_from_codes(mb_mlp *m, mb_view codes, int n_classes, const int *forget, int n_forget,
+                          mb_view f_forget, mb_view f_remain);
+
+/* f_F, f_R (floors added, divided by the class counts) → δ in f_forget (§2.2):
+ * r = log f_F − log f_R, NaN → 0, ±inf → the tensor's finite max, η = exp r,
+ * α_l = min(λ1, λ2 / max η_l), δ = α_l·η.  f_remain is left unchanged. */
+void mb_delta_from_fisher(mb_mlp *m, mb_view f_forget, mb_view f_remain, float lambda1,
+                          float lambda2);
+
+/* The global ± choice (§2.3), scored on `rows` inputs already in act[0] with
+ * host labels: score = (1 − acc over forget rows) + acc over remaining rows;
+ * ties go to minus.  Writes the chosen weights into m->w.  scratch needs
+ * 2·P elements (plus / minus candidates). */
+mb_sign_choice mb_choose_sign(mb_mlp *m, mb_view delta, mb_view scratch_plus,
+                              mb_view scratch_minus, int rows, const int32_t *labels,
+                              const int *forget, int n_forget);
+
+/* The whole method: FIM from codes, δ, ± choice; m->w is replaced. */
+int mb_forget_mnemonic(mb_mlp *m, mb_view codes, int n_classes, const int *forget, int n_forget,
+                       float lambda1, float lambda2, mb_sign_choice *choice);
+
+#endif

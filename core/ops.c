@@ -1,0 +1,309 @@
+/* Checked wrappers around the op table (see ops.h). */
+#include "core/ops.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+bool mb_ok(const mb_backend *be) { return be && be->status == MB_OK; }
+
+const char *mb_error(const mb_backend *be)
+{
+  if (!be) return "no backend";
+  return be->status == MB_OK ? "" : be->err;
+}
+
+void mb_fail(mb_backend *be, mb_status st, const char *fmt, ...)
+{
+  if (!be || be->status != MB_OK) return;
+  be->status = st;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(be->err, sizeof be->err, fmt, ap);
+  va_end(ap);
+}
+
+size_t mb_view_len(mb_view v)
+{
+  if (!v.buf) return 0;
+  size_t total = v.buf->bytes / 4;
+  return v.off <= total ? total - v.off : 0;
+}
+
+/* A view holds n elements starting at its offset. */
+static bool fits(mb_backend *be, const char *op, const char *what, mb_view v, size_t n)
+{
+  if (!mb_ok(be)) return false;
+  if (n == 0) return true;
+  if (!v.buf) {
+    mb_fail(be, MB_BAD_ARG, "%s: %s is a null view", op, what);
+    return false;
+  }
+  if (mb_view_len(v) < n) {
+    mb_fail(be, MB_BAD_ARG, "%s: %s needs %zu elements at offset %zu, buffer holds %zu", op, what,
+            n, v.off, v.buf->bytes / 4);
+    return false;
+  }
+  return true;
+}
+
+/* Optional views may be none. */
+static bool fits_opt(mb_backend *be, const char *op, const char *what, mb_view v, size_t n)
+{
+  return mb_is_none(v) ? mb_ok(be) : fits(be, op, what, v, n);
+}
+
+mb_view mb_new(mb_backend *be, size_t n)
+{
+  mb_view v = mb_none();
+  if (!mb_ok(be)) return v;
+  mb_buf *b = NULL;
+  mb_status st = be->ops->alloc(be, (n ? n : 1) * 4, &b);
+  if (st != MB_OK || !b) {
+    mb_fail(be, st == MB_OK ? MB_OOM : st, "out of memory: cannot allocate %zu bytes on %s (%s)",
+            n * 4, be->ops->name, be->info.name);
+    return v;
+  }
+  v.buf = b;
+  return v;
+}
+
+void mb_release(mb_backend *be, mb_view v)
+{
+  if (be && v.buf) be->ops->free(be, v.buf);
+}
+
+void mb_upload(mb_backend *be, mb_view dst, const void *src, size_t n)
+{
+  if (fits(be, "upload", "dst", dst, n) && n) be->ops->upload(be, dst, src, n * 4);
+}
+
+void mb_download(mb_backend *be, void *dst, mb_view src, size_t n)
+{
+  if (fits(be, "download", "src", src, n) && n) be->ops->download(be, dst, src, n * 4);
+}
+
+void mb_copy(mb_backend *be, mb_view dst, mb_view src, size_t n)
+{
+  if (fits(be, "copy", "dst", dst, n) && fits(be, "copy", "src", src, n) && n)
+    be->ops->copy(be, dst, src, n);
+}
+
+void mb_fill_u32(mb_backend *be, mb_view dst, size_t n, uint32_t bits)
+{
+  if (fits(be, "fill", "dst", dst, n) && n) be->ops->fill(be, dst, n, bits);
+}
+
+void mb_fill(mb_backend *be, mb_view dst, size_t n, float value)
+{
+  union { float f; uint32_t u; } c = { .f = value };
+  mb_fill_u32(be, dst, n, c.u);
+}
+
+/* Elements spanned by a stored matrix of `rows` rows of `cols` used columns with row stride ld. */
+static size_t span(long rows, long cols, long ld)
+{
+  return rows <= 0 || cols <= 0 ? 0 : (size_t)((rows - 1) * ld + cols);
+}
+
+void mb_gemm(mb_backend *be, const mb_gemm_args *a)
+{
+  if (!mb_ok(be)) return;
+  if (a->m < 1 || a->n < 1 || a->k < 1 || a->batch < 1) {
+    mb_fail(be, MB_BAD_ARG, "gemm: bad shape M=%d N=%d K=%d batch=%d", a->m, a->n, a->k, a->batch);
+    return;
+  }
+  long ar = a->trans_a ? a->k : a->m, ac = a->trans_a ? a->m : a->k;
+  long br = a->trans_b ? a->n : a->k, bc = a->trans_b ? a->k : a->n;
+  if (a->lda < ac || a->ldb < bc || a->ldc < a->n) {
+    mb_fail(be, MB_BAD_ARG, "gemm: leading dimension too small (lda=%d ldb=%d ldc=%d)", a->lda,
+            a->ldb, a->ldc);
+    return;
+  }
+  size_t last = (size_t)(a->batch - 1);
+  if (!fits(be, "gemm", "A", a->a, last * (size_t)a->stride_a + span(ar, ac, a->lda)) ||
+      !fits(be, "gemm", "B", a->b, last * (size_t)a->stride_b + span(br, bc, a->ldb)) ||
+      !fits(be, "gemm", "C", a->c, last * (size_t)a->stride_c + span(a->m, a->n, a->ldc)))
+    return;
+  be->ops->gemm(be, a);
+}
+
+void mb_matmul(mb_backend *be, int ta, int tb, int m, int n, int k, float alpha, mb_view a,
+               mb_view b, float beta, mb_view c)
+{
+  mb_gemm_args g = {
+    .trans_a = ta, .trans_b = tb, .m = m, .n = n, .k = k, .alpha = alpha, .beta = beta,
+    .a = a, .b = b, .c = c,
+    .lda = ta ? m : k, .ldb = tb ? k : n, .ldc = n, .batch = 1,
+  };
+  mb_gemm(be, &g);
+}
+
+void mb_unary(mb_backend *be, mb_unary_op op, mb_view x, mb_view y, size_t n, float a, float b)
+{
+  if ((unsigned)op >= MB_UN__COUNT) { mb_fail(be, MB_BAD_ARG, "unary: bad op %d", (int)op); return; }
+  if (fits(be, "unary", "x", x, n) && fits(be, "unary", "y", y, n) && n)
+    be->ops->unary(be, op, x, y, n, a, b);
+}
+
+void mb_binary(mb_backend *be, mb_binary_op op, mb_view x1, mb_view x2, mb_view y, size_t n,
+               float a, float b)
+{
+  if ((unsigned)op >= MB_BIN__COUNT) { mb_fail(be, MB_BAD_ARG, "binary: bad op %d", (int)op); return; }
+  if (fits(be, "binary", "x1", x1, n) && fits(be, "binary", "x2", x2, n) &&
+      fits(be, "binary", "y", y, n) && n)
+    be->ops->binary(be, op, x1, x2, y, n, a, b);
+}
+
+void mb_where(mb_backend *be, mb_view cond, mb_view x1, mb_view x2, mb_view y, size_t n)
+{
+  if (fits(be, "where", "cond", cond, n) && fits(be, "where", "x1", x1, n) &&
+      fits(be, "where", "x2", x2, n) && fits(be, "where", "y", y, n) && n)
+    be->ops->where(be, cond, x1, x2, y, n);
+}
+
+void mb_bcast(mb_backend *be, mb_bcast_op op, mb_view x, mb_view v, mb_view y, size_t outer,
+              size_t mid, size_t inner)
+{
+  size_t n = outer * mid * inner;
+  if (fits(be, "bcast", "x", x, n) && fits(be, "bcast", "v", v, mid) &&
+      fits(be, "bcast", "y", y, n) && n)
+    be->ops->bcast(be, op, x, v, y, outer, mid, inner);
+}
+
+void mb_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, size_t outer, size_t mid,
+               size_t inner)
+{
+  if (mid == 0 && mb_ok(be)) { mb_fail(be, MB_BAD_ARG, "reduce: empty reduction axis"); return; }
+  if (fits(be, "reduce", "x", x, outer * mid * inner) && fits(be, "reduce", "y", y, outer * inner) &&
+      outer * inner != 0)
+    be->ops->reduce(be, op, x, y, outer, mid, inner);
+}
+
+static bool segs_ok(mb_backend *be, const char *op, const size_t *offs, int nseg)
+{
+  if (!mb_ok(be)) return false;
+  if (nseg < 1 || !offs) { mb_fail(be, MB_BAD_ARG, "%s: no segments", op); return false; }
+  for (int s = 0; s < nseg; s++)
+    if (offs[s + 1] <= offs[s]) {
+      mb_fail(be, MB_BAD_ARG, "%s: segment %d is empty or reversed", op, s);
+      return false;
+    }
+  return true;
+}
+
+void mb_seg_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, const size_t *offs,
+                   int nseg)
+{
+  if (op == MB_RED_ARGMAX) { mb_fail(be, MB_BAD_ARG, "seg_reduce: ARGMAX is not segmented"); return; }
+  if (segs_ok(be, "seg_reduce", offs, nseg) && fits(be, "seg_reduce", "x", x, offs[nseg]) &&
+      fits(be, "seg_reduce", "y", y, (size_t)nseg))
+    be->ops->seg_reduce(be, op, x, y, offs, nseg);
+}
+
+void mb_seg_bcast(mb_backend *be, mb_segbcast_op op, mb_view x, mb_view v, mb_view y,
+                  const size_t *offs, int nseg)
+{
+  if (segs_ok(be, "seg_bcast", offs, nseg) && fits(be, "seg_bcast", "x", x, offs[nseg]) &&
+      fits(be, "seg_bcast", "v", v, (size_t)nseg) && fits(be, "seg_bcast", "y", y, offs[nseg]))
+    be->ops->seg_bcast(be, op, x, v, y, offs, nseg);
+}
+
+void mb_softmax_xent(mb_backend *be, const mb_xent_args *a)
+{
+  size_t rc = (size_t)a->rows * (size_t)a->cols;
+  if (a->rows < 1 || a->cols < 1) {
+    mb_fail(be, MB_BAD_ARG, "softmax_xent: bad shape %dx%d", a->rows, a->cols);
+    return;
+  }
+  if (fits(be, "softmax_xent", "logits", a->logits, rc) &&
+      fits(be, "softmax_xent", "labels", a->labels, (size_t)a->rows) &&
+      fits_opt(be, "softmax_xent", "loss", a->loss, (size_t)a->rows) &&
+      fits_opt(be, "softmax_xent", "dlogits", a->dlogits, rc) &&
+      fits_opt(be, "softmax_xent", "probs", a->probs, rc))
+    be->ops->softmax_xent(be, a);
+}
+
+void mb_gather_rows(mb_backend *be, const mb_gather_args *a)
+{
+  size_t nr = (size_t)a->n_rows, rl = (size_t)a->row_len;
+  size_t src_elems = a->src_u8 ? ((size_t)a->n_src_rows * rl + 3) / 4 : (size_t)a->n_src_rows * rl;
+  if (fits(be, "gather_rows", "src", a->src, src_elems) &&
+      fits(be, "gather_rows", "idx", a->idx, nr) &&
+      fits(be, "gather_rows", "dst", a->dst, nr * rl) && nr * rl != 0)
+    be->ops->gather_rows(be, a);
+}
+
+void mb_optim(mb_backend *be, const mb_optim_args *a)
+{
+  bool adam = a->kind == MB_OPT_ADAM;
+  if (adam && a->t < 1) { mb_fail(be, MB_BAD_ARG, "optim: Adam step t must be >= 1"); return; }
+  if (fits(be, "optim", "w", a->w, a->n) && fits(be, "optim", "g", a->g, a->n) &&
+      fits(be, "optim", "m", a->m, a->n) && (!adam || fits(be, "optim", "v", a->v, a->n)) && a->n)
+    be->ops->optim(be, a);
+}
+
+void mb_rng(mb_backend *be, mb_rng_dist d, uint64_t seed, uint64_t stream, mb_view y, size_t n,
+            float p0, float p1)
+{
+  if (fits(be, "rng", "y", y, n) && n) be->ops->rng(be, d, seed, stream, y, n, p0, p1);
+}
+
+static size_t conv_in(const mb_conv_geom *g) { return (size_t)g->n * g->c * g->h * g->w; }
+static size_t conv_cols(const mb_conv_geom *g)
+{
+  return (size_t)g->n * g->c * g->kh * g->kw * g->oh * g->ow;
+}
+
+static bool conv_ok(mb_backend *be, const char *op, const mb_conv_geom *g, bool have)
+{
+  if (!mb_ok(be)) return false;
+  if (!have) {
+    mb_fail(be, MB_UNSUPPORTED, "%s: not implemented by the %s backend", op, be->ops->name);
+    return false;
+  }
+  if (g->oh != (g->h + 2 * g->pad - g->kh) / g->stride + 1 ||
+      g->ow != (g->w + 2 * g->pad - g->kw) / g->stride + 1 || g->stride < 1) {
+    mb_fail(be, MB_BAD_ARG, "%s: inconsistent geometry", op);
+    return false;
+  }
+  return true;
+}
+
+void mb_im2col(mb_backend *be, const mb_conv_geom *g, mb_view x, mb_view cols)
+{
+  if (conv_ok(be, "im2col", g, be->ops->im2col != NULL) &&
+      fits(be, "im2col", "x", x, conv_in(g)) && fits(be, "im2col", "cols", cols, conv_cols(g)))
+    be->ops->im2col(be, g, x, cols);
+}
+
+void mb_col2im(mb_backend *be, const mb_conv_geom *g, mb_view cols, mb_view dx)
+{
+  if (conv_ok(be, "col2im", g, be->ops->col2im != NULL) &&
+      fits(be, "col2im", "cols", cols, conv_cols(g)) && fits(be, "col2im", "dx", dx, conv_in(g)))
+    be->ops->col2im(be, g, cols, dx);
+}
+
+void mb_sync(mb_backend *be)
+{
+  if (mb_ok(be)) be->ops->sync(be);
+}
+
+mb_timer *mb_timer_begin(mb_backend *be)
+{
+  return mb_ok(be) ? be->ops->timer_begin(be) : NULL;
+}
+
+void mb_timer_end(mb_backend *be, mb_timer *t)
+{
+  if (mb_ok(be) && t) be->ops->timer_end(be, t);
+}
+
+double mb_timer_ms(mb_backend *be, mb_timer *t)
+{
+  return mb_ok(be) && t ? be->ops->timer_ms(be, t) : -1.0;
+}
+
+void mb_timer_free(mb_backend *be, mb_timer *t)
+{
+  if (be && t) be->ops->timer_free(be, t);
+}

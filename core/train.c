@@ -1,0 +1,123 @@
+/* Mini-batch SGD with code replacement. */
+#include "core/train.h"
+#include "core/clock.h"
+#include "core/streams.h"
+#include "philox.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void mb_train_defaults(mb_train_opts *o)
+{
+  memset(o, 0, sizeof *o);
+  o->epochs = 3;
+  o->batch = 128;
+  o->lr = 0.01f;
+  o->momentum = 0.9f;
+  o->weight_decay = 5e-4f;
+  o->t_mix = 0.1f;
+  o->seed = 1;
+}
+
+static int excluded(const mb_train_opts *o, int label)
+{
+  for (int i = 0; i < o->n_exclude; i++)
+    if (o->exclude[i] == label) return 1;
+  return 0;
+}
+
+/* This epoch's order and replacement decisions as three i32 index arrays of n
+ * entries each (data row or -1, code row or -1, label row); returns the count. */
+static int plan_epoch(const mb_devdata *dd, const mb_train_opts *o, int epoch, int32_t *plan,
+                      long long *replaced)
+{
+  int n = 0;
+  int32_t *order = plan;
+  for (int i = 0; i < dd->n; i++)
+    if (!excluded(o, dd->host->y[i])) order[n++] = i;
+  /* Fisher–Yates from the shuffle stream. */
+  for (int i = n - 1; i > 0; i--) {
+    uint32_t r = mb_philox_u32(o->seed, MB_STREAM_SHUFFLE + (uint64_t)epoch, (uint64_t)i);
+    int j = (int)((uint64_t)r * (uint64_t)(i + 1) >> 32);
+    int32_t t = order[i]; order[i] = order[j]; order[j] = t;
+  }
+  int32_t *code = plan + n, *label = plan + 2 * n;
+  for (int i = 0; i < n; i++) {
+    int s = order[i];
+    label[i] = s;
+    float t = mb_u32_to_unit(mb_philox_u32(o->seed, MB_STREAM_REPLACE + (uint64_t)epoch, (uint64_t)i));
+    if (t < o->t_mix) {
+      code[i] = dd->host->y[s];
+      order[i] = -1;
+      (*replaced)++;
+    } else {
+      code[i] = -1;
+    }
+  }
+  return n;
+}
+
+int mb_train(mb_mlp *m, const mb_devdata *train, mb_view codes, const mb_train_opts *o,
+             mb_train_stats *st)
+{
+  mb_backend *be = m->be;
+  memset(st, 0, sizeof *st);
+  int n_all = train->n;
+  int32_t *plan = malloc(sizeof(int32_t) * 3 * (size_t)n_all);
+  if (!plan) { mb_fail(be, MB_OOM, "out of memory for the epoch plan"); return -1; }
+  mb_view dplan = mb_new(be, 3 * (size_t)n_all);
+  mb_view labels = mb_new(be, (size_t)o->batch);
+  mb_view mom = mb_new(be, m->pt.total);
+  mb_view loss = mb_new(be, (size_t)o->batch);
+  mb_view loss_sum = mb_new(be, 1);
+  mb_view loss_acc = mb_new(be, 1);
+  int use_codes = o->t_mix > 0 && !mb_is_none(codes);
+  double t0 = mb_now();
+  int step_total = 0;
+  for (int e = 0; e < o->epochs && mb_ok(be); e++) {
+    int n = plan_epoch(train, o, e, plan, &st->replaced);
+    if (n == 0) { mb_fail(be, MB_BAD_ARG, "training set is empty"); break; }
+    /* order, code and label arrays are packed back to back for n samples */
+    mb_upload(be, dplan, plan, 3 * (size_t)n);
+    mb_fill(be, loss_acc, 1, 0.0f);
+    int steps = (n + o->batch - 1) / o->batch;
+    if (o->max_steps > 0 && steps > o->max_steps) steps = o->max_steps;
+    for (int s = 0; s < steps && mb_ok(be); s++) {
+      int r0 = s * o->batch;
+      int rows = n - r0 < o->batch ? n - r0 : o->batch;
+      mb_devdata_gather(be, train, use_codes ? codes : mb_none(), train->n_classes,
+                        mb_at(dplan, (size_t)r0), mb_at(dplan, (size_t)n + r0),
+                        mb_at(dplan, 2 * (size_t)n + r0), rows, m->act[0], labels, m->sq_a);
+      mb_mlp_forward(m, mb_none(), mb_none(), rows);
+      mb_mlp_xent(m, labels, rows, 1.0f / (float)rows, loss);
+      mb_reduce(be, MB_RED_SUM, loss, loss_sum, 1, (size_t)rows, 1);
+      mb_binary(be, MB_BIN_AXPBY, loss_acc, loss_sum, loss_acc, 1, 1.0f, 1.0f);
+      mb_mlp_backward(m, rows, 1);
+      mb_optim_args opt = {
+        .kind = MB_OPT_SGD, .w = m->w, .g = m->g, .m = mom, .n = m->pt.total,
+        .lr = o->lr, .weight_decay = o->weight_decay, .momentum = o->momentum,
+        .dampening = 0.0f, .first_step = step_total == 0,
+      };
+      mb_optim(be, &opt);
+      step_total++;
+      st->samples += rows;
+      if (o->progress && (s % 20 == 0 || s == steps - 1)) {
+        o->progress(o->progress_ctx, e, o->epochs, s + 1, steps, -1.0);
+      }
+    }
+    float acc = 0;
+    mb_download(be, &acc, loss_acc, 1);   /* one read per epoch, not per step */
+    st->last_epoch_loss = acc / (double)(steps * o->batch < n ? steps * o->batch : n);
+    if (o->progress) o->progress(o->progress_ctx, e, o->epochs, steps, steps, st->last_epoch_loss);
+  }
+  mb_sync(be);
+  st->seconds = mb_now() - t0;
+  free(plan);
+  mb_release(be, dplan);
+  mb_release(be, labels);
+  mb_release(be, mom);
+  mb_release(be, loss);
+  mb_release(be, loss_sum);
+  mb_release(be, loss_acc);
+  return mb_ok(be) ? 0 : -1;
+}

@@ -1,0 +1,165 @@
+/* mnemobench forget / eval: forget classes of a checkpoint; evaluate one. */
+#include "harness/commands.h"
+#include "harness/common.h"
+#include "harness/session.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char k_forget_usage[] =
+  "usage: mnemobench forget --model FILE --classes LIST [options]\n"
+  "Forgets the listed classes in one shot with mnemonic codes, evaluates A_R and E_F\n"
+  "before and after on the test set, and prints a result row.\n"
+  "  --classes LIST     e.g. 0 or 0,3\n"
+  "  --method NAME      mnemonic (default)\n"
+  "  --lambda1 X        (default 1e-3)   --lambda2 X (default 10): the paper's MNIST values\n"
+  "  --out FILE         write the forgotten checkpoint\n"
+  "  --data DIR | --synthetic   test data (as for train)\n"
+  "  --backend NAME     (default cpu); --device N;  --json  print the row as JSON\n";
+
+static const char k_eval_usage[] =
+  "usage: mnemobench eval --model FILE [--classes LIST] [--data DIR | --synthetic] [--backend NAME] [--json]\n"
+  "Test accuracy of a checkpoint; with --classes, A_R and E_F for those forget classes.\n";
+
+static int load(const mb_opts *o, mb_session *s, mb_checkpoint *c)
+{
+  char err[512];
+  memset(s, 0, sizeof *s);
+  memset(c, 0, sizeof *c);
+  if (!o->in) { mb_die_msg("%s: --model FILE is required", "forget/eval"); return -1; }
+  if (mb_checkpoint_read(o->in, c, err, sizeof err) != 0) { mb_die_msg("%s", err); return -1; }
+  mb_opts data = *o;
+  if (!o->data && !o->synthetic && strcmp(c->dataset, "synthetic") == 0) data.synthetic = 1;
+  data.seed = c->seed;   /* the synthetic set is keyed by the training seed */
+  if (mb_session_open(s, &data, 0) != 0) return -1;
+  if (s->test.checksum && c->dataset[0] && strcmp(c->dataset, s->test.name) != 0)
+    fprintf(stderr, "mnemobench: note: model was trained on '%s', evaluating on '%s'\n", c->dataset,
+            s->test.name);
+  return mb_session_load_model(s, c);
+}
+
+static void describe(mb_session *s, char *model, size_t len) { mb_mlp_describe(&s->m.cfg, model, len); }
+
+int mb_cmd_forget(int argc, char **argv)
+{
+  mb_opts o;
+  int done, rc = 1;
+  mb_opts_defaults(&o);
+  if (mb_parse_opts(argc, argv, k_forget_usage, &o, &done) != 0) return 2;
+  if (done) return 0;
+  if (!o.classes) { mb_die_msg("forget: --classes LIST is required"); return 2; }
+  if (strcmp(o.method, "mnemonic") != 0) {
+    mb_die_msg("forget: unknown method '%s' (available: mnemonic)", o.method);
+    return 2;
+  }
+  mb_session s;
+  mb_checkpoint c;
+  int forget[MB_MAX_FORGET], nf;
+  if (load(&o, &s, &c) != 0) goto out;
+  if (mb_parse_classes(o.classes, s.n_classes, forget, MB_MAX_FORGET, &nf) != 0) { rc = 2; goto out; }
+  mb_eval_result before, after;
+  mb_forget_timing t;
+  if (mb_session_eval(&s, forget, nf, &before) ||
+      mb_session_forget(&s, forget, nf, (float)o.lambda1, (float)o.lambda2, &t) ||
+      mb_session_eval(&s, forget, nf, &after))
+    goto out;
+  if (o.out) {
+    mb_checkpoint f;
+    mb_opts co = o;
+    co.seed = c.seed; co.t_mix = c.t_mix; co.epochs = c.epochs; co.batch = c.batch; co.lr = c.lr;
+    co.code_dist = c.code_dist;
+    if (mb_session_to_checkpoint(&s, &co, &f) != 0) goto out;
+    snprintf(f.dataset, sizeof f.dataset, "%s", c.dataset);
+    f.dataset_checksum = c.dataset_checksum;
+    snprintf(f.forgotten, sizeof f.forgotten, "%s", o.classes);
+    char err[512];
+    int w = mb_checkpoint_write(o.out, &f, err, sizeof err);
+    mb_checkpoint_free(&f);
+    if (w != 0) { mb_die_msg("%s", err); goto out; }
+  }
+  mb_result r;
+  char model[64];
+  describe(&s, model, sizeof model);
+  mb_result_init(&r);
+  r.method = "mnemonic";
+  r.backend = o.backend;
+  r.be = s.be;
+  r.dataset = s.test.name;
+  r.dataset_checksum = s.test.checksum;
+  r.model = model;
+  r.forget = forget;
+  r.n_forget = nf;
+  r.seed = c.seed;
+  r.t_mix = c.t_mix;
+  r.epochs = c.epochs;
+  r.lambda1 = o.lambda1;
+  r.lambda2 = o.lambda2;
+  r.test_acc = before.acc;
+  r.A_R_before = before.A_R;
+  r.E_F_before = before.E_F;
+  r.A_R = after.A_R;
+  r.E_F = after.E_F;
+  r.sign = t.choice.sign;
+  r.forget_s = t.seconds;
+  r.forget_device_ms = t.device_ms;
+  r.n_forward = t.n_forward;
+  r.n_backward = t.n_backward;
+  if (o.json) mb_result_write_json(stdout, &r);
+  else
+    printf("forgot class(es) %s with mnemonic codes on %s: A_R %.2f -> %.2f, E_F %.2f -> %.2f, "
+           "sign %c, %.3f ms\n", o.classes, s.be->info.name, before.A_R, after.A_R, before.E_F,
+           after.E_F, t.choice.sign > 0 ? '+' : '-', 1e3 * t.seconds);
+  rc = 0;
+out:
+  mb_checkpoint_free(&c);
+  mb_session_close(&s);
+  return rc;
+}
+
+int mb_cmd_eval(int argc, char **argv)
+{
+  mb_opts o;
+  int done, rc = 1;
+  mb_opts_defaults(&o);
+  if (mb_parse_opts(argc, argv, k_eval_usage, &o, &done) != 0) return 2;
+  if (done) return 0;
+  mb_session s;
+  mb_checkpoint c;
+  int forget[MB_MAX_FORGET], nf = 0;
+  mb_eval_result ev;
+  if (load(&o, &s, &c) != 0) goto out;
+  if (o.classes && mb_parse_classes(o.classes, s.n_classes, forget, MB_MAX_FORGET, &nf) != 0) {
+    rc = 2;
+    goto out;
+  }
+  if (mb_session_eval(&s, forget, nf, &ev) != 0) goto out;
+  if (o.json) {
+    mb_result r;
+    char model[64];
+    describe(&s, model, sizeof model);
+    mb_result_init(&r);
+    r.method = "eval";
+    r.backend = o.backend;
+    r.be = s.be;
+    r.dataset = s.test.name;
+    r.dataset_checksum = s.test.checksum;
+    r.model = model;
+    r.forget = forget;
+    r.n_forget = nf;
+    r.seed = c.seed;
+    r.test_acc = ev.acc;
+    r.A_R = ev.A_R;
+    r.E_F = ev.E_F;
+    mb_result_write_json(stdout, &r);
+  } else if (nf) {
+    printf("test accuracy %.2f%%, A_R %.2f, E_F %.2f (forget classes %s)\n", ev.acc, ev.A_R, ev.E_F,
+           o.classes);
+  } else {
+    printf("test accuracy %.2f%%\n", ev.acc);
+  }
+  rc = 0;
+out:
+  mb_checkpoint_free(&c);
+  mb_session_close(&s);
+  return rc;
+}

@@ -1,0 +1,13 @@
+/* The mnemobench subcommands; each takes argv with argv[0] = its name. */
+#ifndef MB_COMMANDS_H
+#define MB_COMMANDS_H
+
+int mb_cmd_train(int argc, char **argv);
+int mb_cmd_forget(int argc, char **argv);
+int mb_cmd_eval(int argc, char **argv);
+int mb_cmd_devices(int argc, char **argv);
+int mb_cmd_quickstart(int argc, char **argv);
+int mb_cmd_bench_train(int argc, char **argv);
+int mb_cmd_agree(int argc, char **argv);
+
+#endif

@@ -1,0 +1,160 @@
+/* Shared pieces of the mnemobench commands. */
+#include "harness/common.h"
+#include "core/registry.h"
+#include "harness/json.h"
+#include "mb_commit.h"
+#include "mb_config.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void mb_die_msg(const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("mnemobench: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+mb_backend *mb_open_or_explain(const char *name, int device)
+{
+  char why[512];
+  mb_backend *be = mb_backend_open(name, device, why, sizeof why);
+  if (!be) mb_die_msg("backend %s unavailable: %s", name, why);
+  return be;
+}
+
+int mb_load_data(const char *dir, int force_synthetic, uint64_t seed, mb_dataset *train,
+                 mb_dataset *test)
+{
+  char err[512];
+  if (!force_synthetic) {
+    const char *d = dir ? dir : mb_data_default_dir();
+    if (d) {
+      if (mb_data_load_dir(d, train, test, err, sizeof err) != 0) {
+        mb_die_msg("%s", err);
+        return -1;
+      }
+      return 0;
+    }
+  }
+  mb_data_synthetic(seed, 12000, 2000, train, test);
+  fprintf(stderr, "mnemobench: %s; using the built-in SYNTHETIC data set "
+          "(12000 train / 2000 test, 28x28, 10 classes)\n",
+          force_synthetic ? "--synthetic given"
+                          : "Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)");
+  return 0;
+}
+
+int mb_parse_classes(const char *s, int n_classes, int *out, int max, int *n)
+{
+  *n = 0;
+  const char *p = s;
+  while (p && *p) {
+    char *end;
+    long c = strtol(p, &end, 10);
+    if (end == p || (*end && *end != ',')) {
+      mb_die_msg("bad class list '%s' (expected e.g. 0 or 0,3)", s);
+      return -1;
+    }
+    if (c < 0 || c >= n_classes) {
+      mb_die_msg("class %ld out of range: the model has classes 0..%d", c, n_classes - 1);
+      return -1;
+    }
+    for (int i = 0; i < *n; i++)
+      if (out[i] == c) { mb_die_msg("class %ld listed twice", c); return -1; }
+    if (*n >= max || *n >= n_classes - 1) {
+      mb_die_msg("too many forget classes (at most %d)", n_classes - 1);
+      return -1;
+    }
+    out[(*n)++] = (int)c;
+    p = *end ? end + 1 : end;
+  }
+  if (*n == 0) { mb_die_msg("no forget class given"); return -1; }
+  return 0;
+}
+
+void mb_result_init(mb_result *r)
+{
+  memset(r, 0, sizeof *r);
+  r->status = "ok";
+  r->reason = "";
+  r->A_R_before = r->E_F_before = r->A_R = r->E_F = NAN;
+  r->forget_s = r->forget_device_ms = r->train_s = r->test_acc = NAN;
+  r->lambda1 = r->lambda2 = r->t_mix = NAN;
+}
+
+int mb_threads_in_use(void)
+{
+  const char *t = getenv("MB_THREADS");
+  if (t && atoi(t) > 0) return atoi(t);
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (int)n : 1;
+}
+
+void mb_result_write_json(FILE *f, const mb_result *r)
+{
+  mb_json j;
+  char classes[256] = "[";
+  size_t o = 1;
+  for (int i = 0; i < r->n_forget && o < sizeof classes - 8; i++)
+    o += (size_t)snprintf(classes + o, sizeof classes - o, i ? ",%d" : "%d", r->forget[i]);
+  snprintf(classes + o, sizeof classes - o, "]");
+  char sum[32];
+  snprintf(sum, sizeof sum, "%016" PRIx64, r->dataset_checksum);
+  mb_json_begin(&j);
+  mb_json_str(&j, "schema", MB_RESULT_SCHEMA);
+  mb_json_str(&j, "method", r->method);
+  mb_json_str(&j, "backend", r->backend);
+  mb_json_str(&j, "device", r->be ? r->be->info.name : "");
+  mb_json_str(&j, "device_type", r->be ? r->be->info.type : "");
+  mb_json_str(&j, "driver", r->be ? r->be->info.driver : "");
+  mb_json_str(&j, "api", r->be ? r->be->info.api : "");
+  mb_json_str(&j, "dataset", r->dataset ? r->dataset : "");
+  mb_json_str(&j, "dataset_checksum", sum);
+  mb_json_str(&j, "model", r->model ? r->model : "");
+  mb_json_raw(&j, "forget_classes", classes);
+  mb_json_int(&j, "seed", (long long)r->seed);
+  mb_json_num(&j, "t_mix", r->t_mix);
+  mb_json_int(&j, "epochs", r->epochs);
+  mb_json_num(&j, "lambda1", r->lambda1);
+  mb_json_num(&j, "lambda2", r->lambda2);
+  mb_json_num(&j, "test_acc", r->test_acc);
+  mb_json_num(&j, "A_R_before", r->A_R_before);
+  mb_json_num(&j, "E_F_before", r->E_F_before);
+  mb_json_num(&j, "A_R", r->A_R);
+  mb_json_num(&j, "E_F", r->E_F);
+  mb_json_int(&j, "sign", r->sign);
+  mb_json_num(&j, "forget_s", r->forget_s);
+  mb_json_num(&j, "forget_device_ms", r->forget_device_ms);
+  mb_json_num(&j, "train_s", r->train_s);
+  mb_json_int(&j, "n_forward", r->n_forward);
+  mb_json_int(&j, "n_backward", r->n_backward);
+  mb_json_str(&j, "status", r->status);
+  mb_json_str(&j, "reason", r->reason);
+  mb_json_str(&j, "commit", MB_COMMIT);
+  mb_json_str(&j, "version", MB_VERSION);
+  mb_json_str(&j, "build", MB_BUILD_FLAGS);
+  mb_json_int(&j, "threads", mb_threads_in_use());
+  fprintf(f, "%s\n", mb_json_end(&j));
+  fflush(f);
+  mb_json_free(&j);
+}
+
+void mb_progress_bar(void *ctx, int epoch, int epochs, int step, int steps, double loss)
+{
+  (void)ctx;
+  if (!isatty(2)) return;
+  int width = 30, filled = steps ? step * width / steps : width;
+  fprintf(stderr, "\r  epoch %d/%d [", epoch + 1, epochs);
+  for (int i = 0; i < width; i++) fputc(i < filled ? '#' : '.', stderr);
+  fprintf(stderr, "] %d/%d", step, steps);
+  if (loss >= 0) fprintf(stderr, "  loss %.4f\n", loss);
+  fflush(stderr);
+}

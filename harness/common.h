@@ -1,0 +1,55 @@
+/* Shared pieces of the mnemobench commands: opening a backend, loading data,
+ * result rows, progress display. */
+#ifndef MB_HARNESS_COMMON_H
+#define MB_HARNESS_COMMON_H
+
+#include "core/dataset.h"
+#include "core/ops.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define MB_RESULT_SCHEMA "mnemobench.result/1"
+#define MB_MAX_FORGET 64
+
+/* Prints "mnemobench: <msg>" on stderr. */
+void mb_die_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Opens a backend or prints a one-line reason; NULL on failure. */
+mb_backend *mb_open_or_explain(const char *name, int device);
+
+/* --data DIR, else the default Fashion-MNIST, else the built-in synthetic set
+ * (announced on stderr).  synthetic_n > 0 forces the synthetic set. */
+int mb_load_data(const char *dir, int force_synthetic, uint64_t seed, mb_dataset *train,
+                 mb_dataset *test);
+
+/* "0,3" → classes; checks range [0, n_classes). */
+int mb_parse_classes(const char *s, int n_classes, int *out, int max, int *n);
+
+typedef struct {
+  const char *method, *status, *reason;
+  const char *backend;          /* name (also when the backend could not be opened) */
+  const mb_backend *be;         /* device and driver, when opened */
+  const char *dataset, *model;
+  uint64_t dataset_checksum;
+  const int *forget; int n_forget;
+  uint64_t seed;
+  double A_R_before, E_F_before, A_R, E_F;
+  double forget_s, forget_device_ms;
+  long long n_forward, n_backward;
+  int sign;
+  double lambda1, lambda2, t_mix;
+  int epochs;
+  double train_s, test_acc;
+} mb_result;
+
+void mb_result_init(mb_result *r);
+/* One JSON object on one line. */
+void mb_result_write_json(FILE *f, const mb_result *r);
+
+/* Progress bar for training on a terminal (stderr); silent otherwise. */
+void mb_progress_bar(void *ctx, int epoch, int epochs, int step, int steps, double loss);
+
+int mb_threads_in_use(void);
+
+#endif

@@ -1,0 +1,107 @@
+/* One option table for every command; each command's usage text says which apply. */
+#include "harness/options.h"
+#include "harness/common.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+  O_BACKEND = 256, O_DEVICE, O_DATA, O_SYNTH, O_SEED, O_EPOCHS, O_BATCH, O_LR, O_TMIX, O_L1, O_L2,
+  O_MODEL_SPEC, O_ACT, O_CODES, O_MODEL, O_OUT, O_CLASSES, O_METHOD, O_JSON, O_REPEATS, O_HELP,
+};
+
+static const struct option k_long[] = {
+  {"backend", required_argument, 0, O_BACKEND}, {"device", required_argument, 0, O_DEVICE},
+  {"data", required_argument, 0, O_DATA},       {"synthetic", no_argument, 0, O_SYNTH},
+  {"seed", required_argument, 0, O_SEED},       {"epochs", required_argument, 0, O_EPOCHS},
+  {"batch", required_argument, 0, O_BATCH},     {"lr", required_argument, 0, O_LR},
+  {"t-mix", required_argument, 0, O_TMIX},      {"lambda1", required_argument, 0, O_L1},
+  {"lambda2", required_argument, 0, O_L2},      {"arch", required_argument, 0, O_MODEL_SPEC},
+  {"act", required_argument, 0, O_ACT},         {"codes", required_argument, 0, O_CODES},
+  {"model", required_argument, 0, O_MODEL},     {"out", required_argument, 0, O_OUT},
+  {"classes", required_argument, 0, O_CLASSES}, {"method", required_argument, 0, O_METHOD},
+  {"json", no_argument, 0, O_JSON},             {"repeats", required_argument, 0, O_REPEATS},
+  {"help", no_argument, 0, O_HELP},             {0, 0, 0, 0},
+};
+
+void mb_opts_defaults(mb_opts *o)
+{
+  memset(o, 0, sizeof *o);
+  o->backend = "cpu";
+  o->seed = 1;           /* the authors' MNIST seed */
+  o->epochs = 5;
+  o->batch = 128;
+  o->lr = 0.01;
+  o->t_mix = 0.1;        /* MNIST default (algorithms.md §2.4) */
+  o->lambda1 = 1e-3;
+  o->lambda2 = 10.0;
+  o->code_dist = MB_CODES_UNIFORM01;
+  o->method = "mnemonic";
+  o->repeats = 5;
+}
+
+static int num(const char *name, const char *s, double lo, double hi, double *out)
+{
+  char *end;
+  double v = strtod(s, &end);
+  if (end == s || *end || !(v >= lo && v <= hi)) {
+    mb_die_msg("--%s: '%s' is not a number in [%g, %g]", name, s, lo, hi);
+    return -1;
+  }
+  *out = v;
+  return 0;
+}
+
+int mb_parse_opts(int argc, char **argv, const char *usage, mb_opts *o, int *done)
+{
+  *done = 0;
+  optind = 1;
+  opterr = 0;
+  int c;
+  double v;
+  while ((c = getopt_long(argc, argv, "", k_long, NULL)) != -1) {
+    int bad = 0;
+    switch (c) {
+    case O_BACKEND:
+      o->backend = optarg;
+      if (o->n_backends < 8) o->backends[o->n_backends++] = optarg;
+      break;
+    case O_DEVICE: bad = num("device", optarg, 0, 64, &v); o->device = (int)v; break;
+    case O_DATA: o->data = optarg; break;
+    case O_SYNTH: o->synthetic = 1; break;
+    case O_SEED: bad = num("seed", optarg, 0, 1e18, &v); o->seed = (uint64_t)v; break;
+    case O_EPOCHS: bad = num("epochs", optarg, 1, 10000, &v); o->epochs = (int)v; o->set_epochs = 1; break;
+    case O_BATCH: bad = num("batch", optarg, 1, 65536, &v); o->batch = (int)v; break;
+    case O_LR: bad = num("lr", optarg, 0, 100, &o->lr); break;
+    case O_TMIX: bad = num("t-mix", optarg, 0, 1, &o->t_mix); o->set_t_mix = 1; break;
+    case O_L1: bad = num("lambda1", optarg, 0, 1e30, &o->lambda1); break;
+    case O_L2: bad = num("lambda2", optarg, 0, 1e30, &o->lambda2); break;
+    case O_MODEL_SPEC: o->model_spec = optarg; break;
+    case O_ACT: o->act = optarg; break;
+    case O_CODES:
+      if (mb_code_dist_parse(optarg, &o->code_dist) != 0) {
+        mb_die_msg("--codes: '%s' is not uniform01 or normal01", optarg);
+        bad = 1;
+      }
+      break;
+    case O_MODEL: o->in = optarg; break;
+    case O_OUT: o->out = optarg; break;
+    case O_CLASSES: o->classes = optarg; break;
+    case O_METHOD: o->method = optarg; break;
+    case O_JSON: o->json = 1; break;
+    case O_REPEATS: bad = num("repeats", optarg, 1, 1000, &v); o->repeats = (int)v; break;
+    case O_HELP: fputs(usage, stdout); *done = 1; return 0;
+    default:
+      mb_die_msg("%s: unknown or incomplete option '%s' (see mnemobench %s --help)", argv[0],
+                 argv[optind - 1], argv[0]);
+      return -1;
+    }
+    if (bad) return -1;
+  }
+  if (optind < argc) {
+    mb_die_msg("%s: unexpected argument '%s'", argv[0], argv[optind]);
+    return -1;
+  }
+  return 0;
+}

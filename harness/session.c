@@ -1,0 +1,184 @@
+/* Shared run steps of the commands. */
+#include "harness/session.h"
+#include "core/clock.h"
+#include "core/registry.h"
+#include "harness/common.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int report(mb_session *s, const char *what)
+{
+  if (mb_ok(s->be)) return 0;
+  mb_die_msg("%s on %s failed: %s", what, s->backend_name, mb_error(s->be));
+  return -1;
+}
+
+int mb_session_open(mb_session *s, const mb_opts *o, int need_train)
+{
+  memset(s, 0, sizeof *s);
+  s->backend_name = o->backend;
+  s->be = mb_open_or_explain(o->backend, o->device);
+  if (!s->be) return -1;
+  if (mb_load_data(o->data, o->synthetic, o->seed, &s->train, &s->test) != 0) return -1;
+  s->have_train = 1;
+  if (s->train.c * s->train.h * s->train.w != s->test.c * s->test.h * s->test.w) {
+    mb_die_msg("train and test images differ in shape");
+    return -1;
+  }
+  if (need_train) mb_devdata_upload(s->be, &s->train, &s->dtrain);
+  mb_devdata_upload(s->be, &s->test, &s->dtest);
+  return report(s, "uploading the data");
+}
+
+static int check_model_fits_data(mb_session *s, const mb_mlp_config *cfg)
+{
+  int d = s->test.c * s->test.h * s->test.w;
+  int classes = s->train.n_classes > s->test.n_classes ? s->train.n_classes : s->test.n_classes;
+  if (cfg->dims[0] != d) {
+    mb_die_msg("model input size %d does not match the data (%dx%dx%d = %d)", cfg->dims[0],
+               s->test.c, s->test.h, s->test.w, d);
+    return -1;
+  }
+  if (classes > cfg->dims[cfg->n_layers]) {
+    mb_die_msg("data has labels up to %d but the model has %d classes", classes - 1,
+               cfg->dims[cfg->n_layers]);
+    return -1;
+  }
+  return 0;
+}
+
+static int setup_model(mb_session *s, const mb_mlp_config *cfg, int batch)
+{
+  if (check_model_fits_data(s, cfg) != 0) return -1;
+  s->n_classes = cfg->dims[cfg->n_layers];
+  int ws = batch > s->n_classes ? batch : s->n_classes;
+  if (ws < 1000) ws = 1000;   /* evaluation batches */
+  mb_mlp_create(s->be, cfg, ws, &s->m);
+  s->codes = mb_new(s->be, (size_t)s->n_classes * cfg->dims[0]);
+  return report(s, "allocating the model");
+}
+
+int mb_session_new_model(mb_session *s, const mb_opts *o)
+{
+  mb_mlp_config cfg;
+  char err[256];
+  if (mb_mlp_config_parse(o->model_spec, o->act, &cfg, err, sizeof err) != 0) {
+    mb_die_msg("%s", err);
+    return -1;
+  }
+  cfg.in_c = s->test.c; cfg.in_h = s->test.h; cfg.in_w = s->test.w;
+  if (setup_model(s, &cfg, o->batch) != 0) return -1;
+  size_t n = (size_t)s->n_classes * cfg.dims[0];
+  s->codes_host = malloc(n * sizeof(float));
+  if (!s->codes_host) { mb_die_msg("out of memory"); return -1; }
+  mb_codes_generate(o->seed, s->n_classes, cfg.dims[0], o->code_dist, s->codes_host);
+  mb_upload(s->be, s->codes, s->codes_host, n);
+  mb_mlp_init(&s->m, o->seed);
+  return report(s, "initialising the model");
+}
+
+int mb_session_load_model(mb_session *s, const mb_checkpoint *c)
+{
+  if (setup_model(s, &c->cfg, c->batch > 0 ? c->batch : 128) != 0) return -1;
+  if (!c->codes) {
+    mb_die_msg("checkpoint has no mnemonic codes");
+    return -1;
+  }
+  size_t n = (size_t)s->n_classes * c->cfg.dims[0];
+  s->codes_host = malloc(n * sizeof(float));
+  if (!s->codes_host) { mb_die_msg("out of memory"); return -1; }
+  memcpy(s->codes_host, c->codes, n * sizeof(float));
+  for (size_t i = 0; i < c->n_params; i++)
+    if (c->params[i] != c->params[i] || c->params[i] - c->params[i] != 0.0f) {
+      mb_die_msg("checkpoint has a non-finite weight (parameter %zu)", i);
+      return -1;
+    }
+  mb_upload(s->be, s->codes, s->codes_host, n);
+  mb_upload(s->be, s->m.w, c->params, c->n_params);
+  return report(s, "loading the model");
+}
+
+int mb_session_train(mb_session *s, const mb_opts *o, mb_train_stats *st)
+{
+  mb_train_opts t;
+  mb_train_defaults(&t);
+  t.epochs = o->epochs;
+  t.batch = o->batch;
+  t.lr = (float)o->lr;
+  t.t_mix = (float)o->t_mix;
+  t.seed = o->seed;
+  t.progress = o->json ? NULL : mb_progress_bar;
+  mb_train(&s->m, &s->dtrain, s->codes, &t, st);
+  return report(s, "training");
+}
+
+int mb_session_forget(mb_session *s, const int *forget, int n_forget, float l1, float l2,
+                      mb_forget_timing *t)
+{
+  mb_backend *be = s->be;
+  memset(t, 0, sizeof *t);
+  mb_pass_count before = s->m.passes;
+  /* Model and codes are resident; the clock starts on an idle device. */
+  mb_sync(be);
+  double t0 = mb_now();
+  mb_timer *dt = mb_timer_begin(be);
+  mb_forget_mnemonic(&s->m, s->codes, s->n_classes, forget, n_forget, l1, l2, &t->choice);
+  mb_timer_end(be, dt);
+  mb_sync(be);
+  t->seconds = mb_now() - t0;
+  t->device_ms = mb_timer_ms(be, dt);
+  mb_timer_free(be, dt);
+  t->n_forward = s->m.passes.forward - before.forward;
+  t->n_backward = s->m.passes.backward - before.backward;
+  return report(s, "forgetting");
+}
+
+int mb_session_eval(mb_session *s, const int *forget, int n_forget, mb_eval_result *r)
+{
+  mb_evaluate(&s->m, mb_none(), &s->dtest, forget, n_forget, r);
+  return report(s, "evaluation");
+}
+
+int mb_session_to_checkpoint(mb_session *s, const mb_opts *o, mb_checkpoint *c)
+{
+  memset(c, 0, sizeof *c);
+  c->cfg = s->m.cfg;
+  c->n_classes = s->n_classes;
+  c->code_dist = o->code_dist;
+  c->has_codes = 1;
+  c->t_mix = (float)o->t_mix;
+  c->seed = o->seed;
+  c->epochs = o->epochs;
+  c->batch = o->batch;
+  c->lr = (float)o->lr;
+  snprintf(c->dataset, sizeof c->dataset, "%s", s->train.name);
+  c->dataset_checksum = s->train.checksum;
+  snprintf(c->backend, sizeof c->backend, "%s", s->backend_name);
+  snprintf(c->device, sizeof c->device, "%s", s->be->info.name);
+  c->n_params = s->m.pt.total;
+  c->params = malloc(c->n_params * sizeof(float));
+  size_t nc = (size_t)s->n_classes * s->m.cfg.dims[0];
+  c->codes = malloc(nc * sizeof(float));
+  if (!c->params || !c->codes) { mb_die_msg("out of memory"); return -1; }
+  memcpy(c->codes, s->codes_host, nc * sizeof(float));
+  mb_download(s->be, c->params, s->m.w, c->n_params);
+  return report(s, "reading the weights");
+}
+
+void mb_session_close(mb_session *s)
+{
+  if (s->be) {
+    mb_mlp_destroy(&s->m);
+    mb_release(s->be, s->codes);
+    mb_devdata_free(s->be, &s->dtrain);
+    mb_devdata_free(s->be, &s->dtest);
+    mb_backend_close(s->be);
+  }
+  if (s->have_train) {
+    mb_dataset_free(&s->train);
+    mb_dataset_free(&s->test);
+  }
+  free(s->codes_host);
+  memset(s, 0, sizeof *s);
+}

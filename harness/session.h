@@ -1,0 +1,48 @@
+/* A run's state on one backend: data and model resident on the device, and the
+ * steps the commands share (train, timed forgetting, evaluation). */
+#ifndef MB_SESSION_H
+#define MB_SESSION_H
+
+#include "core/checkpoint.h"
+#include "core/devdata.h"
+#include "core/eval.h"
+#include "core/forget_mnemonic.h"
+#include "core/mlp.h"
+#include "core/train.h"
+#include "harness/options.h"
+
+typedef struct {
+  mb_backend *be;
+  const char *backend_name;
+  mb_dataset train, test;
+  int have_train;
+  mb_devdata dtrain, dtest;
+  mb_mlp m;
+  float *codes_host;   /* K·D */
+  mb_view codes;
+  int n_classes;
+} mb_session;
+
+typedef struct {
+  double seconds;        /* host clock around the synchronised region */
+  double device_ms;      /* device timer over the same region (< 0 if none) */
+  long long n_forward, n_backward;
+  mb_sign_choice choice;
+} mb_forget_timing;
+
+/* Opens the backend and loads data; need_train = 0 uploads only the test set. */
+int mb_session_open(mb_session *s, const mb_opts *o, int need_train);
+/* New model (random init from seed) with codes from the seed. */
+int mb_session_new_model(mb_session *s, const mb_opts *o);
+/* Model and codes from a checkpoint (checked against the data). */
+int mb_session_load_model(mb_session *s, const mb_checkpoint *c);
+int mb_session_train(mb_session *s, const mb_opts *o, mb_train_stats *st);
+/* Forgetting with mnemonic codes, timed as algorithms.md §2.5 / §7.2 say. */
+int mb_session_forget(mb_session *s, const int *forget, int n_forget, float l1, float l2,
+                      mb_forget_timing *t);
+int mb_session_eval(mb_session *s, const int *forget, int n_forget, mb_eval_result *r);
+/* Fills a checkpoint from the device model (params downloaded). */
+int mb_session_to_checkpoint(mb_session *s, const mb_opts *o, mb_checkpoint *c);
+void mb_session_close(mb_session *s);
+
+#endif
