@@ -44,7 +44,8 @@ const char *mb_data_default_dir(void);
 
 /* 1×28×28, 10 classes, name "synthetic": per-class prototypes made of smooth
  * blobs, shifted, distorted and noised per sample.  Deterministic in seed;
- * the test set does not depend on n_train.  Labels are balanced and shuffled. */
+ * the test set does not depend on n_train.  Labels are balanced and shuffled.
+ * Out of memory leaves both sets zeroed (x == NULL). */
 void mb_data_synthetic(uint64_t seed, int n_train, int n_test, mb_dataset *train, mb_dataset *test);
 
 void mb_dataset_free(mb_dataset *d);

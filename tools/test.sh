@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Fresh Debian 12 → set up, build with -Werror, run every test suite (and the
+# core/CPU unit tests again under AddressSanitizer + UBSan), then print
+# "N passed, N failed, N skipped" counted from the test logs.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash tools/setup-debian.sh || exit 1
+[ -x /usr/local/cuda/bin/nvcc ] && export PATH="/usr/local/cuda/bin:$PATH"
+export POCL_CACHE_DIR="$PWD/build/pocl-cache" MESA_SHADER_CACHE_DIR="$PWD/build/mesa-cache"
+
+rc=0
+if [ ! -d build ]; then meson setup build --buildtype=release -Dwerror=true >/dev/null || exit 1; fi
+meson configure build -Dwerror=true >/dev/null
+ninja -C build || exit 1
+meson test -C build --print-errorlogs --num-processes 1 || rc=1
+
+# Sanitizers: the core and CPU-backend unit suites (GPU-API drivers are not ASan-clean).
+if [ ! -d build-asan ]; then
+  meson setup build-asan --buildtype=debug -Db_sanitize=address,undefined -Dwerror=true \
+    -Dcuda=disabled -Dopencl=disabled -Dvulkan=disabled >/dev/null || exit 1
+fi
+ninja -C build-asan || exit 1
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  meson test -C build-asan --print-errorlogs --num-processes 1 cpu_ops data || rc=1
+
+python3 tools/test_summary.py build/meson-logs/testlog.txt build-asan/meson-logs/testlog.txt || rc=1
+exit $rc
