@@ -24,10 +24,10 @@
 #define SHARED 2
 #define SHIFT 2          /* max translation in px */
 #define PAD (SIDE + 2 * SHIFT)
-#define NOISE 0.30f      /* uniform noise amplitude */
-#define BRIGHT_LO 0.6f   /* brightness scale range */
+#define NOISE 0.25f      /* uniform noise amplitude */
+#define BRIGHT_LO 0.7f   /* brightness scale range */
 #define BRIGHT_HI 1.0f
-#define JITTER_LO 0.4f   /* per-blob intensity range */
+#define JITTER_LO 0.7f   /* per-blob intensity range */
 #define JITTER_HI 1.2f
 
 /* Streams far above core/streams.h's ids, so a data seed equal to a run seed
@@ -108,7 +108,7 @@ static void render_sample(uint64_t seed, uint64_t stream, uint64_t i, const clas
       float v = NOISE * (2.0f * mb_u32_to_unit(w[j]) - 1.0f);
       for (int s = 0; s < BLOBS; s++) v += jit[s] * p->img[s][at];
       v = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
-      out[pix] = (float)lrintf(v * 255.0f) / 255.0f;
+      out[pix] = (float)(int)(v * 255.0f + 0.5f) / 255.0f;  /* v >= 0: rounds half up */
     }
   }
 }

@@ -47,6 +47,7 @@ typedef enum {
   AGREE_GEN_UNIFORM,  /* [a, b) */
   AGREE_GEN_MIXED,    /* mostly b·z, some ±0 and values of magnitude 1e3..1e5 */
   AGREE_GEN_SPECIAL,  /* MIXED plus NaN, +inf, -inf */
+  AGREE_GEN_INF,      /* MIXED plus +inf, -inf, no NaN */
   AGREE_GEN_TIES,     /* integers in [a, b] as floats: many ties */
   AGREE_GEN_AWAY,     /* random sign, magnitude in [a, b) (divisors) */
   AGREE_GEN_COND,     /* 0 about half the time, else one of 1, -2.5, 0.5, 7 */
@@ -86,7 +87,11 @@ typedef struct {
 } agree_gemm_shape;
 typedef struct { size_t n; float a, b; } agree_elt_shape;
 typedef struct { size_t outer, mid, inner; } agree_3d_shape;
-typedef struct { const size_t *offs; int nseg; } agree_seg_shape;
+typedef struct {
+  const size_t *offs;  /* nseg + 1 offsets, or NULL: nseg segments of len elements */
+  int nseg;
+  size_t len;
+} agree_seg_shape;
 enum { AGREE_XENT_LOSS = 1, AGREE_XENT_DLOGITS = 2, AGREE_XENT_PROBS = 4 };
 typedef struct { int rows, cols; float scale; unsigned outputs; } agree_xent_shape;
 typedef struct { int n_rows, row_len, n_src_rows, src_u8; float scale; } agree_gather_shape;

@@ -59,7 +59,7 @@ int mb_parse_opts(int argc, char **argv, const char *usage, mb_opts *o, int *don
   optind = 1;
   opterr = 0;
   int c;
-  double v;
+  double v = 0;
   while ((c = getopt_long(argc, argv, "", k_long, NULL)) != -1) {
     int bad = 0;
     switch (c) {

@@ -1,0 +1,272 @@
+/* The cpu backend: GEMM through OpenBLAS, every other op an OpenMP loop on host
+ * memory.  Lifecycle, memory, ordering, timers and the op table. */
+#include "cpu_backend.h"
+
+#include <cblas.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+void cpu_fail(mb_backend *be, mb_status st, const char *fmt, ...)
+{
+  if (be->status != MB_OK) return;
+  be->status = st;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(be->err, sizeof be->err, fmt, ap);
+  va_end(ap);
+}
+
+static int cpu_device_count(char *why, size_t why_len)
+{
+  if (why && why_len) why[0] = '\0';
+  return 1;
+}
+
+/* MB_THREADS, else every core this process may run on.  0 means a bad MB_THREADS. */
+static int thread_count(void)
+{
+  const char *e = getenv("MB_THREADS");
+  if (e && *e) {
+    char *end;
+    long v = strtol(e, &end, 10);
+    return *end == '\0' && v >= 1 && v <= 4096 ? (int)v : 0;
+  }
+#ifdef _OPENMP
+  return omp_get_num_procs();
+#else
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (int)n : 1;
+#endif
+}
+
+/* "model name" from /proc/cpuinfo (x86), else a generic label. */
+static void cpu_model(char *out, size_t len)
+{
+  snprintf(out, len, "unknown CPU");
+  FILE *f = fopen("/proc/cpuinfo", "r");
+  if (!f) return;
+  char line[256];
+  while (fgets(line, sizeof line, f)) {
+    if (strncmp(line, "model name", 10) != 0) continue;
+    char *p = strchr(line, ':');
+    if (!p) break;
+    p++;
+    while (*p == ' ' || *p == '\t') p++;
+    size_t n = strlen(p);
+    while (n && (p[n - 1] == '\n' || p[n - 1] == ' ')) p[--n] = '\0';
+    if (n) snprintf(out, len, "%s", p);
+    break;
+  }
+  fclose(f);
+}
+
+static mb_status cpu_open(int device, mb_backend **out, char *why, size_t why_len)
+{
+  *out = NULL;
+  if (device != 0) {
+    if (why && why_len) snprintf(why, why_len, "cpu has one device (asked for %d)", device);
+    return MB_NO_DEVICE;
+  }
+  int nt = thread_count();
+  if (nt < 1) {
+    if (why && why_len)
+      snprintf(why, why_len, "cpu: MB_THREADS='%s' is not a thread count (1..4096)",
+               getenv("MB_THREADS"));
+    return MB_DEVICE_ERROR;
+  }
+  cpu_backend *cb = calloc(1, sizeof *cb);
+  if (!cb) {
+    if (why && why_len) snprintf(why, why_len, "cpu: out of host memory");
+    return MB_OOM;
+  }
+  /* Set both pools here, in the process that will use them: Criterion forks test
+   * processes, and OpenBLAS rebuilds its thread pool for the new count. */
+  cb->threads = nt;
+  openblas_set_num_threads(nt);
+#ifdef _OPENMP
+  omp_set_num_threads(nt);
+#endif
+  mb_backend *be = &cb->base;
+  be->ops = &mb_cpu_ops;
+  be->device_index = 0;
+  be->status = MB_OK;
+  mb_device_info *in = &be->info;
+  const char *conf = openblas_get_config();
+  if (!conf) conf = "unknown";
+  const char *ver = strncmp(conf, "OpenBLAS ", 9) == 0 ? conf + 9 : conf;
+  char model[96];
+  cpu_model(model, sizeof model);
+  char name[512];   /* cut to the 127 characters mb_device_info holds */
+  snprintf(name, sizeof name, "CPU: %s (%d threads, OpenBLAS %s)", model, nt, ver);
+  size_t nl = strlen(name);
+  if (nl >= sizeof in->name) nl = sizeof in->name - 1;
+  memcpy(in->name, name, nl);
+  in->name[nl] = '\0';
+  snprintf(in->vendor, sizeof in->vendor, "host");
+  snprintf(in->driver, sizeof in->driver, "%s", conf);
+#ifdef _OPENMP
+  snprintf(in->api, sizeof in->api, "OpenBLAS + OpenMP %d", _OPENMP);
+#else
+  snprintf(in->api, sizeof in->api, "OpenBLAS");
+#endif
+  snprintf(in->type, sizeof in->type, "cpu");
+  long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+  in->mem_bytes = pages > 0 && psz > 0 ? (uint64_t)pages * (uint64_t)psz : 0;
+  in->has_device_timer = 0;
+  *out = be;
+  if (why && why_len) why[0] = '\0';
+  return MB_OK;
+}
+
+static void cpu_close(mb_backend *be)
+{
+  free(be);
+}
+
+static mb_status cpu_alloc(mb_backend *be, size_t bytes, mb_buf **out)
+{
+  *out = NULL;
+  if (be->status != MB_OK) return be->status;
+  cpu_buf *b = malloc(sizeof *b);
+  /* aligned_alloc wants a multiple of the alignment */
+  size_t padded = ((bytes ? bytes : 1) + 63) / 64 * 64;
+  void *data = padded >= bytes ? aligned_alloc(64, padded) : NULL;
+  if (!b || !data) {
+    free(b);
+    free(data);
+    cpu_fail(be, MB_OOM, "alloc: cannot allocate %zu bytes of host memory", bytes);
+    return MB_OOM;
+  }
+  b->base.bytes = bytes;
+  b->data = data;
+  *out = &b->base;
+  return MB_OK;
+}
+
+/* Freeing works even after an error, so callers can always clean up. */
+static void cpu_free(mb_backend *be, mb_buf *buf)
+{
+  (void)be;
+  if (!buf) return;
+  cpu_buf *b = (cpu_buf *)buf;
+  free(b->data);
+  free(b);
+}
+
+static void cpu_upload(mb_backend *be, mb_view dst, const void *src, size_t bytes)
+{
+  if (be->status != MB_OK || !bytes) return;
+  memcpy(cpu_f32(dst), src, bytes);
+}
+
+static void cpu_download(mb_backend *be, void *dst, mb_view src, size_t bytes)
+{
+  if (be->status != MB_OK || !bytes) return;
+  memcpy(dst, cpu_f32(src), bytes);
+}
+
+static void cpu_copy(mb_backend *be, mb_view dst, mb_view src, size_t n)
+{
+  if (be->status != MB_OK || !n) return;
+  uint32_t *d = cpu_u32(dst);
+  const uint32_t *s = cpu_u32(src);
+  if (d == s) return;
+  const uintptr_t pd = (uintptr_t)d, ps = (uintptr_t)s;
+  if (n < CPU_PAR_MIN || (pd < ps + n * 4 && ps < pd + n * 4)) {   /* small, or overlapping */
+    memmove(d, s, n * 4);
+    return;
+  }
+  CPU_OMP(omp parallel for simd schedule(static))
+  for (size_t i = 0; i < n; i++) d[i] = s[i];
+}
+
+static void cpu_fill(mb_backend *be, mb_view dst, size_t n, uint32_t bits)
+{
+  if (be->status != MB_OK) return;
+  uint32_t *y = cpu_u32(dst);
+  CPU_OMP(omp parallel for simd if (n >= CPU_PAR_MIN) schedule(static))
+  for (size_t i = 0; i < n; i++) y[i] = bits;
+}
+
+/* Ops run synchronously, so there is nothing to wait for. */
+static void cpu_sync(mb_backend *be)
+{
+  (void)be;
+}
+
+/* Host monotonic clock: exact here because every op has finished when it returns. */
+typedef struct {
+  struct timespec t0, t1;
+  int ended;
+} cpu_timer;
+
+static mb_timer *cpu_timer_begin(mb_backend *be)
+{
+  if (be->status != MB_OK) return NULL;
+  cpu_timer *t = calloc(1, sizeof *t);
+  if (!t) {
+    cpu_fail(be, MB_OOM, "timer_begin: out of host memory");
+    return NULL;
+  }
+  clock_gettime(CLOCK_MONOTONIC, &t->t0);
+  return (mb_timer *)t;
+}
+
+static void cpu_timer_end(mb_backend *be, mb_timer *tm)
+{
+  if (be->status != MB_OK || !tm) return;
+  cpu_timer *t = (cpu_timer *)tm;
+  clock_gettime(CLOCK_MONOTONIC, &t->t1);
+  t->ended = 1;
+}
+
+static double cpu_timer_ms(mb_backend *be, mb_timer *tm)
+{
+  cpu_timer *t = (cpu_timer *)tm;
+  if (be->status != MB_OK || !t || !t->ended) return -1.0;
+  return (double)(t->t1.tv_sec - t->t0.tv_sec) * 1e3 + (double)(t->t1.tv_nsec - t->t0.tv_nsec) * 1e-6;
+}
+
+static void cpu_timer_free(mb_backend *be, mb_timer *tm)
+{
+  (void)be;
+  free(tm);
+}
+
+const mb_backend_ops mb_cpu_ops = {
+  .name = "cpu",
+  .abi = MB_ABI_VERSION,
+  .device_count = cpu_device_count,
+  .open = cpu_open,
+  .close = cpu_close,
+  .alloc = cpu_alloc,
+  .free = cpu_free,
+  .upload = cpu_upload,
+  .download = cpu_download,
+  .copy = cpu_copy,
+  .fill = cpu_fill,
+  .gemm = cpu_gemm,
+  .unary = cpu_unary,
+  .binary = cpu_binary,
+  .where = cpu_where,
+  .bcast = cpu_bcast,
+  .reduce = cpu_reduce,
+  .seg_reduce = cpu_seg_reduce,
+  .seg_bcast = cpu_seg_bcast,
+  .softmax_xent = cpu_softmax_xent,
+  .gather_rows = cpu_gather_rows,
+  .optim = cpu_optim,
+  .rng = cpu_rng,
+  .im2col = cpu_im2col,
+  .col2im = cpu_col2im,
+  .sync = cpu_sync,
+  .timer_begin = cpu_timer_begin,
+  .timer_end = cpu_timer_end,
+  .timer_ms = cpu_timer_ms,
+  .timer_free = cpu_timer_free,
+};

@@ -1,0 +1,65 @@
+/* im2col / col2im for NCHW.  cols is [n][c·kh·kw][oh·ow]: row (ci·kh + ki)·kw + kj,
+ * column oy·ow + ox holds x[b][ci][oy·stride − pad + ki][ox·stride − pad + kj], or 0
+ * outside the image.  Work is split by (image, channel) plane: in col2im each dx
+ * plane only receives from its own kh·kw rows, so threads never write the same
+ * element and the f32 accumulation order is fixed. */
+#include "cpu_backend.h"
+
+void cpu_im2col(mb_backend *be, const mb_conv_geom *g, mb_view xv, mb_view cv)
+{
+  if (be->status != MB_OK) return;
+  const float *x = cpu_f32(xv);
+  float *cols = cpu_f32(cv);
+  const int H = g->h, W = g->w, KH = g->kh, KW = g->kw, S = g->stride, P = g->pad;
+  const int OH = g->oh, OW = g->ow;
+  const size_t plane = (size_t)H * W, opl = (size_t)OH * OW, planes = (size_t)g->n * g->c;
+  CPU_OMP(omp parallel for if (planes * KH * KW * opl >= CPU_PAR_MIN) schedule(static))
+  for (size_t pc = 0; pc < planes; pc++) {
+    const float *xc = x + pc * plane;
+    for (int ki = 0; ki < KH; ki++)
+      for (int kj = 0; kj < KW; kj++) {
+        float *row = cols + (pc * KH * KW + (size_t)ki * KW + kj) * opl;
+        for (int oy = 0; oy < OH; oy++) {
+          const int iy = oy * S - P + ki;
+          float *out = row + (size_t)oy * OW;
+          if (iy < 0 || iy >= H) {
+            for (int ox = 0; ox < OW; ox++) out[ox] = 0.0f;
+            continue;
+          }
+          const float *xr = xc + (size_t)iy * W;
+          for (int ox = 0; ox < OW; ox++) {
+            const int ix = ox * S - P + kj;
+            out[ox] = ix >= 0 && ix < W ? xr[ix] : 0.0f;
+          }
+        }
+      }
+  }
+}
+
+void cpu_col2im(mb_backend *be, const mb_conv_geom *g, mb_view cv, mb_view dv)
+{
+  if (be->status != MB_OK) return;
+  const float *cols = cpu_f32(cv);
+  float *dx = cpu_f32(dv);
+  const int H = g->h, W = g->w, KH = g->kh, KW = g->kw, S = g->stride, P = g->pad;
+  const int OH = g->oh, OW = g->ow;
+  const size_t plane = (size_t)H * W, opl = (size_t)OH * OW, planes = (size_t)g->n * g->c;
+  CPU_OMP(omp parallel for if (planes * KH * KW * opl >= CPU_PAR_MIN) schedule(static))
+  for (size_t pc = 0; pc < planes; pc++) {
+    float *d = dx + pc * plane;
+    for (int ki = 0; ki < KH; ki++)
+      for (int kj = 0; kj < KW; kj++) {
+        const float *row = cols + (pc * KH * KW + (size_t)ki * KW + kj) * opl;
+        for (int oy = 0; oy < OH; oy++) {
+          const int iy = oy * S - P + ki;
+          if (iy < 0 || iy >= H) continue;
+          float *dr = d + (size_t)iy * W;
+          const float *in = row + (size_t)oy * OW;
+          for (int ox = 0; ox < OW; ox++) {
+            const int ix = ox * S - P + kj;
+            if (ix >= 0 && ix < W) dr[ix] += in[ox];
+          }
+        }
+      }
+  }
+}

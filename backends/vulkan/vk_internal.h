@@ -1,0 +1,199 @@
+/* Vulkan backend internals shared by its files: the instance, buffers, the
+ * command-recording frames and the pipeline cache. */
+#ifndef MB_VK_INTERNAL_H
+#define MB_VK_INTERNAL_H
+
+#include "mb/backend.h"
+
+#include <vulkan/vulkan.h>
+
+#define VK_FRAMES 3          /* command buffers in the ring: record one while others run */
+#define VK_SETS_PER_FRAME 512 /* descriptor sets per frame; a full frame is submitted */
+#define VK_EARLY_SUBMIT 64   /* commands after which an idle queue gets the frame early */
+
+typedef struct vk_buf {
+  mb_buf base;               /* first member (mb_buf contract) */
+  VkBuffer buf;
+  VkDeviceMemory mem;
+  VkDeviceSize size;         /* allocated: bytes rounded up to 16 (whole texels) */
+  void *map;                 /* persistent mapping when host-visible and coherent */
+  uint64_t use_serial;       /* the last frame that recorded a command touching it */
+} vk_buf;
+
+/* Host-visible memory that lives as long as one frame: staging for transfers and
+ * small device-read tables (segment offsets). */
+typedef struct {
+  VkBuffer buf;
+  VkDeviceMemory mem;
+  VkDeviceSize size, used;
+  void *map;
+} vk_chunk;
+
+/* Objects whose destruction waits for a frame's fence. */
+typedef struct {
+  VkBuffer *bufs;
+  VkDeviceMemory *mems;
+  VkBufferView *views;
+  VkQueryPool *queries;
+  int nbufs, nmems, nviews, nqueries;
+  int cbufs, cmems, cviews, cqueries;
+} vk_graveyard;
+
+typedef struct {
+  VkCommandBuffer cb;
+  VkFence fence;
+  VkDescriptorPool pool;
+  uint64_t serial;           /* increases with every frame begun; 0 = never used */
+  int open;                  /* recording */
+  int inflight;              /* submitted, fence not waited yet */
+  unsigned cmds, sets;
+  vk_chunk *chunks;
+  int nchunks, cchunks;
+  vk_graveyard dead;
+} vk_frame;
+
+/* One shader module (an embedded SPIR-V blob) and its layouts. */
+typedef enum {
+  VKS_UNARY, VKS_BINARY, VKS_WHERE, VKS_BCAST,
+  VKS_REDUCE_WG, VKS_REDUCE_COL, VKS_SEG_REDUCE, VKS_SEG_BCAST,
+  VKS_XENT, VKS_GATHER, VKS_OPTIM, VKS_RNG, VKS_IM2COL, VKS_COL2IM,
+  VKS_GEMM_TILED, VKS_GEMM_TEXEL,
+  VKS__COUNT
+} vk_shader_id;
+
+#define VK_MAX_SPEC 8
+#define VK_MAX_BINDINGS 6
+
+typedef struct vk_pipe {
+  struct vk_pipe *next;
+  vk_shader_id shader;
+  int nspec;
+  uint32_t spec[VK_MAX_SPEC];
+  VkPipeline pipeline;
+} vk_pipe;
+
+typedef struct {
+  VkShaderModule module;
+  VkDescriptorSetLayout dsl;
+  VkPipelineLayout layout;
+} vk_shader_state;
+
+typedef struct vk_be {
+  mb_backend base;           /* first member (mb_backend contract) */
+  VkInstance instance;
+  VkDebugUtilsMessengerEXT messenger;
+  PFN_vkDestroyDebugUtilsMessengerEXT destroy_messenger;
+  VkPhysicalDevice phys;
+  VkPhysicalDeviceProperties props;
+  VkPhysicalDeviceMemoryProperties memprops;
+  VkDevice dev;
+  VkQueue queue;
+  uint32_t qfamily;
+  uint32_t ts_valid_bits;    /* 0: no device timer */
+  double ts_period_ns;
+  uint32_t mem_device;       /* memory type of buffers */
+  uint32_t mem_staging;      /* host-visible coherent type of chunks */
+  int device_mapped;         /* buffers are host-visible: uploads/downloads by memcpy */
+  int gemm_texel;            /* CPU device: texel-buffer GEMM where the shape allows */
+  VkDeviceSize texel_align;  /* byte alignment of texel-buffer view offsets */
+  VkCommandPool cmdpool;
+  vk_frame frames[VK_FRAMES];
+  int cur;                   /* the frame that records next */
+  uint64_t next_serial;
+  vk_shader_state shaders[VKS__COUNT];
+  vk_pipe *pipes;
+  vk_buf *dummy;             /* bound where an optional view is absent */
+  unsigned validation_msgs;
+} vk_be;
+
+/* A descriptor: a whole buffer (storage) or a texel view. owner tracks use. */
+typedef struct {
+  VkBuffer buf;
+  VkBufferView view;
+  vk_buf *owner;
+} vk_bind;
+
+/* ---- vk_device.c ---- */
+int vk_device_count(char *why, size_t why_len);
+mb_status vk_device_open(vk_be *be, int device, char *why, size_t why_len);
+void vk_device_close(vk_be *be);
+
+/* ---- vk_memory.c ---- */
+mb_status vk_alloc(mb_backend *be, size_t bytes, mb_buf **out);
+void vk_free(mb_backend *be, mb_buf *buf);
+void vk_upload(mb_backend *be, mb_view dst, const void *src, size_t bytes);
+void vk_download(mb_backend *be, void *dst, mb_view src, size_t bytes);
+void vk_copy(mb_backend *be, mb_view dst, mb_view src, size_t n);
+void vk_fill(mb_backend *be, mb_view dst, size_t n, uint32_t bits);
+int vk_memory_init(vk_be *be);
+/* Host-visible scratch in the recording frame, valid until the frame completes. */
+void *vk_scratch(vk_be *be, VkDeviceSize bytes, VkBuffer *buf, VkDeviceSize *off);
+void vk_chunk_destroy(vk_be *be, vk_chunk *c);
+/* Destroys a buffer now, or after the frames that use it. */
+void vk_buf_release(vk_be *be, vk_buf *b);
+
+/* ---- vk_pipeline.c ---- */
+VkPipeline vk_pipeline(vk_be *be, vk_shader_id s, const uint32_t *spec, int nspec);
+VkPipelineLayout vk_pipeline_layout(vk_be *be, vk_shader_id s);
+VkDescriptorSetLayout vk_set_layout(vk_be *be, vk_shader_id s);
+int vk_shader_binding_count(vk_shader_id s);
+int vk_shader_is_texel(vk_shader_id s, int binding);
+void vk_pipelines_destroy(vk_be *be);
+
+/* ---- vk_cmd.c ---- */
+VkCommandBuffer vk_cmd(vk_be *be);           /* the recording frame's command buffer */
+vk_frame *vk_cur_frame(vk_be *be);
+void vk_cmd_done(vk_be *be);                 /* after a recorded command: barrier, maybe submit */
+void vk_dispatch(vk_be *be, vk_shader_id s, const uint32_t *spec, int nspec, const vk_bind *b,
+                 int nb, const void *push, uint32_t push_bytes, uint32_t gx, uint32_t gy,
+                 uint32_t gz);
+void vk_touch(vk_be *be, vk_buf *b);         /* b is used by the recording frame */
+int vk_buf_busy(vk_be *be, const vk_buf *b); /* recorded or running work uses b */
+void vk_flush(vk_be *be);                    /* submit the recording frame, no wait */
+void vk_wait_serial(vk_be *be, uint64_t serial); /* submit and wait up to that frame */
+void vk_sync(mb_backend *be);
+void vk_defer_view(vk_be *be, VkBufferView v);
+void vk_defer_buffer(vk_be *be, VkBuffer b, VkDeviceMemory m);
+void vk_defer_query(vk_be *be, VkQueryPool q);
+void vk_frames_destroy(vk_be *be);
+int vk_frames_init(vk_be *be);
+mb_timer *vk_timer_begin(mb_backend *be);
+void vk_timer_end(mb_backend *be, mb_timer *t);
+double vk_timer_ms(mb_backend *be, mb_timer *t);
+void vk_timer_free(mb_backend *be, mb_timer *t);
+
+/* ---- vk_backend.c ---- */
+/* Records the first error (sticky) as "<op>: <message> (<VkResult name>)". */
+void vk_fail(vk_be *be, mb_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int vk_check(vk_be *be, VkResult r, const char *what);   /* 1 if r is VK_SUCCESS */
+const char *vk_result_name(VkResult r);
+vk_bind vk_bind_view(mb_view v);
+vk_bind vk_bind_none(vk_be *be);            /* the dummy buffer */
+uint32_t vk_groups(size_t n, uint32_t per); /* ceil(n / per) */
+
+/* ---- op families (gemm.c, eltwise.c, reduce.c, loss.c, gather.c, optim.c, rng.c, im2col.c) ---- */
+void vk_gemm(mb_backend *be, const mb_gemm_args *a);
+void vk_unary(mb_backend *be, mb_unary_op op, mb_view x, mb_view y, size_t n, float a, float b);
+void vk_binary(mb_backend *be, mb_binary_op op, mb_view x1, mb_view x2, mb_view y, size_t n,
+               float a, float b);
+void vk_where(mb_backend *be, mb_view cond, mb_view x1, mb_view x2, mb_view y, size_t n);
+void vk_bcast(mb_backend *be, mb_bcast_op op, mb_view x, mb_view v, mb_view y, size_t outer,
+              size_t mid, size_t inner);
+void vk_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, size_t outer, size_t mid,
+               size_t inner);
+void vk_seg_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, const size_t *offs,
+                   int nseg);
+void vk_seg_bcast(mb_backend *be, mb_segbcast_op op, mb_view x, mb_view v, mb_view y,
+                  const size_t *offs, int nseg);
+void vk_softmax_xent(mb_backend *be, const mb_xent_args *a);
+void vk_gather_rows(mb_backend *be, const mb_gather_args *a);
+void vk_optim(mb_backend *be, const mb_optim_args *a);
+void vk_rng(mb_backend *be, mb_rng_dist d, uint64_t seed, uint64_t stream, mb_view y, size_t n,
+            float p0, float p1);
+void vk_im2col(mb_backend *be, const mb_conv_geom *g, mb_view x, mb_view cols);
+void vk_col2im(mb_backend *be, const mb_conv_geom *g, mb_view cols, mb_view dx);
+
+static inline vk_be *VKB(mb_backend *be) { return (vk_be *)be; }
+static inline vk_buf *VKBUF(mb_buf *b) { return (vk_buf *)b; }
+
+#endif

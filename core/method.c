@@ -1,0 +1,72 @@
+/* The method registry and the mnemonic-code method's entry. */
+#include "core/method.h"
+#include "core/forget_mnemonic.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const mb_method_param k_mnemonic_params[] = {
+  {"lambda1", 1e-3, "scale of δ when max η is small (paper MNIST value; CIFAR uses 1e-5)"},
+  {"lambda2", 10.0, "cap on the largest δ of each tensor (paper MNIST value; CIFAR uses 1e4)"},
+};
+
+static int mnemonic_forget(const mb_forget_request *rq, mb_forget_outcome *out)
+{
+  mb_sign_choice c;
+  int rc = mb_forget_mnemonic(rq->m, rq->codes, rq->n_classes, rq->forget, rq->n_forget,
+                              (float)rq->params[0], (float)rq->params[1], &c);
+  out->sign = c.sign;
+  snprintf(out->note, sizeof out->note, "score+ %.3f, score- %.3f", c.score_plus, c.score_minus);
+  return rc;
+}
+
+const mb_method mb_method_mnemonic = {
+  .name = "mnemonic", .alias = NULL, .target = "mnemonic codes (K per model)",
+  .needs = MB_NEEDS_NOTHING, .params = k_mnemonic_params, .n_params = 2,
+  .forget = mnemonic_forget,
+};
+
+/* Baselines register here (each defined in baselines/<name>.c). */
+static const mb_method *const k_methods[] = {
+  &mb_method_mnemonic,
+};
+
+int mb_method_list(const mb_method *const **out)
+{
+  *out = k_methods;
+  return (int)(sizeof k_methods / sizeof k_methods[0]);
+}
+
+const mb_method *mb_method_find(const char *name)
+{
+  const mb_method *const *all;
+  int n = mb_method_list(&all);
+  for (int i = 0; i < n; i++)
+    if (strcmp(all[i]->name, name) == 0 || (all[i]->alias && strcmp(all[i]->alias, name) == 0))
+      return all[i];
+  return NULL;
+}
+
+void mb_method_defaults(const mb_method *me, double *values)
+{
+  for (int i = 0; i < me->n_params; i++) values[i] = me->params[i].value;
+}
+
+int mb_method_set_param(const mb_method *me, double *values, const char *kv, char *err, size_t len)
+{
+  const char *eq = strchr(kv, '=');
+  if (!eq) { snprintf(err, len, "--param '%s': expected key=value", kv); return -1; }
+  for (int i = 0; i < me->n_params; i++) {
+    const char *k = me->params[i].name;
+    if (strlen(k) == (size_t)(eq - kv) && strncmp(kv, k, (size_t)(eq - kv)) == 0) {
+      char *end;
+      double v = strtod(eq + 1, &end);
+      if (end == eq + 1 || *end) { snprintf(err, len, "--param %s: '%s' is not a number", k, eq + 1); return -1; }
+      values[i] = v;
+      return 0;
+    }
+  }
+  snprintf(err, len, "method %s has no parameter '%.*s'", me->name, (int)(eq - kv), kv);
+  return -1;
+}

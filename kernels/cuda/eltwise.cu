@@ -1,0 +1,147 @@
+/* Elementwise kernels: fill, unary, binary, where, bcast.
+ * Formulas are exactly those of include/mb/backend.h, evaluated in f32 as written
+ * (built with --fmad=false, like the oracle's -ffp-contract=off).  y may equal x. */
+#include "launch.h"
+#include "block.cuh"
+
+__global__ void fill_k(uint32_t *y, size_t n, uint32_t bits)
+{
+  MB_CU_FOR(size_t, i, n) y[i] = bits;
+}
+
+template <int OP>
+__device__ __forceinline__ float unary_f(float x, float a, float b)
+{
+  switch (OP) {
+  case MB_UN_AFFINE: return a * x + b;
+  case MB_UN_SQR: return x * x;
+  case MB_UN_SQRT: return sqrtf(x);
+  case MB_UN_EXP: return expf(x);
+  case MB_UN_LOG: return logf(x);
+  case MB_UN_RECIP: return 1.0f / x;
+  case MB_UN_SIGMOID: return 1.0f / (1.0f + expf(-x));
+  case MB_UN_RELU: return x > 0.0f ? x : 0.0f;
+  case MB_UN_ABS: return fabsf(x);
+  case MB_UN_CLAMP: {
+    float t = a > x ? a : x;      /* MAX_S(x, a) */
+    return b < t ? b : t;         /* MIN_S(t, b) */
+  }
+  case MB_UN_MIN_S: return a < x ? a : x;
+  case MB_UN_MAX_S: return a > x ? a : x;
+  case MB_UN_NAN_TO: return x != x ? a : x;
+  case MB_UN_GT_S: return x > a ? 1.0f : 0.0f;
+  default: return x;
+  }
+}
+
+template <int OP>
+__global__ void unary_k(const float *x, float *y, size_t n, float a, float b)
+{
+  MB_CU_FOR(size_t, i, n) y[i] = unary_f<OP>(x[i], a, b);
+}
+
+template <int OP>
+__device__ __forceinline__ float binary_f(float x1, float x2, float a, float b)
+{
+  switch (OP) {
+  case MB_BIN_AXPBY: return a * x1 + b * x2;
+  case MB_BIN_MUL: return a * x1 * x2;
+  case MB_BIN_DIV: return x1 / x2;
+  case MB_BIN_MIN: return x2 < x1 ? x2 : x1;
+  case MB_BIN_MAX: return x2 > x1 ? x2 : x1;
+  case MB_BIN_ADD_SQR: return x1 + a * x2 * x2;
+  case MB_BIN_SIGMOID_BWD: return x1 * x2 * (1.0f - x2);
+  case MB_BIN_RELU_BWD: return x2 > 0.0f ? x1 : 0.0f;
+  case MB_BIN_GT: return x1 > a * x2 ? 1.0f : 0.0f;
+  default: return x1;
+  }
+}
+
+template <int OP>
+__global__ void binary_k(const float *x1, const float *x2, float *y, size_t n, float a, float b)
+{
+  MB_CU_FOR(size_t, i, n) y[i] = binary_f<OP>(x1[i], x2[i], a, b);
+}
+
+__global__ void where_k(const float *cond, const float *x1, const float *x2, float *y, size_t n)
+{
+  MB_CU_FOR(size_t, i, n) y[i] = cond[i] != 0.0f ? x1[i] : x2[i];
+}
+
+template <int OP, typename I>
+__global__ void bcast_k(const float *x, const float *v, float *y, I n, I mid, I inner)
+{
+  MB_CU_FOR(I, i, n) {
+    float b = v[(i / inner) % mid];
+    float a = x[i];
+    float r;
+    switch (OP) {
+    case MB_BC_ADD: r = a + b; break;
+    case MB_BC_MUL: r = a * b; break;
+    case MB_BC_SUB: r = a - b; break;
+    default: r = a / b; break;
+    }
+    y[i] = r;
+  }
+}
+
+typedef void (*unary_fn)(const float *, float *, size_t, float, float);
+static const unary_fn k_unary[MB_UN__COUNT] = {
+  unary_k<MB_UN_AFFINE>, unary_k<MB_UN_SQR>,     unary_k<MB_UN_SQRT>,  unary_k<MB_UN_EXP>,
+  unary_k<MB_UN_LOG>,    unary_k<MB_UN_RECIP>,   unary_k<MB_UN_SIGMOID>, unary_k<MB_UN_RELU>,
+  unary_k<MB_UN_ABS>,    unary_k<MB_UN_CLAMP>,   unary_k<MB_UN_MIN_S>, unary_k<MB_UN_MAX_S>,
+  unary_k<MB_UN_NAN_TO>, unary_k<MB_UN_GT_S>,
+};
+
+typedef void (*binary_fn)(const float *, const float *, float *, size_t, float, float);
+static const binary_fn k_binary[MB_BIN__COUNT] = {
+  binary_k<MB_BIN_AXPBY>,       binary_k<MB_BIN_MUL>,      binary_k<MB_BIN_DIV>,
+  binary_k<MB_BIN_MIN>,         binary_k<MB_BIN_MAX>,      binary_k<MB_BIN_ADD_SQR>,
+  binary_k<MB_BIN_SIGMOID_BWD>, binary_k<MB_BIN_RELU_BWD>, binary_k<MB_BIN_GT>,
+};
+
+template <typename I>
+static void bcast_launch(cudaStream_t s, mb_bcast_op op, const float *x, const float *v, float *y,
+                         I n, I mid, I inner, unsigned g)
+{
+  switch (op) {
+  case MB_BC_ADD: bcast_k<MB_BC_ADD, I><<<g, MB_CU_THREADS, 0, s>>>(x, v, y, n, mid, inner); break;
+  case MB_BC_MUL: bcast_k<MB_BC_MUL, I><<<g, MB_CU_THREADS, 0, s>>>(x, v, y, n, mid, inner); break;
+  case MB_BC_SUB: bcast_k<MB_BC_SUB, I><<<g, MB_CU_THREADS, 0, s>>>(x, v, y, n, mid, inner); break;
+  case MB_BC_DIV: bcast_k<MB_BC_DIV, I><<<g, MB_CU_THREADS, 0, s>>>(x, v, y, n, mid, inner); break;
+  }
+}
+
+extern "C" void mb_cu_fill(cudaStream_t s, uint32_t *y, size_t n, uint32_t bits)
+{
+  fill_k<<<mb_cu_blocks(n, MB_CU_THREADS), MB_CU_THREADS, 0, s>>>(y, n, bits);
+}
+
+extern "C" void mb_cu_unary(cudaStream_t s, mb_unary_op op, const float *x, float *y, size_t n,
+                            float a, float b)
+{
+  k_unary[op]<<<mb_cu_blocks(n, MB_CU_THREADS), MB_CU_THREADS, 0, s>>>(x, y, n, a, b);
+}
+
+extern "C" void mb_cu_binary(cudaStream_t s, mb_binary_op op, const float *x1, const float *x2,
+                             float *y, size_t n, float a, float b)
+{
+  k_binary[op]<<<mb_cu_blocks(n, MB_CU_THREADS), MB_CU_THREADS, 0, s>>>(x1, x2, y, n, a, b);
+}
+
+extern "C" void mb_cu_where(cudaStream_t s, const float *cond, const float *x1, const float *x2,
+                            float *y, size_t n)
+{
+  where_k<<<mb_cu_blocks(n, MB_CU_THREADS), MB_CU_THREADS, 0, s>>>(cond, x1, x2, y, n);
+}
+
+extern "C" void mb_cu_bcast(cudaStream_t s, mb_bcast_op op, const float *x, const float *v,
+                            float *y, size_t outer, size_t mid, size_t inner)
+{
+  size_t n = outer * mid * inner;
+  unsigned g = mb_cu_blocks(n, MB_CU_THREADS);
+  if (mb_cu_fits32(n, g, MB_CU_THREADS))
+    bcast_launch<uint32_t>(s, op, x, v, y, (uint32_t)n, (uint32_t)mid, (uint32_t)inner, g);
+  else
+    bcast_launch<size_t>(s, op, x, v, y, n, mid, inner, g);
+}

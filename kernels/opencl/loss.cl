@@ -1,0 +1,69 @@
+/* softmax_xent: per-row softmax cross-entropy, one work-group per row.
+ * loss = logsumexp(x) - x[label], dlogits = scale*(softmax - onehot), probs = softmax.
+ * Stable: the row max is subtracted before exp.  dlogits may alias logits: each
+ * element is read and written by the same work-item, and x[label] is read
+ * before the barrier that precedes any write. */
+
+#pragma OPENCL FP_CONTRACT OFF
+
+#ifdef cl_khr_fp64
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+typedef double acc_t;
+#else
+typedef float acc_t;
+#endif
+
+/* want bits: which outputs exist (the others are null buffers) */
+#define WANT_LOSS 1
+#define WANT_DLOGITS 2
+#define WANT_PROBS 4
+
+__kernel void softmax_xent(__global const float *x, ulong xo, __global const int *labels, ulong lo,
+                           __global float *loss, ulong losso, __global float *dl, ulong dlo,
+                           __global float *probs, ulong po, ulong rows, ulong cols, float scale,
+                           int want, __local float *smax, __local acc_t *ssum)
+{
+  x += xo; labels += lo;
+  size_t lid = get_local_id(0), lsz = get_local_size(0);
+  for (ulong r = get_group_id(0); r < rows; r += get_num_groups(0)) {
+    __global const float *xr = x + r * cols;
+    int lab = labels[r];
+    int valid = lab >= 0 && (ulong)lab < cols;
+
+    float mx = -INFINITY;
+    for (ulong j = lid; j < cols; j += lsz) { float v = xr[j]; mx = v > mx ? v : mx; }
+    smax[lid] = mx;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (size_t s = lsz / 2; s > 0; s >>= 1) {
+      if (lid < s) { float o = smax[lid + s]; smax[lid] = o > smax[lid] ? o : smax[lid]; }
+      barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    mx = smax[0];
+
+    acc_t sum = 0;
+    for (ulong j = lid; j < cols; j += lsz) sum += (acc_t)exp(xr[j] - mx);
+    ssum[lid] = sum;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (size_t s = lsz / 2; s > 0; s >>= 1) {
+      if (lid < s) ssum[lid] += ssum[lid + s];
+      barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    sum = ssum[0];
+    /* Work-item 0 reads x[label] here, before anyone writes dlogits. */
+    if (lid == 0 && (want & WANT_LOSS)) {
+      acc_t xl = valid ? (acc_t)xr[lab] : (acc_t)NAN;
+      loss[losso + r] = (float)((acc_t)mx + log(sum) - xl);
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);   /* nobody writes an alias of x before this */
+
+    if (want & (WANT_DLOGITS | WANT_PROBS)) {
+      for (ulong j = lid; j < cols; j += lsz) {
+        float p = (float)((acc_t)exp(xr[j] - mx) / sum);
+        if (want & WANT_PROBS) probs[po + r * cols + j] = p;
+        if (want & WANT_DLOGITS)
+          dl[dlo + r * cols + j] = scale * (p - (valid && j == (ulong)lab ? 1.0f : 0.0f));
+      }
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);   /* smax/ssum are reused by the next row */
+  }
+}

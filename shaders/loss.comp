@@ -1,0 +1,70 @@
+#version 450
+/* Softmax cross-entropy, one work-group per row: row max (NaN propagates), sum of
+ * exp(x − max), then per element p = exp(x − lse) with lse = max + log(sum).
+ * loss = lse − x[label] (NaN for a label outside [0, cols)); dlogits =
+ * scale·(p − onehot).  Every read of the row happens before the barriers of the
+ * two trees, so dlogits may alias logits. */
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+
+layout(local_size_x_id = 0) in;
+
+layout(std430, binding = 0) readonly buffer Lg { float logits[]; };
+layout(std430, binding = 1) readonly buffer Lb { int labels[]; };
+layout(std430, binding = 2) writeonly buffer Ls { float loss[]; };
+layout(std430, binding = 3) writeonly buffer Dl { float dl[]; };
+layout(std430, binding = 4) writeonly buffer Pr { float probs[]; };
+layout(push_constant) uniform P {
+  uint rows, cols, lg_off, lb_off, loss_off, dl_off, pr_off;
+  uint want;     /* bit 0: loss, bit 1: dlogits, bit 2: probs */
+  float scale;
+} p;
+
+shared float s_v[gl_WorkGroupSize.x];
+
+float max_nan(float a, float b) { return isnan(a) ? a : (isnan(b) || b > a ? b : a); }
+
+void main()
+{
+  uint r = gl_WorkGroupID.x;
+  if (r >= p.rows) return;   /* uniform per work-group */
+  uint t = gl_LocalInvocationID.x, W = gl_WorkGroupSize.x;
+  uint row = p.lg_off + r * p.cols;
+  int label = labels[p.lb_off + r];
+  bool valid = label >= 0 && uint(label) < p.cols;
+  float xl = logits[row + (valid ? uint(label) : 0u)];
+
+  float mx = MB_NEG_INF;
+  for (uint j = t; j < p.cols; j += W) mx = max_nan(mx, logits[row + j]);
+  s_v[t] = mx;
+  for (uint h = W / 2; h > 0; h >>= 1) {
+    barrier();
+    if (t < h) s_v[t] = max_nan(s_v[t], s_v[t + h]);
+  }
+  barrier();
+  mx = s_v[0];
+  barrier();
+
+  precise float sum = 0.0;
+  for (uint j = t; j < p.cols; j += W) sum += exp(logits[row + j] - mx);
+  s_v[t] = sum;
+  for (uint h = W / 2; h > 0; h >>= 1) {
+    barrier();
+    if (t < h) { precise float s2 = s_v[t] + s_v[t + h]; s_v[t] = s2; }
+  }
+  barrier();
+  precise float lse = mx + log(s_v[0]);
+
+  if (t == 0 && (p.want & 1u) != 0u) {
+    precise float l = lse - xl;
+    loss[p.loss_off + r] = valid ? l : uintBitsToFloat(0x7fc00000u);
+  }
+  for (uint j = t; j < p.cols; j += W) {
+    float pj = exp(logits[row + j] - lse);
+    if ((p.want & 4u) != 0u) probs[p.pr_off + r * p.cols + j] = pj;
+    if ((p.want & 2u) != 0u) {
+      precise float d = p.scale * (pj - (valid && j == uint(label) ? 1.0 : 0.0));
+      dl[p.dl_off + r * p.cols + j] = d;
+    }
+  }
+}
