@@ -1,5 +1,5 @@
 /* The forgetting-method interface shared by the mnemonic-code method and every
- * baseline (baselines/*.c).  A method sees the model, the codes and, when it
+ * baseline (baselines/NAME.c).  A method sees the model, the codes and, when it
  * declares it needs them, the training data on the device; it calls only the
  * core and the op table. */
 #ifndef MB_METHOD_H

@@ -88,6 +88,11 @@ static uint32_t gen_one(agree_gen g, const uint32_t *w)
     if (k < 12) return f2u(-INFINITY);
     return gen_mixed(g, w);
   }
+  case AGREE_GEN_NONFINITE: {
+    static const float k_nonfinite[3] = {NAN, INFINITY, -INFINITY};
+    unsigned k = w[3] % 10;
+    return k < 9 ? f2u(k_nonfinite[k % 3]) : f2u((float)(g.b * gauss(w[0], w[1])));
+  }
   case AGREE_GEN_TIES: {
     long span = (long)g.b - (long)g.a + 1;
     return f2u((float)((long)g.a + (long)(w[0] % (uint32_t)span)));

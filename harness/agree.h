@@ -48,6 +48,7 @@ typedef enum {
   AGREE_GEN_MIXED,    /* mostly b·z, some ±0 and values of magnitude 1e3..1e5 */
   AGREE_GEN_SPECIAL,  /* MIXED plus NaN, +inf, -inf */
   AGREE_GEN_INF,      /* MIXED plus +inf, -inf, no NaN */
+  AGREE_GEN_NONFINITE, /* 90% NaN/+inf/-inf, else b·z: whole rows without a finite value */
   AGREE_GEN_TIES,     /* integers in [a, b] as floats: many ties */
   AGREE_GEN_AWAY,     /* random sign, magnitude in [a, b) (divisors) */
   AGREE_GEN_COND,     /* 0 about half the time, else one of 1, -2.5, 0.5, 7 */

@@ -95,12 +95,15 @@ static void bench_forget(const mb_opts *o, mb_session *s)
   size_t P = s->m.pt.total;
   float *w = malloc(P * sizeof *w);
   int forget[1] = {0};
+  const mb_method *me = mb_method_find("mnemonic");
+  double params[MB_METHOD_MAX_PARAMS];
+  mb_method_defaults(me, params);
   mb_forget_timing ft;
   int have_dev = 1;
   mb_download(s->be, w, s->m.w, P);
   for (int r = -2; r < o->repeats && mb_ok(s->be); r++) {
     mb_upload(s->be, s->m.w, w, P);   /* same trained weights every time, outside the clock */
-    mb_session_forget(s, forget, 1, 1e-3f, 10.0f, &ft);
+    mb_session_forget(s, me, params, forget, 1, &ft);
     if (r >= 0) { v[r] = 1e3 * ft.seconds; d[r] = ft.device_ms; have_dev &= ft.device_ms >= 0; }
   }
   mb_upload(s->be, s->m.w, w, P);

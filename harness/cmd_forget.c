@@ -11,8 +11,9 @@ static const char k_forget_usage[] =
   "Forgets the listed classes in one shot with mnemonic codes, evaluates A_R and E_F\n"
   "before and after on the test set, and prints a result row.\n"
   "  --classes LIST     e.g. 0 or 0,3\n"
-  "  --method NAME      mnemonic (default)\n"
+  "  --method NAME      mnemonic (default); see `mnemobench methods`\n"
   "  --lambda1 X        (default 1e-3)   --lambda2 X (default 10): the paper's MNIST values\n"
+  "  --param K=V        set a method parameter (repeatable)\n"
   "  --out FILE         write the forgotten checkpoint\n"
   "  --data DIR | --synthetic   test data (as for train)\n"
   "  --backend NAME     (default cpu); --device N;  --json  print the row as JSON\n";
@@ -21,7 +22,7 @@ static const char k_eval_usage[] =
   "usage: mnemobench eval --model FILE [--classes LIST] [--data DIR | --synthetic] [--backend NAME] [--json]\n"
   "Test accuracy of a checkpoint; with --classes, A_R and E_F for those forget classes.\n";
 
-static int load(const mb_opts *o, mb_session *s, mb_checkpoint *c)
+static int load(const mb_opts *o, mb_session *s, mb_checkpoint *c, int need_train)
 {
   char err[512];
   memset(s, 0, sizeof *s);
@@ -31,7 +32,7 @@ static int load(const mb_opts *o, mb_session *s, mb_checkpoint *c)
   mb_opts data = *o;
   if (!o->data && !o->synthetic && strcmp(c->dataset, "synthetic") == 0) data.synthetic = 1;
   data.seed = c->seed;   /* the synthetic set is keyed by the training seed */
-  if (mb_session_open(s, &data, 0) != 0) return -1;
+  if (mb_session_open(s, &data, need_train) != 0) return -1;
   if (s->test.checksum && c->dataset[0] && strcmp(c->dataset, s->test.name) != 0)
     fprintf(stderr, "mnemobench: note: model was trained on '%s', evaluating on '%s'\n", c->dataset,
             s->test.name);
@@ -48,19 +49,22 @@ int mb_cmd_forget(int argc, char **argv)
   if (mb_parse_opts(argc, argv, k_forget_usage, &o, &done) != 0) return 2;
   if (done) return 0;
   if (!o.classes) { mb_die_msg("forget: --classes LIST is required"); return 2; }
-  if (strcmp(o.method, "mnemonic") != 0) {
-    mb_die_msg("forget: unknown method '%s' (available: mnemonic)", o.method);
+  const mb_method *me = mb_method_find(o.method);
+  double params[MB_METHOD_MAX_PARAMS];
+  if (!me) {
+    mb_die_msg("forget: unknown method '%s' (see mnemobench forget --help)", o.method);
     return 2;
   }
+  if (mb_opts_method_params(&o, me, params) != 0) return 2;
   mb_session s;
   mb_checkpoint c;
   int forget[MB_MAX_FORGET], nf;
-  if (load(&o, &s, &c) != 0) goto out;
+  if (load(&o, &s, &c, me->needs != 0) != 0) goto out;
   if (mb_parse_classes(o.classes, s.n_classes, forget, MB_MAX_FORGET, &nf) != 0) { rc = 2; goto out; }
   mb_eval_result before, after;
   mb_forget_timing t;
   if (mb_session_eval(&s, forget, nf, &before) ||
-      mb_session_forget(&s, forget, nf, (float)o.lambda1, (float)o.lambda2, &t) ||
+      mb_session_forget(&s, me, params, forget, nf, &t) ||
       mb_session_eval(&s, forget, nf, &after))
     goto out;
   if (o.out) {
@@ -81,7 +85,7 @@ int mb_cmd_forget(int argc, char **argv)
   char model[64];
   describe(&s, model, sizeof model);
   mb_result_init(&r);
-  r.method = "mnemonic";
+  r.method = me->name;
   r.backend = o.backend;
   r.be = s.be;
   r.dataset = s.test.name;
@@ -92,23 +96,24 @@ int mb_cmd_forget(int argc, char **argv)
   r.seed = c.seed;
   r.t_mix = c.t_mix;
   r.epochs = c.epochs;
-  r.lambda1 = o.lambda1;
-  r.lambda2 = o.lambda2;
+  r.method_params = me->params;
+  r.method_values = params;
+  r.n_method_params = me->n_params;
   r.test_acc = before.acc;
   r.A_R_before = before.A_R;
   r.E_F_before = before.E_F;
   r.A_R = after.A_R;
   r.E_F = after.E_F;
-  r.sign = t.choice.sign;
+  r.sign = t.outcome.sign;
   r.forget_s = t.seconds;
   r.forget_device_ms = t.device_ms;
   r.n_forward = t.n_forward;
   r.n_backward = t.n_backward;
   if (o.json) mb_result_write_json(stdout, &r);
   else
-    printf("forgot class(es) %s with mnemonic codes on %s: A_R %.2f -> %.2f, E_F %.2f -> %.2f, "
-           "sign %c, %.3f ms\n", o.classes, s.be->info.name, before.A_R, after.A_R, before.E_F,
-           after.E_F, t.choice.sign > 0 ? '+' : '-', 1e3 * t.seconds);
+    printf("forgot class(es) %s with %s on %s: A_R %.2f -> %.2f, E_F %.2f -> %.2f, %.3f ms (%s)\n",
+           o.classes, me->name, s.be->info.name, before.A_R, after.A_R, before.E_F, after.E_F,
+           1e3 * t.seconds, t.outcome.note);
   rc = 0;
 out:
   mb_checkpoint_free(&c);
@@ -127,7 +132,7 @@ int mb_cmd_eval(int argc, char **argv)
   mb_checkpoint c;
   int forget[MB_MAX_FORGET], nf = 0;
   mb_eval_result ev;
-  if (load(&o, &s, &c) != 0) goto out;
+  if (load(&o, &s, &c, 0) != 0) goto out;
   if (o.classes && mb_parse_classes(o.classes, s.n_classes, forget, MB_MAX_FORGET, &nf) != 0) {
     rc = 2;
     goto out;

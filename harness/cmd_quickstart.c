@@ -20,6 +20,9 @@ int mb_cmd_quickstart(int argc, char **argv)
   mb_opts_defaults(&o);
   if (mb_parse_opts(argc, argv, k_usage, &o, &done) != 0) return 2;
   if (done) return 0;
+  const mb_method *me = mb_method_find("mnemonic");
+  double params[MB_METHOD_MAX_PARAMS];
+  if (mb_opts_method_params(&o, me, params) != 0) return 2;
   mb_session s;
   mb_train_stats st;
   mb_eval_result before, after;
@@ -35,7 +38,7 @@ int mb_cmd_quickstart(int argc, char **argv)
            s.train.synthetic ? "SYNTHETIC data" : s.train.name, o.epochs, o.t_mix,
            (unsigned long long)o.seed, o.backend, s.be->info.name);
   if (mb_session_train(&s, &o, &st) || mb_session_eval(&s, forget, nf, &before) ||
-      mb_session_forget(&s, forget, nf, (float)o.lambda1, (float)o.lambda2, &t) ||
+      mb_session_forget(&s, me, params, forget, nf, &t) ||
       mb_session_eval(&s, forget, nf, &after))
     goto out;
   mb_result r;
@@ -53,15 +56,16 @@ int mb_cmd_quickstart(int argc, char **argv)
   r.seed = o.seed;
   r.t_mix = o.t_mix;
   r.epochs = o.epochs;
-  r.lambda1 = o.lambda1;
-  r.lambda2 = o.lambda2;
+  r.method_params = me->params;
+  r.method_values = params;
+  r.n_method_params = me->n_params;
   r.train_s = st.seconds;
   r.test_acc = before.acc;
   r.A_R_before = before.A_R;
   r.E_F_before = before.E_F;
   r.A_R = after.A_R;
   r.E_F = after.E_F;
-  r.sign = t.choice.sign;
+  r.sign = t.outcome.sign;
   r.forget_s = t.seconds;
   r.forget_device_ms = t.device_ms;
   r.n_forward = t.n_forward;
@@ -77,7 +81,7 @@ int mb_cmd_quickstart(int argc, char **argv)
     char ms[32];
     snprintf(ms, sizeof ms, "%.3f ms", 1e3 * t.seconds);
     printf("| %-22s | %8.2f | %8.2f | %12s | %-8s |\n", "forgotten (mnemonic)", after.A_R, after.E_F,
-           ms, t.choice.sign > 0 ? "plus" : "minus");
+           ms, t.outcome.sign > 0 ? "plus" : "minus");
     printf("\nforget class(es) %s; backend %s, device %s; forgetting used %lld forward and %lld "
            "backward sample passes%s\n", o.classes ? o.classes : "0", o.backend, s.be->info.name,
            t.n_forward, t.n_backward,

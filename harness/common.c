@@ -1,5 +1,6 @@
 /* Shared pieces of the mnemobench commands. */
 #include "harness/common.h"
+#include "core/method.h"
 #include "core/registry.h"
 #include "harness/json.h"
 #include "mb_commit.h"
@@ -87,7 +88,7 @@ void mb_result_init(mb_result *r)
   r->reason = "";
   r->A_R_before = r->E_F_before = r->A_R = r->E_F = NAN;
   r->forget_s = r->forget_device_ms = r->train_s = r->test_acc = NAN;
-  r->lambda1 = r->lambda2 = r->t_mix = NAN;
+  r->t_mix = NAN;
 }
 
 int mb_threads_in_use(void)
@@ -123,8 +124,13 @@ void mb_result_write_json(FILE *f, const mb_result *r)
   mb_json_int(&j, "seed", (long long)r->seed);
   mb_json_num(&j, "t_mix", r->t_mix);
   mb_json_int(&j, "epochs", r->epochs);
-  mb_json_num(&j, "lambda1", r->lambda1);
-  mb_json_num(&j, "lambda2", r->lambda2);
+  if (r->n_method_params) {
+    mb_json p;
+    mb_json_begin(&p);
+    for (int i = 0; i < r->n_method_params; i++) mb_json_num(&p, r->method_params[i].name, r->method_values[i]);
+    mb_json_raw(&j, "params", mb_json_end(&p));
+    mb_json_free(&p);
+  }
   mb_json_num(&j, "test_acc", r->test_acc);
   mb_json_num(&j, "A_R_before", r->A_R_before);
   mb_json_num(&j, "E_F_before", r->E_F_before);

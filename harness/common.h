@@ -4,6 +4,7 @@
 #define MB_HARNESS_COMMON_H
 
 #include "core/dataset.h"
+#include "core/method.h"
 #include "core/ops.h"
 
 #include <stdint.h>
@@ -38,7 +39,10 @@ typedef struct {
   double forget_s, forget_device_ms;
   long long n_forward, n_backward;
   int sign;
-  double lambda1, lambda2, t_mix;
+  double t_mix;
+  const mb_method_param *method_params;  /* the method's settings, recorded in the row */
+  const double *method_values;
+  int n_method_params;
   int epochs;
   double train_s, test_acc;
 } mb_result;

@@ -1,6 +1,7 @@
 /* One option table for every command; each command's usage text says which apply. */
 #include "harness/options.h"
 #include "harness/common.h"
+#include "core/method.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -8,7 +9,7 @@
 
 enum {
   O_BACKEND = 256, O_DEVICE, O_DATA, O_SYNTH, O_SEED, O_EPOCHS, O_BATCH, O_LR, O_TMIX, O_L1, O_L2,
-  O_MODEL_SPEC, O_ACT, O_CODES, O_MODEL, O_OUT, O_CLASSES, O_METHOD, O_JSON, O_REPEATS, O_HELP,
+  O_MODEL_SPEC, O_ACT, O_CODES, O_MODEL, O_OUT, O_CLASSES, O_METHOD, O_JSON, O_REPEATS, O_HELP, O_PARAM,
 };
 
 static const struct option k_long[] = {
@@ -22,7 +23,7 @@ static const struct option k_long[] = {
   {"model", required_argument, 0, O_MODEL},     {"out", required_argument, 0, O_OUT},
   {"classes", required_argument, 0, O_CLASSES}, {"method", required_argument, 0, O_METHOD},
   {"json", no_argument, 0, O_JSON},             {"repeats", required_argument, 0, O_REPEATS},
-  {"help", no_argument, 0, O_HELP},             {0, 0, 0, 0},
+  {"help", no_argument, 0, O_HELP},             {"param", required_argument, 0, O_PARAM},             {0, 0, 0, 0},
 };
 
 void mb_opts_defaults(mb_opts *o)
@@ -91,6 +92,10 @@ int mb_parse_opts(int argc, char **argv, const char *usage, mb_opts *o, int *don
     case O_METHOD: o->method = optarg; break;
     case O_JSON: o->json = 1; break;
     case O_REPEATS: bad = num("repeats", optarg, 1, 1000, &v); o->repeats = (int)v; break;
+    case O_PARAM:
+      if (o->n_params >= 16) { mb_die_msg("too many --param options"); return -1; }
+      o->params[o->n_params++] = optarg;
+      break;
     case O_HELP: fputs(usage, stdout); *done = 1; return 0;
     default:
       mb_die_msg("%s: unknown or incomplete option '%s' (see mnemobench %s --help)", argv[0],
@@ -103,5 +108,21 @@ int mb_parse_opts(int argc, char **argv, const char *usage, mb_opts *o, int *don
     mb_die_msg("%s: unexpected argument '%s'", argv[0], argv[optind]);
     return -1;
   }
+  return 0;
+}
+
+int mb_opts_method_params(const mb_opts *o, const mb_method *me, double *values)
+{
+  char err[256];
+  mb_method_defaults(me, values);
+  if (strcmp(me->name, "mnemonic") == 0) {
+    values[0] = o->lambda1;
+    values[1] = o->lambda2;
+  }
+  for (int i = 0; i < o->n_params; i++)
+    if (mb_method_set_param(me, values, o->params[i], err, sizeof err) != 0) {
+      mb_die_msg("%s", err);
+      return -1;
+    }
   return 0;
 }

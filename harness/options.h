@@ -3,6 +3,7 @@
 #define MB_OPTIONS_H
 
 #include "core/codes.h"
+#include "core/method.h"
 
 #include <stdint.h>
 
@@ -23,10 +24,13 @@ typedef struct {
   int repeats;
   const char *backends[8]; int n_backends;   /* repeated --backend for bench */
   int set_epochs, set_t_mix;
+  const char *params[16]; int n_params;     /* --param k=v */
 } mb_opts;
 
 /* Parses argv (argv[0] = command name).  `usage` is printed for --help (exit
  * code 0 via *done = 1) or after a bad option (returns -1). */
+/* Default parameters of a method, then --lambda1/--lambda2 (mnemonic) and --param k=v. */
+int mb_opts_method_params(const mb_opts *o, const mb_method *me, double *values);
 int mb_parse_opts(int argc, char **argv, const char *usage, mb_opts *o, int *done);
 void mb_opts_defaults(mb_opts *o);
 

@@ -18,6 +18,7 @@ int mb_session_open(mb_session *s, const mb_opts *o, int need_train)
 {
   memset(s, 0, sizeof *s);
   s->backend_name = o->backend;
+  s->seed = o->seed;
   s->be = mb_open_or_explain(o->backend, o->device);
   if (!s->be) return -1;
   if (mb_load_data(o->data, o->synthetic, o->seed, &s->train, &s->test) != 0) return -1;
@@ -113,25 +114,33 @@ int mb_session_train(mb_session *s, const mb_opts *o, mb_train_stats *st)
   return report(s, "training");
 }
 
-int mb_session_forget(mb_session *s, const int *forget, int n_forget, float l1, float l2,
-                      mb_forget_timing *t)
+int mb_session_forget(mb_session *s, const mb_method *me, const double *params,
+                      const int *forget, int n_forget, mb_forget_timing *t)
 {
   mb_backend *be = s->be;
   memset(t, 0, sizeof *t);
+  if (me->needs && !s->dtrain.n) {
+    mb_die_msg("method %s needs the training data, which is not loaded", me->name);
+    return -1;
+  }
+  mb_forget_request rq = {
+    .m = &s->m, .codes = s->codes, .n_classes = s->n_classes, .forget = forget,
+    .n_forget = n_forget, .train = me->needs ? &s->dtrain : NULL, .seed = s->seed,
+    .params = params,
+  };
   mb_pass_count before = s->m.passes;
-  /* Model and codes are resident; the clock starts on an idle device. */
   mb_sync(be);
   double t0 = mb_now();
   mb_timer *dt = mb_timer_begin(be);
-  mb_forget_mnemonic(&s->m, s->codes, s->n_classes, forget, n_forget, l1, l2, &t->choice);
+  me->forget(&rq, &t->outcome);
   mb_timer_end(be, dt);
   mb_sync(be);
   t->seconds = mb_now() - t0;
-  t->device_ms = mb_timer_ms(be, dt);
+  t->device_ms = be->info.has_device_timer ? mb_timer_ms(be, dt) : -1.0;
   mb_timer_free(be, dt);
   t->n_forward = s->m.passes.forward - before.forward;
   t->n_backward = s->m.passes.backward - before.backward;
-  return report(s, "forgetting");
+  return report(s, me->name);
 }
 
 int mb_session_eval(mb_session *s, const int *forget, int n_forget, mb_eval_result *r)

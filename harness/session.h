@@ -7,6 +7,7 @@
 #include "core/devdata.h"
 #include "core/eval.h"
 #include "core/forget_mnemonic.h"
+#include "core/method.h"
 #include "core/mlp.h"
 #include "core/train.h"
 #include "harness/options.h"
@@ -21,13 +22,14 @@ typedef struct {
   float *codes_host;   /* K·D */
   mb_view codes;
   int n_classes;
+  uint64_t seed;
 } mb_session;
 
 typedef struct {
   double seconds;        /* host clock around the synchronised region */
   double device_ms;      /* device timer over the same region (< 0 if none) */
   long long n_forward, n_backward;
-  mb_sign_choice choice;
+  mb_forget_outcome outcome;
 } mb_forget_timing;
 
 /* Opens the backend and loads data; need_train = 0 uploads only the test set. */
@@ -37,9 +39,11 @@ int mb_session_new_model(mb_session *s, const mb_opts *o);
 /* Model and codes from a checkpoint (checked against the data). */
 int mb_session_load_model(mb_session *s, const mb_checkpoint *c);
 int mb_session_train(mb_session *s, const mb_opts *o, mb_train_stats *st);
-/* Forgetting with mnemonic codes, timed as algorithms.md §2.5 / §7.2 say. */
-int mb_session_forget(mb_session *s, const int *forget, int n_forget, float l1, float l2,
-                      mb_forget_timing *t);
+/* Runs a forgetting method, timed as algorithms.md §2.5 / §7.2 say: the clock
+ * starts with model, codes and the data the method may use resident and the
+ * device idle, and stops after the final weights are written and synced. */
+int mb_session_forget(mb_session *s, const mb_method *me, const double *params,
+                      const int *forget, int n_forget, mb_forget_timing *t);
 int mb_session_eval(mb_session *s, const int *forget, int n_forget, mb_eval_result *r);
 /* Fills a checkpoint from the device model (params downloaded). */
 int mb_session_to_checkpoint(mb_session *s, const mb_opts *o, mb_checkpoint *c);

@@ -62,6 +62,8 @@ typedef struct {
   cl_mem mem;
 } mb_cl_buf;
 
+extern const mb_backend_ops mb_opencl_ops;
+
 static inline mb_cl *mb_cl_of(mb_backend *be) { return (mb_cl *)be; }
 static inline cl_mem mb_cl_mem(mb_view v) { return v.buf ? ((mb_cl_buf *)v.buf)->mem : NULL; }
 

@@ -84,7 +84,7 @@ struct RowChunks {
     size_t r = c / cpr, k = c - r * cpr;
     *base = r * mid;
     *b = k * RED_CHUNK;
-    *e = min(mid, *b + RED_CHUNK);
+    *e = mid - *b < RED_CHUNK ? mid : *b + RED_CHUNK;
   }
 };
 

@@ -103,13 +103,17 @@ __kernel void reduce_cols(__global const float *x, ulong xo, __global float *y, 
   }
 }
 
-/* Segmented reduce, pass 1: one work-group per chunk of a segment.
- * chunks[2c], chunks[2c+1] = element range [begin, end) of chunk c. */
-__kernel void seg_partial(__global const float *x, ulong xo, __global const ulong *chunks,
+/* Segmented reduces read a table built by the host (u64 entries):
+ *   tab[0 .. nseg]                       segment offsets (relative to x)
+ *   tab[nseg+1 .. 2*nseg+1]              first chunk of each segment (and the end)
+ *   tab[2*nseg+2 + 2c], [.. + 2c + 1]    element range [begin, end) of chunk c
+ * Pass 1: one work-group per chunk writes a partial result. */
+__kernel void seg_partial(__global const float *x, ulong xo, __global const ulong *tab, ulong nseg,
                           ulong nchunks, int op, __global acc_t *part,
                           __local acc_t *sv, __local long *si)
 {
   x += xo;
+  __global const ulong *chunks = tab + 2 * nseg + 2;
   size_t lid = get_local_id(0), lsz = get_local_size(0);
   for (ulong c = get_group_id(0); c < nchunks; c += get_num_groups(0)) {
     ulong b = chunks[2 * c], e = chunks[2 * c + 1];
@@ -123,11 +127,12 @@ __kernel void seg_partial(__global const float *x, ulong xo, __global const ulon
   }
 }
 
-/* Pass 2: one work-group per segment over its chunks [first[s], first[s+1]). */
-__kernel void seg_final(__global const acc_t *part, __global const ulong *first, ulong nseg,
-                        int op, __global float *y, ulong yo, __local acc_t *sv, __local long *si)
+/* Pass 2: one work-group per segment merges its chunks' partials in a fixed tree. */
+__kernel void seg_final(__global const acc_t *part, __global const ulong *tab, ulong nseg, int op,
+                        __global float *y, ulong yo, __local acc_t *sv, __local long *si)
 {
   y += yo;
+  __global const ulong *first = tab + nseg + 1;
   size_t lid = get_local_id(0), lsz = get_local_size(0);
   for (ulong s = get_group_id(0); s < nseg; s += get_num_groups(0)) {
     acc_t acc = red_init(op); long idx = -1;
@@ -140,7 +145,8 @@ __kernel void seg_final(__global const acc_t *part, __global const ulong *first,
   }
 }
 
-/* seg_bcast: y[i] = x[i] (op) v[seg(i)] for i in [offs[0], offs[nseg]); seg(i) by
+/* seg_bcast: y[i] = x[i] (op) v[seg(i)] for i in [offs[0], offs[nseg]) (offs: the
+ * table above); seg(i) by
  * binary search (segments differ wildly in size, so a flat grid balances best). */
 #define SEG_BCAST(name, expr)                                                                  \
   __kernel void seg_bcast_##name(__global const float *x, ulong xo, __global const float *v,  \

@@ -1,0 +1,289 @@
+/* Instance, physical-device enumeration and logical-device creation.
+ *
+ * Every physical device the loader reports is listed, in the loader's order (stable
+ * for a given set of drivers).  No driver or no loader is not an error: the count is
+ * 0 with the reason.  MB_VK_VALIDATION=1 enables VK_LAYER_KHRONOS_validation with a
+ * debug-utils messenger that turns any warning or error into the sticky error. */
+#include "vk_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VALIDATION_LAYER "VK_LAYER_KHRONOS_validation"
+
+/* "<what> (<call>: <VkResult name> = <code>)" */
+static void say(char *why, size_t len, const char *what, const char *call, VkResult r)
+{
+  if (why && len) snprintf(why, len, "%s (%s: %s = %d)", what, call, vk_result_name(r), (int)r);
+}
+
+static int want_validation(void)
+{
+  const char *e = getenv("MB_VK_VALIDATION");
+  return e && e[0] && strcmp(e, "0") != 0;
+}
+
+static VKAPI_ATTR VkBool32 VKAPI_CALL on_message(VkDebugUtilsMessageSeverityFlagBitsEXT sev,
+                                                 VkDebugUtilsMessageTypeFlagsEXT types,
+                                                 const VkDebugUtilsMessengerCallbackDataEXT *d,
+                                                 void *user)
+{
+  (void)types;
+  vk_be *be = user;
+  if (!be || sev < VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT) return VK_FALSE;
+  be->validation_msgs++;
+  vk_fail(be, MB_DEVICE_ERROR, "vulkan validation: %s",
+          d && d->pMessage ? d->pMessage : "(no message)");
+  return VK_FALSE;
+}
+
+static int has_layer(const char *name)
+{
+  uint32_t n = 0;
+  if (vkEnumerateInstanceLayerProperties(&n, NULL) != VK_SUCCESS || n == 0) return 0;
+  VkLayerProperties *lp = calloc(n, sizeof *lp);
+  int found = 0;
+  if (lp && vkEnumerateInstanceLayerProperties(&n, lp) == VK_SUCCESS)
+    for (uint32_t i = 0; i < n; i++)
+      if (strcmp(lp[i].layerName, name) == 0) found = 1;
+  free(lp);
+  return found;
+}
+
+/* be == NULL: a plain instance for counting devices. */
+static VkResult make_instance(vk_be *be, VkInstance *out, char *why, size_t len)
+{
+  VkApplicationInfo app = {
+    .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+    .pApplicationName = "mnemobench",
+    .applicationVersion = 1,
+    .pEngineName = "mnemobench",
+    .engineVersion = 1,
+    .apiVersion = VK_API_VERSION_1_2,
+  };
+  VkInstanceCreateInfo ci = {
+    .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+    .pApplicationInfo = &app,
+  };
+  const char *layers[] = {VALIDATION_LAYER};
+  const char *exts[] = {VK_EXT_DEBUG_UTILS_EXTENSION_NAME};
+  VkDebugUtilsMessengerCreateInfoEXT mci = {
+    .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
+    .messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT |
+                       VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
+    .messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT |
+                   VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
+                   VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT,
+    .pfnUserCallback = on_message,
+    .pUserData = be,
+  };
+  int validate = be && want_validation();
+  if (validate) {
+    if (!has_layer(VALIDATION_LAYER)) {
+      if (why && len)
+        snprintf(why, len, "MB_VK_VALIDATION=1 but %s is not installed", VALIDATION_LAYER);
+      return VK_ERROR_LAYER_NOT_PRESENT;
+    }
+    ci.enabledLayerCount = 1;
+    ci.ppEnabledLayerNames = layers;
+    ci.enabledExtensionCount = 1;
+    ci.ppEnabledExtensionNames = exts;
+    ci.pNext = &mci;   /* also reports problems of instance creation itself */
+  }
+  VkResult r = vkCreateInstance(&ci, NULL, out);
+  if (r != VK_SUCCESS) {
+    say(why, len, r == VK_ERROR_INCOMPATIBLE_DRIVER ? "no Vulkan driver" : "no Vulkan instance",
+        "vkCreateInstance", r);
+    return r;
+  }
+  if (validate) {
+    PFN_vkCreateDebugUtilsMessengerEXT create =
+      (PFN_vkCreateDebugUtilsMessengerEXT)vkGetInstanceProcAddr(*out, "vkCreateDebugUtilsMessengerEXT");
+    be->destroy_messenger =
+      (PFN_vkDestroyDebugUtilsMessengerEXT)vkGetInstanceProcAddr(*out, "vkDestroyDebugUtilsMessengerEXT");
+    r = create ? create(*out, &mci, NULL, &be->messenger) : VK_ERROR_EXTENSION_NOT_PRESENT;
+    if (r != VK_SUCCESS) {
+      say(why, len, "no validation messenger", "vkCreateDebugUtilsMessengerEXT", r);
+      vkDestroyInstance(*out, NULL);
+      *out = VK_NULL_HANDLE;
+      return r;
+    }
+  }
+  return VK_SUCCESS;
+}
+
+static VkResult list_devices(VkInstance inst, VkPhysicalDevice **out, uint32_t *n)
+{
+  *out = NULL;
+  *n = 0;
+  VkResult r = vkEnumeratePhysicalDevices(inst, n, NULL);
+  if (r != VK_SUCCESS || *n == 0) return r;
+  *out = calloc(*n, sizeof **out);
+  if (!*out) return VK_ERROR_OUT_OF_HOST_MEMORY;
+  r = vkEnumeratePhysicalDevices(inst, n, *out);
+  if (r == VK_INCOMPLETE) r = VK_SUCCESS;
+  return r;
+}
+
+int vk_device_count(char *why, size_t why_len)
+{
+  if (why && why_len) why[0] = '\0';
+  VkInstance inst;
+  if (make_instance(NULL, &inst, why, why_len) != VK_SUCCESS) return 0;
+  VkPhysicalDevice *pd = NULL;
+  uint32_t n = 0;
+  VkResult r = list_devices(inst, &pd, &n);
+  free(pd);
+  vkDestroyInstance(inst, NULL);
+  if (r != VK_SUCCESS) {
+    say(why, why_len, "cannot list Vulkan devices", "vkEnumeratePhysicalDevices", r);
+    return 0;
+  }
+  if (n == 0 && why && why_len) snprintf(why, why_len, "no Vulkan device (the driver lists none)");
+  return (int)n;
+}
+
+static const char *vendor_name(uint32_t id)
+{
+  switch (id) {
+  case 0x10DE: return "NVIDIA";
+  case 0x1002: return "AMD";
+  case 0x8086: return "Intel";
+  case 0x13B5: return "ARM";
+  case 0x5143: return "Qualcomm";
+  case 0x106B: return "Apple";
+  case 0x10005: return "Mesa";
+  default: return NULL;
+  }
+}
+
+/* A queue family with compute; one with timestamps first. */
+static int pick_queue(vk_be *be)
+{
+  uint32_t n = 0;
+  vkGetPhysicalDeviceQueueFamilyProperties(be->phys, &n, NULL);
+  VkQueueFamilyProperties *qf = calloc(n ? n : 1, sizeof *qf);
+  if (!qf) return -1;
+  vkGetPhysicalDeviceQueueFamilyProperties(be->phys, &n, qf);
+  int best = -1;
+  for (uint32_t i = 0; i < n; i++) {
+    if (!(qf[i].queueFlags & VK_QUEUE_COMPUTE_BIT) || qf[i].queueCount == 0) continue;
+    if (best < 0 || (qf[best].timestampValidBits == 0 && qf[i].timestampValidBits > 0)) best = (int)i;
+  }
+  if (best >= 0) be->ts_valid_bits = qf[best].timestampValidBits;
+  free(qf);
+  return best;
+}
+
+static void fill_info(vk_be *be)
+{
+  mb_device_info *in = &be->base.info;
+  const VkPhysicalDeviceProperties *p = &be->props;
+  snprintf(in->name, sizeof in->name, "%s", p->deviceName);
+  const char *v = vendor_name(p->vendorID);
+  if (v) snprintf(in->vendor, sizeof in->vendor, "%s", v);
+  else snprintf(in->vendor, sizeof in->vendor, "0x%04x", p->vendorID);
+
+  VkPhysicalDeviceDriverProperties drv = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
+  VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &drv};
+  vkGetPhysicalDeviceProperties2(be->phys, &p2);
+  if (drv.driverName[0])
+    snprintf(in->driver, sizeof in->driver, "%.40s %.48s", drv.driverName, drv.driverInfo);
+  else
+    snprintf(in->driver, sizeof in->driver, "driver version 0x%08x", p->driverVersion);
+  snprintf(in->api, sizeof in->api, "Vulkan %u.%u.%u", VK_API_VERSION_MAJOR(p->apiVersion),
+           VK_API_VERSION_MINOR(p->apiVersion), VK_API_VERSION_PATCH(p->apiVersion));
+  const char *t = "other";
+  switch (p->deviceType) {
+  case VK_PHYSICAL_DEVICE_TYPE_CPU: t = "cpu"; break;
+  case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU:
+  case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU:
+  case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: t = "gpu"; break;
+  default: break;
+  }
+  snprintf(in->type, sizeof in->type, "%s", t);
+  uint64_t mem = 0;
+  for (uint32_t i = 0; i < be->memprops.memoryHeapCount; i++)
+    if (be->memprops.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT)
+      mem += be->memprops.memoryHeaps[i].size;
+  in->mem_bytes = mem;
+  in->has_device_timer = be->ts_valid_bits > 0 && p->limits.timestampPeriod > 0.0f;
+}
+
+mb_status vk_device_open(vk_be *be, int device, char *why, size_t why_len)
+{
+  VkResult r = make_instance(be, &be->instance, why, why_len);
+  if (r != VK_SUCCESS) return r == VK_ERROR_LAYER_NOT_PRESENT ? MB_DEVICE_ERROR : MB_NO_DEVICE;
+
+  VkPhysicalDevice *pd = NULL;
+  uint32_t n = 0;
+  r = list_devices(be->instance, &pd, &n);
+  if (r != VK_SUCCESS || device < 0 || (uint32_t)device >= n) {
+    if (r != VK_SUCCESS) say(why, why_len, "cannot list Vulkan devices", "vkEnumeratePhysicalDevices", r);
+    else if (why && why_len)
+      snprintf(why, why_len, "no Vulkan device %d (%u listed)", device, n);
+    free(pd);
+    return MB_NO_DEVICE;
+  }
+  be->phys = pd[device];
+  free(pd);
+  be->base.device_index = device;
+  vkGetPhysicalDeviceProperties(be->phys, &be->props);
+  vkGetPhysicalDeviceMemoryProperties(be->phys, &be->memprops);
+  if (be->props.apiVersion < VK_API_VERSION_1_2) {
+    if (why && why_len)
+      snprintf(why, why_len, "%s supports Vulkan %u.%u; the shaders need 1.2", be->props.deviceName,
+               VK_API_VERSION_MAJOR(be->props.apiVersion), VK_API_VERSION_MINOR(be->props.apiVersion));
+    return MB_NO_DEVICE;
+  }
+  int q = pick_queue(be);
+  if (q < 0) {
+    if (why && why_len) snprintf(why, why_len, "%s has no compute queue", be->props.deviceName);
+    return MB_NO_DEVICE;
+  }
+  be->qfamily = (uint32_t)q;
+  be->ts_period_ns = be->props.limits.timestampPeriod;
+  if (be->ts_period_ns <= 0.0) be->ts_valid_bits = 0;
+
+  float prio = 1.0f;
+  VkDeviceQueueCreateInfo qci = {
+    .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+    .queueFamilyIndex = be->qfamily,
+    .queueCount = 1,
+    .pQueuePriorities = &prio,
+  };
+  VkDeviceCreateInfo dci = {
+    .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+    .queueCreateInfoCount = 1,
+    .pQueueCreateInfos = &qci,
+  };
+  r = vkCreateDevice(be->phys, &dci, NULL, &be->dev);
+  if (r != VK_SUCCESS) {
+    be->dev = VK_NULL_HANDLE;
+    say(why, why_len, "cannot create the Vulkan device", "vkCreateDevice", r);
+    return MB_DEVICE_ERROR;
+  }
+  vkGetDeviceQueue(be->dev, be->qfamily, 0, &be->queue);
+
+  /* texel views must start on a texel (16 bytes) and on the device's alignment */
+  VkDeviceSize al = be->props.limits.minTexelBufferOffsetAlignment;
+  be->texel_align = al > 16 ? al : 16;
+  be->gemm_texel = be->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
+  const char *g = getenv("MB_VK_GEMM");   /* force a GEMM design, for testing both */
+  if (g && strcmp(g, "tiled") == 0) be->gemm_texel = 0;
+  if (g && strcmp(g, "texel") == 0) be->gemm_texel = 1;
+  fill_info(be);
+  return MB_OK;
+}
+
+void vk_device_close(vk_be *be)
+{
+  if (be->dev) vkDestroyDevice(be->dev, NULL);
+  if (be->messenger && be->destroy_messenger)
+    be->destroy_messenger(be->instance, be->messenger, NULL);
+  if (be->instance) vkDestroyInstance(be->instance, NULL);
+  be->dev = VK_NULL_HANDLE;
+  be->messenger = VK_NULL_HANDLE;
+  be->instance = VK_NULL_HANDLE;
+}

@@ -1,0 +1,826 @@
+/* The agreement cases: one family per op of the op table (what it allocates and
+ * calls), then the case table itself.  Shapes come from the real workloads (MLP
+ * 784→1000→10, ResNet-18 convs) plus odd sizes that are no multiple of any
+ * workgroup or tile, and launch dimensions above 65535. */
+#include "harness/agree.h"
+
+#include "core/ops.h"
+#include "philox.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ================================================================ plan helpers */
+
+static const agree_gen k_none = {AGREE_GEN_NONE, 0, 0};
+
+static int add_arg(agree_plan *p, const char *name, size_t n, agree_gen gen, int out, int bits)
+{
+  agree_arg a = {name, n, gen, out, bits, -1, 0};
+  p->arg[p->nargs] = a;
+  return p->nargs++;
+}
+
+static int add_in(agree_plan *p, const char *name, size_t n, agree_gen gen)
+{
+  return add_arg(p, name, n, gen, 0, 0);
+}
+
+static int add_out(agree_plan *p, const char *name, size_t n, int bits)
+{
+  return add_arg(p, name, n, k_none, 1, bits);
+}
+
+/* The output y: its own buffer, or (AGREE_ALIAS) the view of input x. */
+static int add_result(agree_plan *p, const agree_case *c, const char *name, size_t n, int bits,
+                      int x)
+{
+  int y = add_out(p, name, n, bits);
+  if (c->flags & AGREE_ALIAS) p->arg[y].alias_of = x;
+  return y;
+}
+
+static agree_gen gen_or(agree_gen g, agree_gen fallback)
+{
+  return g.kind == AGREE_GEN_NONE ? fallback : g;
+}
+
+/* ================================================================ memory */
+
+enum { MEM_FILL, MEM_COPY, MEM_ROUNDTRIP };
+
+static void mem_plan(const agree_case *c, agree_plan *p)
+{
+  agree_gen bits = {AGREE_GEN_BITS, 0, 0};
+  if (c->op != MEM_FILL) add_in(p, "x", c->mem.n, bits);
+  add_out(p, "y", c->mem.n, 1);
+}
+
+/* Host round trip in two pieces split at an odd place, so partial transfers at
+ * inner offsets are exercised too. */
+static void roundtrip(mb_backend *be, mb_view x, mb_view y, size_t n)
+{
+  uint32_t *tmp = malloc(n * 4);
+  if (!tmp) {
+    mb_fail(be, MB_OOM, "roundtrip: no host memory for %zu elements", n);
+    return;
+  }
+  size_t h = n / 3;
+  mb_download(be, tmp, x, h);
+  mb_download(be, tmp + h, mb_at(x, h), n - h);
+  mb_upload(be, mb_at(y, h), tmp + h, n - h);
+  mb_upload(be, y, tmp, h);
+  free(tmp);
+}
+
+static void mem_run(mb_backend *be, const agree_case *c, const mb_view *v, uint64_t seed)
+{
+  (void)seed;
+  if (c->op == MEM_FILL) mb_fill_u32(be, v[0], c->mem.n, c->mem.bits);
+  else if (c->op == MEM_COPY) mb_copy(be, v[1], v[0], c->mem.n);
+  else roundtrip(be, v[0], v[1], c->mem.n);
+}
+
+static const agree_family fam_mem = {"mem", mem_plan, mem_run, NULL, NULL};
+
+/* ================================================================ gemm */
+
+typedef struct { int lda, ldb, ldc; long sa, sb, sc; size_t na, nb, nc; } gemm_layout;
+
+static size_t span(long rows, long cols, long ld) { return (size_t)((rows - 1) * ld + cols); }
+
+static gemm_layout gemm_layout_of(const agree_gemm_shape *g)
+{
+  gemm_layout l;
+  long ar = g->ta ? g->k : g->m, ac = g->ta ? g->m : g->k;
+  long br = g->tb ? g->n : g->k, bc = g->tb ? g->k : g->n;
+  l.lda = (int)ac + g->ld_pad;
+  l.ldb = (int)bc + g->ld_pad;
+  l.ldc = g->n + g->ld_pad;
+  l.sa = (long)span(ar, ac, l.lda) + g->stride_pad;
+  l.sb = (long)span(br, bc, l.ldb) + g->stride_pad;
+  l.sc = (long)span(g->m, g->n, l.ldc) + g->stride_pad;
+  size_t last = (size_t)g->batch - 1;
+  l.na = last * (size_t)l.sa + span(ar, ac, l.lda);
+  l.nb = last * (size_t)l.sb + span(br, bc, l.ldb);
+  l.nc = last * (size_t)l.sc + span(g->m, g->n, l.ldc);
+  return l;
+}
+
+static void gemm_plan(const agree_case *c, agree_plan *p)
+{
+  gemm_layout l = gemm_layout_of(&c->gemm);
+  add_in(p, "A", l.na, c->gen);
+  add_in(p, "B", l.nb, c->gen2);
+  /* beta == 0: C starts as NaN, which must not reach the result. */
+  int ci = add_out(p, "C", l.nc, 0);
+  if (c->gemm.beta != 0.0f) p->arg[ci].gen = c->gen;
+}
+
+static void gemm_run(mb_backend *be, const agree_case *c, const mb_view *v, uint64_t seed)
+{
+  (void)seed;
+  const agree_gemm_shape *g = &c->gemm;
+  gemm_layout l = gemm_layout_of(g);
+  mb_gemm_args a = {
+    .trans_a = g->ta, .trans_b = g->tb, .m = g->m, .n = g->n, .k = g->k,
+    .alpha = g->alpha, .beta = g->beta, .a = v[0], .b = v[1], .c = v[2],
+    .lda = l.lda, .ldb = l.ldb, .ldc = l.ldc,
+    .batch = g->batch, .stride_a = l.sa, .stride_b = l.sb, .stride_c = l.sc,
+  };
+  mb_gemm(be, &a);
+}
+
+static const agree_family fam_gemm = {"gemm", gemm_plan, gemm_run, NULL, NULL};
+
+/* ================================================================ elementwise */
+
+static void unary_plan(const agree_case *c, agree_plan *p)
+{
+  int x = add_in(p, "x", c->elt.n, c->gen);
+  add_result(p, c, "y", c->elt.n, 0, x);
+}
+
+static void unary_run(mb_backend *be, const agree_case *c, const mb_view *v, uint64_t seed)
+{
+  (void)seed;
+  mb_unary(be, (mb_unary_op)c->op, v[0], v[1], c->elt.n, c->elt.a, c->elt.b);
+}
+
+static void binary_plan(const agree_case *c, agree_plan *p)
+{
+  int x1 = add_in(p, "x1", c->elt.n, c->gen);
+  add_in(p, "x2", c->elt.n, gen_or(c->gen2, c->gen));
+  add_result(p, c, "y", c->elt.n, 0, x1);
+}
+
+static void binary_run(mb_backend *be, const agree_case *c, const mb_view *v, uint64_t seed)
+{
+  (void)seed;
+  mb_binary(be, (mb_binary_op)c->op, v[0], v[1], v[2], c->elt.n, c->elt.a, c->elt.b);
+}
+
+static void where_plan(const agree_case *c, agree_plan *p)
+{
+  agree_gen cond = {AGREE_GEN_COND, 0, 0};
+  add_in(p, "cond", c->elt.n, cond);
+  int x1 = add_in(p, "x1", c->elt.n, c->gen);
+  add_in(p, "x2", c->elt.n, gen_or(c->gen2, c->gen));
+  add_result(p, c, "y", c->elt.n, 0, x1);
+}
+
+static void where_run(mb_backend *be, const agree_case *c, const mb_view *v, uint64_t seed)
+{
+  (void)seed;
+  mb_where(be, v[0], v[1], v[2], v[3], c->elt.n);
+}
+
+static void bcast_plan(const agree_case *c, agree_plan *p)
+{
+  size_t n = c->d3.outer * c->d3.mid * c->d3.inner;
+  int x = add_in(p, "x", n, c->gen);
+  add_in(p, "v", c->d3.mid, gen_or(c->gen2, c->gen));
+  add_result(p, c, "y", n, 0, x);
+}
+
+static void bcast_run(mb_backend *be, const agree_case *c, const mb_view *v, uint64_t seed)
+{
+  (void)seed;
+  mb_bcast(be, (mb_bcast_op)c->op, v[0], v[1], v[2], c->d3.outer, c->d3.mid, c->d3.inner);
+}
+
+static const agree_family fam_unary = {"unary", unary_plan, unary_run, NULL, NULL};
+static const agree_family fam_binary = {"binary", binary_plan, binary_run, NULL, NULL};
+static const agree_family fam_where = {"where", where_plan, where_run, NULL, NULL};
+static const agree_family fam_bcast = {"bcast", bcast_plan, bcast_run, NULL, NULL};
+
+/* ================================================================ reductions */
+
+static void reduce_plan(const agree_case *c, agree_plan *p)
+{
+  add_in(p, "x", c->d3.outer * c->d3.mid * c->d3.inner, c->gen);
+  add_out(p, "y", c->d3.outer * c->d3.inner, c->op == MB_RED_ARGMAX);
+}
+
+static void reduce_run(mb_backend *be, const agree_case *c, const mb_view *v, uint64_t seed)
+{
+  (void)seed;
+  mb_reduce(be, (mb_reduce_op)c->op, v[0], v[1], c->d3.outer, c->d3.mid, c->d3.inner);
+}
+
+/* The case's offsets, or nseg uniform segments built into *tmp (freed by the caller). */
+static const size_t *seg_offsets(const agree_case *c, size_t **tmp)
+{
+  *tmp = NULL;
+  if (c->seg.offs) return c->seg.offs;
+  *tmp = malloc(((size_t)c->seg.nseg + 1) * sizeof **tmp);
+  if (*tmp)
+    for (int s = 0; s <= c->seg.nseg; s++) (*tmp)[s] = (size_t)s * c->seg.len;
+  return *tmp;
+}
+
+static size_t seg_total(const agree_case *c)
+{
+  return c->seg.offs ? c->seg.offs[c->seg.nseg] : (size_t)c->seg.nseg * c->seg.len;
+}
+
+static void seg_reduce_plan(const agree_case *c, agree_plan *p)
+{
+  add_in(p, "x", seg_total(c), c->gen);
+  add_out(p, "y", (size_t)c->seg.nseg, 0);
+}
+
+static void seg_reduce_run(mb_backend *be, const agree_case *c, const mb_view *v, uint64_t seed)
+{
+  (void)seed;
+  size_t *tmp;
+  const size_t *offs = seg_offsets(c, &tmp);
+  if (offs) mb_seg_reduce(be, (mb_reduce_op)c->op, v[0], v[1], offs, c->seg.nseg);
+  else mb_fail(be, MB_OOM, "seg_reduce case: no host memory for offsets");
+  free(tmp);
+}
+
+static void seg_bcast_plan(const agree_case *c, agree_plan *p)
+{
+  int x = add_in(p, "x", seg_total(c), c->gen);
+  add_in(p, "v", (size_t)c->seg.nseg, gen_or(c->gen2, c->gen));
+  add_result(p, c, "y", seg_total(c), 0, x);
+}
+
+static void seg_bcast_run(mb_backend *be, const agree_case *c, const mb_view *v, uint64_t seed)
+{
+  (void)seed;
+  size_t *tmp;
+  const size_t *offs = seg_offsets(c, &tmp);
+  if (offs) mb_seg_bcast(be, (mb_segbcast_op)c->op, v[0], v[1], v[2], offs, c->seg.nseg);
+  else mb_fail(be, MB_OOM, "seg_bcast case: no host memory for offsets");
+  free(tmp);
+}
+
+static const agree_family fam_reduce = {"reduce", reduce_plan, reduce_run, NULL, NULL};
+static const agree_family fam_seg_reduce = {"seg_reduce", seg_reduce_plan, seg_reduce_run, NULL,
+                                            NULL};
+static const agree_family fam_seg_bcast = {"seg_bcast", seg_bcast_plan, seg_bcast_run, NULL,
+                                           NULL};
+
+/* ================================================================ softmax_xent */
+
+/* Arguments: logits, labels, loss, dlogits, probs (absent ones are null views). */
+static void xent_plan(const agree_case *c, agree_plan *p)
+{
+  const agree_xent_shape *s = &c->xent;
+  size_t rc = (size_t)s->rows * (size_t)s->cols;
+  agree_gen labels = {AGREE_GEN_INDEX, 0, (float)s->cols};
+  int lg = add_in(p, "logits", rc, c->gen);
+  add_in(p, "labels", (size_t)s->rows, labels);
+  add_out(p, "loss", (size_t)s->rows, 0);
+  int d = add_out(p, "dlogits", rc, 0);
+  add_out(p, "probs", rc, 0);
+  p->arg[2].none = !(s->outputs & AGREE_XENT_LOSS);
+  p->arg[3].none = !(s->outputs & AGREE_XENT_DLOGITS);
+  p->arg[4].none = !(s->outputs & AGREE_XENT_PROBS);
+  if (c->flags & AGREE_ALIAS) p->arg[d].alias_of = lg;
+}
+
+static void xent_run(mb_backend *be, const agree_case *c, const mb_view *v, uint64_t seed)
+{
+  (void)seed;
+  mb_xent_args a = {
+    .rows = c->xent.rows, .cols = c->xent.cols, .logits = v[0], .labels = v[1],
+    .loss = v[2], .dlogits = v[3], .probs = v[4], .scale = c->xent.scale,
+  };
+  mb_softmax_xent(be, &a);
+}
+
+static const agree_family fam_xent = {"softmax_xent", xent_plan, xent_run, NULL, NULL};
+
+/* ================================================================ gather_rows */
+
+static void gather_plan(const agree_case *c, agree_plan *p)
+{
+  const agree_gather_shape *s = &c->gather;
+  size_t src = (size_t)s->n_src_rows * (size_t)s->row_len;
+  agree_gen bits = {AGREE_GEN_BITS, 0, 0};
+  /* A few indices fall outside [0, n_src_rows) on both sides: zero rows. */
+  agree_gen idx = {AGREE_GEN_INDEX, -2.0f, (float)s->n_src_rows + 2.0f};
+  add_in(p, "src", s->src_u8 ? (src + 3) / 4 : src, bits);
+  add_in(p, "idx", (size_t)s->n_rows, idx);
+  add_out(p, "dst", (size_t)s->n_rows * (size_t)s->row_len, !s->src_u8);
+}
+
+static void gather_run(mb_backend *be, const agree_case *c, const mb_view *v, uint64_t seed)
+{
+  (void)seed;
+  const agree_gather_shape *s = &c->gather;
+  mb_gather_args a = {
+    .src = v[0], .idx = v[1], .dst = v[2], .n_rows = s->n_rows, .row_len = s->row_len,
+    .n_src_rows = s->n_src_rows, .src_u8 = s->src_u8, .scale = s->scale,
+  };
+  mb_gather_rows(be, &a);
+}
+
+static const agree_family fam_gather = {"gather_rows", gather_plan, gather_run, NULL, NULL};
+
+/* ================================================================ optim */
+
+/* Arguments w, g, m, v; SGD passes v as the null view. */
+static void optim_plan(const agree_case *c, agree_plan *p)
+{
+  const agree_optim_shape *s = &c->optim;
+  agree_gen g = {AGREE_GEN_NORMAL, 0.0f, 0.1f}, m = {AGREE_GEN_NORMAL, 0.0f, 0.01f};
+  agree_gen v = {AGREE_GEN_UNIFORM, 0.0f, 1e-3f};
+  int adam = c->op == MB_OPT_ADAM;
+  int w = add_in(p, "w", s->n, c->gen);
+  p->arg[w].out = 1;
+  add_in(p, "g", s->n, g);
+  /* The first SGD step must not read m: it starts as NaN. */
+  add_arg(p, "m", s->n, !adam && s->first_step ? k_none : m, 1, 0);
+  int vi = add_arg(p, "v", s->n, v, 1, 0);
+  p->arg[vi].none = !adam;
+}
+
+static void optim_run(mb_backend *be, const agree_case *c, const mb_view *v, uint64_t seed)
+{
+  (void)seed;
+  const agree_optim_shape *s = &c->optim;
+  mb_optim_args a = {
+    .kind = (mb_optim_kind)c->op, .w = v[0], .g = v[1], .m = v[2], .v = v[3], .n = s->n,
+    .lr = s->lr, .weight_decay = s->wd, .momentum = s->momentum, .dampening = s->dampening,
+    .first_step = s->first_step, .beta1 = s->beta1, .beta2 = s->beta2, .eps = s->eps, .t = s->t,
+  };
+  mb_optim(be, &a);
+}
+
+static const agree_family fam_optim = {"optim", optim_plan, optim_run, NULL, NULL};
+
+/* ================================================================ rng */
+
+static void rng_plan(const agree_case *c, agree_plan *p)
+{
+  add_out(p, "y", c->rng.n, c->op != MB_RNG_NORMAL);
+}
+
+/* The case seed keeps its high bits, so the key's upper word is exercised. */
+static void rng_run(mb_backend *be, const agree_case *c, const mb_view *v, uint64_t seed)
+{
+  mb_rng(be, (mb_rng_dist)c->op, seed, c->rng.stream, v[0], c->rng.n, c->rng.p0, c->rng.p1);
+}
+
+/* philox.h's stream mapping, straight from the host functions. */
+static float host_rng(const agree_case *c, uint64_t seed, size_t i, uint32_t *bits)
+{
+  const agree_rng_shape *s = &c->rng;
+  if (c->op != MB_RNG_NORMAL) {
+    uint32_t w = mb_philox_u32(seed, s->stream, i);
+    *bits = w;
+    float u = mb_u32_to_unit(w);
+    float y = s->p0 + (s->p1 - s->p0) * u;
+    if (c->op == MB_RNG_UNIFORM) memcpy(bits, &y, 4);
+    return y;
+  }
+  uint32_t w[4];
+  mb_philox_block(seed, s->stream, i / 2, w);
+  size_t q = (i % 2) * 2;
+  double u1 = ((double)(w[q] >> 8) + 1.0) * (1.0 / 16777216.0);
+  double u2 = (double)(w[q + 1] >> 8) * (1.0 / 16777216.0);
+  double z = sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+  float y = (float)(s->p0 + s->p1 * z);
+  memcpy(bits, &y, 4);
+  return y;
+}
+
+static int rng_oracle(const agree_case *c, uint64_t seed, const agree_plan *p,
+                      uint32_t *const *in, uint32_t *const *out, char *why, size_t len)
+{
+  (void)in;
+  size_t n = p->arg[0].n;
+  uint32_t *want = malloc(n * 4);
+  if (!want) {
+    snprintf(why, len, "no host memory");
+    return 1;
+  }
+  for (size_t i = 0; i < n; i++) host_rng(c, seed, i, &want[i]);
+  double nmse, max_rel;
+  agree_tol tol = agree_tolerance(AGREE_TOL_TRANSC, NULL);
+  int bad = agree_compare("y", want, out[0], n, c->op != MB_RNG_NORMAL, tol, &nmse, &max_rel,
+                          why, len);
+  free(want);
+  return bad;
+}
+
+static const agree_family fam_rng = {"rng", rng_plan, rng_run, NULL, rng_oracle};
+
+/* ================================================================ convolution */
+
+static size_t conv_in_len(const mb_conv_geom *g) { return (size_t)g->n * g->c * g->h * g->w; }
+static size_t conv_ckk(const mb_conv_geom *g) { return (size_t)g->c * g->kh * g->kw; }
+static size_t conv_ohw(const mb_conv_geom *g) { return (size_t)g->oh * g->ow; }
+static size_t conv_cols_len(const mb_conv_geom *g)
+{
+  return (size_t)g->n * conv_ckk(g) * conv_ohw(g);
+}
+
+static const char *need_im2col(const mb_backend_ops *ops, const agree_case *c)
+{
+  (void)c;
+  return ops->im2col ? NULL : "im2col";
+}
+
+static const char *need_col2im(const mb_backend_ops *ops, const agree_case *c)
+{
+  (void)c;
+  return ops->col2im ? NULL : "col2im";
+}
+
+static void im2col_plan(const agree_case *c, agree_plan *p)
+{
+  add_in(p, "x", conv_in_len(&c->conv.g), c->gen);
+  add_out(p, "cols", conv_cols_len(&c->conv.g), 0);
+}
+
+static void im2col_run(mb_backend *be, const agree_case *c, const mb_view *v, uint64_t seed)
+{
+  (void)seed;
+  mb_im2col(be, &c->conv.g, v[0], v[1]);
+}
+
+/* col2im accumulates into dx, so dx starts with data. */
+static void col2im_plan(const agree_case *c, agree_plan *p)
+{
+  add_in(p, "cols", conv_cols_len(&c->conv.g), c->gen);
+  int dx = add_in(p, "dx", conv_in_len(&c->conv.g), gen_or(c->gen2, c->gen));
+  p->arg[dx].out = 1;
+}
+
+static void col2im_run(mb_backend *be, const agree_case *c, const mb_view *v, uint64_t seed)
+{
+  (void)seed;
+  mb_col2im(be, &c->conv.g, v[0], v[1]);
+}
+
+/* A whole convolution the way a model runs it: im2col, then one batched GEMM
+ * with the weights shared by every batch item (stride_a = 0). */
+static void conv_plan(const agree_case *c, agree_plan *p)
+{
+  const mb_conv_geom *g = &c->conv.g;
+  add_in(p, "x", conv_in_len(g), c->gen);
+  add_in(p, "w", (size_t)c->conv.cout * conv_ckk(g), gen_or(c->gen2, c->gen));
+  add_out(p, "cols", conv_cols_len(g), 0);
+  add_out(p, "y", (size_t)g->n * (size_t)c->conv.cout * conv_ohw(g), 0);
+}
+
+static void conv_run(mb_backend *be, const agree_case *c, const mb_view *v, uint64_t seed)
+{
+  (void)seed;
+  const mb_conv_geom *g = &c->conv.g;
+  int ckk = (int)conv_ckk(g), ohw = (int)conv_ohw(g);
+  mb_im2col(be, g, v[0], v[2]);
+  mb_gemm_args a = {
+    .m = c->conv.cout, .n = ohw, .k = ckk, .alpha = 1.0f, .beta = 0.0f,
+    .a = v[1], .b = v[2], .c = v[3], .lda = ckk, .ldb = ohw, .ldc = ohw,
+    .batch = g->n, .stride_a = 0, .stride_b = (long)ckk * ohw,
+    .stride_c = (long)c->conv.cout * ohw,
+  };
+  mb_gemm(be, &a);
+}
+
+/* The oracle's im2col + GEMM must equal a direct convolution computed here in f64. */
+static int conv_oracle(const agree_case *c, uint64_t seed, const agree_plan *p,
+                       uint32_t *const *in, uint32_t *const *out, char *why, size_t len)
+{
+  (void)seed;
+  const mb_conv_geom *g = &c->conv.g;
+  const float *x = (const float *)in[0], *w = (const float *)in[1];
+  size_t ny = p->arg[3].n;
+  float *y = malloc(ny * 4);
+  if (!y) {
+    snprintf(why, len, "no host memory");
+    return 1;
+  }
+  size_t yi = 0;
+  for (int b = 0; b < g->n; b++)
+    for (int co = 0; co < c->conv.cout; co++)
+      for (int oy = 0; oy < g->oh; oy++)
+        for (int ox = 0; ox < g->ow; ox++) {
+          double acc = 0;
+          for (int ci = 0; ci < g->c; ci++)
+            for (int ki = 0; ki < g->kh; ki++)
+              for (int kj = 0; kj < g->kw; kj++) {
+                int iy = oy * g->stride - g->pad + ki, ix = ox * g->stride - g->pad + kj;
+                if (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w) continue;
+                acc += (double)w[((size_t)co * g->c + ci) * g->kh * g->kw + (size_t)ki * g->kw + kj] *
+                       x[(((size_t)b * g->c + ci) * g->h + iy) * g->w + ix];
+              }
+          y[yi++] = (float)acc;
+        }
+  double nmse, max_rel;
+  int bad = agree_compare("y", (const uint32_t *)y, out[3], ny, 0,
+                          agree_tolerance(AGREE_TOL_GEMM, NULL), &nmse, &max_rel, why, len);
+  free(y);
+  return bad;
+}
+
+static const agree_family fam_im2col = {"im2col", im2col_plan, im2col_run, need_im2col, NULL};
+static const agree_family fam_col2im = {"col2im", col2im_plan, col2im_run, need_col2im, NULL};
+static const agree_family fam_conv = {"conv", conv_plan, conv_run, need_im2col, conv_oracle};
+
+/* ================================================================ the table */
+
+#define G(kind, a, b) {AGREE_GEN_##kind, (a), (b)}
+#define N01 G(NORMAL, 0.0f, 1.0f)
+#define NOGEN G(NONE, 0.0f, 0.0f)
+#define EXACT AGREE_TOL_EXACT
+#define ELT AGREE_TOL_ELT
+#define TRANSC AGREE_TOL_TRANSC
+
+#define MEM(name, op_, n_, bits_, shift_) \
+  {.id = "mem/" name, .fam = &fam_mem, .op = op_, .tol = EXACT, .shift = shift_, \
+   .mem = {.n = n_, .bits = bits_}}
+
+/* alpha/beta, ld padding, batch count and padding between batch items */
+#define GEMM(name, ta_, tb_, m_, n_, k_, alpha_, beta_, ldpad, batch_, spad) \
+  {.id = "gemm/" name, .fam = &fam_gemm, .gen = N01, .gen2 = N01, .tol = AGREE_TOL_GEMM, \
+   .gemm = {.ta = ta_, .tb = tb_, .m = m_, .n = n_, .k = k_, .ld_pad = ldpad, .batch = batch_, \
+            .stride_pad = spad, .alpha = alpha_, .beta = beta_}}
+#define MM(name, ta, tb, m, n, k) GEMM(name, ta, tb, m, n, k, 1.0f, 0.0f, 0, 1, 0)
+#define MM4(shape, m, n, k) \
+  MM("nn_" shape, 0, 0, m, n, k), MM("nt_" shape, 0, 1, m, n, k), \
+  MM("tn_" shape, 1, 0, m, n, k), MM("tt_" shape, 1, 1, m, n, k)
+
+#define ELTW(fam_, name, op_, n_, a_, b_, gen_, gen2_, tol_, flags_, shift_) \
+  {.id = name, .fam = &fam_, .op = op_, .gen = gen_, .gen2 = gen2_, .tol = tol_, \
+   .flags = flags_, .shift = shift_, .elt = {.n = n_, .a = a_, .b = b_}}
+/* Every unary/binary op gets: a main case (odd n), a NaN/inf parity case and an
+ * in-place case (y == x) at a misaligned offset. */
+#define UN3(name, op, a, b, gen, tol) \
+  ELTW(fam_unary, "unary/" name, op, 100003, a, b, gen, NOGEN, tol, 0, 0), \
+  ELTW(fam_unary, "unary/" name "_special", op, 4099, a, b, G(SPECIAL, 0, 2), NOGEN, tol, 0, 0), \
+  ELTW(fam_unary, "unary/" name "_inplace", op, 1001, a, b, gen, NOGEN, tol, AGREE_ALIAS, 1)
+#define BIN3(name, op, a, b, gen, gen2, tol) \
+  ELTW(fam_binary, "binary/" name, op, 100003, a, b, gen, gen2, tol, 0, 0), \
+  ELTW(fam_binary, "binary/" name "_special", op, 4099, a, b, G(SPECIAL, 0, 2), \
+       G(SPECIAL, 0, 2), tol, 0, 0), \
+  ELTW(fam_binary, "binary/" name "_inplace", op, 1001, a, b, gen, gen2, tol, AGREE_ALIAS, 3)
+
+#define D3(fam_, name, op_, o, m, i, gen_, gen2_, tol_, flags_) \
+  {.id = name, .fam = &fam_, .op = op_, .gen = gen_, .gen2 = gen2_, .tol = tol_, \
+   .flags = flags_, .d3 = {.outer = o, .mid = m, .inner = i}}
+#define BC(name, op, o, m, i, gen2) D3(fam_bcast, "bcast/" name, op, o, m, i, N01, gen2, ELT, 0)
+#define BC_SHAPES(name, op, gen2) \
+  BC(name "_bias_128x1000", op, 128, 1000, 1, gen2), \
+  BC(name "_nchw_2x64x1024", op, 2, 64, 1024, gen2), \
+  BC(name "_odd_7x33x5", op, 7, 33, 5, gen2)
+#define RED(name, op, o, m, i, gen, tol) D3(fam_reduce, "reduce/" name, op, o, m, i, gen, NOGEN, tol, 0)
+/* Row-wise (logits), one long row, a strided middle axis, odd, and 70000 rows. */
+#define RED_SHAPES(name, op, gen, tol) \
+  RED(name "_rows_128x10", op, 128, 10, 1, gen, tol), \
+  RED(name "_long_100000", op, 1, 100000, 1, gen, tol), \
+  RED(name "_strided_3x1000x7", op, 3, 1000, 7, gen, tol), \
+  RED(name "_odd_5x33x257", op, 5, 33, 257, gen, tol), \
+  RED(name "_rows_70000x3", op, 70000, 3, 1, gen, tol)
+
+/* The MLP's flat parameter table (784→1000→10): W1, b1, W2, b2. */
+static const size_t k_mlp_offs[] = {0, 784000, 785000, 795000, 795010};
+/* Odd small segments, single elements included. */
+static const size_t k_odd_offs[] = {0, 1, 4, 11, 44, 45, 301, 1000};
+
+#define SEG(fam_, name, op_, offs_, nseg_, len_, gen_, gen2_, tol_, flags_) \
+  {.id = name, .fam = &fam_, .op = op_, .gen = gen_, .gen2 = gen2_, .tol = tol_, \
+   .flags = flags_, .seg = {.offs = offs_, .nseg = nseg_, .len = len_}}
+#define SEG_TABLES(fam_, name, op, gen, gen2, tol) \
+  SEG(fam_, name "_mlp", op, k_mlp_offs, 4, 0, gen, gen2, tol, 0), \
+  SEG(fam_, name "_odd", op, k_odd_offs, 7, 0, gen, gen2, tol, 0), \
+  SEG(fam_, name "_70000x3", op, NULL, 70000, 3, gen, gen2, tol, 0)
+#define SRED(name, op, gen, tol) SEG_TABLES(fam_seg_reduce, "seg_reduce/" name, op, gen, NOGEN, tol)
+#define SBC(name, op, gen, gen2, tol) \
+  SEG_TABLES(fam_seg_bcast, "seg_bcast/" name, op, gen, gen2, tol), \
+  SEG(fam_seg_bcast, "seg_bcast/" name "_odd_inplace", op, k_odd_offs, 7, 0, gen, gen2, tol, \
+      AGREE_ALIAS)
+
+#define XALL (AGREE_XENT_LOSS | AGREE_XENT_DLOGITS | AGREE_XENT_PROBS)
+#define XENT(name, r, c_, scale_, outs, gen_, flags_) \
+  {.id = "softmax_xent/" name, .fam = &fam_xent, .gen = gen_, .tol = TRANSC, .flags = flags_, \
+   .xent = {.rows = r, .cols = c_, .scale = scale_, .outputs = outs}}
+
+#define GATHER(name, rows, len, src_rows, u8, scale_, shift_) \
+  {.id = "gather_rows/" name, .fam = &fam_gather, .tol = u8 ? ELT : EXACT, .shift = shift_, \
+   .gather = {.n_rows = rows, .row_len = len, .n_src_rows = src_rows, .src_u8 = u8, \
+              .scale = scale_}}
+
+#define SGD(name, n_, lr_, wd_, mom, damp, first) \
+  {.id = "optim/" name, .fam = &fam_optim, .op = MB_OPT_SGD, .gen = N01, .tol = ELT, \
+   .optim = {.n = n_, .lr = lr_, .wd = wd_, .momentum = mom, .dampening = damp, \
+             .first_step = first}}
+#define ADAM(name, n_, lr_, wd_, b1, b2, eps_, t_) \
+  {.id = "optim/" name, .fam = &fam_optim, .op = MB_OPT_ADAM, .gen = N01, .tol = ELT, \
+   .optim = {.n = n_, .lr = lr_, .wd = wd_, .beta1 = b1, .beta2 = b2, .eps = eps_, .t = t_}}
+
+#define RNG(name, dist, n_, stream_, p0_, p1_, shift_) \
+  {.id = "rng/" name, .fam = &fam_rng, .op = dist, .shift = shift_, \
+   .tol = dist == MB_RNG_NORMAL ? TRANSC : EXACT, \
+   .rng = {.n = n_, .stream = stream_, .p0 = p0_, .p1 = p1_}}
+
+#define GEOM(n_, c_, h_, w_, k, s, p) \
+  {.n = n_, .c = c_, .h = h_, .w = w_, .kh = k, .kw = k, .stride = s, .pad = p, \
+   .oh = ((h_) + 2 * (p) - (k)) / (s) + 1, .ow = ((w_) + 2 * (p) - (k)) / (s) + 1}
+#define CONVC(fam_, name, tol_, geom, cout_) \
+  {.id = name, .fam = &fam_, .gen = N01, .gen2 = N01, .tol = tol_, \
+   .conv = {.g = geom, .cout = cout_}}
+/* ResNet-18 geometries (CIFAR 32 px stages, 1×1/2 shortcuts, the ImageNet stem),
+ * all with batch > 1, plus odd ones (pad wider than the kernel reach, k=2/s=2
+ * dropping the last row). */
+#define CONV_GEOMS(fam_, prefix, tol) \
+  CONVC(fam_, prefix "/c3_32x32_k3s1p1_b2", tol, GEOM(2, 3, 32, 32, 3, 1, 1), 0), \
+  CONVC(fam_, prefix "/c64_32x32_k1s2p0_b2", tol, GEOM(2, 64, 32, 32, 1, 2, 0), 0), \
+  CONVC(fam_, prefix "/c64_16x16_k3s2p1_b2", tol, GEOM(2, 64, 16, 16, 3, 2, 1), 0), \
+  CONVC(fam_, prefix "/c32_4x4_k3s1p1_b3", tol, GEOM(3, 32, 4, 4, 3, 1, 1), 0), \
+  CONVC(fam_, prefix "/stem_c3_224x224_k7s2p3_b2", tol, GEOM(2, 3, 224, 224, 7, 2, 3), 0), \
+  CONVC(fam_, prefix "/odd_c3_7x5_k3s2p2_b3", tol, GEOM(3, 3, 7, 5, 3, 2, 2), 0), \
+  CONVC(fam_, prefix "/odd_c2_9x7_k2s2p0_b2", tol, GEOM(2, 2, 9, 7, 2, 2, 0), 0)
+
+static const agree_case k_cases[] = {
+  /* ---- memory ---- */
+  MEM("fill_1", MEM_FILL, 1, 0x3f800000u, 0),
+  MEM("fill_nan_100003", MEM_FILL, 100003, 0x7fc12345u, 1),
+  MEM("fill_16776963", MEM_FILL, 16776963, 0xbf000001u, 0),   /* > 65535·256 elements */
+  MEM("copy_1", MEM_COPY, 1, 0, 0),
+  MEM("copy_257", MEM_COPY, 257, 0, 3),
+  MEM("copy_100003", MEM_COPY, 100003, 0, 0),
+  MEM("roundtrip_1", MEM_ROUNDTRIP, 1, 0, 0),
+  MEM("roundtrip_33", MEM_ROUNDTRIP, 33, 0, 1),
+  MEM("roundtrip_100003", MEM_ROUNDTRIP, 100003, 0, 0),
+
+  /* ---- gemm ---- */
+  MM4("1x1x1", 1, 1, 1),
+  MM4("7x33x127", 7, 33, 127),
+  MM4("127x7x33", 127, 7, 33),
+  MM4("33x257x7", 33, 257, 7),
+  MM4("257x127x257", 257, 127, 257),
+  /* The MLP 784→1000→10 at batch 128: forward x·Wᵀ, weight grads dYᵀ·X, input grads dY·W. */
+  MM("nt_128x1000x784_mlp_fwd1", 0, 1, 128, 1000, 784),
+  MM("nt_128x10x1000_mlp_fwd2", 0, 1, 128, 10, 1000),
+  MM("tn_1000x784x128_mlp_dw1", 1, 0, 1000, 784, 128),
+  MM("tn_10x1000x128_mlp_dw2", 1, 0, 10, 1000, 128),
+  MM("nn_128x784x1000_mlp_dx1", 0, 0, 128, 784, 1000),
+  MM("nn_128x1000x10_mlp_dx2", 0, 0, 128, 1000, 10),
+  MM("nt_4x4x4608_longk", 0, 1, 4, 4, 4608),
+  GEMM("tn_10x1000x128_accumulate", 1, 0, 10, 1000, 128, 1.0f, 1.0f, 0, 1, 0),
+  GEMM("nn_33x65x17_beta", 0, 0, 33, 65, 17, 0.5f, 1.0f, 0, 1, 0),
+  GEMM("tt_64x64x64_beta", 1, 1, 64, 64, 64, 2.0f, -0.5f, 0, 1, 0),
+  GEMM("nn_33x17x9_ldpad", 0, 0, 33, 17, 9, 1.0f, 0.0f, 3, 1, 0),
+  GEMM("nt_17x33x9_ldpad", 0, 1, 17, 33, 9, 1.0f, 0.0f, 5, 1, 0),
+  GEMM("tn_9x17x33_ldpad", 1, 0, 9, 17, 33, 1.0f, 0.0f, 1, 1, 0),
+  GEMM("tt_31x9x17_ldpad_beta", 1, 1, 31, 9, 17, -1.0f, 0.25f, 2, 1, 0),
+  GEMM("nn_16x16x16_batch3", 0, 0, 16, 16, 16, 1.0f, 0.0f, 0, 3, 7),
+  GEMM("nt_7x33x5_batch5_ldpad", 0, 1, 7, 33, 5, 1.0f, 0.0f, 2, 5, 1),
+  GEMM("tn_33x7x65_batch2_beta", 1, 0, 33, 7, 65, 0.75f, 1.0f, 0, 2, 0),
+  GEMM("tt_5x9x7_batch4_beta", 1, 1, 5, 9, 7, 1.0f, 0.5f, 1, 4, 3),
+  /* Launch dimensions above 65535 in each grid axis. */
+  MM("nn_70000x3x5", 0, 0, 70000, 3, 5),
+  MM("nt_3x70000x5", 0, 1, 3, 70000, 5),
+  GEMM("nn_2x2x2_batch70000", 0, 0, 2, 2, 2, 1.0f, 0.0f, 0, 70000, 0),
+
+  /* ---- unary ---- */
+  UN3("affine", MB_UN_AFFINE, 1.5f, -0.25f, G(MIXED, 0, 2), ELT),
+  UN3("sqr", MB_UN_SQR, 0, 0, G(MIXED, 0, 2), ELT),
+  UN3("sqrt", MB_UN_SQRT, 0, 0, G(UNIFORM, 0, 1000), ELT),
+  UN3("exp", MB_UN_EXP, 0, 0, G(MIXED, 0, 8), TRANSC),
+  UN3("log", MB_UN_LOG, 0, 0, G(UNIFORM, 1e-4f, 1e4f), TRANSC),
+  UN3("recip", MB_UN_RECIP, 0, 0, G(AWAY, 1e-3f, 1e3f), ELT),
+  UN3("sigmoid", MB_UN_SIGMOID, 0, 0, G(MIXED, 0, 8), TRANSC),
+  UN3("relu", MB_UN_RELU, 0, 0, G(MIXED, 0, 2), EXACT),
+  UN3("abs", MB_UN_ABS, 0, 0, G(MIXED, 0, 2), EXACT),
+  UN3("clamp", MB_UN_CLAMP, -1.0f, 2.0f, G(MIXED, 0, 2), EXACT),
+  UN3("min_s", MB_UN_MIN_S, 0.5f, 0, G(MIXED, 0, 2), EXACT),
+  UN3("max_s", MB_UN_MAX_S, -0.5f, 0, G(MIXED, 0, 2), EXACT),
+  UN3("nan_to", MB_UN_NAN_TO, 0.0f, 0, G(SPECIAL, 0, 2), EXACT),
+  UN3("gt_s", MB_UN_GT_S, 0.1f, 0, G(MIXED, 0, 2), EXACT),
+  ELTW(fam_unary, "unary/relu_16776967", MB_UN_RELU, 16776967, 0, 0, G(MIXED, 0, 2), NOGEN,
+       EXACT, 0, 0),
+
+  /* ---- binary ---- */
+  BIN3("axpby", MB_BIN_AXPBY, 0.75f, -1.25f, G(MIXED, 0, 2), NOGEN, ELT),
+  BIN3("mul", MB_BIN_MUL, -1.5f, 0, G(MIXED, 0, 2), NOGEN, ELT),
+  BIN3("div", MB_BIN_DIV, 0, 0, G(MIXED, 0, 2), G(AWAY, 1e-2f, 1e2f), ELT),
+  BIN3("min", MB_BIN_MIN, 0, 0, G(TIES, -3, 3), NOGEN, EXACT),
+  BIN3("max", MB_BIN_MAX, 0, 0, G(TIES, -3, 3), NOGEN, EXACT),
+  BIN3("add_sqr", MB_BIN_ADD_SQR, 0.3f, 0, G(MIXED, 0, 2), NOGEN, ELT),
+  BIN3("sigmoid_bwd", MB_BIN_SIGMOID_BWD, 0, 0, G(NORMAL, 0, 2), G(UNIFORM, 0, 1), ELT),
+  BIN3("relu_bwd", MB_BIN_RELU_BWD, 0, 0, G(MIXED, 0, 2), NOGEN, EXACT),
+  BIN3("gt", MB_BIN_GT, 0.5f, 0, G(MIXED, 0, 2), NOGEN, EXACT),
+
+  /* ---- where ---- */
+  ELTW(fam_where, "where/100003", 0, 100003, 0, 0, N01, N01, EXACT, 0, 0),
+  ELTW(fam_where, "where/special", 0, 4099, 0, 0, G(SPECIAL, 0, 2), G(SPECIAL, 0, 2), EXACT, 0, 0),
+  ELTW(fam_where, "where/inplace", 0, 1001, 0, 0, N01, N01, EXACT, AGREE_ALIAS, 1),
+
+  /* ---- bcast ---- */
+  BC_SHAPES("add", MB_BC_ADD, N01),
+  BC_SHAPES("mul", MB_BC_MUL, N01),
+  BC_SHAPES("sub", MB_BC_SUB, N01),
+  BC_SHAPES("div", MB_BC_DIV, G(AWAY, 0.5f, 2.0f)),
+  D3(fam_bcast, "bcast/add_bias_inplace", MB_BC_ADD, 128, 1000, 1, N01, N01, ELT, AGREE_ALIAS),
+  D3(fam_bcast, "bcast/mul_nchw_inplace", MB_BC_MUL, 2, 64, 1024, N01, N01, ELT, AGREE_ALIAS),
+  D3(fam_bcast, "bcast/div_special", MB_BC_DIV, 3, 17, 33, G(SPECIAL, 0, 2), G(SPECIAL, 0, 2),
+     ELT, 0),
+
+  /* ---- reduce ---- */
+  /* Positive means keep the long sums well conditioned, so NMSE measures the order. */
+  RED_SHAPES("sum", MB_RED_SUM, G(NORMAL, 0.5f, 1.0f), AGREE_TOL_REDUCE),
+  RED_SHAPES("sumsq", MB_RED_SUMSQ, N01, AGREE_TOL_REDUCE),
+  RED_SHAPES("max", MB_RED_MAX, N01, EXACT),
+  RED_SHAPES("max_finite", MB_RED_MAX_FINITE, G(SPECIAL, 0, 1), EXACT),
+  RED_SHAPES("argmax", MB_RED_ARGMAX, G(TIES, -2, 2), EXACT),
+  RED("max_special_rows_128x10", MB_RED_MAX, 128, 10, 1, G(SPECIAL, 0, 1), EXACT),
+  /* max_finite with whole rows of NaN/inf gives -inf */
+  RED("max_finite_nonfinite_64x2", MB_RED_MAX_FINITE, 64, 2, 1, G(NONFINITE, 0, 1), EXACT),
+  RED("argmax_inf_rows_128x10", MB_RED_ARGMAX, 128, 10, 1, G(INF, 0, 1), EXACT),
+  RED("sum_special_rows_128x10", MB_RED_SUM, 128, 10, 1, G(SPECIAL, 0, 1), AGREE_TOL_REDUCE),
+
+  /* ---- seg_reduce / seg_bcast ---- */
+  SRED("sum", MB_RED_SUM, N01, AGREE_TOL_REDUCE),
+  SRED("sumsq", MB_RED_SUMSQ, N01, AGREE_TOL_REDUCE),
+  SRED("max", MB_RED_MAX, N01, EXACT),
+  SRED("max_finite", MB_RED_MAX_FINITE, G(SPECIAL, 0, 1), EXACT),
+  SEG(fam_seg_reduce, "seg_reduce/max_special_odd", MB_RED_MAX, k_odd_offs, 7, 0,
+      G(SPECIAL, 0, 1), NOGEN, EXACT, 0),
+  SBC("mul", MB_SEGBC_MUL, N01, N01, ELT),
+  SBC("add", MB_SEGBC_ADD, N01, N01, ELT),
+  SBC("inf_to", MB_SEGBC_INF_TO, G(SPECIAL, 0, 1), N01, EXACT),
+
+  /* ---- softmax_xent ---- */
+  XENT("1x10", 1, 10, 1.0f, XALL, G(NORMAL, 0, 3), 0),
+  XENT("7x10", 7, 10, 1.0f / 7, XALL, G(NORMAL, 0, 3), 0),
+  XENT("128x10", 128, 10, 1.0f / 128, XALL, G(NORMAL, 0, 3), 0),
+  XENT("257x10", 257, 10, 0.37f, XALL, G(NORMAL, 0, 3), 0),
+  XENT("1x1000", 1, 1000, 1.0f, XALL, G(NORMAL, 0, 3), 0),
+  XENT("7x1000", 7, 1000, 2.5f, XALL, G(NORMAL, 0, 3), 0),
+  XENT("128x1000", 128, 1000, 1.0f / 128, XALL, G(NORMAL, 0, 3), 0),
+  XENT("257x1000", 257, 1000, 1.0f / 257, XALL, G(NORMAL, 0, 3), 0),
+  /* exp(100) overflows f32: only a max-subtracting kernel passes. */
+  XENT("128x10_shift100", 128, 10, 1.0f / 128, XALL, G(NORMAL, 100, 4), 0),
+  XENT("257x1000_shift100", 257, 1000, 1.0f, XALL, G(NORMAL, 100, 4), 0),
+  XENT("128x10_loss_only", 128, 10, 1.0f, AGREE_XENT_LOSS, G(NORMAL, 0, 3), 0),
+  XENT("128x10_dlogits_only", 128, 10, 0.5f, AGREE_XENT_DLOGITS, G(NORMAL, 0, 3), 0),
+  XENT("128x10_probs_only", 128, 10, 1.0f, AGREE_XENT_PROBS, G(NORMAL, 0, 3), 0),
+  XENT("128x10_inplace", 128, 10, 1.0f / 128, AGREE_XENT_LOSS | AGREE_XENT_DLOGITS,
+       G(NORMAL, 0, 3), AGREE_ALIAS),
+  XENT("257x1000_inplace_all", 257, 1000, 0.37f, XALL, G(NORMAL, 0, 3), AGREE_ALIAS),
+
+  /* ---- gather_rows ---- */
+  GATHER("f32_128x784", 128, 784, 1000, 0, 0.0f, 0),
+  GATHER("i32_labels_128", 128, 1, 60000, 0, 0.0f, 1),
+  GATHER("odd_33x7", 33, 7, 50, 0, 0.0f, 3),
+  GATHER("rows_70000x3", 70000, 3, 100, 0, 0.0f, 0),
+  GATHER("u8_128x784", 128, 784, 1000, 1, 1.0f / 255, 0),
+  GATHER("u8_odd_17x33", 17, 33, 40, 1, 0.5f, 1),     /* rows start at unaligned bytes */
+  GATHER("u8_1x1", 1, 1, 3, 1, 1.0f, 0),
+
+  /* ---- optim ---- */
+  SGD("sgd_first_100003", 100003, 0.01f, 5e-4f, 0.9f, 0.0f, 1),
+  SGD("sgd_later_100003", 100003, 0.01f, 5e-4f, 0.9f, 0.0f, 0),
+  SGD("sgd_dampening_1001", 1001, 0.1f, 0.0f, 0.9f, 0.1f, 0),
+  SGD("sgd_first_dampening_1001", 1001, 0.1f, 1e-2f, 0.5f, 0.3f, 1),
+  SGD("sgd_later_mlp", 795010, 0.01f, 0.0f, 0.9f, 0.0f, 0),
+  ADAM("adam_t1_100003", 100003, 1e-3f, 1e-4f, 0.9f, 0.999f, 1e-8f, 1),
+  ADAM("adam_t5_100003", 100003, 1e-3f, 1e-4f, 0.9f, 0.999f, 1e-8f, 5),
+  ADAM("adam_t5_nowd_1001", 1001, 1e-2f, 0.0f, 0.8f, 0.99f, 1e-6f, 5),
+  ADAM("adam_t1000_mlp", 795010, 1e-3f, 5e-4f, 0.9f, 0.999f, 1e-8f, 1000),
+
+  /* ---- rng ---- */
+  RNG("u32_1", MB_RNG_U32, 1, 0, 0, 0, 0),
+  RNG("u32_1001", MB_RNG_U32, 1001, 7, 0, 0, 1),
+  RNG("u32_16776963", MB_RNG_U32, 16776963, 0x100000005ull, 0, 0, 0),
+  RNG("uniform_1003", MB_RNG_UNIFORM, 1003, 3, -1.0f, 3.0f, 0),
+  /* p1 - p0 = 0.6 rounds: a contracted (FMA) p0 + (p1-p0)·u is not bit-identical. */
+  RNG("uniform_0.1_0.7_4099", MB_RNG_UNIFORM, 4099, 5, 0.1f, 0.7f, 0),
+  RNG("uniform_16776963", MB_RNG_UNIFORM, 16776963, 0xffffffff00000001ull, 0.0f, 1.0f, 2),
+  RNG("normal_1", MB_RNG_NORMAL, 1, 0, 0.0f, 1.0f, 0),
+  RNG("normal_1001", MB_RNG_NORMAL, 1001, 11, 0.5f, 2.0f, 1),
+  RNG("normal_1000003", MB_RNG_NORMAL, 1000003, 0x200000000ull, 0.0f, 0.01f, 0),
+
+  /* ---- convolution ---- */
+  CONV_GEOMS(fam_im2col, "im2col", EXACT),
+  CONV_GEOMS(fam_col2im, "col2im", ELT),
+  CONVC(fam_conv, "conv/c3_32x32_k3s1p1_b2_cout16", AGREE_TOL_GEMM,
+        GEOM(2, 3, 32, 32, 3, 1, 1), 16),
+  CONVC(fam_conv, "conv/c64_32x32_k1s2p0_b2_cout32", AGREE_TOL_GEMM,
+        GEOM(2, 64, 32, 32, 1, 2, 0), 32),
+  CONVC(fam_conv, "conv/stem_c3_224x224_k7s2p3_b2_cout8", AGREE_TOL_GEMM,
+        GEOM(2, 3, 224, 224, 7, 2, 3), 8),
+};
+
+int agree_cases(const agree_case **out)
+{
+  *out = k_cases;
+  return (int)(sizeof k_cases / sizeof k_cases[0]);
+}
+
+const agree_case *agree_case_find(const char *id)
+{
+  for (size_t i = 0; i < sizeof k_cases / sizeof k_cases[0]; i++)
+    if (strcmp(k_cases[i].id, id) == 0) return &k_cases[i];
+  return NULL;
+}

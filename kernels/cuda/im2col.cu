@@ -1,0 +1,65 @@
+/* im2col / col2im for NCHW.  cols is [n][c·kh·kw][oh·ow]: row (ci·kh + ki)·kw + kj,
+ * column oy·ow + ox.  col2im gathers per input pixel instead of scattering, so it
+ * needs no atomics; it adds the (ki, kj) contributions to dx in ascending order,
+ * the order a sequential scatter over cols reaches that pixel. */
+#include "launch.h"
+#include "block.cuh"
+
+__global__ void im2col_k(const float *x, float *cols, mb_conv_geom g, size_t total)
+{
+  MB_CU_FOR(size_t, e, total) {
+    size_t t = e;
+    long ox = (long)(t % (size_t)g.ow); t /= (size_t)g.ow;
+    long oy = (long)(t % (size_t)g.oh); t /= (size_t)g.oh;
+    long kj = (long)(t % (size_t)g.kw); t /= (size_t)g.kw;
+    long ki = (long)(t % (size_t)g.kh); t /= (size_t)g.kh;
+    size_t bc = t;   /* b·c + ci */
+    long iy = oy * g.stride - g.pad + ki;
+    long ix = ox * g.stride - g.pad + kj;
+    float v = 0.0f;
+    if (iy >= 0 && iy < g.h && ix >= 0 && ix < g.w)
+      v = x[(bc * (size_t)g.h + (size_t)iy) * (size_t)g.w + (size_t)ix];
+    cols[e] = v;
+  }
+}
+
+__global__ void col2im_k(const float *cols, float *dx, mb_conv_geom g, size_t total)
+{
+  size_t ohw = (size_t)g.oh * (size_t)g.ow;
+  MB_CU_FOR(size_t, e, total) {
+    size_t t = e;
+    long ix = (long)(t % (size_t)g.w); t /= (size_t)g.w;
+    long iy = (long)(t % (size_t)g.h); t /= (size_t)g.h;
+    size_t bc = t;   /* b·c + ci: its kh·kw rows of cols start at row bc·kh·kw */
+    const float *rows = cols + bc * (size_t)g.kh * (size_t)g.kw * ohw;
+    float acc = dx[e];
+    for (long ki = 0; ki < g.kh; ki++) {
+      long ty = iy + g.pad - ki;
+      if (ty < 0 || ty % g.stride) continue;
+      long oy = ty / g.stride;
+      if (oy >= g.oh) continue;
+      for (long kj = 0; kj < g.kw; kj++) {
+        long tx = ix + g.pad - kj;
+        if (tx < 0 || tx % g.stride) continue;
+        long ox = tx / g.stride;
+        if (ox >= g.ow) continue;
+        acc += rows[(size_t)(ki * g.kw + kj) * ohw + (size_t)oy * g.ow + (size_t)ox];
+      }
+    }
+    dx[e] = acc;
+  }
+}
+
+extern "C" void mb_cu_im2col(cudaStream_t s, const mb_conv_geom *g, const float *x, float *cols)
+{
+  size_t total = (size_t)g->n * g->c * g->kh * g->kw * (size_t)g->oh * g->ow;
+  if (!total) return;
+  im2col_k<<<mb_cu_blocks(total, MB_CU_THREADS), MB_CU_THREADS, 0, s>>>(x, cols, *g, total);
+}
+
+extern "C" void mb_cu_col2im(cudaStream_t s, const mb_conv_geom *g, const float *cols, float *dx)
+{
+  size_t total = (size_t)g->n * g->c * (size_t)g->h * g->w;
+  if (!total) return;
+  col2im_k<<<mb_cu_blocks(total, MB_CU_THREADS), MB_CU_THREADS, 0, s>>>(cols, dx, *g, total);
+}

@@ -1,0 +1,54 @@
+/* softmax_xent: one block per row.  The row max is subtracted before exp; the sum of
+ * exponentials and logsumexp are formed in f64.  dlogits may be the logits buffer:
+ * each thread reads its own columns before the (barrier-separated) write pass, and
+ * the label's logit is read at the start. */
+#include "launch.h"
+#include "block.cuh"
+
+struct XMax {   /* plain max: a NaN logit makes the whole row NaN through exp anyway */
+  typedef float acc;
+  __device__ static acc comb(acc a, acc b) { return b > a ? b : a; }
+};
+
+struct XSum {
+  typedef double acc;
+  __device__ static acc comb(acc a, acc b) { return a + b; }
+};
+
+__global__ void xent_k(const float *logits, const int *labels, float *loss, float *dlogits,
+                       float *probs, int rows, int cols, float scale)
+{
+  for (int r = blockIdx.x; r < rows; r += gridDim.x) {
+    size_t row = (size_t)r * (size_t)cols;
+    const float *x = logits + row;
+    int lab = labels[r];
+    bool has_lab = lab >= 0 && lab < cols;
+    float xl = has_lab ? x[lab] : __int_as_float(0x7fc00000);
+
+    float m = mb_cu_ninf();
+    for (int j = threadIdx.x; j < cols; j += blockDim.x) m = XMax::comb(m, x[j]);
+    m = mb_cu_block_reduce<XMax>(m);
+
+    double sum = 0.0;
+    for (int j = threadIdx.x; j < cols; j += blockDim.x) sum += (double)expf(x[j] - m);
+    sum = mb_cu_block_reduce<XSum>(sum);
+
+    if (loss && threadIdx.x == 0) loss[r] = (float)((double)m + log(sum) - (double)xl);
+    if (dlogits || probs) {
+      for (int j = threadIdx.x; j < cols; j += blockDim.x) {
+        float p = (float)((double)expf(x[j] - m) / sum);
+        if (probs) probs[row + j] = p;
+        if (dlogits) dlogits[row + j] = scale * (p - (j == lab ? 1.0f : 0.0f));
+      }
+    }
+  }
+}
+
+extern "C" void mb_cu_softmax_xent(cudaStream_t s, const float *logits, const int *labels,
+                                   float *loss, float *dlogits, float *probs, int rows, int cols,
+                                   float scale)
+{
+  unsigned t = mb_cu_row_threads((size_t)cols);
+  xent_k<<<mb_cu_blocks((size_t)rows, 1), t, t * sizeof(double), s>>>(logits, labels, loss, dlogits,
+                                                                        probs, rows, cols, scale);
+}
