@@ -19,12 +19,15 @@ static int is_file(const char *path)
  * them; raw first, so an unpacked copy wins over the archive beside it. */
 static int find_file(const char *dir, const char *stem, const char *kind, char *path, size_t len)
 {
-  static const char *const forms[] = {"%s/%s-%s-ubyte", "%s/%s-%s-ubyte.gz", "%s/%s.%s-ubyte",
-                                      "%s/%s.%s-ubyte.gz"};
-  for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
-    int w = snprintf(path, len, forms[i], dir, stem, kind);
-    if (w > 0 && (size_t)w < len && is_file(path)) return 0;
-  }
+  static const char seps[] = {'-', '.'};
+  static const char *const exts[] = {"", ".gz"};
+  int dlen = (int)strlen(dir);
+  while (dlen > 1 && dir[dlen - 1] == '/') dlen--;   /* no "dir//file" in messages */
+  for (int s = 0; s < 2; s++)
+    for (int e = 0; e < 2; e++) {
+      int w = snprintf(path, len, "%.*s/%s%c%s-ubyte%s", dlen, dir, stem, seps[s], kind, exts[e]);
+      if (w > 0 && (size_t)w < len && is_file(path)) return 0;
+    }
   return -1;
 }
 

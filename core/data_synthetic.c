@@ -1,10 +1,12 @@
 /* A synthetic stand-in for Fashion-MNIST when the real files are absent.
  *
- * Each class has a prototype made of a few smooth Gaussian blobs.  Classes
- * share half their blobs with a neighbouring class, so they are learnable but
- * not trivially separable; a sample is its prototype with per-blob intensity
- * jitter, shifted by up to ±2 px, scaled in brightness, plus uniform noise,
- * clamped and quantised to multiples of 1/255 like real 8-bit images.
+ * Each class is three smooth Gaussian blobs placed on one line of a 3×3 grid
+ * (the 12 lines of the affine plane over Z3, so two classes share at most one
+ * blob position: partly overlapping, never identical, equally hard for every
+ * seed).  Blob sizes, elongation and peak are random per class.  A sample is
+ * its class prototype with per-blob intensity jitter, shifted by up to ±2 px,
+ * scaled in brightness, plus uniform noise, clamped and quantised to multiples
+ * of 1/255 like real 8-bit images.
  * Every draw is Philox (seed, stream, index), so the data depends only on the
  * seed; train and test use separate streams, so the test set does not change
  * with n_train.
@@ -20,20 +22,26 @@
 #define SIDE 28
 #define PIX (SIDE * SIDE)
 #define CLASSES 10
-#define BLOBS 4          /* per class; the first SHARED come from the neighbour */
-#define SHARED 2
-#define SHIFT 2          /* max translation in px */
+#define LINES 12         /* lines of the 3×3 grid (rows, columns, two diagonal families) */
+#define BLOBS 3          /* per class: the three grid points of its line */
+#define GRID0 8.0f       /* grid point coordinates: GRID0 + GRID_STEP·{0,1,2} */
+#define GRID_STEP 6.0f
+#define PLACE_JITTER 1.0f  /* ± px around a grid point, per class */
+#define SHIFT 2          /* max translation per sample in px */
 #define PAD (SIDE + 2 * SHIFT)
-#define NOISE 0.25f      /* uniform noise amplitude */
-#define BRIGHT_LO 0.7f   /* brightness scale range */
+#define NOISE 0.15f      /* uniform noise amplitude */
+#define BRIGHT_LO 0.85f  /* brightness scale range */
 #define BRIGHT_HI 1.0f
-#define JITTER_LO 0.7f   /* per-blob intensity range */
+#define JITTER_LO 0.6f   /* per-blob intensity range */
 #define JITTER_HI 1.2f
+#define SIGMA_LO 2.0f    /* blob radius range in px (per axis) */
+#define SIGMA_HI 3.5f
+#define AMP_LO 0.8f      /* blob peak range, up to 1 */
 
 /* Streams far above core/streams.h's ids, so a data seed equal to a run seed
  * still gives independent numbers. */
 #define STREAM_DATA ((uint64_t)1 << 40)
-enum { S_BLOBS, S_TRAIN, S_TEST, S_TRAIN_ORDER, S_TEST_ORDER };
+enum { S_BLOBS, S_TRAIN, S_TEST, S_TRAIN_ORDER, S_TEST_ORDER, S_LINES };
 
 /* Per sample: 2 control blocks (shift, brightness, jitter), then the noise. */
 #define CTRL_BLOCKS 2
@@ -49,15 +57,27 @@ static float unit(uint64_t seed, uint64_t stream, uint64_t i)
   return mb_u32_to_unit(mb_philox_u32(seed, STREAM_DATA + stream, i));
 }
 
-/* Blob b of the pool: an axis-aligned Gaussian inside the central 16×16. */
-static void render_blob(uint64_t seed, int b, float *img)
+/* Grid point t (0..2) of line l: y = c, x = c, y = x + c, y = 2x + c (mod 3). */
+static void line_point(int l, int t, int *gx, int *gy)
 {
-  uint64_t i = (uint64_t)b * 8;
-  float cx = 6.0f + 16.0f * unit(seed, S_BLOBS, i);
-  float cy = 6.0f + 16.0f * unit(seed, S_BLOBS, i + 1);
-  float sx = 1.2f + 2.8f * unit(seed, S_BLOBS, i + 2);
-  float sy = 1.2f + 2.8f * unit(seed, S_BLOBS, i + 3);
-  float amp = 0.5f + 0.5f * unit(seed, S_BLOBS, i + 4);
+  int c = l % 3;
+  switch (l / 3) {
+  case 0: *gx = t; *gy = c; break;
+  case 1: *gx = c; *gy = t; break;
+  case 2: *gx = t; *gy = (t + c) % 3; break;
+  default: *gx = t; *gy = (2 * t + c) % 3; break;
+  }
+}
+
+/* Blob b of class k: an axis-aligned Gaussian near grid point (gx, gy). */
+static void render_blob(uint64_t seed, int k, int b, int gx, int gy, float *img)
+{
+  uint64_t i = ((uint64_t)k * BLOBS + (uint64_t)b) * 8;
+  float cx = GRID0 + GRID_STEP * (float)gx + PLACE_JITTER * (2.0f * unit(seed, S_BLOBS, i) - 1.0f);
+  float cy = GRID0 + GRID_STEP * (float)gy + PLACE_JITTER * (2.0f * unit(seed, S_BLOBS, i + 1) - 1.0f);
+  float sx = SIGMA_LO + (SIGMA_HI - SIGMA_LO) * unit(seed, S_BLOBS, i + 2);
+  float sy = SIGMA_LO + (SIGMA_HI - SIGMA_LO) * unit(seed, S_BLOBS, i + 3);
+  float amp = AMP_LO + (1.0f - AMP_LO) * unit(seed, S_BLOBS, i + 4);
   for (int y = 0; y < PAD; y++)
     for (int x = 0; x < PAD; x++) {
       float dx = ((float)(x - SHIFT) - cx) / sx, dy = ((float)(y - SHIFT) - cy) / sy;
@@ -65,25 +85,32 @@ static void render_blob(uint64_t seed, int b, float *img)
     }
 }
 
-/* Class k uses pool blobs: the neighbour's own blobs as its shared part, and
- * its own ones (pool index CLASSES·s + k) for the rest. */
+/* Classes take 10 of the 12 lines in a seeded order. */
 static void make_protos(uint64_t seed, class_proto *p)
 {
+  int line[LINES];
+  for (int l = 0; l < LINES; l++) line[l] = l;
+  for (int l = LINES - 1; l > 0; l--) {
+    int j = (int)(((uint64_t)mb_philox_u32(seed, STREAM_DATA + S_LINES, (uint64_t)l) * (uint64_t)(l + 1)) >> 32);
+    int t = line[l];
+    line[l] = line[j];
+    line[j] = t;
+  }
   for (int k = 0; k < CLASSES; k++) {
-    for (int s = 0; s < BLOBS; s++) {
-      int owner = s < SHARED ? (k + 1) % CLASSES : k;
-      int slot = s < SHARED ? s + SHARED : s;
-      render_blob(seed, slot * CLASSES + owner, p[k].img[s]);
+    for (int b = 0; b < BLOBS; b++) {
+      int gx, gy;
+      line_point(line[k], b, &gx, &gy);
+      render_blob(seed, k, b, gx, gy, p[k].img[b]);
     }
     /* Peak of the plain prototype = 1, so brightness means the same per class. */
     float peak = 0.0f;
     for (int i = 0; i < PAD * PAD; i++) {
       float v = 0.0f;
-      for (int s = 0; s < BLOBS; s++) v += p[k].img[s][i];
+      for (int b = 0; b < BLOBS; b++) v += p[k].img[b][i];
       peak = v > peak ? v : peak;
     }
-    for (int s = 0; s < BLOBS; s++)
-      for (int i = 0; i < PAD * PAD; i++) p[k].img[s][i] /= peak;
+    for (int b = 0; b < BLOBS; b++)
+      for (int i = 0; i < PAD * PAD; i++) p[k].img[b][i] /= peak;
   }
 }
 

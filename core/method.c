@@ -28,8 +28,17 @@ const mb_method mb_method_mnemonic = {
 };
 
 /* Baselines register here (each defined in baselines/<name>.c). */
+extern const mb_method mb_method_ours_w_data, mb_method_ssd, mb_method_fastmu, mb_method_sfdn,
+  mb_method_mumis, mb_method_retrain;
+
 static const mb_method *const k_methods[] = {
   &mb_method_mnemonic,
+  &mb_method_ours_w_data,
+  &mb_method_ssd,
+  &mb_method_fastmu,
+  &mb_method_sfdn,
+  &mb_method_mumis,
+  &mb_method_retrain,
 };
 
 int mb_method_list(const mb_method *const **out)

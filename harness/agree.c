@@ -229,6 +229,7 @@ static mb_backend *open_ops(const mb_backend_ops *ops, int device, char *why, si
     return NULL;
   }
   be->device_index = device;
+  be->ops = ops;   /* calls go through the table it was opened with, wrappers included */
   return be;
 }
 

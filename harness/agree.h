@@ -186,8 +186,8 @@ int agree_check_guards(const uint32_t *img, size_t pre, size_t n, size_t post, c
                        char *why, size_t len);
 
 /* Compares n elements of got against ref: bit for bit when bits, else NaN/inf
- * positions then NMSE and max relative error against tol.  Fills *nmse/*max_rel
- * (0 for bit comparisons); 0 if they agree. */
+ * positions then NMSE and max relative error against tol.  Fills *nmse and
+ * *max_rel (0 for bit comparisons); 0 if they agree. */
 int agree_compare(const char *name, const uint32_t *ref, const uint32_t *got, size_t n, int bits,
                   agree_tol tol, double *nmse, double *max_rel, char *why, size_t len);
 

@@ -85,6 +85,28 @@ static void mem_run(mb_backend *be, const agree_case *c, const mb_view *v, uint6
 
 static const agree_family fam_mem = {"mem", mem_plan, mem_run, NULL, NULL};
 
+/* ================================================================ sync and timers */
+
+/* A fill between two timer marks: after sync the time must be readable where the
+ * backend claims a device timer, and plausible everywhere. */
+static void timer_run(mb_backend *be, const agree_case *c, const mb_view *v, uint64_t seed)
+{
+  (void)seed;
+  mb_timer *t = mb_timer_begin(be);
+  mb_fill_u32(be, v[0], c->mem.n, c->mem.bits);
+  mb_timer_end(be, t);
+  mb_sync(be);
+  double ms = mb_timer_ms(be, t);
+  mb_timer_free(be, t);
+  if (!mb_ok(be)) return;
+  if (be->info.has_device_timer && !(ms >= 0.0))
+    mb_fail(be, MB_DEVICE_ERROR, "timer: has_device_timer is set but timer_ms gave %g", ms);
+  else if (ms > 60000.0)
+    mb_fail(be, MB_DEVICE_ERROR, "timer: implausible %g ms for one fill", ms);
+}
+
+static const agree_family fam_timer = {"timer", mem_plan, timer_run, NULL, NULL};
+
 /* ================================================================ gemm */
 
 typedef struct { int lda, ldb, ldc; long sa, sb, sc; size_t na, nb, nc; } gemm_layout;
@@ -528,7 +550,10 @@ static const agree_family fam_conv = {"conv", conv_plan, conv_run, need_im2col, 
 
 /* ================================================================ the table */
 
-#define G(kind, a, b) {AGREE_GEN_##kind, (a), (b)}
+/* Distributions travel through the macros as (kind, a, b) tuples; GEN makes the initializer. */
+#define G(kind, a, b) (kind, a, b)
+#define GEN_(kind, a, b) {AGREE_GEN_##kind, (a), (b)}
+#define GEN(tuple) GEN_ tuple
 #define N01 G(NORMAL, 0.0f, 1.0f)
 #define NOGEN G(NONE, 0.0f, 0.0f)
 #define EXACT AGREE_TOL_EXACT
@@ -541,7 +566,7 @@ static const agree_family fam_conv = {"conv", conv_plan, conv_run, need_im2col, 
 
 /* alpha/beta, ld padding, batch count and padding between batch items */
 #define GEMM(name, ta_, tb_, m_, n_, k_, alpha_, beta_, ldpad, batch_, spad) \
-  {.id = "gemm/" name, .fam = &fam_gemm, .gen = N01, .gen2 = N01, .tol = AGREE_TOL_GEMM, \
+  {.id = "gemm/" name, .fam = &fam_gemm, .gen = GEN(N01), .gen2 = GEN(N01), .tol = AGREE_TOL_GEMM, \
    .gemm = {.ta = ta_, .tb = tb_, .m = m_, .n = n_, .k = k_, .ld_pad = ldpad, .batch = batch_, \
             .stride_pad = spad, .alpha = alpha_, .beta = beta_}}
 #define MM(name, ta, tb, m, n, k) GEMM(name, ta, tb, m, n, k, 1.0f, 0.0f, 0, 1, 0)
@@ -550,7 +575,7 @@ static const agree_family fam_conv = {"conv", conv_plan, conv_run, need_im2col, 
   MM("tn_" shape, 1, 0, m, n, k), MM("tt_" shape, 1, 1, m, n, k)
 
 #define ELTW(fam_, name, op_, n_, a_, b_, gen_, gen2_, tol_, flags_, shift_) \
-  {.id = name, .fam = &fam_, .op = op_, .gen = gen_, .gen2 = gen2_, .tol = tol_, \
+  {.id = name, .fam = &fam_, .op = op_, .gen = GEN(gen_), .gen2 = GEN(gen2_), .tol = tol_, \
    .flags = flags_, .shift = shift_, .elt = {.n = n_, .a = a_, .b = b_}}
 /* Every unary/binary op gets: a main case (odd n), a NaN/inf parity case and an
  * in-place case (y == x) at a misaligned offset. */
@@ -565,7 +590,7 @@ static const agree_family fam_conv = {"conv", conv_plan, conv_run, need_im2col, 
   ELTW(fam_binary, "binary/" name "_inplace", op, 1001, a, b, gen, gen2, tol, AGREE_ALIAS, 3)
 
 #define D3(fam_, name, op_, o, m, i, gen_, gen2_, tol_, flags_) \
-  {.id = name, .fam = &fam_, .op = op_, .gen = gen_, .gen2 = gen2_, .tol = tol_, \
+  {.id = name, .fam = &fam_, .op = op_, .gen = GEN(gen_), .gen2 = GEN(gen2_), .tol = tol_, \
    .flags = flags_, .d3 = {.outer = o, .mid = m, .inner = i}}
 #define BC(name, op, o, m, i, gen2) D3(fam_bcast, "bcast/" name, op, o, m, i, N01, gen2, ELT, 0)
 #define BC_SHAPES(name, op, gen2) \
@@ -587,7 +612,7 @@ static const size_t k_mlp_offs[] = {0, 784000, 785000, 795000, 795010};
 static const size_t k_odd_offs[] = {0, 1, 4, 11, 44, 45, 301, 1000};
 
 #define SEG(fam_, name, op_, offs_, nseg_, len_, gen_, gen2_, tol_, flags_) \
-  {.id = name, .fam = &fam_, .op = op_, .gen = gen_, .gen2 = gen2_, .tol = tol_, \
+  {.id = name, .fam = &fam_, .op = op_, .gen = GEN(gen_), .gen2 = GEN(gen2_), .tol = tol_, \
    .flags = flags_, .seg = {.offs = offs_, .nseg = nseg_, .len = len_}}
 #define SEG_TABLES(fam_, name, op, gen, gen2, tol) \
   SEG(fam_, name "_mlp", op, k_mlp_offs, 4, 0, gen, gen2, tol, 0), \
@@ -601,7 +626,7 @@ static const size_t k_odd_offs[] = {0, 1, 4, 11, 44, 45, 301, 1000};
 
 #define XALL (AGREE_XENT_LOSS | AGREE_XENT_DLOGITS | AGREE_XENT_PROBS)
 #define XENT(name, r, c_, scale_, outs, gen_, flags_) \
-  {.id = "softmax_xent/" name, .fam = &fam_xent, .gen = gen_, .tol = TRANSC, .flags = flags_, \
+  {.id = "softmax_xent/" name, .fam = &fam_xent, .gen = GEN(gen_), .tol = TRANSC, .flags = flags_, \
    .xent = {.rows = r, .cols = c_, .scale = scale_, .outputs = outs}}
 
 #define GATHER(name, rows, len, src_rows, u8, scale_, shift_) \
@@ -610,11 +635,11 @@ static const size_t k_odd_offs[] = {0, 1, 4, 11, 44, 45, 301, 1000};
               .scale = scale_}}
 
 #define SGD(name, n_, lr_, wd_, mom, damp, first) \
-  {.id = "optim/" name, .fam = &fam_optim, .op = MB_OPT_SGD, .gen = N01, .tol = ELT, \
+  {.id = "optim/" name, .fam = &fam_optim, .op = MB_OPT_SGD, .gen = GEN(N01), .tol = ELT, \
    .optim = {.n = n_, .lr = lr_, .wd = wd_, .momentum = mom, .dampening = damp, \
              .first_step = first}}
 #define ADAM(name, n_, lr_, wd_, b1, b2, eps_, t_) \
-  {.id = "optim/" name, .fam = &fam_optim, .op = MB_OPT_ADAM, .gen = N01, .tol = ELT, \
+  {.id = "optim/" name, .fam = &fam_optim, .op = MB_OPT_ADAM, .gen = GEN(N01), .tol = ELT, \
    .optim = {.n = n_, .lr = lr_, .wd = wd_, .beta1 = b1, .beta2 = b2, .eps = eps_, .t = t_}}
 
 #define RNG(name, dist, n_, stream_, p0_, p1_, shift_) \
@@ -626,7 +651,7 @@ static const size_t k_odd_offs[] = {0, 1, 4, 11, 44, 45, 301, 1000};
   {.n = n_, .c = c_, .h = h_, .w = w_, .kh = k, .kw = k, .stride = s, .pad = p, \
    .oh = ((h_) + 2 * (p) - (k)) / (s) + 1, .ow = ((w_) + 2 * (p) - (k)) / (s) + 1}
 #define CONVC(fam_, name, tol_, geom, cout_) \
-  {.id = name, .fam = &fam_, .gen = N01, .gen2 = N01, .tol = tol_, \
+  {.id = name, .fam = &fam_, .gen = GEN(N01), .gen2 = GEN(N01), .tol = tol_, \
    .conv = {.g = geom, .cout = cout_}}
 /* ResNet-18 geometries (CIFAR 32 px stages, 1×1/2 shortcuts, the ImageNet stem),
  * all with batch > 1, plus odd ones (pad wider than the kernel reach, k=2/s=2
@@ -651,6 +676,8 @@ static const agree_case k_cases[] = {
   MEM("roundtrip_1", MEM_ROUNDTRIP, 1, 0, 0),
   MEM("roundtrip_33", MEM_ROUNDTRIP, 33, 0, 1),
   MEM("roundtrip_100003", MEM_ROUNDTRIP, 100003, 0, 0),
+  {.id = "timer/fill_1000003", .fam = &fam_timer, .op = MEM_FILL, .tol = EXACT,
+   .mem = {.n = 1000003, .bits = 0x40490fdbu}},
 
   /* ---- gemm ---- */
   MM4("1x1x1", 1, 1, 1),
@@ -697,7 +724,8 @@ static const agree_case k_cases[] = {
   UN3("max_s", MB_UN_MAX_S, -0.5f, 0, G(MIXED, 0, 2), EXACT),
   UN3("nan_to", MB_UN_NAN_TO, 0.0f, 0, G(SPECIAL, 0, 2), EXACT),
   UN3("gt_s", MB_UN_GT_S, 0.1f, 0, G(MIXED, 0, 2), EXACT),
-  ELTW(fam_unary, "unary/relu_16776967", MB_UN_RELU, 16776967, 0, 0, G(MIXED, 0, 2), NOGEN,
+  /* > 65535·256 elements: 1-D launches need a second grid dimension (uniform: cheap to draw) */
+  ELTW(fam_unary, "unary/relu_16776967", MB_UN_RELU, 16776967, 0, 0, G(UNIFORM, -1, 1), NOGEN,
        EXACT, 0, 0),
 
   /* ---- binary ---- */
@@ -796,7 +824,7 @@ static const agree_case k_cases[] = {
   RNG("uniform_1003", MB_RNG_UNIFORM, 1003, 3, -1.0f, 3.0f, 0),
   /* p1 - p0 = 0.6 rounds: a contracted (FMA) p0 + (p1-p0)·u is not bit-identical. */
   RNG("uniform_0.1_0.7_4099", MB_RNG_UNIFORM, 4099, 5, 0.1f, 0.7f, 0),
-  RNG("uniform_16776963", MB_RNG_UNIFORM, 16776963, 0xffffffff00000001ull, 0.0f, 1.0f, 2),
+  RNG("uniform_1000003", MB_RNG_UNIFORM, 1000003, 0xffffffff00000001ull, 0.0f, 1.0f, 2),
   RNG("normal_1", MB_RNG_NORMAL, 1, 0, 0.0f, 1.0f, 0),
   RNG("normal_1001", MB_RNG_NORMAL, 1001, 11, 0.5f, 2.0f, 1),
   RNG("normal_1000003", MB_RNG_NORMAL, 1000003, 0x200000000ull, 0.0f, 0.01f, 0),

@@ -7,46 +7,55 @@
 #include <float.h>
 #include <math.h>
 
-/* One contiguous run of n elements; `par` lets it use the thread team. */
-static float run_contig(mb_reduce_op op, const float *x, size_t n, int par)
+/* One contiguous run of n elements.  RUN_BODY is instantiated twice: with the thread
+ * team (long runs) and without (rows already spread over the team, or short runs),
+ * so no nested parallel region is ever opened. */
+#define RUN_BODY(PAR)                                                              \
+  switch (op) {                                                                    \
+  case MB_RED_SUM: {                                                               \
+    double acc = 0.0;                                                              \
+    CPU_OMP(PAR simd reduction(+:acc))                                             \
+    for (size_t i = 0; i < n; i++) acc += (double)x[i];                            \
+    return (float)acc;                                                             \
+  }                                                                                \
+  case MB_RED_SUMSQ: {                                                             \
+    double acc = 0.0;                                                              \
+    CPU_OMP(PAR simd reduction(+:acc))                                             \
+    for (size_t i = 0; i < n; i++) acc += (double)x[i] * (double)x[i];             \
+    return (float)acc;                                                             \
+  }                                                                                \
+  case MB_RED_MAX: {                                                               \
+    float m = -INFINITY;                                                           \
+    int nan = 0;                                                                   \
+    CPU_OMP(PAR simd reduction(max:m) reduction(|:nan))                            \
+    for (size_t i = 0; i < n; i++) {                                               \
+      const float v = x[i];                                                        \
+      m = v > m ? v : m;                                                           \
+      nan |= v != v;                                                               \
+    }                                                                              \
+    return nan ? NAN : m;                                                          \
+  }                                                                                \
+  case MB_RED_MAX_FINITE: {                                                        \
+    float m = -INFINITY;                                                           \
+    CPU_OMP(PAR simd reduction(max:m))                                             \
+    for (size_t i = 0; i < n; i++) {                                               \
+      const float v = x[i];                                                        \
+      m = fabsf(v) <= FLT_MAX && v > m ? v : m;   /* false for NaN and ±inf */     \
+    }                                                                              \
+    return m;                                                                      \
+  }                                                                                \
+  default: return NAN;                                                             \
+  }
+
+static float run_serial(mb_reduce_op op, const float *x, size_t n)
 {
-  const int team = par && n >= CPU_PAR_MIN;
-  (void)team;
-  switch (op) {
-  case MB_RED_SUM: {
-    double acc = 0.0;
-    CPU_OMP(omp parallel for simd if (team) reduction(+:acc) schedule(static))
-    for (size_t i = 0; i < n; i++) acc += (double)x[i];
-    return (float)acc;
-  }
-  case MB_RED_SUMSQ: {
-    double acc = 0.0;
-    CPU_OMP(omp parallel for simd if (team) reduction(+:acc) schedule(static))
-    for (size_t i = 0; i < n; i++) acc += (double)x[i] * (double)x[i];
-    return (float)acc;
-  }
-  case MB_RED_MAX: {
-    float m = -INFINITY;
-    int nan = 0;
-    CPU_OMP(omp parallel for simd if (team) reduction(max:m) reduction(|:nan) schedule(static))
-    for (size_t i = 0; i < n; i++) {
-      const float v = x[i];
-      m = v > m ? v : m;
-      nan |= v != v;
-    }
-    return nan ? NAN : m;
-  }
-  case MB_RED_MAX_FINITE: {
-    float m = -INFINITY;
-    CPU_OMP(omp parallel for simd if (team) reduction(max:m) schedule(static))
-    for (size_t i = 0; i < n; i++) {
-      const float v = x[i];
-      m = fabsf(v) <= FLT_MAX && v > m ? v : m;   /* false for NaN and ±inf */
-    }
-    return m;
-  }
-  default: return NAN;
-  }
+  RUN_BODY(omp)
+}
+
+static float run_team(mb_reduce_op op, const float *x, size_t n)
+{
+  if (n < CPU_PAR_MIN) return run_serial(op, x, n);
+  RUN_BODY(omp parallel for)
 }
 
 /* Index of the first maximum of n elements spaced `stride` apart, NaN never greater. */
@@ -136,11 +145,11 @@ void cpu_reduce(mb_backend *be, mb_reduce_op op, mb_view xv, mb_view yv, size_t 
   /* rows: few long rows share the team inside each row, many rows split across it */
   const int threads = ((cpu_backend *)be)->threads;
   if (outer < (size_t)threads * 4 && mid >= CPU_PAR_MIN) {
-    for (size_t o = 0; o < outer; o++) y[o] = run_contig(op, x + o * mid, mid, 1);
+    for (size_t o = 0; o < outer; o++) y[o] = run_team(op, x + o * mid, mid);
     return;
   }
   CPU_OMP(omp parallel for if (total >= CPU_PAR_MIN) schedule(static))
-  for (size_t o = 0; o < outer; o++) y[o] = run_contig(op, x + o * mid, mid, 0);
+  for (size_t o = 0; o < outer; o++) y[o] = run_serial(op, x + o * mid, mid);
 }
 
 void cpu_seg_reduce(mb_backend *be, mb_reduce_op op, mb_view xv, mb_view yv, const size_t *offs,
@@ -153,7 +162,7 @@ void cpu_seg_reduce(mb_backend *be, mb_reduce_op op, mb_view xv, mb_view yv, con
   }
   const float *x = cpu_f32(xv);
   float *y = cpu_f32(yv);
-  for (int s = 0; s < nseg; s++) y[s] = run_contig(op, x + offs[s], offs[s + 1] - offs[s], 1);
+  for (int s = 0; s < nseg; s++) y[s] = run_team(op, x + offs[s], offs[s + 1] - offs[s]);
 }
 
 void cpu_seg_bcast(mb_backend *be, mb_segbcast_op op, mb_view xv, mb_view vv, mb_view yv,

@@ -104,18 +104,15 @@ static mb_status cl_open(int device, mb_backend **out, char *why, size_t why_len
   }
 
   size_t maxwg = 1;
-  cl_uint units = 1;
   cl_device_fp_config fp = 0;
   if (clGetDeviceInfo(dev, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof maxwg, &maxwg, NULL) != CL_SUCCESS)
     maxwg = 1;
-  if (clGetDeviceInfo(dev, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof units, &units, NULL) != CL_SUCCESS ||
-      units < 1)
-    units = 1;
   if (clGetDeviceInfo(dev, CL_DEVICE_SINGLE_FP_CONFIG, sizeof fp, &fp, NULL) != CL_SUCCESS) fp = 0;
   cl->wg = mb_cl_pow2_floor(maxwg < 256 ? maxwg : 256);
-  /* Enough groups to fill the device several times over; grid-stride loops do the rest. */
-  int is_cpu = strcmp(cl->base.info.type, "cpu") == 0;
-  cl->max_groups = (size_t)units * (is_cpu ? 64 : 256);
+  /* One item per work-item up to 2^28 items: pocl vectorises straight-line
+   * work-item code and runs grid-stride loops 3-10x slower, and GPUs want the
+   * occupancy.  Larger launches stride. */
+  cl->max_groups = ((size_t)1 << 28) / cl->wg;
   cl->fp32_div_sqrt_cr = (fp & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0;
   cl->base.ops = &mb_opencl_ops;
   cl->base.status = MB_OK;
@@ -274,20 +271,20 @@ const mb_backend_ops mb_opencl_ops = {
   .download = cl_download,
   .copy = cl_copy,
   .fill = cl_fill,
-  .gemm = mb_cl_gemm,
-  .unary = mb_cl_unary,
-  .binary = mb_cl_binary,
-  .where = mb_cl_where,
-  .bcast = mb_cl_bcast,
-  .reduce = mb_cl_reduce,
-  .seg_reduce = mb_cl_seg_reduce,
-  .seg_bcast = mb_cl_seg_bcast,
-  .softmax_xent = mb_cl_softmax_xent,
-  .gather_rows = mb_cl_gather_rows,
-  .optim = mb_cl_optim,
-  .rng = mb_cl_rng,
-  .im2col = mb_cl_im2col,
-  .col2im = mb_cl_col2im,
+  .gemm = mb_opencl_gemm,
+  .unary = mb_opencl_unary,
+  .binary = mb_opencl_binary,
+  .where = mb_opencl_where,
+  .bcast = mb_opencl_bcast,
+  .reduce = mb_opencl_reduce,
+  .seg_reduce = mb_opencl_seg_reduce,
+  .seg_bcast = mb_opencl_seg_bcast,
+  .softmax_xent = mb_opencl_softmax_xent,
+  .gather_rows = mb_opencl_gather_rows,
+  .optim = mb_opencl_optim,
+  .rng = mb_opencl_rng,
+  .im2col = mb_opencl_im2col,
+  .col2im = mb_opencl_col2im,
   .sync = cl_sync,
   .timer_begin = cl_timer_begin,
   .timer_end = cl_timer_end,

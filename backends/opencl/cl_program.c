@@ -88,7 +88,7 @@ static const char *header_text(const char *name, const char *dir, char **owned)
 /* Finds `#include "name"` lines, blanks them in src (line numbers stay right)
  * and returns their header texts in order.  Returns the count, or -1 on error. */
 static int take_includes(mb_cl *cl, const char *stem, char *src, const char *dir,
-                         const char **texts, char **owned)
+                         const char **texts, char (*names)[64], char **owned)
 {
   int n = 0;
   for (char *line = src; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
@@ -103,15 +103,14 @@ static int take_includes(mb_cl *cl, const char *stem, char *src, const char *dir
       mb_cl_fail(cl, MB_DEVICE_ERROR, "opencl: %s.cl: only #include \"header\" is supported", stem);
       return -1;
     }
-    char name[256];
-    snprintf(name, sizeof name, "%.*s", (int)(end - p - 1), p + 1);
     if (n == MAX_INCLUDES) {
       mb_cl_fail(cl, MB_DEVICE_ERROR, "opencl: %s.cl: too many #include lines", stem);
       return -1;
     }
-    texts[n] = header_text(name, dir, &owned[n]);
+    snprintf(names[n], sizeof names[n], "%.*s", (int)(end - p - 1), p + 1);
+    texts[n] = header_text(names[n], dir, &owned[n]);
     if (!texts[n]) {
-      mb_cl_fail(cl, MB_DEVICE_ERROR, "opencl: %s.cl includes unknown header %s", stem, name);
+      mb_cl_fail(cl, MB_DEVICE_ERROR, "opencl: %s.cl includes unknown header %s", stem, names[n]);
       return -1;
     }
     n++;
@@ -121,7 +120,8 @@ static int take_includes(mb_cl *cl, const char *stem, char *src, const char *dir
 }
 
 /* One line from the build log for the error message: the first line that
- * mentions "error", else the first non-empty line. */
+ * mentions "error" (else the first non-empty one), as "file:line: message".
+ * The #line marks make "file" the .cl or .h name rather than a temporary path. */
 static void log_excerpt(const char *log, char *out, size_t len)
 {
   const char *pick = strstr(log, "error");
@@ -130,8 +130,29 @@ static void log_excerpt(const char *log, char *out, size_t len)
   } else {
     pick = log + strspn(log, " \n\r\t");
   }
-  size_t n = strcspn(pick, "\n");
-  snprintf(out, len, "%.*s", (int)n, pick);
+  int n = (int)strcspn(pick, "\n");
+  const char *msg = strstr(pick, "error: ");
+  if (!msg || msg - pick >= n) {
+    snprintf(out, len, "%.*s", n, pick);
+    return;
+  }
+  msg += 7;
+  /* Most compilers print "file:line:col: error: msg"; pocl prints
+   * "error: file:line:col <Spelling=...>: msg". */
+  const char *loc = pick;
+  const char *sp = msg + strcspn(msg, " \n");
+  if (memchr(msg, ':', (size_t)(sp - msg))) {
+    loc = msg;
+    const char *c = strstr(msg, ": ");
+    if (c && c - pick < n) msg = c + 2;
+  }
+  const char *c1 = strchr(loc, ':');
+  int line = c1 ? atoi(c1 + 1) : 0;
+  int rest = (int)(pick + n - msg);
+  if (line > 0 && c1 - loc < 64)
+    snprintf(out, len, "%.*s:%d: %.*s", (int)(c1 - loc), loc, line, rest, msg);
+  else
+    snprintf(out, len, "%.*s", rest, msg);
 }
 
 static void build_failed(mb_cl *cl, const char *stem, cl_program prog, cl_int err)
@@ -162,13 +183,26 @@ static int build_family(mb_cl *cl, mb_cl_family_id fam)
 
   char *src = family_source(cl, fam, dir);
   if (!src) return 0;
-  const char *strings[MAX_INCLUDES + 1];
+  /* header i, its #line mark, ...; then the kernel's mark and text */
+  const char *strings[2 * MAX_INCLUDES + 2];
+  char marks[MAX_INCLUDES + 1][96];
   char *owned[MAX_INCLUDES] = {0};
-  int nh = take_includes(cl, stem, src, dir, strings, owned);
+  const char *headers[MAX_INCLUDES];
+  char names[MAX_INCLUDES][64];
+  int nh = take_includes(cl, stem, src, dir, headers, names, owned);
   cl_int err = CL_SUCCESS;
   if (nh >= 0) {
-    strings[nh] = src;
-    f->program = clCreateProgramWithSource(cl->ctx, (cl_uint)nh + 1, strings, NULL, &err);
+    /* The strings are concatenated: #line marks keep build-log locations right. */
+    cl_uint ns = 0;
+    for (int i = 0; i < nh; i++) {
+      snprintf(marks[i], sizeof marks[i], "#line 1 \"%s\"\n", names[i]);
+      strings[ns++] = marks[i];
+      strings[ns++] = headers[i];
+    }
+    snprintf(marks[nh], sizeof marks[nh], "\n#line 1 \"%s.cl\"\n", stem);
+    strings[ns++] = marks[nh];
+    strings[ns++] = src;
+    f->program = clCreateProgramWithSource(cl->ctx, ns, strings, NULL, &err);
     mb_cl_check(cl, err, stem, "clCreateProgramWithSource");
   }
   for (int i = 0; i < MAX_INCLUDES; i++) free(owned[i]);

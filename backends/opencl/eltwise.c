@@ -28,7 +28,7 @@ static void run_flat(mb_cl_args *a, const char *op, size_t n)
   if (a->ks) mb_cl_launch(a, op, mb_cl_groups(a->cl, n, a->ks->local), 0);
 }
 
-void mb_cl_unary(mb_backend *be, mb_unary_op op, mb_view x, mb_view y, size_t n, float a, float b)
+void mb_opencl_unary(mb_backend *be, mb_unary_op op, mb_view x, mb_view y, size_t n, float a, float b)
 {
   mb_cl *cl = mb_cl_of(be);
   if (!mb_cl_ok(cl) || !n) return;
@@ -45,7 +45,7 @@ void mb_cl_unary(mb_backend *be, mb_unary_op op, mb_view x, mb_view y, size_t n,
   run_flat(&k, "unary", n);
 }
 
-void mb_cl_binary(mb_backend *be, mb_binary_op op, mb_view x1, mb_view x2, mb_view y, size_t n,
+void mb_opencl_binary(mb_backend *be, mb_binary_op op, mb_view x1, mb_view x2, mb_view y, size_t n,
                   float a, float b)
 {
   mb_cl *cl = mb_cl_of(be);
@@ -64,7 +64,7 @@ void mb_cl_binary(mb_backend *be, mb_binary_op op, mb_view x1, mb_view x2, mb_vi
   run_flat(&k, "binary", n);
 }
 
-void mb_cl_where(mb_backend *be, mb_view cond, mb_view x1, mb_view x2, mb_view y, size_t n)
+void mb_opencl_where(mb_backend *be, mb_view cond, mb_view x1, mb_view x2, mb_view y, size_t n)
 {
   mb_cl *cl = mb_cl_of(be);
   if (!mb_cl_ok(cl) || !n) return;
@@ -77,7 +77,7 @@ void mb_cl_where(mb_backend *be, mb_view cond, mb_view x1, mb_view x2, mb_view y
   run_flat(&k, "where", n);
 }
 
-void mb_cl_bcast(mb_backend *be, mb_bcast_op op, mb_view x, mb_view v, mb_view y, size_t outer,
+void mb_opencl_bcast(mb_backend *be, mb_bcast_op op, mb_view x, mb_view v, mb_view y, size_t outer,
                  size_t mid, size_t inner)
 {
   mb_cl *cl = mb_cl_of(be);

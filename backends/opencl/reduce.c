@@ -134,7 +134,7 @@ static void seg_reduce_run(mb_cl *cl, mb_reduce_op op, mb_view x, mb_view y, con
   mb_cl_launch(&k, name, (size_t)nseg < cl->max_groups ? (size_t)nseg : cl->max_groups, local);
 }
 
-void mb_cl_seg_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, const size_t *offs,
+void mb_opencl_seg_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, const size_t *offs,
                       int nseg)
 {
   mb_cl *cl = mb_cl_of(be);
@@ -146,7 +146,7 @@ void mb_cl_seg_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, con
   seg_reduce_run(cl, op, x, y, offs, nseg, "seg_reduce");
 }
 
-void mb_cl_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, size_t outer, size_t mid,
+void mb_opencl_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, size_t outer, size_t mid,
                   size_t inner)
 {
   mb_cl *cl = mb_cl_of(be);
@@ -191,7 +191,7 @@ static const char *const k_segbc[] = {
   [MB_SEGBC_INF_TO] = "seg_bcast_inf_to",
 };
 
-void mb_cl_seg_bcast(mb_backend *be, mb_segbcast_op op, mb_view x, mb_view v, mb_view y,
+void mb_opencl_seg_bcast(mb_backend *be, mb_segbcast_op op, mb_view x, mb_view v, mb_view y,
                      const size_t *offs, int nseg)
 {
   mb_cl *cl = mb_cl_of(be);

@@ -180,7 +180,7 @@ static void fill_info(vk_be *be)
 {
   mb_device_info *in = &be->base.info;
   const VkPhysicalDeviceProperties *p = &be->props;
-  snprintf(in->name, sizeof in->name, "%s", p->deviceName);
+  snprintf(in->name, sizeof in->name, "%.127s", p->deviceName);
   const char *v = vendor_name(p->vendorID);
   if (v) snprintf(in->vendor, sizeof in->vendor, "%s", v);
   else snprintf(in->vendor, sizeof in->vendor, "0x%04x", p->vendorID);

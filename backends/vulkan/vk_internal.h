@@ -18,6 +18,7 @@ typedef struct vk_buf {
   VkDeviceSize size;         /* allocated: bytes rounded up to 16 (whole texels) */
   void *map;                 /* persistent mapping when host-visible and coherent */
   uint64_t use_serial;       /* the last frame that recorded a command touching it */
+  struct vk_buf *prev, *next; /* live buffers, destroyed at close if still there */
 } vk_buf;
 
 /* Host-visible memory that lives as long as one frame: staging for transfers and
@@ -103,6 +104,8 @@ typedef struct vk_be {
   vk_shader_state shaders[VKS__COUNT];
   vk_pipe *pipes;
   vk_buf *dummy;             /* bound where an optional view is absent */
+  vk_buf *live;              /* every buffer not yet freed */
+  struct mb_timer *timers;   /* every timer not yet freed */
   unsigned validation_msgs;
 } vk_be;
 
@@ -129,7 +132,10 @@ int vk_memory_init(vk_be *be);
 /* Host-visible scratch in the recording frame, valid until the frame completes. */
 void *vk_scratch(vk_be *be, VkDeviceSize bytes, VkBuffer *buf, VkDeviceSize *off);
 void vk_chunk_destroy(vk_be *be, vk_chunk *c);
-/* Destroys a buffer now, or after the frames that use it. */
+/* A buffer outside the caller's list (sticky error and NULL on failure). */
+vk_buf *vk_buf_create(vk_be *be, size_t bytes);
+void vk_buf_destroy(vk_be *be, vk_buf *b);   /* now */
+/* Unlists a caller's buffer; destroys it now, or after the frames that use it. */
 void vk_buf_release(vk_be *be, vk_buf *b);
 
 /* ---- vk_pipeline.c ---- */
@@ -163,6 +169,7 @@ double vk_timer_ms(mb_backend *be, mb_timer *t);
 void vk_timer_free(mb_backend *be, mb_timer *t);
 
 /* ---- vk_backend.c ---- */
+extern const mb_backend_ops mb_vulkan_ops;
 /* Records the first error (sticky) as "<op>: <message> (<VkResult name>)". */
 void vk_fail(vk_be *be, mb_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int vk_check(vk_be *be, VkResult r, const char *what);   /* 1 if r is VK_SUCCESS */

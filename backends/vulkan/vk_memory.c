@@ -116,11 +116,8 @@ static VkResult make_buffer(vk_be *be, VkDeviceSize size, VkBufferUsageFlags usa
   return r;
 }
 
-mb_status vk_alloc(mb_backend *mbe, size_t bytes, mb_buf **out)
+vk_buf *vk_buf_create(vk_be *be, size_t bytes)
 {
-  vk_be *be = VKB(mbe);
-  *out = NULL;
-  if (mbe->status != MB_OK) return mbe->status;
   /* whole 16-byte texels, so a vec4 load that starts inside the data stays inside */
   VkDeviceSize size = ((VkDeviceSize)(bytes ? bytes : 4) + 15) & ~(VkDeviceSize)15;
   VkDeviceSize range = be->props.limits.maxStorageBufferRange;
@@ -128,37 +125,59 @@ mb_status vk_alloc(mb_backend *mbe, size_t bytes, mb_buf **out)
     vk_fail(be, MB_OOM,
             "alloc: %zu bytes exceed this device's maxStorageBufferRange (%llu bytes), the most "
             "one shader binding can address", bytes, (unsigned long long)range);
-    return MB_OOM;
+    return NULL;
   }
   vk_buf *b = calloc(1, sizeof *b);
   if (!b) {
     vk_fail(be, MB_OOM, "alloc: out of host memory");
-    return MB_OOM;
+    return NULL;
   }
   VkResult r = make_buffer(be, size, BUF_USAGE, be->mem_device, be->device_mapped, &b->buf, &b->mem,
                            &b->map);
   if (r != VK_SUCCESS) {
     free(b);
-    mb_status st = r == VK_ERROR_OUT_OF_DEVICE_MEMORY || r == VK_ERROR_OUT_OF_HOST_MEMORY
-                     ? MB_OOM : MB_DEVICE_ERROR;
-    vk_fail(be, st, "alloc: %zu bytes: %s (%d)", bytes, vk_result_name(r), (int)r);
-    return st;
+    vk_fail(be, r == VK_ERROR_OUT_OF_DEVICE_MEMORY || r == VK_ERROR_OUT_OF_HOST_MEMORY
+                  ? MB_OOM : MB_DEVICE_ERROR,
+            "alloc: %zu bytes: %s (%d)", bytes, vk_result_name(r), (int)r);
+    return NULL;
   }
   b->base.bytes = bytes;
   b->size = size;
+  return b;
+}
+
+void vk_buf_destroy(vk_be *be, vk_buf *b)
+{
+  vkDestroyBuffer(be->dev, b->buf, NULL);
+  vkFreeMemory(be->dev, b->mem, NULL);
+  free(b);
+}
+
+mb_status vk_alloc(mb_backend *mbe, size_t bytes, mb_buf **out)
+{
+  vk_be *be = VKB(mbe);
+  *out = NULL;
+  if (mbe->status != MB_OK) return mbe->status;
+  vk_buf *b = vk_buf_create(be, bytes);
+  if (!b) return mbe->status;
+  b->next = be->live;
+  if (be->live) be->live->prev = b;
+  be->live = b;
   *out = &b->base;
   return MB_OK;
 }
 
 void vk_buf_release(vk_be *be, vk_buf *b)
 {
+  if (b->prev) b->prev->next = b->next;
+  else if (be->live == b) be->live = b->next;
+  if (b->next) b->next->prev = b->prev;
   if (vk_buf_busy(be, b)) {
     vk_defer_buffer(be, b->buf, b->mem);
+    free(b);
   } else {
-    vkDestroyBuffer(be->dev, b->buf, NULL);
-    vkFreeMemory(be->dev, b->mem, NULL);
+    vk_buf_destroy(be, b);
   }
-  free(b);
 }
 
 void vk_free(mb_backend *mbe, mb_buf *buf)
@@ -258,10 +277,10 @@ void vk_download(mb_backend *mbe, void *dst, mb_view src, size_t bytes)
   VkDeviceSize so;
   void *p = vk_scratch(be, bytes, &sb, &so);
   if (!p) return;
-  vk_touch(be, b);
-  record_copy(be, b->buf, off, sb, so, bytes);
   /* the frame that holds the staging memory is not recycled by the wait */
   uint64_t s = vk_cur_frame(be)->serial;
+  vk_touch(be, b);
+  record_copy(be, b->buf, off, sb, so, bytes);
   vk_wait_serial(be, s);
   if (mbe->status == MB_OK) memcpy(dst, p, bytes);
 }

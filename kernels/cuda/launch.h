@@ -1,4 +1,4 @@
-/* C entry points of the CUDA kernels (kernels/cuda/*.cu), called by backends/cuda.
+/* C entry points of the CUDA kernels (the .cu files here), called by backends/cuda.
  *
  * Pointers are device pointers already advanced to the view's offset.  Every
  * launcher only enqueues work on stream `s` and returns; the host wrapper checks

@@ -18,7 +18,7 @@ struct XSum {
 __global__ void xent_k(const float *logits, const int *labels, float *loss, float *dlogits,
                        float *probs, int rows, int cols, float scale)
 {
-  for (int r = blockIdx.x; r < rows; r += gridDim.x) {
+  for (long r = blockIdx.x; r < rows; r += gridDim.x) {
     size_t row = (size_t)r * (size_t)cols;
     const float *x = logits + row;
     int lab = labels[r];
@@ -26,16 +26,16 @@ __global__ void xent_k(const float *logits, const int *labels, float *loss, floa
     float xl = has_lab ? x[lab] : __int_as_float(0x7fc00000);
 
     float m = mb_cu_ninf();
-    for (int j = threadIdx.x; j < cols; j += blockDim.x) m = XMax::comb(m, x[j]);
+    for (long j = threadIdx.x; j < cols; j += blockDim.x) m = XMax::comb(m, x[j]);
     m = mb_cu_block_reduce<XMax>(m);
 
     double sum = 0.0;
-    for (int j = threadIdx.x; j < cols; j += blockDim.x) sum += (double)expf(x[j] - m);
+    for (long j = threadIdx.x; j < cols; j += blockDim.x) sum += (double)expf(x[j] - m);
     sum = mb_cu_block_reduce<XSum>(sum);
 
     if (loss && threadIdx.x == 0) loss[r] = (float)((double)m + log(sum) - (double)xl);
     if (dlogits || probs) {
-      for (int j = threadIdx.x; j < cols; j += blockDim.x) {
+      for (long j = threadIdx.x; j < cols; j += blockDim.x) {
         float p = (float)((double)expf(x[j] - m) / sum);
         if (probs) probs[row + j] = p;
         if (dlogits) dlogits[row + j] = scale * (p - (j == lab ? 1.0f : 0.0f));

@@ -14,6 +14,7 @@ __global__ void rng4_k(uint32_t *y, size_t n, mb_u64 seed, mb_u64 stream, float 
   MB_CU_FOR(size_t, b, nb) {
     mb_u32 w[4];
     mb_philox_block(seed, stream, (mb_u64)b, w);
+#pragma unroll
     for (int k = 0; k < 4; k++) {
       size_t i = 4 * b + k;
       if (i >= n) break;
@@ -31,6 +32,7 @@ __global__ void rng_normal_k(float *y, size_t n, mb_u64 seed, mb_u64 stream, flo
   MB_CU_FOR(size_t, b, nb) {
     mb_u32 w[4];
     mb_philox_block(seed, stream, (mb_u64)b, w);
+#pragma unroll
     for (int p = 0; p < 2; p++) {
       size_t i = 2 * b + p;
       if (i >= n) break;

@@ -2,10 +2,17 @@
  * cols is [n][c*kh*kw][oh*ow]: row (ci*kh + ki)*kw + kj, column oy*ow + ox holds
  * x[b][ci][oy*stride - pad + ki][ox*stride - pad + kj] (0 outside the image).
  * col2im gathers instead of scattering (no atomics, deterministic): each dx
- * element adds its columns in (ki, kj) order, the order a sequential scatter
- * over cols would use. */
+ * element adds its columns in (ki, kj) order, in double where the device has
+ * it, and is rounded once. */
 
 #pragma OPENCL FP_CONTRACT OFF
+
+#ifdef cl_khr_fp64
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+typedef double acc_t;
+#else
+typedef float acc_t;
+#endif
 
 #define GRID_LOOP(i, n) for (ulong i = get_global_id(0); i < (n); i += get_global_size(0))
 
@@ -30,7 +37,7 @@ __kernel void col2im(__global const float *cols, ulong co, __global float *dx, u
   cols += co; dx += dxo;
   GRID_LOOP(e, (ulong)n * c * h * w) {
     long ix = e % w, iy = (e / w) % h, bc = e / ((ulong)w * h);   /* bc = b*c + ci */
-    float acc = dx[e];
+    acc_t acc = dx[e];
     for (long ki = 0; ki < kh; ki++) {
       long ty = iy + pad - ki;
       if (ty < 0 || ty % stride) continue;
@@ -41,9 +48,9 @@ __kernel void col2im(__global const float *cols, ulong co, __global float *dx, u
         if (tx < 0 || tx % stride) continue;
         long ox = tx / stride;
         if (ox >= ow) continue;
-        acc += cols[((bc * kh + ki) * kw + kj) * oh * ow + oy * ow + ox];
+        acc += (acc_t)cols[((bc * kh + ki) * kw + kj) * oh * ow + oy * ow + ox];
       }
     }
-    dx[e] = acc;
+    dx[e] = (float)acc;
   }
 }

@@ -1,6 +1,8 @@
 /* softmax_xent: per-row softmax cross-entropy, one work-group per row.
  * loss = logsumexp(x) - x[label], dlogits = scale*(softmax - onehot), probs = softmax.
- * Stable: the row max is subtracted before exp.  dlogits may alias logits: each
+ * Stable: the row max is subtracted before exp; exp, log and the outputs are
+ * evaluated in double where the device has it.  A NaN logit makes the row NaN.
+ * dlogits may alias logits: each
  * element is read and written by the same work-item, and x[label] is read
  * before the barrier that precedes any write. */
 
@@ -31,37 +33,34 @@ __kernel void softmax_xent(__global const float *x, ulong xo, __global const int
     int valid = lab >= 0 && (ulong)lab < cols;
 
     float mx = -INFINITY;
-    for (ulong j = lid; j < cols; j += lsz) { float v = xr[j]; mx = v > mx ? v : mx; }
+    for (ulong j = lid; j < cols; j += lsz) { float v = xr[j]; if (!(v <= mx)) mx = v; }
     smax[lid] = mx;
     barrier(CLK_LOCAL_MEM_FENCE);
     for (size_t s = lsz / 2; s > 0; s >>= 1) {
-      if (lid < s) { float o = smax[lid + s]; smax[lid] = o > smax[lid] ? o : smax[lid]; }
+      if (lid < s) { float o = smax[lid + s]; if (!(o <= smax[lid])) smax[lid] = o; }
       barrier(CLK_LOCAL_MEM_FENCE);
     }
     mx = smax[0];
 
     acc_t sum = 0;
-    for (ulong j = lid; j < cols; j += lsz) sum += (acc_t)exp(xr[j] - mx);
+    for (ulong j = lid; j < cols; j += lsz) sum += exp((acc_t)xr[j] - (acc_t)mx);
     ssum[lid] = sum;
     barrier(CLK_LOCAL_MEM_FENCE);
     for (size_t s = lsz / 2; s > 0; s >>= 1) {
       if (lid < s) ssum[lid] += ssum[lid + s];
       barrier(CLK_LOCAL_MEM_FENCE);
     }
-    sum = ssum[0];
+    acc_t lse = (acc_t)mx + log(ssum[0]);
     /* Work-item 0 reads x[label] here, before anyone writes dlogits. */
-    if (lid == 0 && (want & WANT_LOSS)) {
-      acc_t xl = valid ? (acc_t)xr[lab] : (acc_t)NAN;
-      loss[losso + r] = (float)((acc_t)mx + log(sum) - xl);
-    }
+    if (lid == 0 && (want & WANT_LOSS)) loss[losso + r] = valid ? (float)(lse - (acc_t)xr[lab]) : NAN;
     barrier(CLK_LOCAL_MEM_FENCE);   /* nobody writes an alias of x before this */
 
     if (want & (WANT_DLOGITS | WANT_PROBS)) {
       for (ulong j = lid; j < cols; j += lsz) {
-        float p = (float)((acc_t)exp(xr[j] - mx) / sum);
-        if (want & WANT_PROBS) probs[po + r * cols + j] = p;
+        acc_t p = exp((acc_t)xr[j] - lse);
+        if (want & WANT_PROBS) probs[po + r * cols + j] = (float)p;
         if (want & WANT_DLOGITS)
-          dl[dlo + r * cols + j] = scale * (p - (valid && j == (ulong)lab ? 1.0f : 0.0f));
+          dl[dlo + r * cols + j] = (float)((acc_t)scale * (p - (valid && j == (ulong)lab ? 1 : 0)));
       }
     }
     barrier(CLK_LOCAL_MEM_FENCE);   /* smax/ssum are reused by the next row */

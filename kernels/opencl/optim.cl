@@ -29,7 +29,7 @@ __kernel void optim_adam(__global float *w, ulong wo, __global const float *g, u
   GRID_LOOP(i, n) {
     float wi = w[i], gi = g[i] + wd * w[i];
     float mi = b1 * m[i] + (1.0f - b1) * gi;
-    float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
+    float vi = b2 * v[i] + (1.0f - b2) * (gi * gi);
     float mhat = mi / bc1, vhat = vi / bc2;
     m[i] = mi;
     v[i] = vi;

@@ -22,7 +22,8 @@ typedef float acc_t;
 #define RED_ARGMAX 4
 
 /* A partial result: value, and for ARGMAX the index of its first occurrence
- * (-1 while nothing was taken: NaN is never greater, so an all-NaN row gives 0). */
+ * (-1 until a non-NaN element is taken: NaN is never greater, so an all-NaN row
+ * gives 0, and the first non-NaN element counts even when it is -inf). */
 static acc_t red_init(int op) { return op == RED_SUM || op == RED_SUMSQ ? (acc_t)0 : (acc_t)-INFINITY; }
 
 /* Fold element v (at index m) into (acc, idx).  Elements come in increasing m. */
@@ -33,12 +34,12 @@ static void red_take(int op, acc_t *acc, long *idx, float v, long m)
   case RED_SUMSQ: *acc += (acc_t)v * (acc_t)v; break;
   case RED_MAX: if (!isnan(*acc) && (isnan(v) || v > *acc)) *acc = v; break;  /* NaN wins */
   case RED_MAX_FINITE: if (isfinite(v) && v > *acc) *acc = v; break;
-  default: if (v > *acc) { *acc = v; *idx = m; } break;
+  default: if (!isnan(v) && (*idx < 0 || v > *acc)) { *acc = v; *idx = m; } break;
   }
 }
 
 /* Merge partial b into a.  For sums a holds the lower part, so the order is fixed;
- * ARGMAX breaks ties by the smaller index (-1 compares as the largest). */
+ * ARGMAX breaks ties by the smaller index, and an empty partial (-1) never wins. */
 static void red_merge(int op, acc_t *a, long *ai, acc_t b, long bi)
 {
   switch (op) {
@@ -46,7 +47,7 @@ static void red_merge(int op, acc_t *a, long *ai, acc_t b, long bi)
   case RED_MAX: if (!isnan(*a) && (isnan(b) || b > *a)) *a = b; break;
   case RED_MAX_FINITE: if (b > *a) *a = b; break;
   default:
-    if (b > *a || (b == *a && (ulong)bi < (ulong)*ai)) { *a = b; *ai = bi; }
+    if (bi >= 0 && (*ai < 0 || b > *a || (b == *a && bi < *ai))) { *a = b; *ai = bi; }
     break;
   }
 }
@@ -145,9 +146,9 @@ __kernel void seg_final(__global const acc_t *part, __global const ulong *tab, u
   }
 }
 
-/* seg_bcast: y[i] = x[i] (op) v[seg(i)] for i in [offs[0], offs[nseg]) (offs: the
- * table above); seg(i) by
- * binary search (segments differ wildly in size, so a flat grid balances best). */
+/* seg_bcast: y[i] = x[i] (op) v[seg(i)] for i in [offs[0], offs[nseg]), offs being
+ * the table above.  seg(i) by binary search: segments differ wildly in size, so
+ * a flat grid over the elements balances best. */
 #define SEG_BCAST(name, expr)                                                                  \
   __kernel void seg_bcast_##name(__global const float *x, ulong xo, __global const float *v,  \
                                  ulong vo, __global float *y, ulong yo,                       \

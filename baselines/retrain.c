@@ -1,0 +1,59 @@
+/* Retrain from scratch on the retain data: the oracle (algorithms.md §7.3).
+ * Every layer is reinitialised (PyTorch's default Linear init from the seed)
+ * and trained with the §0.3 recipe with the forget classes left out; the head
+ * keeps all K outputs.  Its cost is the retrain time. */
+#include "core/method.h"
+#include "core/train.h"
+
+#include <stdio.h>
+
+enum { P_EPOCHS, P_BATCH, P_LR, P_MOMENTUM, P_WD, P_TMIX, P_SEED, P__COUNT };
+
+static const mb_method_param k_retrain_params[] = {
+  {"epochs", 5, "epochs (the train command's default; match the compared model's)"},
+  {"batch", 128, "mini-batch size"},
+  {"lr", 0.01, "SGD learning rate (constant, the MNIST recipe)"},
+  {"momentum", 0.9, "SGD momentum"},
+  {"weight_decay", 5e-4, "weight decay"},
+  {"t_mix", 0, "code replacement probability (0: the plain model the baselines use)"},
+  {"seed", -1, "init and data-order seed (-1: the model's seed)"},
+};
+
+static int retrain_forget(const mb_forget_request *rq, mb_forget_outcome *out)
+{
+  mb_mlp *m = rq->m;
+  const double *p = rq->params;
+  mb_train_opts o;
+  mb_train_defaults(&o);
+  o.epochs = (int)p[P_EPOCHS];
+  o.batch = (int)p[P_BATCH];
+  o.lr = (float)p[P_LR];
+  o.momentum = (float)p[P_MOMENTUM];
+  o.weight_decay = (float)p[P_WD];
+  o.t_mix = (float)p[P_TMIX];
+  o.seed = p[P_SEED] < 0 ? rq->seed : (uint64_t)p[P_SEED];
+  o.exclude = rq->forget;
+  o.n_exclude = rq->n_forget;
+  if (o.epochs < 1 || o.batch < 1 || o.batch > m->max_batch) {
+    mb_fail(m->be, MB_BAD_ARG, "retrain: need epochs >= 1 and 1 <= batch <= %d", m->max_batch);
+    return -1;
+  }
+  if (o.t_mix > 0 && mb_is_none(rq->codes)) {
+    mb_fail(m->be, MB_BAD_ARG, "retrain: t_mix > 0 needs the model's mnemonic codes");
+    return -1;
+  }
+  mb_mlp_init(m, o.seed);
+  mb_train_stats st;
+  int rc = mb_train(m, rq->train, rq->codes, &o, &st);
+  out->sign = 0;
+  snprintf(out->note, sizeof out->note, "%d epochs on %lld retain samples, last epoch loss %.4f",
+           o.epochs, st.samples / (o.epochs ? o.epochs : 1), st.last_epoch_loss);
+  return rc;
+}
+
+const mb_method mb_method_retrain = {
+  .name = "retrain", .alias = NULL,
+  .target = "retrain from scratch on D_r (oracle)",
+  .needs = MB_NEEDS_RETAIN, .params = k_retrain_params, .n_params = P__COUNT,
+  .forget = retrain_forget,
+};

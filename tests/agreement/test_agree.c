@@ -1,0 +1,340 @@
+/* Op agreement: every case of harness/agree_cases.c on each backend against ref,
+ * plus proof that the checks bite (a sabotaged copy of ref must fail them).
+ * Backends are opened inside the tests: Criterion forks, and CUDA does not
+ * survive a fork after initialisation. */
+#include "harness/agree.h"
+
+#include "core/ops.h"
+#include "core/registry.h"
+
+#include <criterion/criterion.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- whole table */
+
+static void agree_backend(const char *name)
+{
+  char why[320];
+  if (mb_backend_devices(name, why, sizeof why) == 0) cr_skip_test("%s: %s", name, why);
+  agree_session *s = agree_open(name, 0, why, sizeof why);
+  if (!s) cr_skip_test("%s: %s", name, why);
+  const agree_case *cases;
+  int n = agree_cases(&cases), fails = 0, skips = 0;
+  uint64_t seed = agree_base_seed();
+  for (int i = 0; i < n; i++) {
+    agree_result r;
+    agree_run(s, &cases[i], seed, &r);
+    if (r.status == AGREE_SKIP) skips++;
+    if (r.status != AGREE_FAIL) continue;
+    fails++;
+    fprintf(stderr, "FAIL %s %s: %s (MB_SEED=%" PRIu64 ")\n", name, cases[i].id, r.reason, seed);
+  }
+  agree_close(s);
+  fprintf(stderr, "%s: %d cases, %d fail, %d skip (seed %" PRIu64 ")\n", name, n, fails, skips,
+          seed);
+  cr_assert_eq(fails, 0, "%s: %d of %d cases disagree with ref (MB_SEED=%" PRIu64 ")", name,
+               fails, n, seed);
+}
+
+Test(agree, cpu, .timeout = 600) { agree_backend("cpu"); }
+Test(agree, opencl, .timeout = 600) { agree_backend("opencl"); }
+Test(agree, vulkan, .timeout = 600) { agree_backend("vulkan"); }
+Test(agree, cuda, .timeout = 600) { agree_backend("cuda"); }
+
+/* ---------------------------------------------------------------- the checker */
+
+static uint32_t bits_of(float f)
+{
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  return u;
+}
+
+#define N 1000
+
+static void ramp(uint32_t *a, size_t n)
+{
+  for (size_t i = 0; i < n; i++) a[i] = bits_of((float)(i % 97) - 48.5f);
+}
+
+Test(checker, equal_arrays_pass)
+{
+  static uint32_t ref[N], got[N];
+  ramp(ref, N);
+  memcpy(got, ref, sizeof got);
+  char why[256] = "";
+  double nmse, max_rel;
+  agree_tol tol = agree_tolerance(AGREE_TOL_EXACT, NULL);
+  cr_assert_eq(agree_compare("y", ref, got, N, 0, tol, &nmse, &max_rel, why, sizeof why), 0, "%s",
+               why);
+  cr_assert_eq(nmse, 0.0);
+}
+
+Test(checker, perturbed_copy_fails)
+{
+  static uint32_t ref[N], got[N];
+  ramp(ref, N);
+  memcpy(got, ref, sizeof got);
+  /* One element off by 1e-5 relative: NMSE averages it away (~1e-13), max error does not. */
+  float f;
+  memcpy(&f, &got[500], 4);
+  got[500] = bits_of(f * (1.0f + 1e-5f));
+  char why[256] = "";
+  double nmse, max_rel;
+  agree_tol tol = agree_tolerance(AGREE_TOL_ELT, NULL);
+  cr_assert_eq(agree_compare("y", ref, got, N, 0, tol, &nmse, &max_rel, why, sizeof why), 1);
+  cr_assert(nmse <= tol.nmse, "NMSE %g should stay under %g here", nmse, tol.nmse);
+  cr_assert(max_rel > tol.max_rel);
+  cr_assert(strstr(why, "y[500]"), "reason names the worst element: %s", why);
+  /* A uniformly biased copy fails NMSE. */
+  for (size_t i = 0; i < N; i++) {
+    memcpy(&f, &ref[i], 4);
+    got[i] = bits_of(f * 1.001f);
+  }
+  cr_assert_eq(agree_compare("y", ref, got, N, 0, tol, &nmse, &max_rel, why, sizeof why), 1);
+  cr_assert(strstr(why, "NMSE"), "%s", why);
+}
+
+Test(checker, integer_bits_must_match)
+{
+  static uint32_t ref[N], got[N];
+  for (size_t i = 0; i < N; i++) ref[i] = got[i] = (uint32_t)i;
+  got[7] = 8;
+  char why[256] = "";
+  double nmse, max_rel;
+  agree_tol loose = {1.0, 1.0};
+  cr_assert_eq(agree_compare("idx", ref, got, N, 1, loose, &nmse, &max_rel, why, sizeof why), 1);
+  cr_assert(strstr(why, "idx[7]"), "%s", why);
+}
+
+Test(checker, nan_parity)
+{
+  static uint32_t ref[N], got[N];
+  ramp(ref, N);
+  memcpy(got, ref, sizeof got);
+  agree_tol loose = {1.0, 1.0};
+  char why[256] = "";
+  double nmse, max_rel;
+  /* NaN where ref has a number, however loose the tolerance */
+  got[3] = bits_of(NAN);
+  cr_assert_eq(agree_compare("y", ref, got, N, 0, loose, &nmse, &max_rel, why, sizeof why), 1);
+  cr_assert(strstr(why, "NaN/inf"), "%s", why);
+  /* a number where ref has NaN */
+  memcpy(got, ref, sizeof got);
+  ref[9] = bits_of(NAN);
+  cr_assert_eq(agree_compare("y", ref, got, N, 0, loose, &nmse, &max_rel, why, sizeof why), 1);
+  /* -inf where ref has +inf */
+  ref[9] = bits_of(INFINITY);
+  got[9] = bits_of(-INFINITY);
+  cr_assert_eq(agree_compare("y", ref, got, N, 0, loose, &nmse, &max_rel, why, sizeof why), 1);
+  /* NaN against NaN (any payload) and inf against inf agree */
+  got[9] = ref[9];
+  ref[3] = bits_of(NAN);
+  got[3] = 0x7fc00001u;
+  cr_assert_eq(agree_compare("y", ref, got, N, 0, loose, &nmse, &max_rel, why, sizeof why), 0,
+               "%s", why);
+}
+
+Test(checker, guard_corruption)
+{
+  enum { PRE = AGREE_GUARD + 1, LEN = 10, POST = AGREE_GUARD };
+  static uint32_t img[PRE + LEN + POST];
+  for (size_t i = 0; i < PRE + LEN + POST; i++) img[i] = AGREE_CANARY;
+  char why[256] = "";
+  cr_assert_eq(agree_check_guards(img, PRE, LEN, POST, "y", why, sizeof why), 0);
+  img[PRE + LEN] = 0;   /* one element past the end */
+  cr_assert_eq(agree_check_guards(img, PRE, LEN, POST, "y", why, sizeof why), 1);
+  cr_assert(strstr(why, "1 element(s) past the end"), "%s", why);
+  img[PRE + LEN] = AGREE_CANARY;
+  img[PRE - 1] = 0;     /* one element before the view */
+  cr_assert_eq(agree_check_guards(img, PRE, LEN, POST, "y", why, sizeof why), 1);
+  cr_assert(strstr(why, "1 element(s) before"), "%s", why);
+  img[PRE - 1] = AGREE_CANARY;
+  img[0] = 0;           /* far before */
+  cr_assert_eq(agree_check_guards(img, PRE, LEN, POST, "y", why, sizeof why), 1);
+}
+
+/* ---------------------------------------------------------------- end to end */
+
+/* A copy of the ref op table with one op broken at a time: the engine must
+ * report every such backend as failing. */
+extern const mb_backend_ops mb_ref_ops;
+static mb_backend_ops g_bad;
+
+static void unary_nudged(mb_backend *be, mb_unary_op op, mb_view x, mb_view y, size_t n, float a,
+                         float b)
+{
+  mb_ref_ops.unary(be, op, x, y, n, a, b);
+  /* element n/2 off by 1e-3 (sigmoid outputs are at most 1) */
+  mb_ref_ops.unary(be, MB_UN_AFFINE, mb_at(y, n / 2), mb_at(y, n / 2), 1, 1.0f, 1e-3f);
+}
+
+static void fill_one_too_many(mb_backend *be, mb_view dst, size_t n, uint32_t bits)
+{
+  mb_ref_ops.fill(be, dst, n + 1, bits);   /* the buffer has room: only the canary sees it */
+}
+
+static void unary_writes_nan(mb_backend *be, mb_unary_op op, mb_view x, mb_view y, size_t n,
+                             float a, float b)
+{
+  mb_ref_ops.unary(be, op, x, y, n, a, b);
+  mb_ref_ops.fill(be, mb_at(y, n - 1), 1, 0x7fc00000u);
+}
+
+static void unary_skips_last(mb_backend *be, mb_unary_op op, mb_view x, mb_view y, size_t n,
+                             float a, float b)
+{
+  if (n > 1) mb_ref_ops.unary(be, op, x, y, n - 1, a, b);
+}
+
+static int g_calls;
+static void reduce_drifts(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, size_t outer,
+                          size_t mid, size_t inner)
+{
+  mb_ref_ops.reduce(be, op, x, y, outer, mid, inner);
+  /* every other call differs by one ulp-ish: as atomics would */
+  if (g_calls++ % 2) mb_ref_ops.unary(be, MB_UN_AFFINE, y, y, 1, 1.0f + 1e-7f, 0.0f);
+}
+
+static void argmax_off_by_one(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y,
+                              size_t outer, size_t mid, size_t inner)
+{
+  mb_ref_ops.reduce(be, op, x, y, outer, mid, inner);
+  int32_t i;
+  mb_ref_ops.download(be, &i, y, 4);
+  i = (i + 1) % (int32_t)mid;
+  mb_ref_ops.upload(be, y, &i, 4);
+}
+
+static void binary_touches_input(mb_backend *be, mb_binary_op op, mb_view x1, mb_view x2,
+                                 mb_view y, size_t n, float a, float b)
+{
+  mb_ref_ops.binary(be, op, x1, x2, y, n, a, b);
+  mb_ref_ops.fill(be, x2, 1, 0);
+}
+
+static void rng_fails_loudly(mb_backend *be, mb_rng_dist d, uint64_t seed, uint64_t stream,
+                             mb_view y, size_t n, float p0, float p1)
+{
+  (void)d; (void)seed; (void)stream; (void)y; (void)n; (void)p0; (void)p1;
+  mb_fail(be, MB_DEVICE_ERROR, "rng: simulated device error");
+}
+
+/* Runs case `id` against the sabotaged table; returns its result. */
+static agree_result run_bad(const char *id)
+{
+  g_bad.name = "sabotaged";
+  char why[256];
+  agree_session *s = agree_open_ops(&g_bad, 0, why, sizeof why);
+  cr_assert_not_null(s, "%s", why);
+  const agree_case *c = agree_case_find(id);
+  cr_assert_not_null(c, "no case %s", id);
+  agree_result r;
+  agree_run(s, c, agree_base_seed(), &r);
+  agree_close(s);
+  return r;
+}
+
+static void expect_fail(const char *id, const char *needle)
+{
+  agree_result r = run_bad(id);
+  cr_assert_eq(r.status, AGREE_FAIL, "%s should fail, got %s (%s)", id,
+               agree_status_name(r.status), r.reason);
+  cr_assert(strstr(r.reason, needle), "%s: reason '%s' lacks '%s'", id, r.reason, needle);
+}
+
+static void restore(void) { g_bad = mb_ref_ops; }
+
+TestSuite(sabotage, .init = restore);
+
+Test(sabotage, untouched_ref_passes)
+{
+  agree_result r = run_bad("unary/exp");
+  cr_assert_eq(r.status, AGREE_PASS, "%s", r.reason);
+  cr_assert_eq(r.deterministic, 1);
+}
+
+Test(sabotage, wrong_value)
+{
+  g_bad.unary = unary_nudged;
+  expect_fail("unary/sigmoid", "max error");
+}
+
+Test(sabotage, canary_overwrite)
+{
+  g_bad.fill = fill_one_too_many;
+  expect_fail("mem/fill_nan_100003", "past the end");
+}
+
+Test(sabotage, nan_parity)
+{
+  g_bad.unary = unary_writes_nan;
+  expect_fail("unary/sqr", "NaN/inf positions differ");
+}
+
+Test(sabotage, unwritten_output)
+{
+  g_bad.unary = unary_skips_last;
+  expect_fail("unary/relu", "NaN/inf positions differ");
+}
+
+Test(sabotage, nondeterminism)
+{
+  g_bad.reduce = reduce_drifts;
+  expect_fail("reduce/sum_long_100000", "not deterministic");
+}
+
+Test(sabotage, integer_output)
+{
+  g_bad.reduce = argmax_off_by_one;
+  expect_fail("reduce/argmax_rows_128x10", "y[0]");
+}
+
+Test(sabotage, input_modified)
+{
+  g_bad.binary = binary_touches_input;
+  expect_fail("binary/mul", "input modified");
+}
+
+Test(sabotage, sticky_error_then_recovery)
+{
+  g_bad.rng = rng_fails_loudly;
+  g_bad.name = "sabotaged";
+  char why[256];
+  agree_session *s = agree_open_ops(&g_bad, 0, why, sizeof why);
+  cr_assert_not_null(s, "%s", why);
+  agree_result r;
+  agree_run(s, agree_case_find("rng/u32_1001"), agree_base_seed(), &r);
+  cr_assert_eq(r.status, AGREE_FAIL);
+  cr_assert(strstr(r.reason, "simulated device error"), "%s", r.reason);
+  /* the backend was reopened: the next case runs normally */
+  agree_run(s, agree_case_find("unary/exp"), agree_base_seed(), &r);
+  cr_assert_eq(r.status, AGREE_PASS, "%s", r.reason);
+  agree_close(s);
+}
+
+Test(sabotage, missing_op_is_a_skip)
+{
+  g_bad.im2col = NULL;
+  agree_result r = run_bad("im2col/c3_32x32_k3s1p1_b2");
+  cr_assert_eq(r.status, AGREE_SKIP, "%s", r.reason);
+  cr_assert(strstr(r.reason, "im2col"), "%s", r.reason);
+}
+
+/* ---------------------------------------------------------------- the table itself */
+
+Test(table, ids_unique_and_named_after_family)
+{
+  const agree_case *c;
+  int n = agree_cases(&c);
+  cr_assert_gt(n, 100);
+  for (int i = 0; i < n; i++) {
+    size_t fl = strlen(c[i].fam->name);
+    cr_assert(strncmp(c[i].id, c[i].fam->name, fl) == 0 && c[i].id[fl] == '/',
+              "case %s is not under %s/", c[i].id, c[i].fam->name);
+    for (int j = 0; j < i; j++) cr_assert_str_neq(c[i].id, c[j].id, "duplicate case id");
+  }
+}
