@@ -143,7 +143,7 @@ static int fastmu_forget(const mb_forget_request *rq, mb_forget_outcome *out)
     bl_adam_epoch(m, dd, &repair, mb_none(), 0, rb, (float)p[P_REPAIR_LR]);
   }
   out->sign = 0;
-  snprintf(out->note, sizeof out->note, "%s preset: noise %d×%d steps (final CE %.2f), impair %d rows, repair %d rows",
+  snprintf(out->note, sizeof out->note, "%s preset: noise %d rows × %d steps (final CE %.2f), impair %d rows, repair %d rows",
            preset ? "ssd-repo" : "notebook", B, (int)p[P_NOISE_STEPS], ce, n, nr);
   bl_plan_free(be, &impair);
   bl_plan_free(be, &repair);

@@ -12,6 +12,11 @@ int bl_plan_upload(mb_backend *be, const mb_devdata *dd, const int32_t *data_idx
   int32_t *host = malloc(sizeof(int32_t) * 3 * (size_t)(n ? n : 1));
   if (!host) { mb_fail(be, MB_OOM, "out of memory for a plan of %d samples", n); return -1; }
   for (int i = 0; i < n; i++) {
+    if (!labels && (data_idx[i] < 0 || data_idx[i] >= dd->n)) {
+      mb_fail(be, MB_BAD_ARG, "plan: row %d has no training sample and no label", i);
+      free(host);
+      return -1;
+    }
     host[i] = data_idx[i];
     host[n + i] = extra_idx ? extra_idx[i] : -1;
     host[2 * n + i] = labels ? labels[i] : dd->host->y[data_idx[i]];

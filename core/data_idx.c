@@ -121,6 +121,7 @@ static int gz_read(idx_src *s, unsigned char *buf, size_t n, size_t *got)
       const char *msg = gzerror(s->gz, &zerr);
       if (zerr == Z_OK || zerr == Z_STREAM_END) return 0;
       if (zerr == Z_BUF_ERROR) return src_fail(s, "corrupt gzip: compressed stream ends early");
+      if (zerr == Z_ERRNO) return src_fail(s, "read error: %s", strerror(errno));
       size_t plen = strlen(s->path);   /* gzerror prefixes the path; we add it ourselves */
       if (msg && strncmp(msg, s->path, plen) == 0 && strncmp(msg + plen, ": ", 2) == 0) msg += plen + 2;
       return src_fail(s, "corrupt gzip: %s", msg && *msg ? msg : "read error");

@@ -121,7 +121,8 @@ static void render_sample(uint64_t seed, uint64_t stream, uint64_t i, const clas
   uint32_t c[4 * CTRL_BLOCKS];
   uint64_t base = i * SAMPLE_BLOCKS;
   for (int b = 0; b < CTRL_BLOCKS; b++) mb_philox_block(seed, STREAM_DATA + stream, base + b, c + 4 * b);
-  int ox = (int)(c[0] % (2 * SHIFT + 1)), oy = (int)(c[1] % (2 * SHIFT + 1));  /* SHIFT = none */
+  /* Window offset into the padded canvas; SHIFT means no translation. */
+  int ox = (int)(c[0] % (2 * SHIFT + 1)), oy = (int)(c[1] % (2 * SHIFT + 1));
   float bright = BRIGHT_LO + (BRIGHT_HI - BRIGHT_LO) * mb_u32_to_unit(c[2]);
   float jit[BLOBS];
   for (int s = 0; s < BLOBS; s++)

@@ -7,6 +7,7 @@
 #include "philox.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,12 +192,17 @@ int agree_compare(const char *name, const uint32_t *ref, const uint32_t *got, si
   }
   *nmse = ratio(sd2, sr2);
   *max_rel = ratio(maxd, maxr);
-  const char *what = *nmse > tol.nmse ? "NMSE" : *max_rel > tol.max_rel ? "max error" : NULL;
-  if (!what) return 0;
-  snprintf(why, len, "%s: %s %.3g > %.3g (NMSE %.3g, max error %.3g of max|ref|; worst %s[%zu] = "
-           "%.9g, want %.9g)", name, what, *nmse > tol.nmse ? *nmse : *max_rel,
-           *nmse > tol.nmse ? tol.nmse : tol.max_rel, *nmse, *max_rel, name, worst,
+  char worst_at[128];
+  snprintf(worst_at, sizeof worst_at, "worst %s[%zu] = %.9g, want %.9g", name, worst,
            u2f(got[worst]), u2f(ref[worst]));
+  if (*nmse > tol.nmse)
+    snprintf(why, len, "%s: NMSE %.3g > %.3g (max error %.3g of max|ref|; %s)", name, *nmse,
+             tol.nmse, *max_rel, worst_at);
+  else if (*max_rel > tol.max_rel)
+    snprintf(why, len, "%s: max error %.3g of max|ref| > %.3g (NMSE %.3g; %s)", name, *max_rel,
+             tol.max_rel, *nmse, worst_at);
+  else
+    return 0;
   return 1;
 }
 
@@ -379,10 +385,15 @@ static const agree_arg *written_as(const agree_plan *p, int i)
   return NULL;
 }
 
-static int fail(agree_result *r, const char *fmt, const char *a, const char *b)
+static int fail(agree_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail(agree_result *r, const char *fmt, ...)
 {
+  va_list ap;
+  va_start(ap, fmt);
   r->status = AGREE_FAIL;
-  snprintf(r->reason, sizeof r->reason, fmt, a, b);
+  vsnprintf(r->reason, sizeof r->reason, fmt, ap);
+  va_end(ap);
   return 1;
 }
 
@@ -418,7 +429,7 @@ static int check_outputs(const agree_case *c, const agree_images *m, agree_tol t
                             a->bits, tol, &nmse, &max_rel, why, sizeof why);
     r->nmse = fmax(r->nmse, nmse);
     r->max_rel = fmax(r->max_rel, max_rel);
-    if (bad) return fail(r, "%s%s", "", why);
+    if (bad) return fail(r, "%s", why);
   }
   return 0;
 }
@@ -433,7 +444,7 @@ static int check_repeat(const agree_case *c, const agree_images *m, agree_result
     if (a && compare_bits(a->name, m->got[i] + lead, m->again[i] + lead, m->plan.arg[i].n, why,
                           sizeof why)) {
       r->deterministic = 0;
-      return fail(r, "not deterministic: second run %s%s", why, " (want = first run)");
+      return fail(r, "not deterministic: second run %s (want = first run)", why);
     }
   }
   return 0;
@@ -461,7 +472,7 @@ static int run_oracle(agree_session *s, const agree_case *c, agree_images *m, ui
   }
   char why[256];
   if (c->fam->oracle_check(c, seed, &m->plan, in, out, why, sizeof why))
-    return fail(r, "%s%s", "oracle disagrees with the host: ", why);
+    return fail(r, "oracle disagrees with the host: %s", why);
   return 0;
 }
 
@@ -490,17 +501,18 @@ static void run_checked(agree_session *s, const agree_case *c, agree_images *m, 
   check_repeat(c, m, r);
 }
 
-void agree_run(agree_session *s, const agree_case *c, uint64_t base_seed, agree_result *r)
+static double now_s(void)
 {
-  memset(r, 0, sizeof *r);
-  r->c = c;
-  r->status = AGREE_PASS;
-  r->nmse = r->max_rel = NAN;
-  r->deterministic = -1;
-  r->seed = base_seed;
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void run_case(agree_session *s, const agree_case *c, uint64_t base_seed, agree_result *r)
+{
   const char *miss;
   if (!s->be || !s->ref) {
-    fail(r, "%s%s", "cannot reopen after an earlier error: ", s->reopen_err);
+    fail(r, "cannot reopen after an earlier error: %s", s->reopen_err);
     return;
   }
   if (c->fam->missing && (miss = c->fam->missing(s->ref->ops, c))) {
@@ -517,7 +529,20 @@ void agree_run(agree_session *s, const agree_case *c, uint64_t base_seed, agree_
   agree_images m;
   memset(&m, 0, sizeof m);
   c->fam->plan(c, &m.plan);
-  if (alloc_images(&m, c, seed) != 0) fail(r, "%s%s", "out of host memory", "");
+  if (alloc_images(&m, c, seed) != 0) fail(r, "out of host memory");
   else run_checked(s, c, &m, seed, r);
   free_images(&m);
+}
+
+void agree_run(agree_session *s, const agree_case *c, uint64_t base_seed, agree_result *r)
+{
+  memset(r, 0, sizeof *r);
+  r->c = c;
+  r->status = AGREE_PASS;
+  r->nmse = r->max_rel = NAN;
+  r->deterministic = -1;
+  r->seed = base_seed;
+  double t0 = now_s();
+  run_case(s, c, base_seed, r);
+  r->seconds = now_s() - t0;
 }

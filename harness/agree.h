@@ -157,6 +157,7 @@ typedef struct {
   double nmse, max_rel;   /* worst over the outputs; NaN when not measured */
   int deterministic;      /* 1 repeat was bit-identical, 0 it differed, -1 not checked */
   uint64_t seed;          /* base seed (MB_SEED); the case's own is hash(id) ^ seed */
+  double seconds;         /* wall time of the whole case: inputs, runs, checks */
   char reason[320];
 } agree_result;
 

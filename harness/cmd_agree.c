@@ -143,6 +143,7 @@ static void print_json(const column *col, const agree_result *r, const agree_cas
               !r || r->deterministic < 0 ? "null" : r->deterministic ? "true" : "false");
   snprintf(num, sizeof num, "%" PRIu64, seed);
   mb_json_raw(&j, "seed", num);
+  mb_json_num(&j, "seconds", r ? r->seconds : NAN);
   mb_json_str(&j, "reason", r ? r->reason : col->skipped);
   puts(mb_json_end(&j));
   mb_json_free(&j);

@@ -4,6 +4,7 @@
 #include "harness/common.h"
 #include "harness/session.h"
 
+#include <math.h>
 #include <stdio.h>
 
 static const char k_usage[] =
@@ -67,7 +68,7 @@ int mb_cmd_quickstart(int argc, char **argv)
   r.E_F = after.E_F;
   r.sign = t.outcome.sign;
   r.forget_s = t.seconds;
-  r.forget_device_ms = t.device_ms;
+  r.forget_device_ms = t.device_ms >= 0 ? t.device_ms : NAN;
   r.n_forward = t.n_forward;
   r.n_backward = t.n_backward;
   if (o.json) {

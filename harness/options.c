@@ -31,7 +31,7 @@ void mb_opts_defaults(mb_opts *o)
   memset(o, 0, sizeof *o);
   o->backend = "cpu";
   o->seed = 1;           /* the authors' MNIST seed */
-  o->epochs = 5;
+  o->epochs = 30;       /* Fashion-MNIST reaches ≥ 84 % test accuracy with the paper's recipe */
   o->batch = 128;
   o->lr = 0.01;
   o->t_mix = 0.1;        /* MNIST default (algorithms.md §2.4) */

@@ -8,14 +8,16 @@
  *         invocation (strided by the work-group size, so shared-memory reads are
  *         conflict-free and C stores coalesce).  Reads storage buffers with bounds
  *         checks, so it takes every shape, offset and leading dimension.
- *  TEXEL  the CPU-device (lavapipe) design of shaders/../vulkan-gemm-on-lavapipe.md:
- *         no shared memory and no barriers; A and B are rgba32f storage texel
+ *  TEXEL  the CPU-device (lavapipe) design of vulkan-gemm-on-lavapipe.md: no
+ *         shared memory and no barriers; A and B are read-only storage texel
  *         buffers read with imageLoad (llvmpipe vectorises those loads, unlike
  *         storage-buffer loads); 16×8 outputs per invocation, FMAs grouped in 4×8
- *         register blocks.  Needs every vec4 to start on a 4-element boundary:
- *         lda, ldb, offsets and batch strides multiples of 4 (the host checks).
+ *         register blocks.  C is an rgba32f image as well.  rgba32f views need the
+ *         leading dimensions, offsets and batch strides of A, B and C to be
+ *         multiples of 4 (the host checks); with -DSCALAR A and B are r32f views
+ *         and C a storage buffer: any alignment, at four times the loads.
  *         M, N, K are free: rows/columns past the edge are clamped on load and
- *         never stored, and a K remainder is zeroed by selects in the last step.
+ *         never stored, and a K remainder is zeroed by selects after the loop.
  */
 #extension GL_EXT_control_flow_attributes : require
 
@@ -30,6 +32,11 @@ layout(push_constant) uniform P {
   float alpha, beta;
 } p;
 
+#if defined(TEXEL) && !defined(SCALAR)
+/* C as an rgba32f image too: llvmpipe's vector stores beat storage-buffer stores,
+ * which it splits into one bounds-checked store per lane (about 15% at K = 128). */
+layout(binding = 2, rgba32f) uniform imageBuffer Ct;
+#else
 layout(std430, binding = 2) buffer Cb { float c[]; };
 
 void store_c(uint ci, float v)
@@ -38,6 +45,7 @@ void store_c(uint ci, float v)
   if (p.beta != 0.0) r = r + p.beta * c[ci];
   c[ci] = r;
 }
+#endif
 
 #if defined(TILED)
 layout(constant_id = 4) const int TM = 4;
@@ -105,25 +113,102 @@ void main()
 }
 
 #elif defined(TEXEL)
+/* Every access to the register tiles below uses a constant index, written out with
+ * macros rather than loops: Mesa 22.3 does not unroll the larger nests, and one
+ * dynamic index sends a whole array to scratch memory (measured 10-20x slower). */
 #define TM 16
 #define TN 8
 
+#define R4(M, b) M(b) M((b) + 1) M((b) + 2) M((b) + 3)
+#define R8(M) R4(M, 0) R4(M, 4)
+#define R16(M) R4(M, 0) R4(M, 4) R4(M, 8) R4(M, 12)
+
+/* acc[r][h] += A(r, k+kk) · B(k+kk, 4h..4h+3), rows in groups of 4 for all 4 kk */
+#define FMA_RK(r, kk) acc[r][0] += ra[r][kk] * rb[kk][0]; acc[r][1] += ra[r][kk] * rb[kk][1];
+#define FMA_4R(r, kk) FMA_RK(r, kk) FMA_RK((r) + 1, kk) FMA_RK((r) + 2, kk) FMA_RK((r) + 3, kk)
+#define FMA_GROUP(r) FMA_4R(r, 0) FMA_4R(r, 1) FMA_4R(r, 2) FMA_4R(r, 3)
+#define FMA_ALL FMA_GROUP(0) FMA_GROUP(4) FMA_GROUP(8) FMA_GROUP(12)
+
+#if !defined(SCALAR)
+/* rgba32f views: one load brings 4 consecutive elements.  ia/ib hold texel indices. */
 layout(binding = 0, rgba32f) uniform readonly imageBuffer At;
 layout(binding = 1, rgba32f) uniform readonly imageBuffer Bt;
 
-vec4 acc[TM][2];   /* acc[r][h]: row r, columns 4h..4h+3 */
-vec4 ra[TM];       /* ra[r][kk]: A(row r, k + kk) */
-vec4 rb[4][2];     /* rb[kk][h]: B(k + kk, columns 4h..4h+3) */
+/* A: ra[r] = A(r, k..k+3).  Aᵀ: per kk, 4 texels of rows 4q..4q+3 (ia[4q]). */
+#define LOAD_A(r) ra[r] = imageLoad(At, ia[r] + kq);
+#define LOAD_AT_Q(q, kk) { vec4 t = imageLoad(At, ia[4 * (q)] + kc##kk * lda4); \
+  ra[4 * (q)][kk] = t.x; ra[4 * (q) + 1][kk] = t.y; ra[4 * (q) + 2][kk] = t.z; ra[4 * (q) + 3][kk] = t.w; }
+#define LOAD_AT_K(kk) LOAD_AT_Q(0, kk) LOAD_AT_Q(1, kk) LOAD_AT_Q(2, kk) LOAD_AT_Q(3, kk)
+#define LOAD_AT LOAD_AT_K(0) LOAD_AT_K(1) LOAD_AT_K(2) LOAD_AT_K(3)
+/* B: rb[kk][h] = B(k+kk, 4h..4h+3) (ib[h]).  Bᵀ: column j, k..k+3 (ib[j]). */
+#define LOAD_B_K(kk) rb[kk][0] = imageLoad(Bt, ib[0] + kc##kk * ldb4); \
+                     rb[kk][1] = imageLoad(Bt, ib[1] + kc##kk * ldb4);
+#define LOAD_B LOAD_B_K(0) LOAD_B_K(1) LOAD_B_K(2) LOAD_B_K(3)
+#define LOAD_BT_J(j) { vec4 t = imageLoad(Bt, ib[j] + kq); \
+  rb[0][(j) >> 2][(j) & 3] = t.x; rb[1][(j) >> 2][(j) & 3] = t.y; \
+  rb[2][(j) >> 2][(j) & 3] = t.z; rb[3][(j) >> 2][(j) & 3] = t.w; }
+#define LOAD_BT R8(LOAD_BT_J)
+#define IA_ROW(r) ia[r] = TA ? int(a0 >> 2) + min(row0 / 4 + ((r) >> 2), (p.M - 1) / 4) \
+                             : int((a0 + uint(min(row0 + (r), p.M - 1)) * uint(p.lda)) >> 2);
+#define IB_COL(j) ib[j] = TB ? int((b0 + uint(min(col0 + (j), p.N - 1)) * uint(p.ldb)) >> 2) \
+                             : int(b0 >> 2) + min(col0 / 4 + ((j) & 1), (p.N - 1) / 4);
+#else
+/* r32f views for operands whose rows do not start on a texel: four times the loads,
+ * no alignment needed.  ia/ib hold element indices of clamped rows/columns. */
+layout(binding = 0, r32f) uniform readonly imageBuffer At;
+layout(binding = 1, r32f) uniform readonly imageBuffer Bt;
 
-void fma_step()
-{
-  [[unroll]] for (int rg = 0; rg < TM; rg += 4)
-    [[unroll]] for (int kk = 0; kk < 4; kk++)
-      [[unroll]] for (int r = rg; r < rg + 4; r++) {
-        acc[r][0] += ra[r][kk] * rb[kk][0];
-        acc[r][1] += ra[r][kk] * rb[kk][1];
-      }
-}
+#define LD(img, e) imageLoad(img, e).x
+#define LOAD_A(r) ra[r] = vec4(LD(At, ia[r] + kc0), LD(At, ia[r] + kc1), \
+                               LD(At, ia[r] + kc2), LD(At, ia[r] + kc3));
+#define LOAD_AT_R(r) ra[r] = vec4(LD(At, ia[r] + kc0 * p.lda), LD(At, ia[r] + kc1 * p.lda), \
+                                  LD(At, ia[r] + kc2 * p.lda), LD(At, ia[r] + kc3 * p.lda));
+#define LOAD_AT R16(LOAD_AT_R)
+#define LOAD_B_J(j) rb[0][(j) >> 2][(j) & 3] = LD(Bt, ib[j] + kc0 * p.ldb); \
+                    rb[1][(j) >> 2][(j) & 3] = LD(Bt, ib[j] + kc1 * p.ldb); \
+                    rb[2][(j) >> 2][(j) & 3] = LD(Bt, ib[j] + kc2 * p.ldb); \
+                    rb[3][(j) >> 2][(j) & 3] = LD(Bt, ib[j] + kc3 * p.ldb);
+#define LOAD_B R8(LOAD_B_J)
+#define LOAD_BT_J(j) rb[0][(j) >> 2][(j) & 3] = LD(Bt, ib[j] + kc0); \
+                     rb[1][(j) >> 2][(j) & 3] = LD(Bt, ib[j] + kc1); \
+                     rb[2][(j) >> 2][(j) & 3] = LD(Bt, ib[j] + kc2); \
+                     rb[3][(j) >> 2][(j) & 3] = LD(Bt, ib[j] + kc3);
+#define LOAD_BT R8(LOAD_BT_J)
+#define IA_ROW(r) ia[r] = TA ? int(a0) + min(row0 + (r), p.M - 1) \
+                             : int(a0 + uint(min(row0 + (r), p.M - 1)) * uint(p.lda));
+#define IB_COL(j) ib[j] = TB ? int(b0 + uint(min(col0 + (j), p.N - 1)) * uint(p.ldb)) \
+                             : int(b0) + min(col0 + (j), p.N - 1);
+#endif
+
+#define LOADS \
+  if (TA) { LOAD_AT } else { R16(LOAD_A) } \
+  if (TB) { LOAD_BT } else { LOAD_B }
+
+/* past K, both factors are zeroed: the values loaded there may be inf or NaN */
+#define ZERO_A_K(r) ra[r][kk] = 0.0;
+#define ZERO_K(kk_) if (kk_ >= rem) { const int kk = kk_; R16(ZERO_A_K) rb[kk][0] = vec4(0.0); rb[kk][1] = vec4(0.0); }
+
+#if !defined(SCALAR)
+/* columns col..col+3 of a row; past N the texel keeps what C holds there (C may be
+ * a block of a wider matrix), so only an edge texel or beta != 0 reads C */
+#define STORE4(r, h) if (row0 + (r) < p.M && col0 + 4 * (h) < p.N) { \
+  int ci = int((c0 + uint(row0 + (r)) * uint(p.ldc) + uint(col0)) >> 2) + (h); \
+  int left = p.N - col0 - 4 * (h); \
+  precise vec4 v = p.alpha * acc[r][h]; \
+  if (p.beta != 0.0 || left < 4) { \
+    vec4 old = imageLoad(Ct, ci); \
+    if (p.beta != 0.0) v = v + p.beta * old; \
+    if (left < 4) v = vec4(v.x, left > 1 ? v.y : old.y, left > 2 ? v.z : old.z, old.w); \
+  } \
+  imageStore(Ct, ci, v); }
+#define STORE_ROW(r) STORE4(r, 0) STORE4(r, 1)
+#else
+#define STORE(r, j) if (row0 + (r) < p.M && col0 + (j) < p.N) \
+  store_c(c0 + uint(row0 + (r)) * uint(p.ldc) + uint(col0 + (j)), acc[r][(j) >> 2][(j) & 3]);
+#define STORE_ROW(r) STORE(r, 0) STORE(r, 1) STORE(r, 2) STORE(r, 3) \
+                     STORE(r, 4) STORE(r, 5) STORE(r, 6) STORE(r, 7)
+#endif
+#define INIT_ROW(r) acc[r][0] = vec4(0.0); acc[r][1] = vec4(0.0);
 
 void main()
 {
@@ -133,68 +218,32 @@ void main()
   uint a0 = p.a_off + z * p.sa, b0 = p.b_off + z * p.sb;
   int lda4 = p.lda >> 2, ldb4 = p.ldb >> 2;
 
-  /* texel of (row r, k = 0) for A, or of (k = 0, rows 4q..) for Aᵀ; same for B */
+  /* where each row of A (column of B) starts, see IA_ROW/IB_COL.  Rows and columns
+   * past the edge are clamped: loaded, computed, never stored. */
   int ia[TM], ib[TN];
-  [[unroll]] for (int r = 0; r < TM; r++) {
-    if (TA) ia[r] = int(a0 >> 2) + min(row0 / 4 + (r >> 2), (p.M - 1) / 4);
-    else    ia[r] = int((a0 + uint(min(row0 + r, p.M - 1)) * uint(p.lda)) >> 2);
-  }
-  [[unroll]] for (int j = 0; j < TN; j++) {
-    if (TB) ib[j] = int((b0 + uint(min(col0 + j, p.N - 1)) * uint(p.ldb)) >> 2);
-    else    ib[j] = int(b0 >> 2) + min(col0 / 4 + (j & 1), (p.N - 1) / 4);
-  }
-  [[unroll]] for (int r = 0; r < TM; r++) { acc[r][0] = vec4(0.0); acc[r][1] = vec4(0.0); }
+  R16(IA_ROW)
+  R8(IB_COL)
+  vec4 acc[TM][2], ra[TM], rb[4][2];
+  R16(INIT_ROW)
 
   int kfull = p.K & ~3;
-  for (int k = 0; k <= kfull; k += 4) {
-    bool tail = k == kfull;
-    if (tail && k == p.K) break;
-    int kc[4];   /* k + kk, clamped in the tail so every load stays in the matrix */
-    [[unroll]] for (int kk = 0; kk < 4; kk++) kc[kk] = min(k + kk, p.K - 1);
-
-    if (TA) {
-      [[unroll]] for (int kk = 0; kk < 4; kk++)
-        [[unroll]] for (int q = 0; q < 4; q++) {
-          vec4 t = imageLoad(At, ia[4 * q] + kc[kk] * lda4);   /* rows 4q..4q+3 */
-          [[unroll]] for (int j = 0; j < 4; j++) ra[4 * q + j][kk] = t[j];
-        }
-    } else {
-      [[unroll]] for (int r = 0; r < TM; r++) ra[r] = imageLoad(At, ia[r] + (k >> 2));
-    }
-    if (TB) {
-      [[unroll]] for (int j = 0; j < TN; j++) {
-        vec4 t = imageLoad(Bt, ib[j] + (k >> 2));   /* column j, k..k+3 */
-        [[unroll]] for (int kk = 0; kk < 4; kk++) rb[kk][j >> 2][j & 3] = t[kk];
-      }
-    } else {
-      [[unroll]] for (int kk = 0; kk < 4; kk++) {
-        rb[kk][0] = imageLoad(Bt, ib[0] + kc[kk] * ldb4);
-        rb[kk][1] = imageLoad(Bt, ib[1] + kc[kk] * ldb4);
-      }
-    }
-    if (tail) {
-      /* zero both factors past K: garbage there may be inf or NaN */
-      int rem = p.K - k;
-      [[unroll]] for (int kk = 1; kk < 4; kk++) {
-        if (kk >= rem) {
-          [[unroll]] for (int r = 0; r < TM; r++) ra[r][kk] = 0.0;
-          rb[kk][0] = vec4(0.0);
-          rb[kk][1] = vec4(0.0);
-        }
-      }
-    }
-    fma_step();
+  for (int k = 0; k < kfull; k += 4) {
+    int kq = k >> 2, kc0 = k, kc1 = k + 1, kc2 = k + 2, kc3 = k + 3;
+    LOADS
+    FMA_ALL
+  }
+  int rem = p.K - kfull;
+  if (rem > 0) {
+    /* the last k rows, clamped into the matrix, then masked */
+    int k = kfull, kq = k >> 2, kc0 = k, kc1 = min(k + 1, p.K - 1), kc2 = min(k + 2, p.K - 1),
+        kc3 = min(k + 3, p.K - 1);
+    LOADS
+    ZERO_K(1) ZERO_K(2) ZERO_K(3)
+    FMA_ALL
   }
 
   uint c0 = p.c_off + z * p.sc;
-  [[unroll]] for (int r = 0; r < TM; r++) {
-    int row = row0 + r;
-    if (row >= p.M) break;
-    [[unroll]] for (int j = 0; j < TN; j++) {
-      int col = col0 + j;
-      if (col < p.N) store_c(c0 + uint(row) * uint(p.ldc) + uint(col), acc[r][j >> 2][j & 3]);
-    }
-  }
+  R16(STORE_ROW)
 }
 #else
 #error "gemm.comp: define TILED or TEXEL"

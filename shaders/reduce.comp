@@ -3,7 +3,7 @@
  *   REDUCE_WG   one work-group per output of reduce(): for long reduction axes
  *   REDUCE_COL  one invocation per output of reduce(): for short axes / wide inner
  *   SEG_REDUCE  one work-group per segment of seg_reduce()
- *   SEG_BCAST   one invocation per element of seg_bcast()
+ *   SEG_BCAST   one work-group per chunk of a segment of seg_bcast()
  * Sums are Kahan-compensated per invocation and then combined pairwise, so the
  * error stays near one f32 rounding for any length.  MAX propagates NaN,
  * MAX_FINITE skips NaN/±inf, ARGMAX treats NaN as never greater and keeps the
@@ -150,28 +150,28 @@ void main()
 #endif
 
 #elif defined(SEG_BCAST)
+/* One work-group per chunk of one segment; the host's table holds, per chunk,
+ * {first element, end, segment}, so no invocation searches for its segment. */
 layout(std430, binding = 0) readonly buffer Xb { float x[]; };
 layout(std430, binding = 1) readonly buffer Vb { float vv[]; };
 layout(std430, binding = 2) writeonly buffer Yb { float y[]; };
-layout(std430, binding = 3) readonly buffer Ob { uint offs[]; };
-layout(push_constant) uniform P { uint x_off, v_off, y_off, o_off, nseg; } p;
+layout(std430, binding = 3) readonly buffer Tb { uint tab[]; };
+layout(push_constant) uniform P { uint x_off, v_off, y_off, t_off, nchunks; } p;
 
 void main()
 {
-  uint e = offs[p.o_off] + gl_GlobalInvocationID.x;
-  if (e >= offs[p.o_off + p.nseg]) return;
-  /* the last s with offs[s] <= e */
-  uint lo = 0, hi = p.nseg - 1;
-  while (lo < hi) {
-    uint mid = (lo + hi + 1) >> 1;
-    if (offs[p.o_off + mid] <= e) lo = mid; else hi = mid - 1;
+  uint c = gl_WorkGroupID.x;
+  if (c >= p.nchunks) return;
+  uint beg = tab[p.t_off + 3u * c], end = tab[p.t_off + 3u * c + 1u];
+  float v = vv[p.v_off + tab[p.t_off + 3u * c + 2u]];
+  for (uint e = beg + gl_LocalInvocationID.x; e < end; e += gl_WorkGroupSize.x) {
+    float u = x[p.x_off + e];
+    precise float r;
+    if (OP == SEGBC_MUL) r = u * v;
+    else if (OP == SEGBC_ADD) r = u + v;
+    else r = isinf(u) ? v : u;   /* SEGBC_INF_TO */
+    y[p.y_off + e] = r;
   }
-  float u = x[p.x_off + e], v = vv[p.v_off + lo];
-  precise float r;
-  if (OP == SEGBC_MUL) r = u * v;
-  else if (OP == SEGBC_ADD) r = u + v;
-  else r = isinf(u) ? v : u;   /* SEGBC_INF_TO */
-  y[p.y_off + e] = r;
 }
 #else
 #error "reduce.comp: define REDUCE_WG, REDUCE_COL, SEG_REDUCE or SEG_BCAST"

@@ -12,6 +12,19 @@ layout(constant_id = 1) const int DIST = RNG_U32;
 layout(std430, binding = 0) writeonly buffer Yb { uint y[]; };
 layout(push_constant) uniform P { uint n, y_off, seed_lo, seed_hi, stream_lo, stream_hi; float p0, p1; } p;
 
+/* ln u for u in (0, 1].  Near 1 a GPU log is only good to an absolute 2^-21 or so,
+ * which is most of ln u itself: there the series −(d + d²/2 + … + d⁷/7) of
+ * ln(1 − d) is used, with d = 1 − u exact. */
+float ln_unit(float u)
+{
+  float d = 1.0 - u;
+  if (d >= 0.0625) return log(u);
+  return -d * (1.0 + d * (1.0 / 2.0 + d * (1.0 / 3.0 + d * (1.0 / 4.0 + d * (1.0 / 5.0 +
+              d * (1.0 / 6.0 + d * (1.0 / 7.0)))))));
+}
+
+/* Box–Muller, cos branch.  cos(2πu2) = −cos(2π(u2 − 1/2)): u2 − 1/2 is exact and the
+ * argument stays in [−π, π), where GPU cosines are most accurate. */
 void main()
 {
   uint blk = gl_GlobalInvocationID.x;
@@ -24,7 +37,7 @@ void main()
       uint w0 = k == 0u ? w.x : w.z, w1 = k == 0u ? w.y : w.w;
       float u1 = float((w0 >> 8) + 1u) * (1.0 / 16777216.0);
       float u2 = float(w1 >> 8) * (1.0 / 16777216.0);
-      float z = sqrt(-2.0 * log(u1)) * cos(6.2831853071795865 * u2);
+      float z = -sqrt(-2.0 * ln_unit(u1)) * cos(6.2831853071795865 * (u2 - 0.5));
       precise float r = p.p0 + p.p1 * z;
       y[p.y_off + e0 + k] = floatBitsToUint(r);
     }

@@ -14,9 +14,10 @@
 #define CPU_OMP(...)
 #endif
 
-/* Below this many elements a loop stays on one thread: waking the team costs more
- * than the work (a few microseconds against ~1 ns per element). */
-#define CPU_PAR_MIN ((size_t)1 << 15)
+/* Below this many elements a loop stays on one thread: an element costs ~0.5 ns, and
+ * starting the team costs microseconds (tens when the workers must be woken, e.g.
+ * with OMP_WAIT_POLICY=passive or on a busy machine). */
+#define CPU_PAR_MIN ((size_t)1 << 16)
 
 /* Host memory, 64-byte aligned. */
 typedef struct {

@@ -5,7 +5,7 @@
 
 #include <math.h>
 
-/* Loop over i with v = x[i]; the body assigns y[i]. */
+/* One elementwise loop over i in [0, n); the body assigns y[i]. */
 #define EACH(...)                                                                 \
   do {                                                                            \
     CPU_OMP(omp parallel for simd if (n >= CPU_PAR_MIN) schedule(static))         \
@@ -81,6 +81,7 @@ void cpu_where(mb_backend *be, mb_view cv, mb_view x1v, mb_view x2v, mb_view yv,
     }                                                                             \
   } while (0)
 
+/* inner == 1 (bias add on [B×O]): rows of length mid against the whole of v. */
 #define ROWS1(...)                                                                \
   do {                                                                            \
     CPU_OMP(omp parallel for if (total >= CPU_PAR_MIN) schedule(static))          \
@@ -101,7 +102,6 @@ void cpu_bcast(mb_backend *be, mb_bcast_op op, mb_view xv, mb_view vv, mb_view y
   const size_t rows = outer * mid, total = rows * inner;
   (void)total;   /* only read by the OpenMP if clauses */
   if (inner == 1) {
-    /* bias add on [B×O]: rows of length mid against the whole of v */
     switch (op) {
     case MB_BC_ADD: ROWS1(yr[m] = xr[m] + v[m]); break;
     case MB_BC_MUL: ROWS1(yr[m] = xr[m] * v[m]); break;

@@ -52,17 +52,6 @@ static void cl_close(mb_backend *be)
   free(cl);
 }
 
-/* "OpenCL X.Y ..." -> 10*X + Y, 0 if unreadable. */
-static int cl_version(cl_device_id d)
-{
-  char v[128] = "";
-  int major = 0, minor = 0;
-  if (clGetDeviceInfo(d, CL_DEVICE_VERSION, sizeof v, v, NULL) != CL_SUCCESS) return 0;
-  v[sizeof v - 1] = 0;
-  if (sscanf(v, "OpenCL %d.%d", &major, &minor) != 2) return 0;
-  return 10 * major + minor;
-}
-
 static mb_status cl_open(int device, mb_backend **out, char *why, size_t why_len)
 {
   *out = NULL;
@@ -70,7 +59,7 @@ static mb_status cl_open(int device, mb_backend **out, char *why, size_t why_len
   cl_device_id dev;
   mb_status st = mb_cl_find_device(device, &platform, &dev, why, why_len);
   if (st != MB_OK) return st;
-  if (cl_version(dev) < 12) {
+  if (mb_cl_device_version(dev) < 12) {
     snprintf(why, why_len, "OpenCL device %d: OpenCL 1.2 or later required", device);
     return MB_NO_DEVICE;
   }
@@ -243,9 +232,9 @@ static double cl_timer_ms(mb_backend *be, mb_timer *t)
   (void)be;
   if (!t || !t->start || !t->end) return -1.0;
   cl_ulong t0 = 0, t1 = 0;
-  if (clGetEventProfilingInfo(t->start, CL_PROFILING_COMMAND_END, sizeof t0, &t0, NULL) != CL_SUCCESS ||
-      clGetEventProfilingInfo(t->end, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL) != CL_SUCCESS ||
-      t1 < t0)
+  const cl_profiling_info end = CL_PROFILING_COMMAND_END;
+  if (clGetEventProfilingInfo(t->start, end, sizeof t0, &t0, NULL) != CL_SUCCESS ||
+      clGetEventProfilingInfo(t->end, end, sizeof t1, &t1, NULL) != CL_SUCCESS || t1 < t0)
     return -1.0;
   return (double)(t1 - t0) * 1e-6;
 }

@@ -68,7 +68,8 @@ static inline mb_cl *mb_cl_of(mb_backend *be) { return (mb_cl *)be; }
 static inline cl_mem mb_cl_mem(mb_view v) { return v.buf ? ((mb_cl_buf *)v.buf)->mem : NULL; }
 
 /* errors (cl_backend.c): the first failure wins and sticks */
-void mb_cl_fail(mb_cl *cl, mb_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void mb_cl_fail(mb_cl *cl, mb_status st, const char *fmt, ...)
+  __attribute__((format(printf, 3, 4)));
 /* Records "op: call: NAME (code)" unless err is CL_SUCCESS; returns err == CL_SUCCESS. */
 int mb_cl_check(mb_cl *cl, cl_int err, const char *op, const char *call);
 static inline int mb_cl_ok(const mb_cl *cl) { return cl->base.status == MB_OK; }
@@ -79,6 +80,8 @@ int mb_cl_device_count(char *why, size_t why_len);
 mb_status mb_cl_find_device(int index, cl_platform_id *platform, cl_device_id *device, char *why,
                             size_t why_len);
 void mb_cl_device_info(cl_platform_id platform, cl_device_id device, mb_device_info *info);
+/* "OpenCL X.Y ..." as 10*X + Y; 0 if unreadable. */
+int mb_cl_device_version(cl_device_id device);
 
 /* programs, kernels and launches (cl_program.c) */
 const mb_cl_kernel_slot *mb_cl_kernel(mb_cl *cl, mb_cl_family_id fam, const char *name);
@@ -109,24 +112,25 @@ size_t mb_cl_pow2_floor(size_t v);
 
 /* ops (one file per family) */
 void mb_opencl_gemm(mb_backend *be, const mb_gemm_args *a);
-void mb_opencl_unary(mb_backend *be, mb_unary_op op, mb_view x, mb_view y, size_t n, float a, float b);
+void mb_opencl_unary(mb_backend *be, mb_unary_op op, mb_view x, mb_view y, size_t n, float a,
+                     float b);
 void mb_opencl_binary(mb_backend *be, mb_binary_op op, mb_view x1, mb_view x2, mb_view y, size_t n,
-                  float a, float b);
+                      float a, float b);
 void mb_opencl_where(mb_backend *be, mb_view cond, mb_view x1, mb_view x2, mb_view y, size_t n);
 void mb_opencl_bcast(mb_backend *be, mb_bcast_op op, mb_view x, mb_view v, mb_view y, size_t outer,
-                 size_t mid, size_t inner);
-void mb_opencl_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, size_t outer, size_t mid,
-                  size_t inner);
+                     size_t mid, size_t inner);
+void mb_opencl_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, size_t outer,
+                      size_t mid, size_t inner);
 void mb_opencl_seg_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, const size_t *offs,
-                      int nseg);
+                          int nseg);
 void mb_opencl_seg_bcast(mb_backend *be, mb_segbcast_op op, mb_view x, mb_view v, mb_view y,
-                     const size_t *offs, int nseg);
+                         const size_t *offs, int nseg);
 void mb_cl_release_segs(mb_cl *cl);
 void mb_opencl_softmax_xent(mb_backend *be, const mb_xent_args *a);
 void mb_opencl_gather_rows(mb_backend *be, const mb_gather_args *a);
 void mb_opencl_optim(mb_backend *be, const mb_optim_args *a);
-void mb_opencl_rng(mb_backend *be, mb_rng_dist d, uint64_t seed, uint64_t stream, mb_view y, size_t n,
-               float p0, float p1);
+void mb_opencl_rng(mb_backend *be, mb_rng_dist d, uint64_t seed, uint64_t stream, mb_view y,
+                   size_t n, float p0, float p1);
 void mb_opencl_im2col(mb_backend *be, const mb_conv_geom *g, mb_view x, mb_view cols);
 void mb_opencl_col2im(mb_backend *be, const mb_conv_geom *g, mb_view cols, mb_view dx);
 

@@ -94,7 +94,8 @@ mb_status mb_cl_find_device(int index, cl_platform_id *platform, cl_device_id *d
     cl_uint nd = devices_of(p[i]);
     if (index >= 0 && index < seen + (int)nd) {
       cl_device_id *d = calloc(nd, sizeof *d);
-      cl_int err = d ? clGetDeviceIDs(p[i], CL_DEVICE_TYPE_ALL, nd, d, NULL) : CL_OUT_OF_HOST_MEMORY;
+      cl_int err = d ? clGetDeviceIDs(p[i], CL_DEVICE_TYPE_ALL, nd, d, NULL)
+                     : CL_OUT_OF_HOST_MEMORY;
       if (err != CL_SUCCESS) {
         snprintf(why, why_len, "clGetDeviceIDs: %d (%s)", (int)err, mb_cl_errstr(err));
         free(d);
@@ -114,19 +115,41 @@ mb_status mb_cl_find_device(int index, cl_platform_id *platform, cl_device_id *d
   return MB_NO_DEVICE;
 }
 
-/* String info with whitespace trimmed; "" when unreadable. */
+/* String info, truncated to len (the API refuses buffers shorter than the
+ * string, so read it whole first); "" when unreadable. */
 static void dev_str(cl_device_id d, cl_device_info what, char *out, size_t len)
 {
+  size_t n = 0;
+  char *buf = NULL;
   out[0] = 0;
-  if (clGetDeviceInfo(d, what, len, out, NULL) != CL_SUCCESS) out[0] = 0;
-  out[len - 1] = 0;
+  if (clGetDeviceInfo(d, what, 0, NULL, &n) == CL_SUCCESS && n && (buf = malloc(n)) &&
+      clGetDeviceInfo(d, what, n, buf, NULL) == CL_SUCCESS) {
+    buf[n - 1] = 0;
+    snprintf(out, len, "%s", buf);
+  }
+  free(buf);
 }
 
 static void plat_str(cl_platform_id p, cl_platform_info what, char *out, size_t len)
 {
+  size_t n = 0;
+  char *buf = NULL;
   out[0] = 0;
-  if (clGetPlatformInfo(p, what, len, out, NULL) != CL_SUCCESS) out[0] = 0;
-  out[len - 1] = 0;
+  if (clGetPlatformInfo(p, what, 0, NULL, &n) == CL_SUCCESS && n && (buf = malloc(n)) &&
+      clGetPlatformInfo(p, what, n, buf, NULL) == CL_SUCCESS) {
+    buf[n - 1] = 0;
+    snprintf(out, len, "%s", buf);
+  }
+  free(buf);
+}
+
+int mb_cl_device_version(cl_device_id device)
+{
+  char v[128];
+  int major = 0, minor = 0;
+  dev_str(device, CL_DEVICE_VERSION, v, sizeof v);
+  if (sscanf(v, "OpenCL %d.%d", &major, &minor) != 2) return 0;
+  return 10 * major + minor;
 }
 
 static void trim(char *s)
@@ -145,7 +168,8 @@ static void words(char *dst, size_t len, const char *src, int from, int to)
   int w = 0;
   snprintf(tmp, sizeof tmp, "%s", src);
   dst[0] = 0;
-  for (char *t = strtok_r(tmp, " \t\n", &save); t && w < to; t = strtok_r(NULL, " \t\n", &save), w++) {
+  for (char *t = strtok_r(tmp, " \t\n", &save); t && w < to;
+       t = strtok_r(NULL, " \t\n", &save), w++) {
     if (w < from) continue;
     int k = snprintf(dst + o, len - o, "%s%s", o ? " " : "", t);
     if (k < 0 || (size_t)k >= len - o) break;
@@ -162,7 +186,7 @@ void mb_cl_device_info(cl_platform_id platform, cl_device_id device, mb_device_i
   plat_str(platform, CL_PLATFORM_NAME, pname, sizeof pname);
   trim(dname);
   trim(pname);
-  snprintf(info->name, sizeof info->name, "%s (%s)", dname, pname);
+  snprintf(info->name, sizeof info->name, "%.80s (%.40s)", dname, pname);  /* fits 128 */
   dev_str(device, CL_DEVICE_VENDOR, info->vendor, sizeof info->vendor);
   trim(info->vendor);
   dev_str(device, CL_DRIVER_VERSION, info->driver, sizeof info->driver);

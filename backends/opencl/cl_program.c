@@ -4,9 +4,11 @@
  * first time one of its kernels is needed and kept for the instance's life.
  * Sources are embedded at build time (cl_kernels.h, made by tools/embed.py);
  * with MB_CL_KERNEL_DIR=<dir> they are read from <dir>/<stem>.cl instead, for
- * quick kernel edits.  Embedded sources cannot rely on -I, so a line
- * `#include "philox.h"` is blanked and the header is passed as its own string
- * ahead of the kernel text.  Options: -cl-std=CL1.2, never fast-relaxed-math. */
+ * quick kernel edits (headers from <dir> or <dir>/../common, else embedded).
+ * Embedded sources cannot rely on -I, so a line `#include "philox.h"` is blanked
+ * and the header is passed as its own string ahead of the kernel text.
+ * Options: -cl-std=CL1.2, plus -cl-fp32-correctly-rounded-divide-sqrt where the
+ * device offers it (IEEE / and sqrt, as the ref oracle); never fast-relaxed-math. */
 #include "cl_backend.h"
 #include "cl_kernels.h"
 
@@ -183,7 +185,7 @@ static int build_family(mb_cl *cl, mb_cl_family_id fam)
 
   char *src = family_source(cl, fam, dir);
   if (!src) return 0;
-  /* header i, its #line mark, ...; then the kernel's mark and text */
+  /* each header after its #line mark, then the kernel's mark and text */
   const char *strings[2 * MAX_INCLUDES + 2];
   char marks[MAX_INCLUDES + 1][96];
   char *owned[MAX_INCLUDES] = {0};
@@ -214,6 +216,8 @@ static int build_family(mb_cl *cl, mb_cl_family_id fam)
   err = clBuildProgram(f->program, 1, &cl->device, opts, NULL, NULL);
   if (err != CL_SUCCESS) {
     build_failed(cl, stem, f->program, err);
+    clReleaseProgram(f->program);
+    f->program = NULL;
     return 0;
   }
   return 1;
@@ -242,7 +246,8 @@ const mb_cl_kernel_slot *mb_cl_kernel(mb_cl *cl, mb_cl_family_id fam, const char
   cl_kernel k = clCreateKernel(f->program, name, &err);
   if (!mb_cl_check(cl, err, name, "clCreateKernel")) return NULL;
   size_t kmax = 0;
-  err = clGetKernelWorkGroupInfo(k, cl->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kmax, &kmax, NULL);
+  err = clGetKernelWorkGroupInfo(k, cl->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kmax, &kmax,
+                                 NULL);
   if (!mb_cl_check(cl, err, name, "clGetKernelWorkGroupInfo")) {
     clReleaseKernel(k);
     return NULL;

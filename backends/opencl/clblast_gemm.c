@@ -31,8 +31,8 @@ static const char *status_name(CLBlastStatusCode s)
 static int check(mb_cl *cl, CLBlastStatusCode s, const char *call)
 {
   if (s == CLBlastSuccess) return 1;
-  mb_status st = s == CLBlastTempBufferAllocFailure || s == CLBlastOpenCLOutOfHostMemory ? MB_OOM
-                                                                                         : MB_DEVICE_ERROR;
+  int oom = s == CLBlastTempBufferAllocFailure || s == CLBlastOpenCLOutOfHostMemory;
+  mb_status st = oom ? MB_OOM : MB_DEVICE_ERROR;
   mb_cl_fail(cl, st, "gemm: %s: %s (%d)", call, status_name(s), (int)s);
   return 0;
 }

@@ -28,7 +28,8 @@ static void run_flat(mb_cl_args *a, const char *op, size_t n)
   if (a->ks) mb_cl_launch(a, op, mb_cl_groups(a->cl, n, a->ks->local), 0);
 }
 
-void mb_opencl_unary(mb_backend *be, mb_unary_op op, mb_view x, mb_view y, size_t n, float a, float b)
+void mb_opencl_unary(mb_backend *be, mb_unary_op op, mb_view x, mb_view y, size_t n, float a,
+                     float b)
 {
   mb_cl *cl = mb_cl_of(be);
   if (!mb_cl_ok(cl) || !n) return;
@@ -46,7 +47,7 @@ void mb_opencl_unary(mb_backend *be, mb_unary_op op, mb_view x, mb_view y, size_
 }
 
 void mb_opencl_binary(mb_backend *be, mb_binary_op op, mb_view x1, mb_view x2, mb_view y, size_t n,
-                  float a, float b)
+                      float a, float b)
 {
   mb_cl *cl = mb_cl_of(be);
   if (!mb_cl_ok(cl) || !n) return;
@@ -78,7 +79,7 @@ void mb_opencl_where(mb_backend *be, mb_view cond, mb_view x1, mb_view x2, mb_vi
 }
 
 void mb_opencl_bcast(mb_backend *be, mb_bcast_op op, mb_view x, mb_view v, mb_view y, size_t outer,
-                 size_t mid, size_t inner)
+                     size_t mid, size_t inner)
 {
   mb_cl *cl = mb_cl_of(be);
   size_t n = outer * mid * inner;

@@ -135,7 +135,7 @@ static void seg_reduce_run(mb_cl *cl, mb_reduce_op op, mb_view x, mb_view y, con
 }
 
 void mb_opencl_seg_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, const size_t *offs,
-                      int nseg)
+                          int nseg)
 {
   mb_cl *cl = mb_cl_of(be);
   if (!mb_cl_ok(cl) || nseg < 1) return;
@@ -146,8 +146,8 @@ void mb_opencl_seg_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y,
   seg_reduce_run(cl, op, x, y, offs, nseg, "seg_reduce");
 }
 
-void mb_opencl_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, size_t outer, size_t mid,
-                  size_t inner)
+void mb_opencl_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, size_t outer,
+                      size_t mid, size_t inner)
 {
   mb_cl *cl = mb_cl_of(be);
   size_t nout = outer * inner;
@@ -192,7 +192,7 @@ static const char *const k_segbc[] = {
 };
 
 void mb_opencl_seg_bcast(mb_backend *be, mb_segbcast_op op, mb_view x, mb_view v, mb_view y,
-                     const size_t *offs, int nseg)
+                         const size_t *offs, int nseg)
 {
   mb_cl *cl = mb_cl_of(be);
   if (!mb_cl_ok(cl) || nseg < 1) return;

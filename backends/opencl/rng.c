@@ -1,8 +1,8 @@
 /* Philox RNG launches (kernels/opencl/rng.cl): one work-item per Philox block. */
 #include "cl_backend.h"
 
-void mb_opencl_rng(mb_backend *be, mb_rng_dist d, uint64_t seed, uint64_t stream, mb_view y, size_t n,
-               float p0, float p1)
+void mb_opencl_rng(mb_backend *be, mb_rng_dist d, uint64_t seed, uint64_t stream, mb_view y,
+                   size_t n, float p0, float p1)
 {
   mb_cl *cl = mb_cl_of(be);
   if (!mb_cl_ok(cl) || !n) return;

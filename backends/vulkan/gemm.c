@@ -2,9 +2,10 @@
  *  - GPUs: TILED, shared-memory tiles of 64×64 with 4×4 outputs per invocation;
  *  - CPU devices (lavapipe): TEXEL, A and B read as rgba32f storage texel buffers,
  *    16×8 outputs per invocation, no shared memory (about 30× faster there; see
- *    vulkan-gemm-on-lavapipe.md).  Its vec4 loads need lda, ldb, the offsets and the
- *    batch strides of A and B to be multiples of 4 and the views to fit in
- *    maxTexelBufferElements; other calls take TILED, which accepts any shape. */
+ *    vulkan-gemm-on-lavapipe.md).  rgba32f views of A, B and C when their leading
+ *    dimensions, offsets and batch strides are multiples of 4; otherwise r32f views
+ *    of A and B and C as a storage buffer.  A matrix beyond maxTexelBufferElements
+ *    takes TILED, which accepts any shape. */
 #include "vk_internal.h"
 
 typedef struct {
@@ -16,20 +17,22 @@ typedef struct {
 /* Elements of a stored matrix: (rows−1)·ld + cols. */
 static size_t span(int rows, int cols, int ld) { return (size_t)(rows - 1) * (size_t)ld + (size_t)cols; }
 
-/* A read-only rgba32f view of b from element `off` on (rounded down to the view
- * alignment); *first is the view's first element.  0 if the view cannot cover
- * `need` elements from `off`. */
-static VkBufferView texel_view(vk_be *be, vk_buf *b, size_t off, size_t need, size_t *first)
+/* A view of b from element `off` on (rounded down to the view alignment), of
+ * rgba32f (vec4) or r32f texels; *first is the view's first element.  NULL if
+ * maxTexelBufferElements cannot cover `need` elements from `off`. */
+static VkBufferView texel_view(vk_be *be, vk_buf *b, size_t off, size_t need, int vec4,
+                               size_t *first)
 {
+  VkDeviceSize texel = vec4 ? 16 : 4;
   VkDeviceSize start = (VkDeviceSize)off * 4 / be->texel_align * be->texel_align;
   VkDeviceSize range = b->size - start;   /* both multiples of 16 */
-  VkDeviceSize max = (VkDeviceSize)be->props.limits.maxTexelBufferElements * 16;
+  VkDeviceSize max = (VkDeviceSize)be->props.limits.maxTexelBufferElements * texel;
   if (range > max) range = max;
   if ((VkDeviceSize)off * 4 - start + (VkDeviceSize)need * 4 > range) return VK_NULL_HANDLE;
   VkBufferViewCreateInfo vi = {
     .sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
     .buffer = b->buf,
-    .format = VK_FORMAT_R32G32B32A32_SFLOAT,
+    .format = vec4 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R32_SFLOAT,
     .offset = start,
     .range = range,
   };
@@ -40,28 +43,33 @@ static VkBufferView texel_view(vk_be *be, vk_buf *b, size_t off, size_t need, si
   return v;
 }
 
-static int texel_fits(const mb_gemm_args *a)
+/* rgba32f views need every row of A, B and C to start on a 4-element boundary */
+static int vec4_fits(const mb_gemm_args *a)
 {
-  int ok = a->lda % 4 == 0 && a->ldb % 4 == 0 && a->a.off % 4 == 0 && a->b.off % 4 == 0;
-  if (a->batch > 1) ok = ok && a->stride_a % 4 == 0 && a->stride_b % 4 == 0;
+  int ok = a->lda % 4 == 0 && a->ldb % 4 == 0 && a->ldc % 4 == 0 && a->a.off % 4 == 0 &&
+           a->b.off % 4 == 0 && a->c.off % 4 == 0;
+  if (a->batch > 1) ok = ok && a->stride_a % 4 == 0 && a->stride_b % 4 == 0 && a->stride_c % 4 == 0;
   return ok;
 }
 
 /* 1 if done with the texel design; 0 to fall back (nothing recorded). */
 static int gemm_texel(vk_be *be, const mb_gemm_args *a, gemm_push *pc)
 {
-  if (!texel_fits(a)) return 0;
+  int vec4 = vec4_fits(a);
   size_t last = (size_t)(a->batch - 1);
   size_t need_a = last * (size_t)a->stride_a +
                   (a->trans_a ? span(a->k, a->m, a->lda) : span(a->m, a->k, a->lda));
   size_t need_b = last * (size_t)a->stride_b +
                   (a->trans_b ? span(a->n, a->k, a->ldb) : span(a->k, a->n, a->ldb));
-  size_t fa = 0, fb = 0;
-  VkBufferView va = texel_view(be, VKBUF(a->a.buf), a->a.off, need_a, &fa);
-  if (!va) return be->base.status != MB_OK;
-  VkBufferView vb = texel_view(be, VKBUF(a->b.buf), a->b.off, need_b, &fb);
-  if (!vb) {
-    vkDestroyBufferView(be->dev, va, NULL);
+  size_t need_c = last * (size_t)a->stride_c + span(a->m, a->n, a->ldc);
+  size_t fa = 0, fb = 0, fc = 0;
+  VkBufferView va = texel_view(be, VKBUF(a->a.buf), a->a.off, need_a, vec4, &fa);
+  VkBufferView vb = va ? texel_view(be, VKBUF(a->b.buf), a->b.off, need_b, vec4, &fb) : VK_NULL_HANDLE;
+  VkBufferView vc = vb && vec4 ? texel_view(be, VKBUF(a->c.buf), a->c.off, need_c, 1, &fc)
+                               : VK_NULL_HANDLE;
+  if (!va || !vb || (vec4 && !vc)) {
+    if (va) vkDestroyBufferView(be->dev, va, NULL);
+    if (vb) vkDestroyBufferView(be->dev, vb, NULL);
     return be->base.status != MB_OK;
   }
   pc->a_off = (uint32_t)(a->a.off - fa);
@@ -71,15 +79,18 @@ static int gemm_texel(vk_be *be, const mb_gemm_args *a, gemm_push *pc)
     {.view = vb, .owner = VKBUF(a->b.buf)},
     vk_bind_view(a->c),
   };
-  /* 8 invocations across (8 columns each), up to 8 down (16 rows each); a short M
-   * gets a shorter work-group rather than idle invocations */
-  uint32_t ly = a->m > 64 ? 8 : a->m > 32 ? 4 : a->m > 16 ? 2 : 1;
-  uint32_t spec[] = {8, ly, a->trans_a ? 1u : 0u, a->trans_b ? 1u : 0u};
-  vk_dispatch(be, VKS_GEMM_TEXEL, spec, 4, bind, 3, pc, sizeof *pc, vk_groups((size_t)a->n, 64),
-              vk_groups((size_t)a->m, 16 * ly), (uint32_t)a->batch);
+  if (vec4) {
+    pc->c_off = (uint32_t)(a->c.off - fc);
+    bind[2].view = vc;
+  }
+  /* 8 invocations across (8 columns each), 8 down (16 rows each) */
+  uint32_t spec[] = {8, 8, a->trans_a ? 1u : 0u, a->trans_b ? 1u : 0u};
+  vk_dispatch(be, vec4 ? VKS_GEMM_TEXEL : VKS_GEMM_TEXEL1, spec, 4, bind, 3, pc, sizeof *pc,
+              vk_groups((size_t)a->n, 64), vk_groups((size_t)a->m, 128), (uint32_t)a->batch);
   /* the frame that recorded the dispatch (or a later one) destroys them */
   vk_defer_view(be, va);
   vk_defer_view(be, vb);
+  if (vc) vk_defer_view(be, vc);
   return 1;
 }
 

@@ -77,6 +77,7 @@ static void vk_close(mb_backend *mbe)
       vk_buf_destroy(be, b);
     }
     if (be->dummy) vk_buf_destroy(be, be->dummy);
+    if (be->tmp) vk_buf_destroy(be, be->tmp);
     vk_pipelines_destroy(be);
   }
   vk_device_close(be);

@@ -70,7 +70,7 @@ static void grave_empty(vk_be *be, vk_graveyard *g)
 static vk_frame *latest_pending(vk_be *be)
 {
   vk_frame *best = NULL;
-  for (int i = 0; i < VK_FRAMES; i++) {
+  for (int i = 0; i < MBVK_FRAMES; i++) {
     vk_frame *f = &be->frames[i];
     if ((f->open || f->inflight) && (!best || f->serial > best->serial)) best = f;
   }
@@ -108,7 +108,7 @@ static int wait_upto(vk_be *be, uint64_t serial)
 {
   for (;;) {
     vk_frame *f = NULL;
-    for (int i = 0; i < VK_FRAMES; i++) {
+    for (int i = 0; i < MBVK_FRAMES; i++) {
       vk_frame *g = &be->frames[i];
       if (g->inflight && g->serial <= serial && (!f || g->serial < f->serial)) f = g;
     }
@@ -128,7 +128,7 @@ static void recycle(vk_be *be, vk_frame *f)
   int keep = 0;
   for (int i = 0; i < f->nchunks; i++) {
     vk_chunk *c = &f->chunks[i];
-    if (c->size > ((VkDeviceSize)4 << 20) || keep >= 2) {
+    if (c->size > MBVK_CHUNK_BYTES || keep >= 2) {
       vk_chunk_destroy(be, c);
     } else {
       c->used = 0;
@@ -169,7 +169,7 @@ void vk_touch(vk_be *be, vk_buf *b)
 static int serial_pending(vk_be *be, uint64_t serial)
 {
   if (serial == 0) return 0;
-  for (int i = 0; i < VK_FRAMES; i++) {
+  for (int i = 0; i < MBVK_FRAMES; i++) {
     vk_frame *f = &be->frames[i];
     if (f->serial != serial) continue;
     if (f->open) return 1;
@@ -200,7 +200,7 @@ void vk_flush(vk_be *be)
   };
   if (!vk_check(be, vkQueueSubmit(be->queue, 1, &si, f->fence), "vkQueueSubmit")) return;
   f->inflight = 1;
-  be->cur = (be->cur + 1) % VK_FRAMES;
+  be->cur = (be->cur + 1) % MBVK_FRAMES;
 }
 
 void vk_wait_serial(vk_be *be, uint64_t serial)
@@ -220,7 +220,7 @@ void vk_sync(mb_backend *mbe)
 
 static int queue_idle(vk_be *be)
 {
-  for (int i = 0; i < VK_FRAMES; i++) {
+  for (int i = 0; i < MBVK_FRAMES; i++) {
     vk_frame *f = &be->frames[i];
     if (f->inflight && vkGetFenceStatus(be->dev, f->fence) != VK_SUCCESS) return 0;
   }
@@ -233,8 +233,8 @@ void vk_cmd_done(vk_be *be)
   if (!f->open) return;
   barrier(f->cb, STAGES, ACCESSES);
   f->cmds++;
-  if (f->cmds >= MAX_CMDS || f->sets >= VK_SETS_PER_FRAME ||
-      (f->cmds % VK_EARLY_SUBMIT == 0 && queue_idle(be)))
+  if (f->cmds >= MAX_CMDS || f->sets >= MBVK_SETS_PER_FRAME ||
+      (f->cmds % MBVK_EARLY_SUBMIT == 0 && queue_idle(be)))
     vk_flush(be);
 }
 
@@ -265,8 +265,8 @@ void vk_dispatch(vk_be *be, vk_shader_id s, const uint32_t *spec, int nspec, con
   if (!vk_check(be, r, "vkAllocateDescriptorSets")) return;
   f->sets++;
 
-  VkWriteDescriptorSet w[VK_MAX_BINDINGS];
-  VkDescriptorBufferInfo bi[VK_MAX_BINDINGS];
+  VkWriteDescriptorSet w[MBVK_MAX_BINDINGS];
+  VkDescriptorBufferInfo bi[MBVK_MAX_BINDINGS];
   for (int i = 0; i < nb; i++) {
     int texel = vk_shader_is_texel(s, i);
     bi[i] = (VkDescriptorBufferInfo){.buffer = b[i].buf, .offset = 0, .range = VK_WHOLE_SIZE};
@@ -406,17 +406,17 @@ int vk_frames_init(vk_be *be)
   if (!vk_check(be, vkCreateCommandPool(be->dev, &pci, NULL, &be->cmdpool), "vkCreateCommandPool"))
     return 0;
   VkDescriptorPoolSize sizes[] = {
-    {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, VK_SETS_PER_FRAME * VK_MAX_BINDINGS},
-    {VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER, VK_SETS_PER_FRAME * 2},
+    {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, MBVK_SETS_PER_FRAME * MBVK_MAX_BINDINGS},
+    {VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER, MBVK_SETS_PER_FRAME * 3},
   };
   VkDescriptorPoolCreateInfo dpi = {
     .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
-    .maxSets = VK_SETS_PER_FRAME,
+    .maxSets = MBVK_SETS_PER_FRAME,
     .poolSizeCount = 2,
     .pPoolSizes = sizes,
   };
   VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-  for (int i = 0; i < VK_FRAMES; i++) {
+  for (int i = 0; i < MBVK_FRAMES; i++) {
     vk_frame *f = &be->frames[i];
     VkCommandBufferAllocateInfo ai = {
       .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
@@ -441,7 +441,7 @@ void vk_frames_destroy(vk_be *be)
     if (t->pool) vkDestroyQueryPool(be->dev, t->pool, NULL);
     free(t);
   }
-  for (int i = 0; i < VK_FRAMES; i++) {
+  for (int i = 0; i < MBVK_FRAMES; i++) {
     vk_frame *f = &be->frames[i];
     f->open = f->inflight = 0;
     grave_empty(be, &f->dead);

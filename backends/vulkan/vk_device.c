@@ -1,7 +1,7 @@
 /* Instance, physical-device enumeration and logical-device creation.
  *
- * Every physical device the loader reports is listed, in the loader's order (stable
- * for a given set of drivers).  No driver or no loader is not an error: the count is
+ * Every physical device the loader reports is listed, sorted (GPUs first, then by
+ * name and UUID) so that an index names the same device from run to run.  No driver or no loader is not an error: the count is
  * 0 with the reason.  MB_VK_VALIDATION=1 enables VK_LAYER_KHRONOS_validation with a
  * debug-utils messenger that turns any warning or error into the sticky error. */
 #include "vk_internal.h"
@@ -29,9 +29,12 @@ static VKAPI_ATTR VkBool32 VKAPI_CALL on_message(VkDebugUtilsMessageSeverityFlag
                                                  const VkDebugUtilsMessengerCallbackDataEXT *d,
                                                  void *user)
 {
-  (void)types;
   vk_be *be = user;
-  if (!be || sev < VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT) return VK_FALSE;
+  /* GENERAL messages are the loader's notes (e.g. "env var VK_INSTANCE_LAYERS defined") */
+  if (!be || sev < VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT ||
+      !(types & (VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
+                 VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT)))
+    return VK_FALSE;
   be->validation_msgs++;
   vk_fail(be, MB_DEVICE_ERROR, "vulkan validation: %s",
           d && d->pMessage ? d->pMessage : "(no message)");
@@ -113,6 +116,35 @@ static VkResult make_instance(vk_be *be, VkInstance *out, char *why, size_t len)
   return VK_SUCCESS;
 }
 
+/* Sort key of a physical device: GPUs before CPUs, then name, then UUID. */
+typedef struct {
+  VkPhysicalDevice pd;
+  int rank;
+  char name[VK_MAX_PHYSICAL_DEVICE_NAME_SIZE];
+  uint8_t uuid[VK_UUID_SIZE];
+} dev_key;
+
+static int type_rank(VkPhysicalDeviceType t)
+{
+  switch (t) {
+  case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return 0;
+  case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return 1;
+  case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return 2;
+  case VK_PHYSICAL_DEVICE_TYPE_CPU: return 3;
+  default: return 4;
+  }
+}
+
+static int cmp_dev(const void *a, const void *b)
+{
+  const dev_key *x = a, *y = b;
+  if (x->rank != y->rank) return x->rank - y->rank;
+  int c = strcmp(x->name, y->name);
+  return c ? c : memcmp(x->uuid, y->uuid, VK_UUID_SIZE);
+}
+
+/* Every physical device, in an order that does not depend on the loader's or an
+ * implicit layer's (Mesa's device-select layer reorders them). */
 static VkResult list_devices(VkInstance inst, VkPhysicalDevice **out, uint32_t *n)
 {
   *out = NULL;
@@ -120,9 +152,25 @@ static VkResult list_devices(VkInstance inst, VkPhysicalDevice **out, uint32_t *
   VkResult r = vkEnumeratePhysicalDevices(inst, n, NULL);
   if (r != VK_SUCCESS || *n == 0) return r;
   *out = calloc(*n, sizeof **out);
-  if (!*out) return VK_ERROR_OUT_OF_HOST_MEMORY;
+  dev_key *keys = calloc(*n, sizeof *keys);
+  if (!*out || !keys) {
+    free(keys);
+    return VK_ERROR_OUT_OF_HOST_MEMORY;
+  }
   r = vkEnumeratePhysicalDevices(inst, n, *out);
   if (r == VK_INCOMPLETE) r = VK_SUCCESS;
+  for (uint32_t i = 0; r == VK_SUCCESS && i < *n; i++) {
+    VkPhysicalDeviceIDProperties id = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES};
+    VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &id};
+    vkGetPhysicalDeviceProperties2((*out)[i], &p2);
+    keys[i].pd = (*out)[i];
+    keys[i].rank = type_rank(p2.properties.deviceType);
+    memcpy(keys[i].name, p2.properties.deviceName, sizeof keys[i].name);
+    memcpy(keys[i].uuid, id.deviceUUID, VK_UUID_SIZE);
+  }
+  qsort(keys, *n, sizeof *keys, cmp_dev);
+  for (uint32_t i = 0; i < *n; i++) (*out)[i] = keys[i].pd;
+  free(keys);
   return r;
 }
 

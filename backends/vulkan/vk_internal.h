@@ -7,9 +7,13 @@
 
 #include <vulkan/vulkan.h>
 
-#define VK_FRAMES 3          /* command buffers in the ring: record one while others run */
-#define VK_SETS_PER_FRAME 512 /* descriptor sets per frame; a full frame is submitted */
-#define VK_EARLY_SUBMIT 64   /* commands after which an idle queue gets the frame early */
+#define MBVK_FRAMES 3          /* command buffers in the ring: record one while others run */
+#define MBVK_SETS_PER_FRAME 512 /* descriptor sets per frame; a full frame is submitted */
+#define MBVK_EARLY_SUBMIT 64   /* commands after which an idle queue gets the frame early */
+#define MBVK_CHUNK_BYTES ((VkDeviceSize)4 << 20) /* standard staging chunk of a frame */
+
+/* Element counts and offsets travel to the shaders as 32-bit values: every buffer is
+ * capped at maxStorageBufferRange (a uint32_t), so no index reaches 2^32 bytes. */
 
 typedef struct vk_buf {
   mb_buf base;               /* first member (mb_buf contract) */
@@ -58,18 +62,18 @@ typedef enum {
   VKS_UNARY, VKS_BINARY, VKS_WHERE, VKS_BCAST,
   VKS_REDUCE_WG, VKS_REDUCE_COL, VKS_SEG_REDUCE, VKS_SEG_BCAST,
   VKS_XENT, VKS_GATHER, VKS_OPTIM, VKS_RNG, VKS_IM2COL, VKS_COL2IM,
-  VKS_GEMM_TILED, VKS_GEMM_TEXEL,
+  VKS_GEMM_TILED, VKS_GEMM_TEXEL, VKS_GEMM_TEXEL1,
   VKS__COUNT
 } vk_shader_id;
 
-#define VK_MAX_SPEC 8
-#define VK_MAX_BINDINGS 6
+#define MBVK_MAX_SPEC 8
+#define MBVK_MAX_BINDINGS 6
 
 typedef struct vk_pipe {
   struct vk_pipe *next;
   vk_shader_id shader;
   int nspec;
-  uint32_t spec[VK_MAX_SPEC];
+  uint32_t spec[MBVK_MAX_SPEC];
   VkPipeline pipeline;
 } vk_pipe;
 
@@ -98,12 +102,13 @@ typedef struct vk_be {
   int gemm_texel;            /* CPU device: texel-buffer GEMM where the shape allows */
   VkDeviceSize texel_align;  /* byte alignment of texel-buffer view offsets */
   VkCommandPool cmdpool;
-  vk_frame frames[VK_FRAMES];
+  vk_frame frames[MBVK_FRAMES];
   int cur;                   /* the frame that records next */
   uint64_t next_serial;
   vk_shader_state shaders[VKS__COUNT];
   vk_pipe *pipes;
   vk_buf *dummy;             /* bound where an optional view is absent */
+  vk_buf *tmp;               /* device scratch (partials of two-pass reductions) */
   vk_buf *live;              /* every buffer not yet freed */
   struct mb_timer *timers;   /* every timer not yet freed */
   unsigned validation_msgs;

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHUNK_BYTES ((VkDeviceSize)4 << 20)
 #define BUF_USAGE (VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_STORAGE_TEXEL_BUFFER_BIT | \
                    VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT)
 #define STAGE_USAGE (VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | \
@@ -218,7 +217,7 @@ void *vk_scratch(vk_be *be, VkDeviceSize bytes, VkBuffer *buf, VkDeviceSize *off
   }
   vk_chunk *c = &f->chunks[f->nchunks];
   memset(c, 0, sizeof *c);
-  c->size = bytes > CHUNK_BYTES ? bytes : CHUNK_BYTES;
+  c->size = bytes > MBVK_CHUNK_BYTES ? bytes : MBVK_CHUNK_BYTES;
   VkResult r = make_buffer(be, c->size, STAGE_USAGE, be->mem_staging, 1, &c->buf, &c->mem, &c->map);
   if (r != VK_SUCCESS) {
     vk_fail(be, r == VK_ERROR_OUT_OF_DEVICE_MEMORY || r == VK_ERROR_OUT_OF_HOST_MEMORY

@@ -20,6 +20,7 @@
 #include "spv_eltwise_where.h"
 #include "spv_gather.h"
 #include "spv_gemm_texel.h"
+#include "spv_gemm_texel1.h"
 #include "spv_gemm_tiled.h"
 #include "spv_im2col.h"
 #include "spv_loss.h"
@@ -57,7 +58,8 @@ static const shader_desc k_shaders[VKS__COUNT] = {
   [VKS_IM2COL] = {"im2col", SPV(im2col), "bb"},
   [VKS_COL2IM] = {"col2im", SPV(col2im), "bb"},
   [VKS_GEMM_TILED] = {"gemm_tiled", SPV(gemm_tiled), "bbb"},
-  [VKS_GEMM_TEXEL] = {"gemm_texel", SPV(gemm_texel), "ttb"},
+  [VKS_GEMM_TEXEL] = {"gemm_texel", SPV(gemm_texel), "ttt"},
+  [VKS_GEMM_TEXEL1] = {"gemm_texel1", SPV(gemm_texel1), "ttb"},
 };
 
 int vk_shader_binding_count(vk_shader_id s) { return (int)strlen(k_shaders[s].bindings); }
@@ -80,7 +82,7 @@ static vk_shader_state *shader(vk_be *be, vk_shader_id s)
   if (!st->module && !vk_check(be, vkCreateShaderModule(be->dev, &mi, NULL, &st->module), what))
     return NULL;
 
-  VkDescriptorSetLayoutBinding lb[VK_MAX_BINDINGS];
+  VkDescriptorSetLayoutBinding lb[MBVK_MAX_BINDINGS];
   int nb = vk_shader_binding_count(s);
   for (int i = 0; i < nb; i++)
     lb[i] = (VkDescriptorSetLayoutBinding){
@@ -128,7 +130,7 @@ VkDescriptorSetLayout vk_set_layout(vk_be *be, vk_shader_id s)
 
 VkPipeline vk_pipeline(vk_be *be, vk_shader_id s, const uint32_t *spec, int nspec)
 {
-  if (nspec > VK_MAX_SPEC) nspec = VK_MAX_SPEC;
+  if (nspec > MBVK_MAX_SPEC) nspec = MBVK_MAX_SPEC;
   for (vk_pipe *p = be->pipes; p; p = p->next)
     if (p->shader == s && p->nspec == nspec && memcmp(p->spec, spec, (size_t)nspec * 4) == 0)
       return p->pipeline;
@@ -142,7 +144,7 @@ VkPipeline vk_pipeline(vk_be *be, vk_shader_id s, const uint32_t *spec, int nspe
   p->shader = s;
   p->nspec = nspec;
   memcpy(p->spec, spec, (size_t)nspec * 4);
-  VkSpecializationMapEntry me[VK_MAX_SPEC];
+  VkSpecializationMapEntry me[MBVK_MAX_SPEC];
   for (int i = 0; i < nspec; i++)
     me[i] = (VkSpecializationMapEntry){.constantID = (uint32_t)i, .offset = (uint32_t)i * 4, .size = 4};
   VkSpecializationInfo si = {

@@ -1,6 +1,7 @@
 /* Elementwise kernels: fill, unary, binary, where, bcast.
  * Formulas are exactly those of include/mb/backend.h, evaluated in f32 as written
- * (built with --fmad=false, like the oracle's -ffp-contract=off).  y may equal x. */
+ * (built with --fmad=false, like the oracle's -ffp-contract=off); exp, log and
+ * sigmoid go through double and round once, as the oracle does.  y may equal x. */
 #include "launch.h"
 #include "block.cuh"
 
@@ -16,10 +17,10 @@ __device__ __forceinline__ float unary_f(float x, float a, float b)
   case MB_UN_AFFINE: return a * x + b;
   case MB_UN_SQR: return x * x;
   case MB_UN_SQRT: return sqrtf(x);
-  case MB_UN_EXP: return expf(x);
-  case MB_UN_LOG: return logf(x);
+  case MB_UN_EXP: return (float)exp((double)x);
+  case MB_UN_LOG: return (float)log((double)x);
   case MB_UN_RECIP: return 1.0f / x;
-  case MB_UN_SIGMOID: return 1.0f / (1.0f + expf(-x));
+  case MB_UN_SIGMOID: return (float)(1.0 / (1.0 + exp(-(double)x)));
   case MB_UN_RELU: return x > 0.0f ? x : 0.0f;
   case MB_UN_ABS: return fabsf(x);
   case MB_UN_CLAMP: {
@@ -49,7 +50,7 @@ __device__ __forceinline__ float binary_f(float x1, float x2, float a, float b)
   case MB_BIN_DIV: return x1 / x2;
   case MB_BIN_MIN: return x2 < x1 ? x2 : x1;
   case MB_BIN_MAX: return x2 > x1 ? x2 : x1;
-  case MB_BIN_ADD_SQR: return x1 + a * x2 * x2;
+  case MB_BIN_ADD_SQR: return x1 + a * (x2 * x2);
   case MB_BIN_SIGMOID_BWD: return x1 * x2 * (1.0f - x2);
   case MB_BIN_RELU_BWD: return x2 > 0.0f ? x1 : 0.0f;
   case MB_BIN_GT: return x1 > a * x2 ? 1.0f : 0.0f;

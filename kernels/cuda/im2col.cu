@@ -1,7 +1,7 @@
 /* im2col / col2im for NCHW.  cols is [n][c·kh·kw][oh·ow]: row (ci·kh + ki)·kw + kj,
  * column oy·ow + ox.  col2im gathers per input pixel instead of scattering, so it
- * needs no atomics; it adds the (ki, kj) contributions to dx in ascending order,
- * the order a sequential scatter over cols reaches that pixel. */
+ * needs no atomics; it adds the (ki, kj) contributions to dx in ascending order in
+ * double and rounds once, like the oracle. */
 #include "launch.h"
 #include "block.cuh"
 
@@ -32,7 +32,7 @@ __global__ void col2im_k(const float *cols, float *dx, mb_conv_geom g, size_t to
     long iy = (long)(t % (size_t)g.h); t /= (size_t)g.h;
     size_t bc = t;   /* b·c + ci: its kh·kw rows of cols start at row bc·kh·kw */
     const float *rows = cols + bc * (size_t)g.kh * (size_t)g.kw * ohw;
-    float acc = dx[e];
+    double acc = (double)dx[e];
     for (long ki = 0; ki < g.kh; ki++) {
       long ty = iy + g.pad - ki;
       if (ty < 0 || ty % g.stride) continue;
@@ -43,10 +43,10 @@ __global__ void col2im_k(const float *cols, float *dx, mb_conv_geom g, size_t to
         if (tx < 0 || tx % g.stride) continue;
         long ox = tx / g.stride;
         if (ox >= g.ow) continue;
-        acc += rows[(size_t)(ki * g.kw + kj) * ohw + (size_t)oy * g.ow + (size_t)ox];
+        acc += (double)rows[(size_t)(ki * g.kw + kj) * ohw + (size_t)oy * g.ow + (size_t)ox];
       }
     }
-    dx[e] = acc;
+    dx[e] = (float)acc;
   }
 }
 

@@ -1,5 +1,5 @@
-/* softmax_xent: one block per row.  The row max is subtracted before exp; the sum of
- * exponentials and logsumexp are formed in f64.  dlogits may be the logits buffer:
+/* softmax_xent: one block per row, in f64 like the oracle: the row max is subtracted
+ * before exp, lse = max + log(sum), p = exp(x - lse).  dlogits may be the logits buffer:
  * each thread reads its own columns before the (barrier-separated) write pass, and
  * the label's logit is read at the start. */
 #include "launch.h"
@@ -30,15 +30,16 @@ __global__ void xent_k(const float *logits, const int *labels, float *loss, floa
     m = mb_cu_block_reduce<XMax>(m);
 
     double sum = 0.0;
-    for (long j = threadIdx.x; j < cols; j += blockDim.x) sum += (double)expf(x[j] - m);
+    for (long j = threadIdx.x; j < cols; j += blockDim.x) sum += exp((double)x[j] - (double)m);
     sum = mb_cu_block_reduce<XSum>(sum);
 
-    if (loss && threadIdx.x == 0) loss[r] = (float)((double)m + log(sum) - (double)xl);
+    double lse = (double)m + log(sum);
+    if (loss && threadIdx.x == 0) loss[r] = (float)(lse - (double)xl);
     if (dlogits || probs) {
       for (long j = threadIdx.x; j < cols; j += blockDim.x) {
-        float p = (float)((double)expf(x[j] - m) / sum);
-        if (probs) probs[row + j] = p;
-        if (dlogits) dlogits[row + j] = scale * (p - (j == lab ? 1.0f : 0.0f));
+        double p = exp((double)x[j] - lse);
+        if (probs) probs[row + j] = (float)p;
+        if (dlogits) dlogits[row + j] = (float)((double)scale * (p - (j == lab ? 1.0 : 0.0)));
       }
     }
   }

@@ -1,5 +1,6 @@
 /* Optimizer steps with PyTorch semantics, evaluated in the order the contract spells
- * out.  Every input of an element is read before its outputs are written, so exact
+ * out: moments in f32 as PyTorch stores them, Adam's bias correction and step in
+ * double (like the oracle).  Every input of an element is read before its outputs are written, so exact
  * aliasing between the views is harmless. */
 #include "launch.h"
 #include "block.cuh"
@@ -23,12 +24,11 @@ __global__ void adam_k(float *w, const float *g, float *m, float *v, size_t n, f
     float wi = w[i];
     float gp = g[i] + wd * wi;
     float mi = beta1 * m[i] + (1.0f - beta1) * gp;
-    float vi = beta2 * v[i] + (1.0f - beta2) * gp * gp;
+    float vi = beta2 * v[i] + (1.0f - beta2) * (gp * gp);
     m[i] = mi;
     v[i] = vi;
-    float mhat = (float)((double)mi / bc1);
-    float vhat = (float)((double)vi / bc2);
-    w[i] = wi - lr * mhat / (sqrtf(vhat) + eps);
+    double mhat = (double)mi / bc1, vhat = (double)vi / bc2;
+    w[i] = (float)((double)wi - (double)lr * mhat / (sqrt(vhat) + (double)eps));
   }
 }
 

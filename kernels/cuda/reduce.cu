@@ -5,8 +5,8 @@
  * long rows and segments go through per-chunk partials and a second pass), never
  * through atomics.  SUM and SUMSQ accumulate in f64, like the oracle.
  * MAX propagates NaN; MAX_FINITE skips NaN and ±inf (-inf if nothing is finite);
- * ARGMAX gives the first index of the largest non-NaN value (0 if there is none
- * above -inf), which is what a sequential `if (x > best)` scan from -inf gives. */
+ * ARGMAX gives the first index of the largest non-NaN value (-inf counts; 0 if all
+ * are NaN), which is what the oracle's sequential scan gives. */
 #include "launch.h"
 #include "block.cuh"
 
@@ -58,7 +58,7 @@ struct RMaxFinite {
 
 struct ArgAcc {
   float v;
-  int i;   /* INT_MAX: nothing above -inf seen */
+  int i;   /* INT_MAX: only NaN seen (the value is then -inf) */
 };
 
 struct RArgmax {
@@ -67,11 +67,12 @@ struct RArgmax {
   __device__ static acc init() { acc a = {mb_cu_ninf(), INT_MAX}; return a; }
   __device__ static acc load(float v, size_t j)
   {
-    if (!(v > mb_cu_ninf())) return init();   /* NaN and -inf never win */
+    if (mb_cu_isnan(v)) return init();   /* NaN never wins */
     acc a = {v, (int)j};
     return a;
   }
-  /* Larger value wins; on equal values the lower index does (first maximum). */
+  /* Larger value wins; on equal values the lower index does (first maximum).  The
+   * NaN-only state {-inf, INT_MAX} loses every tie, so a real -inf beats it. */
   __device__ static acc comb(acc a, acc b) { return (b.v > a.v || (b.v == a.v && b.i < a.i)) ? b : a; }
   __device__ static out fin(acc a) { return a.i == INT_MAX ? 0 : a.i; }
 };

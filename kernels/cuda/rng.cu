@@ -1,6 +1,6 @@
 /* rng: Philox4x32-10 with the stream mapping of kernels/common/philox.h.  One thread
- * per Philox block: 4 elements for U32/UNIFORM, 2 for NORMAL.  Box–Muller runs in f64
- * like the host code (core/codes.c), then rounds z to f32. */
+ * per Philox block: 4 elements for U32/UNIFORM, 2 for NORMAL.  Box–Muller and
+ * p0 + p1·z run in f64 like the host code, rounded once to f32. */
 #include "launch.h"
 #include "block.cuh"
 #include "../common/philox.h"
@@ -38,8 +38,8 @@ __global__ void rng_normal_k(float *y, size_t n, mb_u64 seed, mb_u64 stream, flo
       if (i >= n) break;
       double u1 = ((double)(w[2 * p] >> 8) + 1.0) * (1.0 / 16777216.0);
       double u2 = (double)(w[2 * p + 1] >> 8) * (1.0 / 16777216.0);
-      float z = (float)(sqrt(-2.0 * log(u1)) * cos(MB_CU_2PI * u2));
-      y[i] = p0 + p1 * z;
+      double z = sqrt(-2.0 * log(u1)) * cos(MB_CU_2PI * u2);
+      y[i] = (float)((double)p0 + (double)p1 * z);
     }
   }
 }

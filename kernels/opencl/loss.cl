@@ -50,14 +50,17 @@ __kernel void softmax_xent(__global const float *x, ulong xo, __global const int
       if (lid < s) ssum[lid] += ssum[lid + s];
       barrier(CLK_LOCAL_MEM_FENCE);
     }
-    acc_t lse = (acc_t)mx + log(ssum[0]);
+    /* log(sum) kept apart from the max: no cancellation against logsumexp when
+     * acc_t is float (x - max is exact or nearly so). */
+    acc_t ls = log(ssum[0]);
     /* Work-item 0 reads x[label] here, before anyone writes dlogits. */
-    if (lid == 0 && (want & WANT_LOSS)) loss[losso + r] = valid ? (float)(lse - (acc_t)xr[lab]) : NAN;
+    if (lid == 0 && (want & WANT_LOSS))
+      loss[losso + r] = valid ? (float)(ls + ((acc_t)mx - (acc_t)xr[lab])) : NAN;
     barrier(CLK_LOCAL_MEM_FENCE);   /* nobody writes an alias of x before this */
 
     if (want & (WANT_DLOGITS | WANT_PROBS)) {
       for (ulong j = lid; j < cols; j += lsz) {
-        acc_t p = exp((acc_t)xr[j] - lse);
+        acc_t p = exp(((acc_t)xr[j] - (acc_t)mx) - ls);
         if (want & WANT_PROBS) probs[po + r * cols + j] = (float)p;
         if (want & WANT_DLOGITS)
           dl[dlo + r * cols + j] = (float)((acc_t)scale * (p - (valid && j == (ulong)lab ? 1 : 0)));

@@ -24,7 +24,10 @@ typedef float acc_t;
 /* A partial result: value, and for ARGMAX the index of its first occurrence
  * (-1 until a non-NaN element is taken: NaN is never greater, so an all-NaN row
  * gives 0, and the first non-NaN element counts even when it is -inf). */
-static acc_t red_init(int op) { return op == RED_SUM || op == RED_SUMSQ ? (acc_t)0 : (acc_t)-INFINITY; }
+static acc_t red_init(int op)
+{
+  return op == RED_SUM || op == RED_SUMSQ ? (acc_t)0 : (acc_t)-INFINITY;
+}
 
 /* Fold element v (at index m) into (acc, idx).  Elements come in increasing m. */
 static void red_take(int op, acc_t *acc, long *idx, float v, long m)
@@ -137,7 +140,8 @@ __kernel void seg_final(__global const acc_t *part, __global const ulong *tab, u
   size_t lid = get_local_id(0), lsz = get_local_size(0);
   for (ulong s = get_group_id(0); s < nseg; s += get_num_groups(0)) {
     acc_t acc = red_init(op); long idx = -1;
-    for (ulong c = first[s] + lid; c < first[s + 1]; c += lsz) red_merge(op, &acc, &idx, part[c], -1);
+    for (ulong c = first[s] + lid; c < first[s + 1]; c += lsz)
+      red_merge(op, &acc, &idx, part[c], -1);
     sv[lid] = acc; si[lid] = idx;
     barrier(CLK_LOCAL_MEM_FENCE);
     red_tree(op, sv, si);

@@ -4,6 +4,7 @@
 #define MB_COMMON_GLSL
 
 #define MB_NEG_INF uintBitsToFloat(0xff800000u)
+#define MB_FLT_MIN uintBitsToFloat(0x00800000u)   /* smallest normal f32 */
 
 /* mb_unary_op */
 #define UN_AFFINE 0

@@ -366,7 +366,7 @@ static void unary_ops(const char *name)
 {
   ctx c = start(name);
   unary_ops_n(&c, 127);
-  unary_ops_n(&c, 70000);   /* threaded on cpu */
+  unary_ops_n(&c, 70000);   /* above the cpu backend's threading threshold (65536) */
   /* NaN and edge cases spelled out */
   const float in[] = {NAN, -1.0f, 0.0f, -0.0f, INFINITY};
   mb_view xv = new_view(&c, in, 5), yv = new_view(&c, NULL, 5);
@@ -391,7 +391,7 @@ static void unary_ops(const char *name)
   get(&c, y, yv, 5);
   cr_assert(y[0] == 7.0f && y[1] == -1.0f && y[4] == INFINITY);
   /* in place (y == x) gives the out-of-place result */
-  size_t n = 40001;
+  size_t n = 70001;
   float *h = falloc(n), *ref = falloc(n), *inpl = falloc(n);
   rand_fill(h, n, 9, -4, 4);
   mb_view p = new_view(&c, h, n), q = new_view(&c, NULL, n);
@@ -482,7 +482,7 @@ static void binary_ops(const char *name)
   get(&c, y, yv, 3);
   cr_assert(isnan(y[0]) && isnan(y[1]) && isnan(y[2]));
   /* y == x1 (ADD_SQR is the Fisher accumulation, done in place) */
-  size_t n = 50001;
+  size_t n = 70001;
   float *h1 = falloc(n), *h2 = falloc(n), *ref = falloc(n), *inpl = falloc(n);
   rand_fill(h1, n, 31, -2, 2);
   rand_fill(h2, n, 32, -2, 2);
@@ -503,7 +503,7 @@ BOTH(binary_ops)
 static void where_op(const char *name)
 {
   ctx c = start(name);
-  const size_t n = 40007;
+  const size_t n = 70007;
   float *cond = falloc(n), *x1 = falloc(n), *x2 = falloc(n), *y = falloc(n);
   rand_fill(x1, n, 41, -1, 1);
   rand_fill(x2, n, 42, -1, 1);
@@ -535,7 +535,7 @@ static void bcast_ops(const char *name)
 {
   ctx c = start(name);
   static const size_t shapes[][3] = {{1, 1, 1}, {3, 5, 7}, {7, 10, 1}, {2, 33, 1}, {128, 1000, 1},
-                                     {2, 3, 4096}, {1, 127, 1}};
+                                     {2, 3, 16384}, {1, 127, 1}};
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
     const size_t O = shapes[s][0], M = shapes[s][1], I = shapes[s][2], n = O * M * I;
     float *x = falloc(n), *v = falloc(M), *y = falloc(n);
@@ -640,7 +640,7 @@ static void reduce_ops(const char *name)
 {
   ctx c = start(name);
   static const size_t shapes[][3] = {{1, 1, 1}, {1, 127, 1}, {7, 33, 1}, {128, 10, 1}, {3, 7, 5},
-                                     {2, 1, 3}, {2, 5, 300}, {1, 100003, 1}, {3, 40000, 1},
+                                     {2, 1, 3}, {2, 5, 300}, {1, 100003, 1}, {3, 70000, 1},
                                      {64, 1000, 1}, {2, 33, 700}};
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
     reduce_shape(&c, shapes[s][0], shapes[s][1], shapes[s][2], 0);
@@ -708,7 +708,7 @@ BOTH(reduce_edges)
 static void seg_ops(const char *name)
 {
   ctx c = start(name);
-  const size_t offs[] = {2, 7, 8, 40008, 40135, 40136};   /* starts past 0; a 40000 run */
+  const size_t offs[] = {2, 7, 8, 70008, 70135, 70136};   /* starts past 0; a 70000 run */
   const int nseg = 5;
   const size_t n = offs[nseg] + 3;
   float *x = falloc(n), *v = falloc(nseg), *y = falloc(n);
@@ -716,7 +716,7 @@ static void seg_ops(const char *name)
   x[4] = INFINITY;
   x[9] = -INFINITY;
   x[20000] = NAN;
-  x[40135] = -INFINITY;   /* segment 4 is this one element */
+  x[70135] = -INFINITY;   /* segment 4 is this one element */
   rand_fill(v, nseg, 82, 1, 3);
   mb_view xv = new_view(&c, x, n), vv = new_view(&c, v, nseg), yv = new_view(&c, NULL, n);
   for (int op = MB_RED_SUM; op <= MB_RED_MAX_FINITE; op++) {
@@ -748,7 +748,7 @@ static void seg_ops(const char *name)
   }
   c.ops->seg_bcast(c.be, MB_SEGBC_INF_TO, xv, vv, xv, offs, nseg);   /* y == x */
   get(&c, y, xv, n);
-  cr_assert(y[4] == v[0] && y[9] == v[2] && y[40135] == v[4] && isnan(y[20000]));
+  cr_assert(y[4] == v[0] && y[9] == v[2] && y[70135] == v[4] && isnan(y[20000]));
   free(x);
   free(v);
   free(y);
