@@ -1,10 +1,11 @@
 /* SGEMM (shaders/gemm.comp).  Two designs, chosen per device type at open():
- *  - GPUs: TILED, shared-memory tiles of 64×64 with 4×4 outputs per invocation;
- *  - CPU devices (lavapipe): TEXEL, A and B read as rgba32f storage texel buffers,
- *    16×8 outputs per invocation, no shared memory (about 30× faster there; see
- *    vulkan-gemm-on-lavapipe.md).  rgba32f views of A, B and C when their leading
+ *  - GPUs: TILED, shared-memory tiles of 128×128 (8×8 outputs per invocation) or
+ *    64×64 (4×4) for small matrices;
+ *  - CPU devices (lavapipe): TEXEL, A and B read as storage texel buffers, 16×8
+ *    outputs per invocation, no shared memory (vulkan-gemm-on-lavapipe.md; about
+ *    10× faster than TILED there).  rgba32f views of A, B and C when their leading
  *    dimensions, offsets and batch strides are multiples of 4; otherwise r32f views
- *    of A and B and C as a storage buffer.  A matrix beyond maxTexelBufferElements
+ *    of A and B, and C as a storage buffer.  A matrix beyond maxTexelBufferElements
  *    takes TILED, which accepts any shape. */
 #include "vk_internal.h"
 
@@ -104,9 +105,11 @@ void vk_gemm(mb_backend *mbe, const mb_gemm_args *a)
     (uint32_t)a->stride_a, (uint32_t)a->stride_b, (uint32_t)a->stride_c,
     a->alpha, a->beta};
   if (be->gemm_texel && gemm_texel(be, a, &pc)) return;
-  enum { WX = 16, WY = 16, TM = 4, TN = 4, BK = 16 };
+  /* 16×16 invocations; 8×8 outputs each (128×128 tiles, 16 KiB of shared memory) when
+   * the matrix fills such tiles, else 4×4 so that small shapes still spread out */
+  uint32_t t = a->m >= 128 && a->n >= 128 ? 8 : 4;
   vk_bind bind[] = {vk_bind_view(a->a), vk_bind_view(a->b), vk_bind_view(a->c)};
-  uint32_t spec[] = {WX, WY, a->trans_a ? 1u : 0u, a->trans_b ? 1u : 0u, TM, TN, BK};
-  vk_dispatch(be, VKS_GEMM_TILED, spec, 7, bind, 3, &pc, sizeof pc, vk_groups((size_t)a->n, WX * TN),
-              vk_groups((size_t)a->m, WY * TM), (uint32_t)a->batch);
+  uint32_t spec[] = {16, 16, a->trans_a ? 1u : 0u, a->trans_b ? 1u : 0u, t, t, 16};
+  vk_dispatch(be, VKS_GEMM_TILED, spec, 7, bind, 3, &pc, sizeof pc, vk_groups((size_t)a->n, 16 * t),
+              vk_groups((size_t)a->m, 16 * t), (uint32_t)a->batch);
 }

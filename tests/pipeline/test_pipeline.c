@@ -135,7 +135,8 @@ Test(pipeline, batched_squared_gradients_cpu) { batched_sq_grads("cpu"); }
 typedef struct {
   double acc, A_R_before, E_F_before, A_R, E_F;
   int sign;
-  float *params;
+  float *trained;   /* parameters after training */
+  float *params;    /* after forgetting */
   size_t n_params;
 } e2e_result;
 
@@ -162,6 +163,8 @@ static void run_e2e(const char *backend, int n_train, int epochs, e2e_result *ou
   o.seed = 5;
   mb_train_stats st;
   cr_assert_eq(mb_train(&m, &dtr, dcodes, &o, &st), 0, "%s", mb_error(be));
+  out->trained = malloc(m.pt.total * sizeof(float));
+  mb_download(be, out->trained, m.w, m.pt.total);
   int forget[1] = {0};
   mb_eval_result before, after;
   cr_assert_eq(mb_evaluate(&m, mb_none(), &dte, forget, 1, &before), 0, "%s", mb_error(be));
@@ -197,6 +200,7 @@ Test(pipeline, forget_class0_end_to_end_cpu, .timeout = 300)
   cr_assert_geq(r.E_F, 95.0, "forgetting left E_F at %.2f", r.E_F);
   cr_assert_geq(r.A_R, r.A_R_before - 3.0, "A_R fell from %.2f to %.2f", r.A_R_before, r.A_R);
   free(r.params);
+  free(r.trained);
 }
 
 Test(pipeline, ref_and_cpu_agree_end_to_end, .timeout = 600)
@@ -208,6 +212,7 @@ Test(pipeline, ref_and_cpu_agree_end_to_end, .timeout = 600)
   cr_assert_lt(fabs(a.A_R - b.A_R), 0.1 + 1e-9, "A_R ref %.2f cpu %.2f", a.A_R, b.A_R);
   cr_assert_lt(fabs(a.E_F - b.E_F), 0.1 + 1e-9, "E_F ref %.2f cpu %.2f", a.E_F, b.E_F);
   free(a.params); free(b.params);
+  free(a.trained); free(b.trained);
 }
 
 Test(pipeline, same_seed_bit_identical_on_ref, .timeout = 600)
@@ -219,4 +224,37 @@ Test(pipeline, same_seed_bit_identical_on_ref, .timeout = 600)
   cr_assert(memcmp(a.params, b.params, a.n_params * sizeof(float)) == 0,
             "two runs with the same seed differ");
   free(a.params); free(b.params);
+  free(a.trained); free(b.trained);
 }
+
+/* Issue-level agreement: each GPU-API backend trains one epoch and forgets
+ * class 0 like the oracle: same ± choice, A_R and E_F within 0.1 point,
+ * trained-parameter NMSE ≤ 1e-6. */
+static void agree_with_ref(const char *backend)
+{
+  char why[512];
+  mb_backend *probe = mb_backend_open(backend, 0, why, sizeof why);
+  if (!probe) cr_skip_test("%s: %s", backend, why);
+  mb_backend_close(probe);
+  e2e_result a, b;
+  run_e2e("ref", 3000, 1, &a);
+  run_e2e(backend, 3000, 1, &b);
+  double num = 0, den = 0;
+  for (size_t i = 0; i < a.n_params; i++) {
+    double d = (double)b.trained[i] - a.trained[i];
+    num += d * d;
+    den += (double)a.trained[i] * a.trained[i];
+  }
+  double nmse = num / den;
+  cr_log_info("%s vs ref: param NMSE %.3g, sign %d/%d, A_R %.2f/%.2f, E_F %.2f/%.2f", backend, nmse,
+              b.sign, a.sign, b.A_R, a.A_R, b.E_F, a.E_F);
+  cr_assert_leq(nmse, 1e-6, "%s: trained parameters differ from ref, NMSE %g", backend, nmse);
+  cr_assert_eq(a.sign, b.sign, "%s: ± choice %d, ref %d", backend, b.sign, a.sign);
+  cr_assert_leq(fabs(a.A_R - b.A_R), 0.1 + 1e-9, "%s: A_R %.2f, ref %.2f", backend, b.A_R, a.A_R);
+  cr_assert_leq(fabs(a.E_F - b.E_F), 0.1 + 1e-9, "%s: E_F %.2f, ref %.2f", backend, b.E_F, a.E_F);
+  free(a.params); free(b.params); free(a.trained); free(b.trained);
+}
+
+Test(pipeline, opencl_agrees_with_ref_end_to_end, .timeout = 600) { agree_with_ref("opencl"); }
+Test(pipeline, vulkan_agrees_with_ref_end_to_end, .timeout = 600) { agree_with_ref("vulkan"); }
+Test(pipeline, cuda_agrees_with_ref_end_to_end, .timeout = 600) { agree_with_ref("cuda"); }
