@@ -145,6 +145,12 @@ VkCommandBuffer vk_cmd(vk_be *be)
 {
   if (be->base.status != MB_OK) return VK_NULL_HANDLE;
   vk_frame *f = &be->frames[be->cur];
+  /* A full frame is submitted here, at the start of an op, never between an op's
+   * scratch allocation and the dispatch that reads it: both stay in one frame. */
+  if (f->open && f->sets + 2 > MBVK_SETS_PER_FRAME) {
+    vk_flush(be);
+    f = &be->frames[be->cur];
+  }
   if (f->open) return f->cb;
   if (f->inflight && !wait_upto(be, f->serial)) return VK_NULL_HANDLE;
   recycle(be, f);
@@ -233,8 +239,7 @@ void vk_cmd_done(vk_be *be)
   if (!f->open) return;
   barrier(f->cb, STAGES, ACCESSES);
   f->cmds++;
-  if (f->cmds >= MAX_CMDS || f->sets >= MBVK_SETS_PER_FRAME ||
-      (f->cmds % MBVK_EARLY_SUBMIT == 0 && queue_idle(be)))
+  if (f->cmds >= MAX_CMDS || (f->cmds % MBVK_EARLY_SUBMIT == 0 && queue_idle(be)))
     vk_flush(be);
 }
 
@@ -254,15 +259,8 @@ void vk_dispatch(vk_be *be, vk_shader_id s, const uint32_t *spec, int nspec, con
     .pSetLayouts = &dsl,
   };
   VkDescriptorSet set;
-  VkResult r = vkAllocateDescriptorSets(be->dev, &ai, &set);
-  if (r == VK_ERROR_OUT_OF_POOL_MEMORY || r == VK_ERROR_FRAGMENTED_POOL) {
-    vk_flush(be);   /* a full pool ends the frame */
-    if (!vk_cmd(be)) return;
-    f = &be->frames[be->cur];
-    ai.descriptorPool = f->pool;
-    r = vkAllocateDescriptorSets(be->dev, &ai, &set);
-  }
-  if (!vk_check(be, r, "vkAllocateDescriptorSets")) return;
+  /* vk_cmd() left room in the pool: sized for MBVK_SETS_PER_FRAME sets of any shader */
+  if (!vk_check(be, vkAllocateDescriptorSets(be->dev, &ai, &set), "vkAllocateDescriptorSets")) return;
   f->sets++;
 
   VkWriteDescriptorSet w[MBVK_MAX_BINDINGS];

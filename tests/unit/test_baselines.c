@@ -173,6 +173,7 @@ Test(ssd, selection_and_dampening_by_hand)
   check_ok(be);
   cr_assert_eq(n, 2.0);
   for (int i = 0; i < 2; i++) cr_assert_float_eq(got[i], want2[i], 1e-6, "w[%d] = %g, want %g", i, got[i], want2[i]);
+  mb_release(be, dw); mb_release(be, df); mb_release(be, dd); mb_release(be, cond);
   mb_backend_close(be);
 }
 
@@ -215,6 +216,7 @@ Test(ssd, importance_is_the_batch_mean_of_squared_gradients)
   for (size_t i = 0; i < P; i++)
     cr_assert_float_eq(got[i], want[i], 1e-5 * want[i] + 1e-12, "I[%zu] %g vs %g", i, got[i], want[i]);
   free(got); free(g); free(want);
+  mb_release(be, imp); mb_release(be, lab);
   bl_plan_free(be, &p);
   mb_mlp_destroy(&m);
   mb_devdata_free(be, &dd);
@@ -263,6 +265,7 @@ Test(sfdn, variances_and_forget_row_reset)
     int reset = i == 10 || i == 11 || i == 13;
     cr_assert_eq(w[i], reset ? 0.0f : w0[i], "w[%d] = %g", i, w[i]);
   }
+  mb_release(be, dF);
   mb_mlp_destroy(&m);
   mb_backend_close(be);
 }
@@ -311,6 +314,7 @@ static void sfdn_fisher_case(mb_act act)
   for (size_t j = 0; j < P; j++)
     cr_assert_float_eq(got[j], want[j], 1e-4 * want[j] + 1e-7 * top, "F[%zu] %g vs %g", j, got[j], want[j]);
   free(got); free(g); free(want);
+  mb_release(be, F); mb_release(be, lab);
   bl_plan_free(be, &p);
   mb_mlp_destroy(&m);
   mb_devdata_free(be, &dd);
@@ -366,6 +370,8 @@ Test(unsir, noise_step_gradient_and_adam_update)
     cr_assert_float_eq(N1[i], N[i] - step, 1e-6, "N'[%zu] %g, want %g", i, N1[i], N[i] - step);
   }
   free(wf); free(w);
+  mb_release(be, dN); mb_release(be, mom); mb_release(be, var); mb_release(be, grad);
+  mb_release(be, lab);
   mb_mlp_destroy(&m);
   mb_backend_close(be);
 }
@@ -418,6 +424,7 @@ static void mumis_grad_case(int L, const int *dims, mb_act act, int l2)
     cr_assert_float_eq(G[i], fd[i], 2e-4 * top + 1e-3 * fabs(fd[i]), "dℓ/dw[%zu] %g vs finite differences %g (max %g)",
                        i, G[i], fd[i], top);
   mb_sens_ws_destroy(&m, &ws);
+  mb_release(be, dseeds); mb_release(be, dloss);
   free(wf); free(G); free(w); free(fd);
   mb_mlp_destroy(&m);
   mb_backend_close(be);
