@@ -290,8 +290,11 @@ int mb_cmd_agree(int argc, char **argv)
     run_column(&cols[b], &o, cases, ncase);
     any_fail |= cols[b].fail > 0;
   }
+  int any_ran = 0;
+  for (int b = 0; b < o.n_backends; b++) any_ran |= !cols[b].skipped[0];
   if (!o.json) {
-    print_matrix(cols, o.n_backends, cases, ncase, o.seed);
+    /* a matrix with no backend column says nothing: print only why each was skipped */
+    if (any_ran) print_matrix(cols, o.n_backends, cases, ncase, o.seed);
     print_summary(cols, o.n_backends, o.seed);
     print_details(cols, o.n_backends, ncase, o.seed);
   }

@@ -12,7 +12,7 @@ static const char k_usage[] =
   "  --data DIR         IDX data set folder (default: Debian's Fashion-MNIST, else synthetic)\n"
   "  --synthetic        use the built-in synthetic data set\n"
   "  --backend NAME     ref, cpu, opencl, vulkan, cuda (default cpu); --device N\n"
-  "  --epochs N         (default 30)   --batch N (128)   --lr X (0.01)\n"
+  "  --epochs N         (default 60)   --batch N (128)   --lr X (0.01)\n"
   "  --t-mix X          probability of replacing a sample by its class code (0.1; 0 = plain model)\n"
   "  --codes DIST       uniform01 (default, as the authors' code) or normal01 (as the paper)\n"
   "  --arch SIZES       e.g. 784-1000-10 (default)   --act sigmoid|relu\n"

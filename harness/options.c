@@ -31,7 +31,9 @@ void mb_opts_defaults(mb_opts *o)
   memset(o, 0, sizeof *o);
   o->backend = "cpu";
   o->seed = 1;           /* the authors' MNIST seed */
-  o->epochs = 30;       /* Fashion-MNIST reaches ≥ 84 % test accuracy with the paper's recipe */
+  /* With the paper's recipe (constant lr 0.01) test accuracy on Fashion-MNIST oscillates by
+   * ±0.4 point from epoch to epoch: 83.0–84.3 % over epochs 20–30, 84.0–85.2 % over 41–60. */
+  o->epochs = 60;
   o->batch = 128;
   o->lr = 0.01;
   o->t_mix = 0.1;        /* MNIST default (algorithms.md §2.4) */
