@@ -283,6 +283,106 @@ void mb_col2im(mb_backend *be, const mb_conv_geom *g, mb_view cols, mb_view dx)
     be->ops->col2im(be, g, cols, dx);
 }
 
+static bool have_op(mb_backend *be, const char *op, bool have)
+{
+  if (!mb_ok(be)) return false;
+  if (!have) mb_fail(be, MB_UNSUPPORTED, "%s: not implemented by the %s backend", op, be->ops->name);
+  return have;
+}
+
+static bool bn_shape_ok(mb_backend *be, const char *op, int mode, int n, int c, int hw)
+{
+  if (mode != MB_BN_TRAIN && mode != MB_BN_EVAL) {
+    mb_fail(be, MB_BAD_ARG, "%s: bad mode %d", op, mode);
+    return false;
+  }
+  if (n < 1 || c < 1 || hw < 1) {
+    mb_fail(be, MB_BAD_ARG, "%s: bad shape n=%d c=%d hw=%d", op, n, c, hw);
+    return false;
+  }
+  return true;
+}
+
+void mb_batchnorm(mb_backend *be, const mb_bn_args *a)
+{
+  const char *op = "batchnorm";
+  if (!have_op(be, op, be->ops->batchnorm != NULL) ||
+      !bn_shape_ok(be, op, (int)a->mode, a->n, a->c, a->hw))
+    return;
+  size_t n = (size_t)a->n * a->c * a->hw, c = (size_t)a->c;
+  bool eval = a->mode == MB_BN_EVAL;
+  if (eval && (mb_is_none(a->run_mean) || mb_is_none(a->run_var))) {
+    mb_fail(be, MB_BAD_ARG, "%s: eval mode needs run_mean and run_var", op);
+    return;
+  }
+  if (fits(be, op, "x", a->x, n) && fits(be, op, "y", a->y, n) &&
+      fits(be, op, "gamma", a->gamma, c) && fits(be, op, "beta", a->beta, c) &&
+      fits_opt(be, op, "run_mean", a->run_mean, c) && fits_opt(be, op, "run_var", a->run_var, c) &&
+      (eval || (fits_opt(be, op, "save_mean", a->save_mean, c) &&
+                fits_opt(be, op, "save_invstd", a->save_invstd, c))))
+    be->ops->batchnorm(be, a);
+}
+
+void mb_batchnorm_bwd(mb_backend *be, const mb_bn_bwd_args *a)
+{
+  const char *op = "batchnorm_bwd";
+  if (!have_op(be, op, be->ops->batchnorm_bwd != NULL) ||
+      !bn_shape_ok(be, op, (int)a->mode, a->n, a->c, a->hw))
+    return;
+  size_t n = (size_t)a->n * a->c * a->hw, c = (size_t)a->c;
+  if (fits(be, op, "x", a->x, n) && fits(be, op, "dy", a->dy, n) &&
+      fits(be, op, "gamma", a->gamma, c) && fits(be, op, "mean", a->mean, c) &&
+      fits(be, op, "invstd", a->invstd, c) && fits_opt(be, op, "dx", a->dx, n) &&
+      fits_opt(be, op, "dgamma", a->dgamma, c) && fits_opt(be, op, "dbeta", a->dbeta, c) &&
+      !(mb_is_none(a->dx) && mb_is_none(a->dgamma) && mb_is_none(a->dbeta)))
+    be->ops->batchnorm_bwd(be, a);
+}
+
+static bool pool_ok(mb_backend *be, const char *op, const mb_pool_args *a, bool have)
+{
+  const mb_conv_geom *g = &a->g;
+  if (!have_op(be, op, have)) return false;
+  if (a->kind != MB_POOL_MAX && a->kind != MB_POOL_AVG) {
+    mb_fail(be, MB_BAD_ARG, "%s: bad kind %d", op, (int)a->kind);
+    return false;
+  }
+  if (g->n < 1 || g->c < 1 || g->h < 1 || g->w < 1 || g->kh < 1 || g->kw < 1 || g->stride < 1 ||
+      g->pad < 0 || 2 * g->pad > g->kh || 2 * g->pad > g->kw || g->kh > g->h + 2 * g->pad ||
+      g->kw > g->w + 2 * g->pad) {
+    mb_fail(be, MB_BAD_ARG, "%s: bad window %dx%d/%d pad %d over %dx%d", op, g->kh, g->kw,
+            g->stride, g->pad, g->h, g->w);
+    return false;
+  }
+  if (g->oh != mb_conv_out(g->h, g->kh, g->stride, g->pad) ||
+      g->ow != mb_conv_out(g->w, g->kw, g->stride, g->pad)) {
+    mb_fail(be, MB_BAD_ARG, "%s: inconsistent geometry", op);
+    return false;
+  }
+  return true;
+}
+
+void mb_pool(mb_backend *be, const mb_pool_args *a)
+{
+  const char *op = "pool";
+  if (!pool_ok(be, op, a, be->ops->pool != NULL)) return;
+  const mb_conv_geom *g = &a->g;
+  size_t in = (size_t)g->n * g->c * g->h * g->w, out = (size_t)g->n * g->c * g->oh * g->ow;
+  if (fits(be, op, "x", a->x, in) && fits(be, op, "y", a->y, out) &&
+      (a->kind != MB_POOL_MAX || fits_opt(be, op, "idx", a->idx, out)))
+    be->ops->pool(be, a);
+}
+
+void mb_pool_bwd(mb_backend *be, const mb_pool_args *a)
+{
+  const char *op = "pool_bwd";
+  if (!pool_ok(be, op, a, be->ops->pool_bwd != NULL)) return;
+  const mb_conv_geom *g = &a->g;
+  size_t in = (size_t)g->n * g->c * g->h * g->w, out = (size_t)g->n * g->c * g->oh * g->ow;
+  if (fits(be, op, "dy", a->dy, out) && fits(be, op, "dx", a->dx, in) &&
+      (a->kind != MB_POOL_MAX || fits(be, op, "idx", a->idx, out)))
+    be->ops->pool_bwd(be, a);
+}
+
 void mb_sync(mb_backend *be)
 {
   if (mb_ok(be)) be->ops->sync(be);

@@ -56,6 +56,13 @@ void mb_rng(mb_backend *be, mb_rng_dist d, uint64_t seed, uint64_t stream, mb_vi
             float p0, float p1);
 void mb_im2col(mb_backend *be, const mb_conv_geom *g, mb_view x, mb_view cols);
 void mb_col2im(mb_backend *be, const mb_conv_geom *g, mb_view cols, mb_view dx);
+/* Batch norm and pooling (see backend.h); MB_UNSUPPORTED where a backend lacks the op. */
+void mb_batchnorm(mb_backend *be, const mb_bn_args *a);
+void mb_batchnorm_bwd(mb_backend *be, const mb_bn_bwd_args *a);
+void mb_pool(mb_backend *be, const mb_pool_args *a);
+void mb_pool_bwd(mb_backend *be, const mb_pool_args *a);
+/* The output size of a window: (in + 2·pad − k)/stride + 1. */
+static inline int mb_conv_out(int in, int k, int stride, int pad) { return (in + 2 * pad - k) / stride + 1; }
 
 void mb_sync(mb_backend *be);
 mb_timer *mb_timer_begin(mb_backend *be);

@@ -32,6 +32,7 @@ typedef enum {
   AGREE_TOL_TRANSC,  /* exp/log/sigmoid, softmax, normal RNG */
   AGREE_TOL_GEMM,    /* dot products, K <= 4608 */
   AGREE_TOL_REDUCE,  /* long sums */
+  AGREE_TOL_NORM,    /* batch norm: channel statistics, sqrt, division */
   AGREE_TOL__COUNT
 } agree_tol_class;
 

@@ -4,6 +4,7 @@
  * workgroup or tile, and launch dimensions above 65535. */
 #include "harness/agree.h"
 
+#include "core/conv.h"
 #include "core/ops.h"
 #include "philox.h"
 
@@ -554,6 +555,267 @@ static const agree_family fam_im2col = {"im2col", im2col_plan, im2col_run, need_
 static const agree_family fam_col2im = {"col2im", col2im_plan, col2im_run, need_col2im, NULL};
 static const agree_family fam_conv = {"conv", conv_plan, conv_run, need_im2col, conv_oracle};
 
+/* ================================================================ convolution via the core
+ * (core/conv.c: im2col + GEMM forward, GEMM + col2im input gradient, per-image GEMM
+ * weight gradient), checked on the oracle against direct loops in f64.
+ * op: CONV2D_FWD / _DX / _DW; the column workspace holds `ws_images` images
+ * (conv.cout's companion, fixed at 2 so that batches > 2 run in chunks). */
+enum { CONV2D_FWD, CONV2D_DX, CONV2D_DW };
+#define CONV2D_WS_IMAGES 2
+
+static size_t conv_out_len(const agree_case *c)
+{
+  return (size_t)c->conv.g.n * (size_t)c->conv.cout * conv_ohw(&c->conv.g);
+}
+
+static size_t conv2d_ws(const agree_case *c)
+{
+  size_t per = mb_conv2d_ws_per_image(&c->conv.g);
+  return per ? per * CONV2D_WS_IMAGES : 1;
+}
+
+/* Arguments: a (x or dy), w (or dy), the result, the workspace. */
+static void conv2d_plan(const agree_case *c, agree_plan *p)
+{
+  const mb_conv_geom *g = &c->conv.g;
+  size_t nw = (size_t)c->conv.cout * conv_ckk(g);
+  if (c->op == CONV2D_FWD) {
+    add_in(p, "x", conv_in_len(g), c->gen);
+    add_in(p, "w", nw, gen_or(c->gen2, c->gen));
+    add_out(p, "y", conv_out_len(c), 0);
+  } else if (c->op == CONV2D_DX) {
+    add_in(p, "dy", conv_out_len(c), c->gen);
+    add_in(p, "w", nw, gen_or(c->gen2, c->gen));
+    add_out(p, "dx", conv_in_len(g), 0);
+  } else {
+    add_in(p, "x", conv_in_len(g), c->gen);
+    add_in(p, "dy", conv_out_len(c), gen_or(c->gen2, c->gen));
+    add_out(p, "dw", nw, 0);
+  }
+  add_out(p, "ws", conv2d_ws(c), 0);
+}
+
+static void conv2d_run(mb_backend *be, const agree_case *c, const mb_view *v, uint64_t seed)
+{
+  (void)seed;
+  const mb_conv_geom *g = &c->conv.g;
+  size_t ws = conv2d_ws(c);
+  if (c->op == CONV2D_FWD) mb_conv2d_fwd(be, g, c->conv.cout, v[0], v[1], v[2], v[3], ws);
+  else if (c->op == CONV2D_DX)
+    mb_conv2d_bwd_data(be, g, c->conv.cout, v[0], v[1], v[2], 0, v[3], ws);
+  else mb_conv2d_bwd_filter(be, g, c->conv.cout, v[0], v[1], v[2], 0.0f, v[3], ws);
+}
+
+static const char *need_conv2d(const mb_backend_ops *ops, const agree_case *c)
+{
+  (void)c;
+  return !ops->im2col ? "im2col" : !ops->col2im ? "col2im" : NULL;
+}
+
+/* Direct loops in f64: y = conv(x, w), dx = convᵀ(dy, w), dw = Σ dy ⊗ x. */
+static int conv2d_oracle(const agree_case *c, uint64_t seed, const agree_plan *p,
+                         uint32_t *const *in, uint32_t *const *out, char *why, size_t len)
+{
+  (void)seed;
+  const mb_conv_geom *g = &c->conv.g;
+  const int co_n = c->conv.cout;
+  const float *a0 = (const float *)in[0], *a1 = (const float *)in[1];
+  size_t nr = p->arg[2].n;
+  double *acc = calloc(nr, sizeof *acc);
+  float *want = malloc(nr * 4);
+  if (!acc || !want) {
+    free(acc);
+    free(want);
+    snprintf(why, len, "no host memory");
+    return 1;
+  }
+  for (int b = 0; b < g->n; b++)
+    for (int co = 0; co < co_n; co++)
+      for (int ci = 0; ci < g->c; ci++)
+        for (int ki = 0; ki < g->kh; ki++)
+          for (int kj = 0; kj < g->kw; kj++)
+            for (int oy = 0; oy < g->oh; oy++)
+              for (int ox = 0; ox < g->ow; ox++) {
+                int iy = oy * g->stride - g->pad + ki, ix = ox * g->stride - g->pad + kj;
+                if (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w) continue;
+                size_t xi = (((size_t)b * g->c + ci) * g->h + iy) * g->w + ix;
+                size_t wi = (((size_t)co * g->c + ci) * g->kh + ki) * g->kw + kj;
+                size_t yi = (((size_t)b * co_n + co) * g->oh + oy) * g->ow + ox;
+                if (c->op == CONV2D_FWD) acc[yi] += (double)a0[xi] * a1[wi];
+                else if (c->op == CONV2D_DX) acc[xi] += (double)a0[yi] * a1[wi];
+                else acc[wi] += (double)a0[xi] * a1[yi];
+              }
+  for (size_t i = 0; i < nr; i++) want[i] = (float)acc[i];
+  double nmse, max_rel;
+  int bad = agree_compare(p->arg[2].name, (const uint32_t *)want, out[2], nr, 0,
+                          agree_tolerance(AGREE_TOL_GEMM, NULL), &nmse, &max_rel, why, len);
+  free(acc);
+  free(want);
+  return bad;
+}
+
+static const agree_family fam_conv2d = {"conv2d", conv2d_plan, conv2d_run, need_conv2d,
+                                        conv2d_oracle};
+
+/* ================================================================ batch norm
+ * Shapes in conv.g (n, c, h·w); op is the mb_bn_mode; eps 1e-5, momentum 0.1 (§0.2). */
+#define BN_EPS 1e-5f
+#define BN_MOMENTUM 0.1f
+
+static size_t bn_len(const agree_case *c)
+{
+  return (size_t)c->conv.g.n * c->conv.g.c * c->conv.g.h * c->conv.g.w;
+}
+
+static const char *need_bn(const mb_backend_ops *ops, const agree_case *c)
+{
+  (void)c;
+  return ops->batchnorm ? NULL : "batchnorm";
+}
+
+static const char *need_bn_bwd(const mb_backend_ops *ops, const agree_case *c)
+{
+  (void)c;
+  return ops->batchnorm_bwd ? NULL : "batchnorm_bwd";
+}
+
+/* x, gamma, beta, run_mean, run_var (updated in TRAIN), y, save_mean, save_invstd. */
+static void bn_plan(const agree_case *c, agree_plan *p)
+{
+  size_t n = bn_len(c), ch = (size_t)c->conv.g.c;
+  agree_gen gam = {AGREE_GEN_UNIFORM, 0.5f, 1.5f}, bet = {AGREE_GEN_NORMAL, 0.0f, 0.5f};
+  agree_gen rmu = {AGREE_GEN_NORMAL, 0.0f, 0.5f}, rvar = {AGREE_GEN_UNIFORM, 0.25f, 4.0f};
+  int train = c->op == MB_BN_TRAIN;
+  int x = add_in(p, "x", n, c->gen);
+  add_in(p, "gamma", ch, gam);
+  add_in(p, "beta", ch, bet);
+  int rm = add_in(p, "run_mean", ch, rmu);
+  int rv = add_in(p, "run_var", ch, rvar);
+  p->arg[rm].out = p->arg[rv].out = train;
+  add_result(p, c, "y", n, 0, x);
+  int sm = add_out(p, "save_mean", ch, 0);
+  int si = add_out(p, "save_invstd", ch, 0);
+  p->arg[sm].none = p->arg[si].none = !train;
+}
+
+static void bn_run(mb_backend *be, const agree_case *c, const mb_view *v, uint64_t seed)
+{
+  (void)seed;
+  const mb_conv_geom *g = &c->conv.g;
+  mb_bn_args a = {
+    .mode = (mb_bn_mode)c->op, .n = g->n, .c = g->c, .hw = g->h * g->w,
+    .eps = BN_EPS, .momentum = BN_MOMENTUM, .x = v[0], .y = v[5], .gamma = v[1], .beta = v[2],
+    .run_mean = v[3], .run_var = v[4], .save_mean = v[6], .save_invstd = v[7],
+  };
+  mb_batchnorm(be, &a);
+}
+
+/* x, dy, gamma, mean, invstd, dx (may alias dy), dgamma, dbeta. */
+static void bn_bwd_plan(const agree_case *c, agree_plan *p)
+{
+  size_t n = bn_len(c), ch = (size_t)c->conv.g.c;
+  agree_gen gam = {AGREE_GEN_UNIFORM, 0.5f, 1.5f}, mu = {AGREE_GEN_NORMAL, 0.5f, 0.2f};
+  agree_gen is = {AGREE_GEN_UNIFORM, 0.4f, 0.6f};
+  add_in(p, "x", n, c->gen);
+  int dy = add_in(p, "dy", n, gen_or(c->gen2, c->gen));
+  add_in(p, "gamma", ch, gam);
+  add_in(p, "mean", ch, mu);
+  add_in(p, "invstd", ch, is);
+  add_result(p, c, "dx", n, 0, dy);
+  add_out(p, "dgamma", ch, 0);
+  add_out(p, "dbeta", ch, 0);
+}
+
+static void bn_bwd_run(mb_backend *be, const agree_case *c, const mb_view *v, uint64_t seed)
+{
+  (void)seed;
+  const mb_conv_geom *g = &c->conv.g;
+  mb_bn_bwd_args a = {
+    .mode = (mb_bn_mode)c->op, .n = g->n, .c = g->c, .hw = g->h * g->w,
+    .x = v[0], .dy = v[1], .gamma = v[2], .mean = v[3], .invstd = v[4],
+    .dx = v[5], .dgamma = v[6], .dbeta = v[7],
+  };
+  mb_batchnorm_bwd(be, &a);
+}
+
+static const agree_family fam_bn = {"batchnorm", bn_plan, bn_run, need_bn, NULL};
+static const agree_family fam_bn_bwd = {"batchnorm_bwd", bn_bwd_plan, bn_bwd_run, need_bn_bwd,
+                                        NULL};
+
+/* ================================================================ pooling
+ * Window in conv.g; op is the mb_pool_kind; conv.cout is count_pad (AVG). */
+static size_t pool_out_len(const agree_case *c)
+{
+  return (size_t)c->conv.g.n * c->conv.g.c * conv_ohw(&c->conv.g);
+}
+
+static const char *need_pool(const mb_backend_ops *ops, const agree_case *c)
+{
+  (void)c;
+  return ops->pool ? NULL : "pool";
+}
+
+static const char *need_pool_bwd(const mb_backend_ops *ops, const agree_case *c)
+{
+  (void)c;
+  return !ops->pool ? "pool" : !ops->pool_bwd ? "pool_bwd" : NULL;
+}
+
+static mb_pool_args pool_args(const agree_case *c)
+{
+  mb_pool_args a = {.kind = (mb_pool_kind)c->op, .g = c->conv.g, .count_pad = c->conv.cout};
+  return a;
+}
+
+/* x, y, idx (MAX: i32, compared bit for bit; AVG: none). */
+static void pool_plan(const agree_case *c, agree_plan *p)
+{
+  add_in(p, "x", conv_in_len(&c->conv.g), c->gen);
+  add_out(p, "y", pool_out_len(c), 0);
+  int idx = add_out(p, "idx", pool_out_len(c), 1);
+  p->arg[idx].none = c->op != MB_POOL_MAX;
+}
+
+static void pool_run(mb_backend *be, const agree_case *c, const mb_view *v, uint64_t seed)
+{
+  (void)seed;
+  mb_pool_args a = pool_args(c);
+  a.x = v[0];
+  a.y = v[1];
+  a.idx = v[2];
+  mb_pool(be, &a);
+}
+
+/* MAX: x, y, idx from a forward pass (ties make one input the choice of several
+ * overlapping windows), then dy → dx.  AVG: dy → dx only. */
+static void pool_bwd_plan(const agree_case *c, agree_plan *p)
+{
+  int max = c->op == MB_POOL_MAX;
+  int x = add_in(p, "x", conv_in_len(&c->conv.g), c->gen);
+  int y = add_out(p, "y", pool_out_len(c), 0);
+  int idx = add_out(p, "idx", pool_out_len(c), 1);
+  p->arg[x].none = p->arg[y].none = p->arg[idx].none = !max;
+  add_in(p, "dy", pool_out_len(c), gen_or(c->gen2, c->gen));
+  add_out(p, "dx", conv_in_len(&c->conv.g), 0);
+}
+
+static void pool_bwd_run(mb_backend *be, const agree_case *c, const mb_view *v, uint64_t seed)
+{
+  (void)seed;
+  mb_pool_args a = pool_args(c);
+  a.x = v[0];
+  a.y = v[1];
+  a.idx = v[2];
+  a.dy = v[3];
+  a.dx = v[4];
+  if (c->op == MB_POOL_MAX) mb_pool(be, &a);
+  mb_pool_bwd(be, &a);
+}
+
+static const agree_family fam_pool = {"pool", pool_plan, pool_run, need_pool, NULL};
+static const agree_family fam_pool_bwd = {"pool_bwd", pool_bwd_plan, pool_bwd_run, need_pool_bwd,
+                                          NULL};
+
 /* ================================================================ the table */
 
 /* Distributions travel through the macros as (kind, a, b) tuples; GEN makes the initializer. */
@@ -670,6 +932,81 @@ static const size_t k_odd_offs[] = {0, 1, 4, 11, 44, 45, 301, 1000};
   CONVC(fam_, prefix "/stem_c3_224x224_k7s2p3_b2", tol, GEOM(2, 3, 224, 224, 7, 2, 3), 0), \
   CONVC(fam_, prefix "/odd_c3_7x5_k3s2p2_b3", tol, GEOM(3, 3, 7, 5, 3, 2, 2), 0), \
   CONVC(fam_, prefix "/odd_c2_9x7_k2s2p0_b2", tol, GEOM(2, 2, 9, 7, 2, 2, 0), 0)
+
+/* Geometry with the window of a pooling op or a convolution given in full. */
+#define WIN(n_, c_, h_, w_, kh_, kw_, s, p) \
+  {.n = n_, .c = c_, .h = h_, .w = w_, .kh = kh_, .kw = kw_, .stride = s, .pad = p, \
+   .oh = ((h_) + 2 * (p) - (kh_)) / (s) + 1, .ow = ((w_) + 2 * (p) - (kw_)) / (s) + 1}
+/* conv2d through the core: forward, input gradient and weight gradient of one layer. */
+#define CONV2D(name, geom, cout_) \
+  {.id = "conv2d/fwd_" name, .fam = &fam_conv2d, .op = CONV2D_FWD, .gen = GEN(N01), \
+   .gen2 = GEN(N01), .tol = AGREE_TOL_GEMM, .conv = {.g = geom, .cout = cout_}}, \
+  {.id = "conv2d/dx_" name, .fam = &fam_conv2d, .op = CONV2D_DX, .gen = GEN(N01), \
+   .gen2 = GEN(N01), .tol = AGREE_TOL_GEMM, .conv = {.g = geom, .cout = cout_}}, \
+  {.id = "conv2d/dw_" name, .fam = &fam_conv2d, .op = CONV2D_DW, .gen = GEN(N01), \
+   .gen2 = GEN(N01), .tol = AGREE_TOL_GEMM, .conv = {.g = geom, .cout = cout_}}
+/* Batch norm over (n, c, h, w); tolerances: statistics are long sums, then a sqrt
+ * and a division (AGREE_TOL_NORM). */
+#define BNC(fam_, name, mode, n_, c_, h_, w_, gen_, flags_) \
+  {.id = name, .fam = &fam_, .op = mode, .gen = GEN(gen_), .tol = AGREE_TOL_NORM, \
+   .flags = flags_, .conv = {.g = {.n = n_, .c = c_, .h = h_, .w = w_}}}
+/* Each shape list is expanded once per family, so a family's cases stay together. */
+#define BN_FWD(name, n_, c_, h_, w_, gen_, flags_) \
+  BNC(fam_bn, "batchnorm/train_" name, MB_BN_TRAIN, n_, c_, h_, w_, gen_, flags_), \
+  BNC(fam_bn, "batchnorm/eval_" name, MB_BN_EVAL, n_, c_, h_, w_, gen_, flags_),
+#define BN_BWD(name, n_, c_, h_, w_, gen_, flags_) \
+  BNC(fam_bn_bwd, "batchnorm_bwd/train_" name, MB_BN_TRAIN, n_, c_, h_, w_, gen_, flags_), \
+  BNC(fam_bn_bwd, "batchnorm_bwd/eval_" name, MB_BN_EVAL, n_, c_, h_, w_, gen_, flags_),
+/* Pooling forward and backward; cp = count_pad (AVG). */
+#define POOLC(fam_, name, kind, cp, gen_, tol_, ...) \
+  {.id = name, .fam = &fam_, .op = kind, .gen = GEN(gen_), .gen2 = GEN(N01), .tol = tol_, \
+   .conv = {.g = __VA_ARGS__, .cout = cp}}
+/* The geometry comes last (a braced WIN(...) holds commas). */
+#define MAX_FWD(name, gen_, ...) \
+  POOLC(fam_pool, "pool/max_" name, MB_POOL_MAX, 0, gen_, EXACT, __VA_ARGS__),
+#define MAX_BWD(name, gen_, ...) \
+  POOLC(fam_pool_bwd, "pool_bwd/max_" name, MB_POOL_MAX, 0, gen_, ELT, __VA_ARGS__),
+#define AVG_FWD(name, cp, gen_, ...) \
+  POOLC(fam_pool, "pool/avg_" name, MB_POOL_AVG, cp, gen_, AGREE_TOL_REDUCE, __VA_ARGS__),
+#define AVG_BWD(name, cp, gen_, ...) \
+  POOLC(fam_pool_bwd, "pool_bwd/avg_" name, MB_POOL_AVG, cp, gen_, ELT, __VA_ARGS__),
+
+/* ResNet-18 BN layers (CIFAR stages, the ImageNet stem at 112 px, the 1×1 head), a
+ * large mean (E[x²] − E[x]² in f32 would lose the variance), odd and single-element
+ * channels, in place, and NaN/inf parity with 6 elements per channel (some stay finite). */
+#define BN_SHAPES(X) \
+  X("c64_32x32_b4", 4, 64, 32, 32, G(NORMAL, 0.5f, 2.0f), 0) \
+  X("c128_16x16_b4", 4, 128, 16, 16, G(NORMAL, 0.5f, 2.0f), 0) \
+  X("c256_8x8_b4", 4, 256, 8, 8, G(NORMAL, 0.5f, 2.0f), 0) \
+  X("c512_4x4_b8", 8, 512, 4, 4, G(NORMAL, 0.5f, 2.0f), 0) \
+  X("imagenet_stem_c64_112x112_b2", 2, 64, 112, 112, N01, 0) \
+  X("offset100_c16_33x7_b3", 3, 16, 33, 7, G(NORMAL, 100.0f, 1.0f), 0) \
+  X("odd_c3_7x5_b3", 3, 3, 7, 5, N01, 0) \
+  X("one_c5_1x1_b1", 1, 5, 1, 1, N01, 0) \
+  X("head_c512_1x1_b7", 7, 512, 1, 1, N01, 0) \
+  X("inplace_c32_8x8_b2", 2, 32, 8, 8, G(NORMAL, 0.5f, 2.0f), AGREE_ALIAS) \
+  X("special_c16_1x3_b2", 2, 16, 1, 3, G(SPECIAL, 0, 2), 0)
+
+/* The ImageNet stem max-pool 3×3/2 pad 1, ties (an input chosen by several overlapping
+ * windows), odd windows, NaN/inf parity. */
+#define MAX_SHAPES(X) \
+  X("imagenet_c64_112x112_k3s2p1_b2", N01, WIN(2, 64, 112, 112, 3, 3, 2, 1)) \
+  X("ties_c8_17x13_k3s2p1_b3", G(TIES, -2, 2), WIN(3, 8, 17, 13, 3, 3, 2, 1)) \
+  X("ties_c4_9x9_k3s1p1_b2", G(TIES, -1, 1), WIN(2, 4, 9, 9, 3, 3, 1, 1)) \
+  X("c16_32x32_k2s2p0_b2", N01, WIN(2, 16, 32, 32, 2, 2, 2, 0)) \
+  X("odd_c3_7x5_k3x2s2p1_b3", N01, WIN(3, 3, 7, 5, 3, 2, 2, 1)) \
+  X("special_c8_12x12_k3s2p1_b2", G(SPECIAL, 0, 2), WIN(2, 8, 12, 12, 3, 3, 2, 1)) \
+  X("inf_c8_12x12_k3s2p1_b2", G(INF, 0, 2), WIN(2, 8, 12, 12, 3, 3, 2, 1))
+
+/* The CIFAR head (avg-pool 4×4 of layer4, i.e. global) and the ImageNet 7×7 head,
+ * padded windows with and without count_pad, NaN parity. */
+#define AVG_SHAPES(X) \
+  X("cifar_head_c512_4x4_k4s4_b8", 1, N01, WIN(8, 512, 4, 4, 4, 4, 4, 0)) \
+  X("imagenet_head_c512_7x7_k7s1_b2", 1, N01, WIN(2, 512, 7, 7, 7, 7, 1, 0)) \
+  X("c16_32x32_k2s2p0_b2", 1, N01, WIN(2, 16, 32, 32, 2, 2, 2, 0)) \
+  X("pad_c8_17x13_k3s2p1_b3_countpad", 1, N01, WIN(3, 8, 17, 13, 3, 3, 2, 1)) \
+  X("pad_c8_17x13_k3s2p1_b3_nocountpad", 0, N01, WIN(3, 8, 17, 13, 3, 3, 2, 1)) \
+  X("special_c8_12x12_k3s2p1_b2", 1, G(SPECIAL, 0, 2), WIN(2, 8, 12, 12, 3, 3, 2, 1))
 
 static const agree_case k_cases[] = {
   /* ---- memory ---- */
@@ -852,6 +1189,46 @@ static const agree_case k_cases[] = {
         GEOM(2, 64, 32, 32, 1, 2, 0), 32),
   CONVC(fam_conv, "conv/stem_c3_224x224_k7s2p3_b2_cout8", AGREE_TOL_GEMM,
         GEOM(2, 3, 224, 224, 7, 2, 3), 8),
+  /* ---- conv2d (core/conv.c over im2col/col2im/gemm), ResNet-18 layers, batch > 1 ---- */
+  CONV2D("cifar_stem_c3_32x32_k3s1p1_b3_cout64", GEOM(3, 3, 32, 32, 3, 1, 1), 64),
+  CONV2D("c64_32x32_k3s1p1_b2_cout64", GEOM(2, 64, 32, 32, 3, 1, 1), 64),
+  CONV2D("c64_32x32_k3s2p1_b2_cout128", GEOM(2, 64, 32, 32, 3, 2, 1), 128),
+  CONV2D("short_c64_32x32_k1s2p0_b2_cout128", GEOM(2, 64, 32, 32, 1, 2, 0), 128),
+  CONV2D("c128_16x16_k3s2p1_b2_cout256", GEOM(2, 128, 16, 16, 3, 2, 1), 256),
+  CONV2D("c256_8x8_k3s1p1_b2_cout256", GEOM(2, 256, 8, 8, 3, 1, 1), 256),
+  CONV2D("short_c256_8x8_k1s2p0_b3_cout512", GEOM(3, 256, 8, 8, 1, 2, 0), 512),
+  CONV2D("c512_4x4_k3s1p1_b2_cout512", GEOM(2, 512, 4, 4, 3, 1, 1), 512),
+  CONV2D("stem_c3_64x64_k7s2p3_b2_cout16", GEOM(2, 3, 64, 64, 7, 2, 3), 16),
+  CONV2D("pointwise_c5_9x11_k1s1p0_b3_cout7", WIN(3, 5, 9, 11, 1, 1, 1, 0), 7),
+  CONV2D("odd_c3_7x5_k3s2p2_b5_cout5", GEOM(5, 3, 7, 5, 3, 2, 2), 5),
+
+  /* ---- batchnorm / batchnorm_bwd: train (batch statistics) and eval ---- */
+#define X BN_FWD
+  BN_SHAPES(X)
+#undef X
+#define X BN_BWD
+  BN_SHAPES(X)
+#undef X
+
+  /* ---- pool / pool_bwd ---- */
+#define X MAX_FWD
+  MAX_SHAPES(X)
+#undef X
+#define X AVG_FWD
+  AVG_SHAPES(X)
+#undef X
+#define X MAX_BWD
+  MAX_SHAPES(X)
+#undef X
+#define X AVG_BWD
+  AVG_SHAPES(X)
+#undef X
+
+  /* ---- ReLU backward and the residual add at a ResNet activation (2×64×32×32) ---- */
+  ELTW(fam_binary, "binary/relu_bwd_nchw_2x64x32x32", MB_BIN_RELU_BWD, 131072, 0, 0,
+       G(MIXED, 0, 2), NOGEN, EXACT, 0, 0),
+  ELTW(fam_binary, "binary/residual_add_nchw_2x64x32x32", MB_BIN_AXPBY, 131072, 1.0f, 1.0f,
+       N01, N01, ELT, AGREE_ALIAS, 0),
 };
 
 int agree_cases(const agree_case **out)

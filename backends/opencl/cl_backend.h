@@ -11,6 +11,7 @@
  * other backends' op files. */
 typedef enum {
   MB_CL_ELTWISE, MB_CL_REDUCE, MB_CL_LOSS, MB_CL_GATHER, MB_CL_OPTIM, MB_CL_RNG, MB_CL_IM2COL,
+  MB_CL_NORM, MB_CL_POOL,
   MB_CL_NFAMILY
 } mb_cl_family_id;
 
@@ -133,5 +134,9 @@ void mb_opencl_rng(mb_backend *be, mb_rng_dist d, uint64_t seed, uint64_t stream
                    size_t n, float p0, float p1);
 void mb_opencl_im2col(mb_backend *be, const mb_conv_geom *g, mb_view x, mb_view cols);
 void mb_opencl_col2im(mb_backend *be, const mb_conv_geom *g, mb_view cols, mb_view dx);
+void mb_opencl_batchnorm(mb_backend *be, const mb_bn_args *a);
+void mb_opencl_batchnorm_bwd(mb_backend *be, const mb_bn_bwd_args *a);
+void mb_opencl_pool(mb_backend *be, const mb_pool_args *a);
+void mb_opencl_pool_bwd(mb_backend *be, const mb_pool_args *a);
 
 #endif

@@ -24,6 +24,7 @@ static const struct {
   [MB_CL_LOSS] = {"loss", mb_cl_loss},          [MB_CL_GATHER] = {"gather", mb_cl_gather},
   [MB_CL_OPTIM] = {"optim", mb_cl_optim},       [MB_CL_RNG] = {"rng", mb_cl_rng},
   [MB_CL_IM2COL] = {"im2col", mb_cl_im2col},
+  [MB_CL_NORM] = {"norm", mb_cl_norm},          [MB_CL_POOL] = {"pool", mb_cl_pool},
 };
 
 /* Headers the kernels may include (kernels/common). */

@@ -30,6 +30,11 @@
 #include "spv_reduce_segbcast.h"
 #include "spv_reduce_wg.h"
 #include "spv_rng.h"
+#include "spv_norm_bn_train.h"
+#include "spv_norm_bn_eval.h"
+#include "spv_norm_bn_bwd.h"
+#include "spv_pool_fwd.h"
+#include "spv_pool_bwd.h"
 
 #define PUSH_BYTES 128
 
@@ -60,6 +65,11 @@ static const shader_desc k_shaders[VKS__COUNT] = {
   [VKS_GEMM_TILED] = {"gemm_tiled", SPV(gemm_tiled), "bbb"},
   [VKS_GEMM_TEXEL] = {"gemm_texel", SPV(gemm_texel), "ttt"},
   [VKS_GEMM_TEXEL1] = {"gemm_texel1", SPV(gemm_texel1), "ttb"},
+  [VKS_BN_TRAIN] = {"norm_bn_train", SPV(norm_bn_train), "bbbbbbbb"},
+  [VKS_BN_EVAL] = {"norm_bn_eval", SPV(norm_bn_eval), "bbbbbb"},
+  [VKS_BN_BWD] = {"norm_bn_bwd", SPV(norm_bn_bwd), "bbbbbbbb"},
+  [VKS_POOL_FWD] = {"pool_fwd", SPV(pool_fwd), "bbb"},
+  [VKS_POOL_BWD] = {"pool_bwd", SPV(pool_bwd), "bbb"},
 };
 
 int vk_shader_binding_count(vk_shader_id s) { return (int)strlen(k_shaders[s].bindings); }

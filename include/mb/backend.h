@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MB_ABI_VERSION 1
+#define MB_ABI_VERSION 2   /* 2: batchnorm, batchnorm_bwd, pool, pool_bwd */
 
 typedef enum {
   MB_OK = 0,
@@ -175,6 +175,65 @@ typedef struct {
   int oh, ow;              /* output spatial size (computed by the caller) */
 } mb_conv_geom;
 
+/* Batch normalisation over NCHW x[n][c][hw], per channel (PyTorch BatchNorm2d).
+ *  TRAIN: mean and biased variance of the channel's n·hw elements (two passes: the
+ *         mean, then the sum of squared deviations), invstd = 1/sqrt(var + eps),
+ *         y = (x − mean)·invstd·gamma + beta.  save_mean/save_invstd receive mean and
+ *         invstd; run_mean/run_var are updated in place as
+ *         r = (1 − momentum)·r + momentum·s with the unbiased variance var·M/(M − 1),
+ *         M = n·hw (var itself when M = 1).  Every one of those four may be none.
+ *  EVAL:  y = (x − run_mean)·invstd·gamma + beta with invstd = 1/sqrt(run_var + eps);
+ *         run_mean/run_var are read only, save_* unused.
+ * y may alias x.  Accumulation is at least f32 (ref: f64); results are deterministic. */
+typedef enum { MB_BN_TRAIN, MB_BN_EVAL } mb_bn_mode;
+
+typedef struct {
+  mb_bn_mode mode;
+  int n, c, hw;                   /* x, y: n·c·hw elements */
+  float eps, momentum;
+  mb_view x, y;
+  mb_view gamma, beta;            /* [c] */
+  mb_view run_mean, run_var;      /* [c] */
+  mb_view save_mean, save_invstd; /* [c] */
+} mb_bn_args;
+
+/* Backward of batchnorm, xhat = (x − mean)·invstd with mean/invstd as given: the
+ * saved batch statistics (TRAIN) or run_mean and 1/sqrt(run_var + eps) (EVAL).
+ *  dgamma[ch] = Σ dy·xhat,  dbeta[ch] = Σ dy   (over the channel's M = n·hw elements)
+ *  TRAIN: dx = gamma·invstd·(dy − dbeta/M − xhat·dgamma/M)   (through the batch statistics)
+ *  EVAL:  dx = gamma·invstd·dy                                 (statistics are constants)
+ * dx, dgamma, dbeta are written (not accumulated); each may be none; dx may alias dy. */
+typedef struct {
+  mb_bn_mode mode;
+  int n, c, hw;
+  mb_view x, dy, gamma;           /* x, dy: n·c·hw; gamma [c] */
+  mb_view mean, invstd;           /* [c] */
+  mb_view dx;                     /* n·c·hw */
+  mb_view dgamma, dbeta;          /* [c] */
+} mb_bn_bwd_args;
+
+/* 2-D pooling over NCHW planes with the window geometry of mb_conv_geom (c = channels,
+ * pad <= kh/2 and kw/2, so every window holds an input element; floor mode).
+ *  MAX forward: y = the window's maximum, idx = iy·w + ix of the element taken: the
+ *      first NaN in window order (ki, kj), else the first maximum; padding never wins.
+ *  AVG forward: y = Σ window / divisor, divisor kh·kw when count_pad (PyTorch's
+ *      count_include_pad, the default) else the in-image element count.  Global
+ *      average pooling is kh = h, kw = w, stride 1, pad 0.
+ *  Backward (both): dx[n][c][iy][ix] = Σ over the windows that take (iy, ix) of
+ *      dy / divisor (AVG) or dy where idx == iy·w + ix (MAX); dx is written, each
+ *      element gathers its windows in a fixed order (no atomics). */
+typedef enum { MB_POOL_MAX, MB_POOL_AVG } mb_pool_kind;
+
+typedef struct {
+  mb_pool_kind kind;
+  mb_conv_geom g;
+  int count_pad;                  /* AVG only */
+  mb_view x, y;                   /* forward: x [n·c·h·w] -> y [n·c·oh·ow] */
+  mb_view idx;                    /* MAX: i32 [n·c·oh·ow]; forward writes it (may be none),
+                                     backward reads it */
+  mb_view dy, dx;                 /* backward: dy [n·c·oh·ow] -> dx [n·c·h·w] */
+} mb_pool_args;
+
 /* ---- the op table ---- */
 struct mb_backend_ops {
   const char *name;    /* "ref", "cpu", "cuda", "vulkan", "opencl" */
@@ -216,6 +275,11 @@ struct mb_backend_ops {
   /* convolution support (NULL until a backend implements it; see issue on ResNet-18) */
   void (*im2col)(mb_backend *be, const mb_conv_geom *g, mb_view x, mb_view cols);
   void (*col2im)(mb_backend *be, const mb_conv_geom *g, mb_view cols, mb_view dx); /* dx += */
+  /* normalisation and pooling (ABI 2; NULL: not implemented, the core reports MB_UNSUPPORTED) */
+  void (*batchnorm)(mb_backend *be, const mb_bn_args *a);
+  void (*batchnorm_bwd)(mb_backend *be, const mb_bn_bwd_args *a);
+  void (*pool)(mb_backend *be, const mb_pool_args *a);       /* reads x, writes y (and idx) */
+  void (*pool_bwd)(mb_backend *be, const mb_pool_args *a);   /* reads dy (and idx), writes dx */
 
   /* ordering and timing */
   void (*sync)(mb_backend *be);                   /* wait for all submitted work */

@@ -80,6 +80,19 @@ void mb_cu_rng(cudaStream_t s, mb_rng_dist d, uint64_t seed, uint64_t stream, vo
 void mb_cu_im2col(cudaStream_t s, const mb_conv_geom *g, const float *x, float *cols);
 void mb_cu_col2im(cudaStream_t s, const mb_conv_geom *g, const float *cols, float *dx);
 
+/* norm.cu: shapes and mode from a; optional pointers are NULL when absent. */
+void mb_cu_batchnorm(cudaStream_t s, const mb_bn_args *a, const float *x, float *y,
+                     const float *gamma, const float *beta, float *rm, float *rv, float *sm,
+                     float *si);
+void mb_cu_batchnorm_bwd(cudaStream_t s, const mb_bn_bwd_args *a, const float *x, const float *dy,
+                         const float *gamma, const float *mean, const float *invstd, float *dx,
+                         float *dg, float *db);
+
+/* pool.cu: kind, geometry and count_pad from a; idx may be NULL in the forward pass. */
+void mb_cu_pool(cudaStream_t s, const mb_pool_args *a, const float *x, float *y, int *idx);
+void mb_cu_pool_bwd(cudaStream_t s, const mb_pool_args *a, const float *dy, const int *idx,
+                    float *dx);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,83 @@
+/* Batch-norm oracle (NCHW, per channel over n·hw): statistics, normalisation and
+ * the backward sums in double, every result rounded to f32 once. */
+#include "ref_backend.h"
+
+#include <math.h>
+
+/* Element j (0 <= j < n·hw) of channel ch. */
+static inline size_t at(int c, int hw, int ch, size_t j)
+{
+  return ((j / (size_t)hw) * (size_t)c + (size_t)ch) * (size_t)hw + j % (size_t)hw;
+}
+
+void ref_batchnorm(mb_backend *be, const mb_bn_args *a)
+{
+  if (be->status != MB_OK) return;
+  const float *x = ref_f32(a->x), *gm = ref_f32(a->gamma), *bt = ref_f32(a->beta);
+  float *y = ref_f32(a->y);
+  const size_t m = (size_t)a->n * a->hw;
+  for (int ch = 0; ch < a->c; ch++) {
+    double mean, invstd;
+    if (a->mode == MB_BN_EVAL) {
+      mean = (double)ref_f32(a->run_mean)[ch];
+      invstd = 1.0 / sqrt((double)ref_f32(a->run_var)[ch] + (double)a->eps);
+    } else {
+      double s = 0.0, q = 0.0;
+      for (size_t j = 0; j < m; j++) s += (double)x[at(a->c, a->hw, ch, j)];
+      mean = s / (double)m;
+      for (size_t j = 0; j < m; j++) {
+        const double d = (double)x[at(a->c, a->hw, ch, j)] - mean;
+        q += d * d;
+      }
+      const double var = q / (double)m;
+      invstd = 1.0 / sqrt(var + (double)a->eps);
+      if (!ref_is_none(a->save_mean)) ref_f32(a->save_mean)[ch] = (float)mean;
+      if (!ref_is_none(a->save_invstd)) ref_f32(a->save_invstd)[ch] = (float)invstd;
+      const double mo = (double)a->momentum, unb = m > 1 ? var * (double)m / (double)(m - 1) : var;
+      if (!ref_is_none(a->run_mean)) {
+        float *r = ref_f32(a->run_mean) + ch;
+        *r = (float)((1.0 - mo) * (double)*r + mo * mean);
+      }
+      if (!ref_is_none(a->run_var)) {
+        float *r = ref_f32(a->run_var) + ch;
+        *r = (float)((1.0 - mo) * (double)*r + mo * unb);
+      }
+    }
+    const double g = (double)gm[ch], b = (double)bt[ch];
+    for (size_t j = 0; j < m; j++) {
+      const size_t e = at(a->c, a->hw, ch, j);
+      y[e] = (float)(((double)x[e] - mean) * invstd * g + b);
+    }
+  }
+}
+
+void ref_batchnorm_bwd(mb_backend *be, const mb_bn_bwd_args *a)
+{
+  if (be->status != MB_OK) return;
+  const float *x = ref_f32(a->x), *dy = ref_f32(a->dy), *gm = ref_f32(a->gamma);
+  const float *mu = ref_f32(a->mean), *is = ref_f32(a->invstd);
+  const size_t m = (size_t)a->n * a->hw;
+  for (int ch = 0; ch < a->c; ch++) {
+    const double mean = (double)mu[ch], invstd = (double)is[ch];
+    double sdy = 0.0, sdyx = 0.0;
+    for (size_t j = 0; j < m; j++) {
+      const size_t e = at(a->c, a->hw, ch, j);
+      sdy += (double)dy[e];
+      sdyx += (double)dy[e] * (((double)x[e] - mean) * invstd);
+    }
+    if (!ref_is_none(a->dgamma)) ref_f32(a->dgamma)[ch] = (float)sdyx;
+    if (!ref_is_none(a->dbeta)) ref_f32(a->dbeta)[ch] = (float)sdy;
+    if (ref_is_none(a->dx)) continue;
+    float *dx = ref_f32(a->dx);
+    const double k = (double)gm[ch] * invstd;
+    for (size_t j = 0; j < m; j++) {
+      const size_t e = at(a->c, a->hw, ch, j);
+      if (a->mode == MB_BN_EVAL) {
+        dx[e] = (float)(k * (double)dy[e]);
+      } else {
+        const double xh = ((double)x[e] - mean) * invstd;
+        dx[e] = (float)(k * ((double)dy[e] - sdy / (double)m - xh * sdyx / (double)m));
+      }
+    }
+  }
+}
