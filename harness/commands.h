@@ -9,5 +9,7 @@ int mb_cmd_devices(int argc, char **argv);
 int mb_cmd_quickstart(int argc, char **argv);
 int mb_cmd_bench_train(int argc, char **argv);
 int mb_cmd_agree(int argc, char **argv);
+int mb_cmd_bench(int argc, char **argv);
+int mb_cmd_report(int argc, char **argv);
 
 #endif

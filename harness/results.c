@@ -1,0 +1,140 @@
+/* Results file: append-only JSON rows (see results.h). */
+#define _GNU_SOURCE
+#include "harness/results.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int mb_rows_read(const char *path, int file_index, mb_rowset *rs, FILE *warn)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    if (warn) fprintf(warn, "mnemobench: cannot read %s: %s\n", path, strerror(errno));
+    return -1;
+  }
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t got;
+  int ln = 0;
+  while ((got = getline(&line, &cap, f)) >= 0) {
+    ln++;
+    int torn = got > 0 && line[got - 1] != '\n';
+    while (got > 0 && (line[got - 1] == '\n' || line[got - 1] == '\r')) line[--got] = 0;
+    const char *p = line;
+    while (*p == ' ' || *p == '\t') p++;
+    if (!*p) continue;
+    if ((size_t)got != strlen(line)) {
+      if (warn) fprintf(warn, "%s:%d: corrupt row (NUL byte in the line), skipped\n", path, ln);
+      rs->n_corrupt++;
+      continue;
+    }
+    mb_jv v;
+    char err[160] = "";
+    if (mb_jv_parse(line, &v, err, sizeof err) != 0 || v.t != MB_JV_OBJ) {
+      if (v.t != MB_JV_OBJ && err[0] == 0) snprintf(err, sizeof err, "not a JSON object");
+      if (warn)
+        fprintf(warn, "%s:%d: corrupt row (%s%s), skipped\n", path, ln, err,
+                torn ? "; the line is unterminated: an interrupted run?" : "");
+      mb_jv_free(&v);
+      rs->n_corrupt++;
+      continue;
+    }
+    if (rs->n == rs->cap) {
+      int nc = rs->cap ? rs->cap * 2 : 64;
+      mb_row *nr = realloc(rs->rows, sizeof *nr * (size_t)nc);
+      if (!nr) { mb_jv_free(&v); break; }
+      rs->rows = nr;
+      rs->cap = nc;
+    }
+    rs->rows[rs->n].v = v;
+    rs->rows[rs->n].line = ln;
+    rs->rows[rs->n].file = file_index;
+    rs->n++;
+  }
+  free(line);
+  fclose(f);
+  return 0;
+}
+
+void mb_rows_free(mb_rowset *rs)
+{
+  for (int i = 0; i < rs->n; i++) mb_jv_free(&rs->rows[i].v);
+  free(rs->rows);
+  memset(rs, 0, sizeof *rs);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+  while (n) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    p += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+int mb_results_open(mb_results *r, const char *path, char *err, size_t len)
+{
+  memset(r, 0, sizeof *r);
+  r->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (r->fd < 0) {
+    snprintf(err, len, "cannot open the results file %s: %s", path, strerror(errno));
+    return -1;
+  }
+  if (flock(r->fd, LOCK_EX | LOCK_NB) != 0) {
+    snprintf(err, len, "%s is in use by another mnemobench bench (locked)", path);
+    close(r->fd);
+    r->fd = -1;
+    return -1;
+  }
+  struct stat st;
+  if (fstat(r->fd, &st) == 0 && st.st_size > 0) {
+    char last = '\n';
+    if (pread(r->fd, &last, 1, st.st_size - 1) == 1 && last != '\n') {
+      /* an interrupted write: end the torn line so it stays one (skipped) line */
+      if (write_all(r->fd, "\n", 1) != 0 || fsync(r->fd) != 0) {
+        snprintf(err, len, "cannot write to %s: %s", path, strerror(errno));
+        mb_results_close(r);
+        return -1;
+      }
+      fprintf(stderr, "mnemobench: %s ended in a torn row (interrupted run); it is kept as a "
+              "corrupt line and its cell runs again\n", path);
+    }
+  }
+  return 0;
+}
+
+int mb_results_append(mb_results *r, const char *json, char *err, size_t len)
+{
+  size_t n = strlen(json);
+  char *buf = malloc(n + 2);
+  if (!buf) { snprintf(err, len, "out of memory"); return -1; }
+  memcpy(buf, json, n);
+  buf[n] = '\n';
+  int rc = write_all(r->fd, buf, n + 1);   /* one write: O_APPEND keeps the row whole */
+  free(buf);
+  if (rc != 0 || fsync(r->fd) != 0) {
+    snprintf(err, len, "cannot write a row to the results file: %s", strerror(errno));
+    return -1;
+  }
+  r->rows_written++;
+  return 0;
+}
+
+void mb_results_close(mb_results *r)
+{
+  if (r->fd >= 0) {
+    flock(r->fd, LOCK_UN);
+    close(r->fd);
+  }
+  r->fd = -1;
+}
