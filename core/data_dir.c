@@ -1,5 +1,6 @@
 /* Data sets as a whole: a directory of IDX files (the Fashion-MNIST / MNIST
- * distribution layout), freeing, and the subsets the methods need. */
+ * distribution layout) or of CIFAR-10 batches, freeing, and the subsets the
+ * methods need. */
 #include "core/dataset.h"
 
 #include <stdio.h>
@@ -63,10 +64,8 @@ static int load_split(const char *dir, const char *split, mb_dataset *d, char *e
   return 0;
 }
 
-int mb_data_load_dir(const char *dir, mb_dataset *train, mb_dataset *test, char *err, size_t errlen)
+static int load_idx_dir(const char *dir, mb_dataset *train, mb_dataset *test, char *err, size_t errlen)
 {
-  memset(train, 0, sizeof *train);
-  memset(test, 0, sizeof *test);
   if (load_split(dir, "train", train, err, errlen)) return -1;
   if (load_split(dir, "t10k", test, err, errlen)) {
     mb_dataset_free(train);
@@ -83,6 +82,37 @@ int mb_data_load_dir(const char *dir, mb_dataset *train, mb_dataset *test, char 
   int k = train->n_classes > test->n_classes ? train->n_classes : test->n_classes;
   train->n_classes = test->n_classes = k;
   return 0;
+}
+
+static int has_idx(const char *dir)
+{
+  char path[4096];
+  return find_file(dir, "train-images", "idx3", path, sizeof path) == 0 ||
+         find_file(dir, "t10k-images", "idx3", path, sizeof path) == 0;
+}
+
+int mb_data_load_dir(const char *dir, mb_dataset *train, mb_dataset *test, char *err, size_t errlen)
+{
+  memset(train, 0, sizeof *train);
+  memset(test, 0, sizeof *test);
+  int cifar = mb_cifar10_has_files(dir), idx = has_idx(dir);
+  if (cifar && idx) {
+    snprintf(err, errlen, "%s: holds both CIFAR-10 batches and IDX files; use a folder with one kind", dir);
+    return -1;
+  }
+  if (cifar) return mb_cifar10_load_dir(dir, train, test, err, errlen);
+  /* The CIFAR-10 archive unpacks into cifar-10-batches-bin/: accept its parent. */
+  char sub[4096];
+  int w = snprintf(sub, sizeof sub, "%s/cifar-10-batches-bin", dir);
+  if (!idx && w > 0 && (size_t)w < sizeof sub && mb_cifar10_has_files(sub))
+    return mb_cifar10_load_dir(sub, train, test, err, errlen);
+  if (!idx) {
+    snprintf(err, errlen,
+             "%s: no data set found: expected IDX files (train-images-idx3-ubyte[.gz] ...) or "
+             "CIFAR-10 batches (data_batch_1..5.bin, test_batch.bin)", dir);
+    return -1;
+  }
+  return load_idx_dir(dir, train, test, err, errlen);
 }
 
 const char *mb_data_default_dir(void)

@@ -1,5 +1,6 @@
 /* Host-side image classification data sets: IDX files (MNIST / Fashion-MNIST
- * layout, raw or gzip), a directory of them, and a deterministic synthetic set.
+ * layout, raw or gzip), CIFAR-10 binary batches, a directory of either, and a
+ * deterministic synthetic set.
  *
  * Pixels are stored as pixel/255 in [0,1], NCHW row-major, so every value is
  * an exact multiple of 1/255 (core/devdata.c relies on this to recover bytes).
@@ -12,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define MB_DATASET_MAX_CH 4   /* channels a normalisation can describe */
+
 typedef struct {
   int n, c, h, w, n_classes;
   float *x;          /* n·c·h·w values, pixel/255 */
@@ -20,7 +23,13 @@ typedef struct {
   char source[512];  /* the images file read, or a description of the generator */
   int synthetic;
   uint64_t checksum; /* FNV-1a 64: IDX: decompressed file bytes, images then labels;
+                        CIFAR-10: the file bytes, data_batch_1..5 (train) / test_batch;
                         synthetic: the floats of x, each as its little-endian bits */
+  /* Per-channel Normalize of the model input, (x − mean[c]) / std[c] with x =
+   * pixel/255 (algorithms.md §0.1).  norm = 0: ToTensor only (IDX, synthetic).
+   * Applied on the device by core/devdata.c, never to the host copy. */
+  int norm;
+  float norm_mean[MB_DATASET_MAX_CH], norm_std[MB_DATASET_MAX_CH];
 } mb_dataset;
 
 /* Limits the IDX reader enforces before it allocates anything. */
@@ -35,9 +44,22 @@ int mb_idx_load(const char *images, const char *labels, mb_dataset *out, char *e
 int mb_idx_load_limit(const char *images, const char *labels, int max_classes, mb_dataset *out,
                       char *err, size_t errlen);
 
-/* Loads train-{images-idx3,labels-idx1}-ubyte and t10k-... from dir, each raw
- * or .gz, with '-' or '.' before "idx".  Both sets get name = basename(dir) and
- * the larger of the two n_classes; their image shapes must agree. */
+/* CIFAR-10 binary: dir/data_batch_1..5.bin (train, in that order) and
+ * dir/test_batch.bin, each any whole number of 3073-byte records (label 0..9,
+ * then 3×32×32 bytes, channel-major).  c = 3, 32×32, n_classes = 10, name
+ * "cifar-10", norm = 1 with the §0.1 constants.  A missing, unreadable, empty
+ * or partial file, or a bad label, fails with one line naming the file. */
+int mb_cifar10_load_dir(const char *dir, mb_dataset *train, mb_dataset *test, char *err, size_t errlen);
+/* 1 if dir holds any of the six CIFAR-10 batch files. */
+int mb_cifar10_has_files(const char *dir);
+extern const float mb_cifar10_mean[3], mb_cifar10_std[3];
+
+/* Loads a data set folder: CIFAR-10 when it holds CIFAR-10 batch files (also
+ * in a cifar-10-batches-bin subfolder, as the archive unpacks), else IDX:
+ * train-{images-idx3,labels-idx1}-ubyte and t10k-... from dir, each raw
+ * or .gz, with '-' or '.' before "idx".  Both IDX sets get name = basename(dir)
+ * and the larger of the two n_classes; their image shapes must agree.  A folder
+ * holding both kinds is an error (which one was meant is unclear). */
 int mb_data_load_dir(const char *dir, mb_dataset *train, mb_dataset *test, char *err, size_t errlen);
 /* "/usr/share/datasets/fashion-mnist" if its train image file exists, else NULL. */
 const char *mb_data_default_dir(void);

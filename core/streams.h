@@ -9,6 +9,7 @@ enum {
   MB_STREAM_SHUFFLE = 1u << 20,  /* + epoch: training order */
   MB_STREAM_REPLACE = 2u << 20,  /* + epoch: code replacement draw per sample */
   MB_STREAM_METHOD = 3u << 20,   /* + method-specific offsets (baselines' noise) */
+  MB_STREAM_AUGMENT = 4u << 20,  /* + epoch: crop offsets and flip, block = sample (core/augment.h) */
 };
 
 #endif

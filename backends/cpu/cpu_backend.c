@@ -4,22 +4,10 @@
 
 #include <cblas.h>
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-
-void cpu_fail(mb_backend *be, mb_status st, const char *fmt, ...)
-{
-  if (be->status != MB_OK) return;
-  be->status = st;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(be->err, sizeof be->err, fmt, ap);
-  va_end(ap);
-}
 
 static int cpu_device_count(char *why, size_t why_len)
 {
@@ -115,8 +103,7 @@ static mb_status cpu_open(int device, mb_backend **out, char *why, size_t why_le
   snprintf(in->api, sizeof in->api, "OpenBLAS");
 #endif
   snprintf(in->type, sizeof in->type, "cpu");
-  long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
-  in->mem_bytes = pages > 0 && psz > 0 ? (uint64_t)pages * (uint64_t)psz : 0;
+  in->mem_bytes = host_mem_bytes();
   in->has_device_timer = 0;
   *out = be;
   if (why && why_len) why[0] = '\0';
@@ -128,53 +115,11 @@ static void cpu_close(mb_backend *be)
   free(be);
 }
 
-static mb_status cpu_alloc(mb_backend *be, size_t bytes, mb_buf **out)
-{
-  *out = NULL;
-  if (be->status != MB_OK) return be->status;
-  cpu_buf *b = malloc(sizeof *b);
-  /* aligned_alloc wants a multiple of the alignment */
-  size_t padded = ((bytes ? bytes : 1) + 63) / 64 * 64;
-  void *data = padded >= bytes ? aligned_alloc(64, padded) : NULL;
-  if (!b || !data) {
-    free(b);
-    free(data);
-    cpu_fail(be, MB_OOM, "alloc: cannot allocate %zu bytes of host memory", bytes);
-    return MB_OOM;
-  }
-  b->base.bytes = bytes;
-  b->data = data;
-  *out = &b->base;
-  return MB_OK;
-}
-
-/* Freeing works even after an error, so callers can always clean up. */
-static void cpu_free(mb_backend *be, mb_buf *buf)
-{
-  (void)be;
-  if (!buf) return;
-  cpu_buf *b = (cpu_buf *)buf;
-  free(b->data);
-  free(b);
-}
-
-static void cpu_upload(mb_backend *be, mb_view dst, const void *src, size_t bytes)
-{
-  if (be->status != MB_OK || !bytes) return;
-  memcpy(cpu_f32(dst), src, bytes);
-}
-
-static void cpu_download(mb_backend *be, void *dst, mb_view src, size_t bytes)
-{
-  if (be->status != MB_OK || !bytes) return;
-  memcpy(dst, cpu_f32(src), bytes);
-}
-
 static void cpu_copy(mb_backend *be, mb_view dst, mb_view src, size_t n)
 {
   if (be->status != MB_OK || !n) return;
-  uint32_t *d = cpu_u32(dst);
-  const uint32_t *s = cpu_u32(src);
+  uint32_t *d = host_u32(dst);
+  const uint32_t *s = host_u32(src);
   if (d == s) return;
   const uintptr_t pd = (uintptr_t)d, ps = (uintptr_t)s;
   if (n < CPU_PAR_MIN || (pd < ps + n * 4 && ps < pd + n * 4)) {   /* small, or overlapping */
@@ -188,54 +133,9 @@ static void cpu_copy(mb_backend *be, mb_view dst, mb_view src, size_t n)
 static void cpu_fill(mb_backend *be, mb_view dst, size_t n, uint32_t bits)
 {
   if (be->status != MB_OK) return;
-  uint32_t *y = cpu_u32(dst);
+  uint32_t *y = host_u32(dst);
   CPU_OMP(omp parallel for simd if (n >= CPU_PAR_MIN) schedule(static))
   for (size_t i = 0; i < n; i++) y[i] = bits;
-}
-
-/* Ops run synchronously, so there is nothing to wait for. */
-static void cpu_sync(mb_backend *be)
-{
-  (void)be;
-}
-
-/* Host monotonic clock: exact here because every op has finished when it returns. */
-typedef struct {
-  struct timespec t0, t1;
-  int ended;
-} cpu_timer;
-
-static mb_timer *cpu_timer_begin(mb_backend *be)
-{
-  if (be->status != MB_OK) return NULL;
-  cpu_timer *t = calloc(1, sizeof *t);
-  if (!t) {
-    cpu_fail(be, MB_OOM, "timer_begin: out of host memory");
-    return NULL;
-  }
-  clock_gettime(CLOCK_MONOTONIC, &t->t0);
-  return (mb_timer *)t;
-}
-
-static void cpu_timer_end(mb_backend *be, mb_timer *tm)
-{
-  if (be->status != MB_OK || !tm) return;
-  cpu_timer *t = (cpu_timer *)tm;
-  clock_gettime(CLOCK_MONOTONIC, &t->t1);
-  t->ended = 1;
-}
-
-static double cpu_timer_ms(mb_backend *be, mb_timer *tm)
-{
-  cpu_timer *t = (cpu_timer *)tm;
-  if (be->status != MB_OK || !t || !t->ended) return -1.0;
-  return (double)(t->t1.tv_sec - t->t0.tv_sec) * 1e3 + (double)(t->t1.tv_nsec - t->t0.tv_nsec) * 1e-6;
-}
-
-static void cpu_timer_free(mb_backend *be, mb_timer *tm)
-{
-  (void)be;
-  free(tm);
 }
 
 const mb_backend_ops mb_cpu_ops = {
@@ -244,10 +144,10 @@ const mb_backend_ops mb_cpu_ops = {
   .device_count = cpu_device_count,
   .open = cpu_open,
   .close = cpu_close,
-  .alloc = cpu_alloc,
-  .free = cpu_free,
-  .upload = cpu_upload,
-  .download = cpu_download,
+  .alloc = host_alloc,
+  .free = host_free,
+  .upload = host_upload,
+  .download = host_download,
   .copy = cpu_copy,
   .fill = cpu_fill,
   .gemm = cpu_gemm,
@@ -268,9 +168,9 @@ const mb_backend_ops mb_cpu_ops = {
   .batchnorm_bwd = cpu_batchnorm_bwd,
   .pool = cpu_pool,
   .pool_bwd = cpu_pool_bwd,
-  .sync = cpu_sync,
-  .timer_begin = cpu_timer_begin,
-  .timer_end = cpu_timer_end,
-  .timer_ms = cpu_timer_ms,
-  .timer_free = cpu_timer_free,
+  .sync = host_sync,
+  .timer_begin = host_timer_begin,
+  .timer_end = host_timer_end,
+  .timer_ms = host_timer_ms,
+  .timer_free = host_timer_free,
 };

@@ -2,7 +2,7 @@
 #ifndef MB_CPU_BACKEND_H
 #define MB_CPU_BACKEND_H
 
-#include "mb/backend.h"
+#include "host_backend.h"
 
 #include <stdint.h>
 
@@ -19,12 +19,6 @@
  * with OMP_WAIT_POLICY=passive or on a busy machine). */
 #define CPU_PAR_MIN ((size_t)1 << 16)
 
-/* Host memory, 64-byte aligned. */
-typedef struct {
-  mb_buf base;
-  void *data;
-} cpu_buf;
-
 typedef struct {
   mb_backend base;
   int threads;
@@ -32,14 +26,7 @@ typedef struct {
 
 extern const mb_backend_ops mb_cpu_ops;
 
-static inline float *cpu_f32(mb_view v) { return (float *)((cpu_buf *)v.buf)->data + v.off; }
-static inline int32_t *cpu_i32(mb_view v) { return (int32_t *)((cpu_buf *)v.buf)->data + v.off; }
-static inline uint32_t *cpu_u32(mb_view v) { return (uint32_t *)((cpu_buf *)v.buf)->data + v.off; }
 static inline int cpu_is_none(mb_view v) { return v.buf == NULL; }
-
-/* Records the first error (sticky); printf-style. */
-void cpu_fail(mb_backend *be, mb_status st, const char *fmt, ...)
-  __attribute__((format(printf, 3, 4)));
 
 void cpu_gemm(mb_backend *be, const mb_gemm_args *a);
 void cpu_unary(mb_backend *be, mb_unary_op op, mb_view x, mb_view y, size_t n, float a, float b);

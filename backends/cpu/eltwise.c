@@ -15,8 +15,8 @@
 void cpu_unary(mb_backend *be, mb_unary_op op, mb_view xv, mb_view yv, size_t n, float a, float b)
 {
   if (be->status != MB_OK) return;
-  const float *x = cpu_f32(xv);
-  float *y = cpu_f32(yv);
+  const float *x = host_f32(xv);
+  float *y = host_f32(yv);
   /* MIN/MAX: the scalar wins only if it compares smaller/greater, so NaN in x stays. */
   switch (op) {
   case MB_UN_AFFINE: EACH(y[i] = a * x[i] + b); break;
@@ -35,7 +35,7 @@ void cpu_unary(mb_backend *be, mb_unary_op op, mb_view xv, mb_view yv, size_t n,
   case MB_UN_MAX_S: EACH(y[i] = a > x[i] ? a : x[i]); break;
   case MB_UN_NAN_TO: EACH(y[i] = isnan(x[i]) ? a : x[i]); break;
   case MB_UN_GT_S: EACH(y[i] = x[i] > a ? 1.0f : 0.0f); break;
-  default: cpu_fail(be, MB_BAD_ARG, "unary: unknown op %d", (int)op); break;
+  default: host_fail(be, MB_BAD_ARG, "unary: unknown op %d", (int)op); break;
   }
 }
 
@@ -43,8 +43,8 @@ void cpu_binary(mb_backend *be, mb_binary_op op, mb_view x1v, mb_view x2v, mb_vi
                 float a, float b)
 {
   if (be->status != MB_OK) return;
-  const float *x1 = cpu_f32(x1v), *x2 = cpu_f32(x2v);
-  float *y = cpu_f32(yv);
+  const float *x1 = host_f32(x1v), *x2 = host_f32(x2v);
+  float *y = host_f32(yv);
   switch (op) {
   case MB_BIN_AXPBY: EACH(y[i] = a * x1[i] + b * x2[i]); break;
   case MB_BIN_MUL: EACH(y[i] = a * x1[i] * x2[i]); break;
@@ -55,7 +55,7 @@ void cpu_binary(mb_backend *be, mb_binary_op op, mb_view x1v, mb_view x2v, mb_vi
   case MB_BIN_SIGMOID_BWD: EACH(y[i] = x1[i] * x2[i] * (1.0f - x2[i])); break;
   case MB_BIN_RELU_BWD: EACH(y[i] = x2[i] > 0.0f ? x1[i] : 0.0f); break;
   case MB_BIN_GT: EACH(y[i] = x1[i] > a * x2[i] ? 1.0f : 0.0f); break;
-  default: cpu_fail(be, MB_BAD_ARG, "binary: unknown op %d", (int)op); break;
+  default: host_fail(be, MB_BAD_ARG, "binary: unknown op %d", (int)op); break;
   }
 }
 
@@ -63,8 +63,8 @@ void cpu_binary(mb_backend *be, mb_binary_op op, mb_view x1v, mb_view x2v, mb_vi
 void cpu_where(mb_backend *be, mb_view cv, mb_view x1v, mb_view x2v, mb_view yv, size_t n)
 {
   if (be->status != MB_OK) return;
-  const float *c = cpu_f32(cv), *x1 = cpu_f32(x1v), *x2 = cpu_f32(x2v);
-  float *y = cpu_f32(yv);
+  const float *c = host_f32(cv), *x1 = host_f32(x1v), *x2 = host_f32(x2v);
+  float *y = host_f32(yv);
   EACH(y[i] = c[i] != 0.0f ? x1[i] : x2[i]);
 }
 
@@ -97,8 +97,8 @@ void cpu_bcast(mb_backend *be, mb_bcast_op op, mb_view xv, mb_view vv, mb_view y
                size_t mid, size_t inner)
 {
   if (be->status != MB_OK) return;
-  const float *x = cpu_f32(xv), *v = cpu_f32(vv);
-  float *y = cpu_f32(yv);
+  const float *x = host_f32(xv), *v = host_f32(vv);
+  float *y = host_f32(yv);
   const size_t rows = outer * mid, total = rows * inner;
   (void)total;   /* only read by the OpenMP if clauses */
   if (inner == 1) {
@@ -107,7 +107,7 @@ void cpu_bcast(mb_backend *be, mb_bcast_op op, mb_view xv, mb_view vv, mb_view y
     case MB_BC_MUL: ROWS1(yr[m] = xr[m] * v[m]); break;
     case MB_BC_SUB: ROWS1(yr[m] = xr[m] - v[m]); break;
     case MB_BC_DIV: ROWS1(yr[m] = xr[m] / v[m]); break;
-    default: cpu_fail(be, MB_BAD_ARG, "bcast: unknown op %d", (int)op); break;
+    default: host_fail(be, MB_BAD_ARG, "bcast: unknown op %d", (int)op); break;
     }
     return;
   }
@@ -116,6 +116,6 @@ void cpu_bcast(mb_backend *be, mb_bcast_op op, mb_view xv, mb_view vv, mb_view y
   case MB_BC_MUL: ROWS(yr[i] = xr[i] * s); break;
   case MB_BC_SUB: ROWS(yr[i] = xr[i] - s); break;
   case MB_BC_DIV: ROWS(yr[i] = xr[i] / s); break;
-  default: cpu_fail(be, MB_BAD_ARG, "bcast: unknown op %d", (int)op); break;
+  default: host_fail(be, MB_BAD_ARG, "bcast: unknown op %d", (int)op); break;
   }
 }

@@ -7,14 +7,14 @@
 void cpu_gather_rows(mb_backend *be, const mb_gather_args *a)
 {
   if (be->status != MB_OK) return;
-  const int32_t *idx = cpu_i32(a->idx);
+  const int32_t *idx = host_i32(a->idx);
   const size_t rl = (size_t)a->row_len;
   const int nr = a->n_rows, nsrc = a->n_src_rows, u8 = a->src_u8;
   const float scale = a->scale;
-  const uint8_t *src8 = (const uint8_t *)cpu_u32(a->src);
-  const uint32_t *src32 = cpu_u32(a->src);
-  float *dstf = cpu_f32(a->dst);
-  uint32_t *dst32 = cpu_u32(a->dst);
+  const uint8_t *src8 = (const uint8_t *)host_u32(a->src);
+  const uint32_t *src32 = host_u32(a->src);
+  float *dstf = host_f32(a->dst);
+  uint32_t *dst32 = host_u32(a->dst);
   CPU_OMP(omp parallel for if ((size_t)nr * rl >= CPU_PAR_MIN) schedule(static))
   for (int r = 0; r < nr; r++) {
     const int32_t s = idx[r];

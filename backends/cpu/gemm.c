@@ -8,8 +8,8 @@ void cpu_gemm(mb_backend *be, const mb_gemm_args *a)
   if (be->status != MB_OK) return;
   const enum CBLAS_TRANSPOSE ta = a->trans_a ? CblasTrans : CblasNoTrans;
   const enum CBLAS_TRANSPOSE tb = a->trans_b ? CblasTrans : CblasNoTrans;
-  const float *A = cpu_f32(a->a), *B = cpu_f32(a->b);
-  float *C = cpu_f32(a->c);
+  const float *A = host_f32(a->a), *B = host_f32(a->b);
+  float *C = host_f32(a->c);
   /* OpenBLAS scales C by beta before accumulating; with beta == 0 it writes zeros
    * without reading C, so NaN there does not propagate (checked by the unit tests). */
   for (int bi = 0; bi < a->batch; bi++)

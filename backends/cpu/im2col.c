@@ -8,8 +8,8 @@
 void cpu_im2col(mb_backend *be, const mb_conv_geom *g, mb_view xv, mb_view cv)
 {
   if (be->status != MB_OK) return;
-  const float *x = cpu_f32(xv);
-  float *cols = cpu_f32(cv);
+  const float *x = host_f32(xv);
+  float *cols = host_f32(cv);
   const int H = g->h, W = g->w, KH = g->kh, KW = g->kw, S = g->stride, P = g->pad;
   const int OH = g->oh, OW = g->ow;
   const size_t plane = (size_t)H * W, opl = (size_t)OH * OW, planes = (size_t)g->n * g->c;
@@ -39,8 +39,8 @@ void cpu_im2col(mb_backend *be, const mb_conv_geom *g, mb_view xv, mb_view cv)
 void cpu_col2im(mb_backend *be, const mb_conv_geom *g, mb_view cv, mb_view dv)
 {
   if (be->status != MB_OK) return;
-  const float *cols = cpu_f32(cv);
-  float *dx = cpu_f32(dv);
+  const float *cols = host_f32(cv);
+  float *dx = host_f32(dv);
   const int H = g->h, W = g->w, KH = g->kh, KW = g->kw, S = g->stride, P = g->pad;
   const int OH = g->oh, OW = g->ow;
   const size_t plane = (size_t)H * W, opl = (size_t)OH * OW, planes = (size_t)g->n * g->c;

@@ -9,11 +9,11 @@ void cpu_softmax_xent(mb_backend *be, const mb_xent_args *a)
 {
   if (be->status != MB_OK) return;
   const int R = a->rows, Cn = a->cols;
-  const float *logits = cpu_f32(a->logits);
-  const int32_t *lab = cpu_i32(a->labels);
-  float *loss = cpu_is_none(a->loss) ? NULL : cpu_f32(a->loss);
-  float *probs = cpu_is_none(a->probs) ? NULL : cpu_f32(a->probs);
-  float *dlog = cpu_is_none(a->dlogits) ? NULL : cpu_f32(a->dlogits);
+  const float *logits = host_f32(a->logits);
+  const int32_t *lab = host_i32(a->labels);
+  float *loss = cpu_is_none(a->loss) ? NULL : host_f32(a->loss);
+  float *probs = cpu_is_none(a->probs) ? NULL : host_f32(a->probs);
+  float *dlog = cpu_is_none(a->dlogits) ? NULL : host_f32(a->dlogits);
   const float scale = a->scale;
   CPU_OMP(omp parallel for if ((size_t)R * (size_t)Cn >= CPU_PAR_MIN / 4) schedule(static))
   for (int r = 0; r < R; r++) {

@@ -8,15 +8,15 @@
 void cpu_batchnorm(mb_backend *be, const mb_bn_args *a)
 {
   if (be->status != MB_OK) return;
-  const float *x = cpu_f32(a->x), *gm = cpu_f32(a->gamma), *bt = cpu_f32(a->beta);
-  float *y = cpu_f32(a->y);
+  const float *x = host_f32(a->x), *gm = host_f32(a->gamma), *bt = host_f32(a->beta);
+  float *y = host_f32(a->y);
   const int N = a->n, C = a->c;
   const size_t HW = (size_t)a->hw, m = (size_t)N * HW;
   const int train = a->mode == MB_BN_TRAIN;
-  float *rm = cpu_is_none(a->run_mean) ? NULL : cpu_f32(a->run_mean);
-  float *rv = cpu_is_none(a->run_var) ? NULL : cpu_f32(a->run_var);
-  float *sm = train && !cpu_is_none(a->save_mean) ? cpu_f32(a->save_mean) : NULL;
-  float *si = train && !cpu_is_none(a->save_invstd) ? cpu_f32(a->save_invstd) : NULL;
+  float *rm = cpu_is_none(a->run_mean) ? NULL : host_f32(a->run_mean);
+  float *rv = cpu_is_none(a->run_var) ? NULL : host_f32(a->run_var);
+  float *sm = train && !cpu_is_none(a->save_mean) ? host_f32(a->save_mean) : NULL;
+  float *si = train && !cpu_is_none(a->save_invstd) ? host_f32(a->save_invstd) : NULL;
   CPU_OMP(omp parallel for if (m * (size_t)C >= CPU_PAR_MIN) schedule(dynamic, 1))
   for (int ch = 0; ch < C; ch++) {
     double mean, invstd;
@@ -57,11 +57,11 @@ void cpu_batchnorm(mb_backend *be, const mb_bn_args *a)
 void cpu_batchnorm_bwd(mb_backend *be, const mb_bn_bwd_args *a)
 {
   if (be->status != MB_OK) return;
-  const float *x = cpu_f32(a->x), *dy = cpu_f32(a->dy), *gm = cpu_f32(a->gamma);
-  const float *mu = cpu_f32(a->mean), *is = cpu_f32(a->invstd);
-  float *dx = cpu_is_none(a->dx) ? NULL : cpu_f32(a->dx);
-  float *dg = cpu_is_none(a->dgamma) ? NULL : cpu_f32(a->dgamma);
-  float *db = cpu_is_none(a->dbeta) ? NULL : cpu_f32(a->dbeta);
+  const float *x = host_f32(a->x), *dy = host_f32(a->dy), *gm = host_f32(a->gamma);
+  const float *mu = host_f32(a->mean), *is = host_f32(a->invstd);
+  float *dx = cpu_is_none(a->dx) ? NULL : host_f32(a->dx);
+  float *dg = cpu_is_none(a->dgamma) ? NULL : host_f32(a->dgamma);
+  float *db = cpu_is_none(a->dbeta) ? NULL : host_f32(a->dbeta);
   const int N = a->n, C = a->c;
   const size_t HW = (size_t)a->hw, m = (size_t)N * HW;
   const int train = a->mode == MB_BN_TRAIN;

@@ -7,8 +7,8 @@
 void cpu_optim(mb_backend *be, const mb_optim_args *a)
 {
   if (be->status != MB_OK) return;
-  float *w = cpu_f32(a->w), *m = cpu_f32(a->m);
-  const float *g = cpu_f32(a->g);
+  float *w = host_f32(a->w), *m = host_f32(a->m);
+  const float *g = host_f32(a->g);
   const size_t n = a->n;
   const float lr = a->lr, wd = a->weight_decay;
   if (a->kind == MB_OPT_SGD) {
@@ -30,7 +30,7 @@ void cpu_optim(mb_backend *be, const mb_optim_args *a)
       }
     }
   } else if (a->kind == MB_OPT_ADAM) {
-    float *v = cpu_f32(a->v);
+    float *v = host_f32(a->v);
     const float b1 = a->beta1, b2 = a->beta2, c1 = 1.0f - b1, c2 = 1.0f - b2, eps = a->eps;
     const float bc1 = (float)(1.0 - pow((double)b1, (double)a->t));
     const float bc2 = (float)(1.0 - pow((double)b2, (double)a->t));
@@ -45,6 +45,6 @@ void cpu_optim(mb_backend *be, const mb_optim_args *a)
       w[i] = w[i] - lr * mhat / (sqrtf(vhat) + eps);
     }
   } else {
-    cpu_fail(be, MB_BAD_ARG, "optim: unknown optimizer %d", (int)a->kind);
+    host_fail(be, MB_BAD_ARG, "optim: unknown optimizer %d", (int)a->kind);
   }
 }

@@ -22,9 +22,9 @@ void cpu_pool(mb_backend *be, const mb_pool_args *a)
   const size_t plane = (size_t)g->h * g->w, opl = (size_t)g->oh * g->ow;
   const size_t planes = (size_t)g->n * g->c;
   const int max = a->kind == MB_POOL_MAX;
-  int32_t *idx = max && !cpu_is_none(a->idx) ? cpu_i32(a->idx) : NULL;
-  const float *xa = cpu_f32(a->x);
-  float *ya = cpu_f32(a->y);
+  int32_t *idx = max && !cpu_is_none(a->idx) ? host_i32(a->idx) : NULL;
+  const float *xa = host_f32(a->x);
+  float *ya = host_f32(a->y);
   CPU_OMP(omp parallel for if (planes * opl * g->kh * g->kw >= CPU_PAR_MIN) schedule(static))
   for (size_t pc = 0; pc < planes; pc++) {
     const float *x = xa + pc * plane;
@@ -68,9 +68,9 @@ void cpu_pool_bwd(mb_backend *be, const mb_pool_args *a)
   const size_t plane = (size_t)g->h * g->w, opl = (size_t)g->oh * g->ow;
   const size_t planes = (size_t)g->n * g->c;
   const int s = g->stride, max = a->kind == MB_POOL_MAX;
-  const float *dya = cpu_f32(a->dy);
-  const int32_t *idxa = max ? cpu_i32(a->idx) : NULL;
-  float *dxa = cpu_f32(a->dx);
+  const float *dya = host_f32(a->dy);
+  const int32_t *idxa = max ? host_i32(a->idx) : NULL;
+  float *dxa = host_f32(a->dx);
   CPU_OMP(omp parallel for if (planes * plane >= CPU_PAR_MIN) schedule(static))
   for (size_t pc = 0; pc < planes; pc++) {
     const float *dy = dya + pc * opl;

@@ -121,14 +121,14 @@ void cpu_reduce(mb_backend *be, mb_reduce_op op, mb_view xv, mb_view yv, size_t 
   if (be->status != MB_OK) return;
   if (op != MB_RED_SUM && op != MB_RED_SUMSQ && op != MB_RED_MAX && op != MB_RED_MAX_FINITE &&
       op != MB_RED_ARGMAX) {
-    cpu_fail(be, MB_BAD_ARG, "reduce: unsupported reduction %d", (int)op);
+    host_fail(be, MB_BAD_ARG, "reduce: unsupported reduction %d", (int)op);
     return;
   }
-  const float *x = cpu_f32(xv);
+  const float *x = host_f32(xv);
   const size_t total = outer * mid * inner;
   (void)total;   /* only read by the OpenMP if clauses */
   if (op == MB_RED_ARGMAX) {
-    int32_t *y = cpu_i32(yv);
+    int32_t *y = host_i32(yv);
     const size_t nout = outer * inner;
     CPU_OMP(omp parallel for if (total >= CPU_PAR_MIN) schedule(static))
     for (size_t t = 0; t < nout; t++) {
@@ -137,7 +137,7 @@ void cpu_reduce(mb_backend *be, mb_reduce_op op, mb_view xv, mb_view yv, size_t 
     }
     return;
   }
-  float *y = cpu_f32(yv);
+  float *y = host_f32(yv);
   if (inner > 1) {
     reduce_tiles(op, x, y, outer, mid, inner);
     return;
@@ -157,11 +157,11 @@ void cpu_seg_reduce(mb_backend *be, mb_reduce_op op, mb_view xv, mb_view yv, con
 {
   if (be->status != MB_OK) return;
   if (op != MB_RED_SUM && op != MB_RED_SUMSQ && op != MB_RED_MAX && op != MB_RED_MAX_FINITE) {
-    cpu_fail(be, MB_BAD_ARG, "seg_reduce: unsupported reduction %d", (int)op);
+    host_fail(be, MB_BAD_ARG, "seg_reduce: unsupported reduction %d", (int)op);
     return;
   }
-  const float *x = cpu_f32(xv);
-  float *y = cpu_f32(yv);
+  const float *x = host_f32(xv);
+  float *y = host_f32(yv);
   for (int s = 0; s < nseg; s++) y[s] = run_team(op, x + offs[s], offs[s + 1] - offs[s]);
 }
 
@@ -170,11 +170,11 @@ void cpu_seg_bcast(mb_backend *be, mb_segbcast_op op, mb_view xv, mb_view vv, mb
 {
   if (be->status != MB_OK) return;
   if (op != MB_SEGBC_MUL && op != MB_SEGBC_ADD && op != MB_SEGBC_INF_TO) {
-    cpu_fail(be, MB_BAD_ARG, "seg_bcast: unknown op %d", (int)op);
+    host_fail(be, MB_BAD_ARG, "seg_bcast: unknown op %d", (int)op);
     return;
   }
-  const float *x = cpu_f32(xv), *v = cpu_f32(vv);
-  float *y = cpu_f32(yv);
+  const float *x = host_f32(xv), *v = host_f32(vv);
+  float *y = host_f32(yv);
   for (int s = 0; s < nseg; s++) {
     const size_t lo = offs[s], hi = offs[s + 1];
     const float sv = v[s];

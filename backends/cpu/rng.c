@@ -14,8 +14,8 @@ void cpu_rng(mb_backend *be, mb_rng_dist d, uint64_t seed, uint64_t stream, mb_v
     const size_t nb = (n + 3) / 4;
     const int uni = d == MB_RNG_UNIFORM;
     const float span = p1 - p0;
-    uint32_t *yu = cpu_u32(yv);
-    float *yf = cpu_f32(yv);
+    uint32_t *yu = host_u32(yv);
+    float *yf = host_f32(yv);
     CPU_OMP(omp parallel for if (n >= CPU_PAR_MIN / 4) schedule(static))
     for (size_t b = 0; b < nb; b++) {
       uint32_t w[4];
@@ -28,7 +28,7 @@ void cpu_rng(mb_backend *be, mb_rng_dist d, uint64_t seed, uint64_t stream, mb_v
     }
   } else if (d == MB_RNG_NORMAL) {
     const size_t nb = (n + 1) / 2;
-    float *y = cpu_f32(yv);
+    float *y = host_f32(yv);
     const float two_pi = 6.28318530717958647692f;
     CPU_OMP(omp parallel for if (n >= CPU_PAR_MIN / 4) schedule(static))
     for (size_t b = 0; b < nb; b++) {
@@ -43,6 +43,6 @@ void cpu_rng(mb_backend *be, mb_rng_dist d, uint64_t seed, uint64_t stream, mb_v
       }
     }
   } else {
-    cpu_fail(be, MB_BAD_ARG, "rng: unknown distribution %d", (int)d);
+    host_fail(be, MB_BAD_ARG, "rng: unknown distribution %d", (int)d);
   }
 }

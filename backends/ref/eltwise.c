@@ -35,11 +35,11 @@ void ref_unary(mb_backend *be, mb_unary_op op, mb_view x, mb_view y, size_t n, f
 {
   if (be->status != MB_OK) return;
   if ((unsigned)op >= MB_UN__COUNT) {
-    ref_fail(be, MB_BAD_ARG, "unary: unknown op %d", (int)op);
+    host_fail(be, MB_BAD_ARG, "unary: unknown op %d", (int)op);
     return;
   }
-  const float *xp = ref_f32(x);
-  float *yp = ref_f32(y);
+  const float *xp = host_f32(x);
+  float *yp = host_f32(y);
   for (size_t i = 0; i < n; i++) yp[i] = unary1(op, xp[i], a, b);
 }
 
@@ -64,11 +64,11 @@ void ref_binary(mb_backend *be, mb_binary_op op, mb_view x1, mb_view x2, mb_view
 {
   if (be->status != MB_OK) return;
   if ((unsigned)op >= MB_BIN__COUNT) {
-    ref_fail(be, MB_BAD_ARG, "binary: unknown op %d", (int)op);
+    host_fail(be, MB_BAD_ARG, "binary: unknown op %d", (int)op);
     return;
   }
-  const float *p1 = ref_f32(x1), *p2 = ref_f32(x2);
-  float *yp = ref_f32(y);
+  const float *p1 = host_f32(x1), *p2 = host_f32(x2);
+  float *yp = host_f32(y);
   for (size_t i = 0; i < n; i++) yp[i] = binary1(op, p1[i], p2[i], a, b);
 }
 
@@ -76,8 +76,8 @@ void ref_binary(mb_backend *be, mb_binary_op op, mb_view x1, mb_view x2, mb_view
 void ref_where(mb_backend *be, mb_view cond, mb_view x1, mb_view x2, mb_view y, size_t n)
 {
   if (be->status != MB_OK) return;
-  const float *c = ref_f32(cond), *p1 = ref_f32(x1), *p2 = ref_f32(x2);
-  float *yp = ref_f32(y);
+  const float *c = host_f32(cond), *p1 = host_f32(x1), *p2 = host_f32(x2);
+  float *yp = host_f32(y);
   for (size_t i = 0; i < n; i++) yp[i] = c[i] != 0.0f ? p1[i] : p2[i];
 }
 
@@ -86,11 +86,11 @@ void ref_bcast(mb_backend *be, mb_bcast_op op, mb_view x, mb_view v, mb_view y, 
 {
   if (be->status != MB_OK) return;
   if (op != MB_BC_ADD && op != MB_BC_MUL && op != MB_BC_SUB && op != MB_BC_DIV) {
-    ref_fail(be, MB_BAD_ARG, "bcast: unknown op %d", (int)op);
+    host_fail(be, MB_BAD_ARG, "bcast: unknown op %d", (int)op);
     return;
   }
-  const float *xp = ref_f32(x), *vp = ref_f32(v);
-  float *yp = ref_f32(y);
+  const float *xp = host_f32(x), *vp = host_f32(v);
+  float *yp = host_f32(y);
   for (size_t o = 0; o < outer; o++)
     for (size_t m = 0; m < mid; m++) {
       const float s = vp[m];

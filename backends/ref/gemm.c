@@ -21,15 +21,15 @@ void ref_gemm(mb_backend *be, const mb_gemm_args *a)
   if (!bt || !arow) {
     free(bt);
     free(arow);
-    ref_fail(be, MB_OOM, "gemm: cannot allocate %zu bytes of packing space",
+    host_fail(be, MB_OOM, "gemm: cannot allocate %zu bytes of packing space",
              ((size_t)N + 1) * (size_t)K * sizeof(float));
     return;
   }
   const double alpha = a->alpha, beta = a->beta;
   for (int bi = 0; bi < a->batch; bi++) {
-    const float *A = ref_f32(a->a) + (size_t)bi * (size_t)a->stride_a;
-    const float *B = ref_f32(a->b) + (size_t)bi * (size_t)a->stride_b;
-    float *C = ref_f32(a->c) + (size_t)bi * (size_t)a->stride_c;
+    const float *A = host_f32(a->a) + (size_t)bi * (size_t)a->stride_a;
+    const float *B = host_f32(a->b) + (size_t)bi * (size_t)a->stride_b;
+    float *C = host_f32(a->c) + (size_t)bi * (size_t)a->stride_c;
     for (int j = 0; j < N; j++)
       for (int k = 0; k < K; k++)
         bt[(size_t)j * K + k] = a->trans_b ? B[(size_t)j * a->ldb + k] : B[(size_t)k * a->ldb + j];

@@ -7,8 +7,8 @@
 void ref_im2col(mb_backend *be, const mb_conv_geom *g, mb_view x, mb_view cols)
 {
   if (be->status != MB_OK) return;
-  const float *xp = ref_f32(x);
-  float *cp = ref_f32(cols);
+  const float *xp = host_f32(x);
+  float *cp = host_f32(cols);
   const size_t plane = (size_t)g->h * g->w, opl = (size_t)g->oh * g->ow;
   for (int b = 0; b < g->n; b++)
     for (int ci = 0; ci < g->c; ci++)
@@ -28,8 +28,8 @@ void ref_im2col(mb_backend *be, const mb_conv_geom *g, mb_view x, mb_view cols)
 void ref_col2im(mb_backend *be, const mb_conv_geom *g, mb_view cols, mb_view dx)
 {
   if (be->status != MB_OK) return;
-  const float *cp = ref_f32(cols);
-  float *dp = ref_f32(dx);
+  const float *cp = host_f32(cols);
+  float *dp = host_f32(dx);
   const size_t plane = (size_t)g->h * g->w, opl = (size_t)g->oh * g->ow;
   const int s = g->stride;
   for (int b = 0; b < g->n; b++)

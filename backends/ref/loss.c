@@ -8,9 +8,9 @@ void ref_softmax_xent(mb_backend *be, const mb_xent_args *a)
 {
   if (be->status != MB_OK) return;
   const int R = a->rows, Cn = a->cols;
-  const int32_t *lab = ref_i32(a->labels);
+  const int32_t *lab = host_i32(a->labels);
   for (int r = 0; r < R; r++) {
-    const float *x = ref_f32(a->logits) + (size_t)r * Cn;
+    const float *x = host_f32(a->logits) + (size_t)r * Cn;
     double mx = -INFINITY;
     for (int j = 0; j < Cn; j++)
       if (!(x[j] <= mx)) mx = x[j];   /* a NaN logit makes the row NaN */
@@ -21,9 +21,9 @@ void ref_softmax_xent(mb_backend *be, const mb_xent_args *a)
     const int valid = label >= 0 && label < Cn;
     /* read everything from the row before dlogits (which may alias it) is written */
     if (!ref_is_none(a->loss))
-      ref_f32(a->loss)[r] = valid ? (float)(lse - (double)x[label]) : NAN;
-    float *pr = ref_is_none(a->probs) ? NULL : ref_f32(a->probs) + (size_t)r * Cn;
-    float *dl = ref_is_none(a->dlogits) ? NULL : ref_f32(a->dlogits) + (size_t)r * Cn;
+      host_f32(a->loss)[r] = valid ? (float)(lse - (double)x[label]) : NAN;
+    float *pr = ref_is_none(a->probs) ? NULL : host_f32(a->probs) + (size_t)r * Cn;
+    float *dl = ref_is_none(a->dlogits) ? NULL : host_f32(a->dlogits) + (size_t)r * Cn;
     for (int j = 0; j < Cn; j++) {
       const double p = exp((double)x[j] - lse);
       if (pr) pr[j] = (float)p;

@@ -13,14 +13,14 @@ static inline size_t at(int c, int hw, int ch, size_t j)
 void ref_batchnorm(mb_backend *be, const mb_bn_args *a)
 {
   if (be->status != MB_OK) return;
-  const float *x = ref_f32(a->x), *gm = ref_f32(a->gamma), *bt = ref_f32(a->beta);
-  float *y = ref_f32(a->y);
+  const float *x = host_f32(a->x), *gm = host_f32(a->gamma), *bt = host_f32(a->beta);
+  float *y = host_f32(a->y);
   const size_t m = (size_t)a->n * a->hw;
   for (int ch = 0; ch < a->c; ch++) {
     double mean, invstd;
     if (a->mode == MB_BN_EVAL) {
-      mean = (double)ref_f32(a->run_mean)[ch];
-      invstd = 1.0 / sqrt((double)ref_f32(a->run_var)[ch] + (double)a->eps);
+      mean = (double)host_f32(a->run_mean)[ch];
+      invstd = 1.0 / sqrt((double)host_f32(a->run_var)[ch] + (double)a->eps);
     } else {
       double s = 0.0, q = 0.0;
       for (size_t j = 0; j < m; j++) s += (double)x[at(a->c, a->hw, ch, j)];
@@ -31,15 +31,15 @@ void ref_batchnorm(mb_backend *be, const mb_bn_args *a)
       }
       const double var = q / (double)m;
       invstd = 1.0 / sqrt(var + (double)a->eps);
-      if (!ref_is_none(a->save_mean)) ref_f32(a->save_mean)[ch] = (float)mean;
-      if (!ref_is_none(a->save_invstd)) ref_f32(a->save_invstd)[ch] = (float)invstd;
+      if (!ref_is_none(a->save_mean)) host_f32(a->save_mean)[ch] = (float)mean;
+      if (!ref_is_none(a->save_invstd)) host_f32(a->save_invstd)[ch] = (float)invstd;
       const double mo = (double)a->momentum, unb = m > 1 ? var * (double)m / (double)(m - 1) : var;
       if (!ref_is_none(a->run_mean)) {
-        float *r = ref_f32(a->run_mean) + ch;
+        float *r = host_f32(a->run_mean) + ch;
         *r = (float)((1.0 - mo) * (double)*r + mo * mean);
       }
       if (!ref_is_none(a->run_var)) {
-        float *r = ref_f32(a->run_var) + ch;
+        float *r = host_f32(a->run_var) + ch;
         *r = (float)((1.0 - mo) * (double)*r + mo * unb);
       }
     }
@@ -54,8 +54,8 @@ void ref_batchnorm(mb_backend *be, const mb_bn_args *a)
 void ref_batchnorm_bwd(mb_backend *be, const mb_bn_bwd_args *a)
 {
   if (be->status != MB_OK) return;
-  const float *x = ref_f32(a->x), *dy = ref_f32(a->dy), *gm = ref_f32(a->gamma);
-  const float *mu = ref_f32(a->mean), *is = ref_f32(a->invstd);
+  const float *x = host_f32(a->x), *dy = host_f32(a->dy), *gm = host_f32(a->gamma);
+  const float *mu = host_f32(a->mean), *is = host_f32(a->invstd);
   const size_t m = (size_t)a->n * a->hw;
   for (int ch = 0; ch < a->c; ch++) {
     const double mean = (double)mu[ch], invstd = (double)is[ch];
@@ -65,10 +65,10 @@ void ref_batchnorm_bwd(mb_backend *be, const mb_bn_bwd_args *a)
       sdy += (double)dy[e];
       sdyx += (double)dy[e] * (((double)x[e] - mean) * invstd);
     }
-    if (!ref_is_none(a->dgamma)) ref_f32(a->dgamma)[ch] = (float)sdyx;
-    if (!ref_is_none(a->dbeta)) ref_f32(a->dbeta)[ch] = (float)sdy;
+    if (!ref_is_none(a->dgamma)) host_f32(a->dgamma)[ch] = (float)sdyx;
+    if (!ref_is_none(a->dbeta)) host_f32(a->dbeta)[ch] = (float)sdy;
     if (ref_is_none(a->dx)) continue;
-    float *dx = ref_f32(a->dx);
+    float *dx = host_f32(a->dx);
     const double k = (double)gm[ch] * invstd;
     for (size_t j = 0; j < m; j++) {
       const size_t e = at(a->c, a->hw, ch, j);

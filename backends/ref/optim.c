@@ -6,8 +6,8 @@
 
 static void sgd(const mb_optim_args *a)
 {
-  float *w = ref_f32(a->w), *m = ref_f32(a->m);
-  const float *g = ref_f32(a->g);
+  float *w = host_f32(a->w), *m = host_f32(a->m);
+  const float *g = host_f32(a->g);
   const float lr = a->lr, wd = a->weight_decay, mom = a->momentum;
   const float keep = 1.0f - a->dampening;
   for (size_t i = 0; i < a->n; i++) {
@@ -20,8 +20,8 @@ static void sgd(const mb_optim_args *a)
 
 static void adam(const mb_optim_args *a)
 {
-  float *w = ref_f32(a->w), *m = ref_f32(a->m), *v = ref_f32(a->v);
-  const float *g = ref_f32(a->g);
+  float *w = host_f32(a->w), *m = host_f32(a->m), *v = host_f32(a->v);
+  const float *g = host_f32(a->g);
   const float wd = a->weight_decay, b1 = a->beta1, b2 = a->beta2;
   const float c1 = 1.0f - b1, c2 = 1.0f - b2;
   const double bc1 = 1.0 - pow((double)b1, (double)a->t);
@@ -43,6 +43,6 @@ void ref_optim(mb_backend *be, const mb_optim_args *a)
   switch (a->kind) {
   case MB_OPT_SGD: sgd(a); break;
   case MB_OPT_ADAM: adam(a); break;
-  default: ref_fail(be, MB_BAD_ARG, "optim: unknown optimizer %d", (int)a->kind); break;
+  default: host_fail(be, MB_BAD_ARG, "optim: unknown optimizer %d", (int)a->kind); break;
   }
 }

@@ -22,8 +22,8 @@ void ref_pool(mb_backend *be, const mb_pool_args *a)
   const size_t plane = (size_t)g->h * g->w, opl = (size_t)g->oh * g->ow;
   const int want_idx = a->kind == MB_POOL_MAX && !ref_is_none(a->idx);
   for (size_t pc = 0; pc < (size_t)g->n * g->c; pc++) {
-    const float *x = ref_f32(a->x) + pc * plane;
-    float *y = ref_f32(a->y) + pc * opl;
+    const float *x = host_f32(a->x) + pc * plane;
+    float *y = host_f32(a->y) + pc * opl;
     for (int oy = 0; oy < g->oh; oy++)
       for (int ox = 0; ox < g->ow; ox++) {
         double sum = 0.0;
@@ -43,7 +43,7 @@ void ref_pool(mb_backend *be, const mb_pool_args *a)
         const size_t o = (size_t)oy * g->ow + ox;
         if (a->kind == MB_POOL_MAX) {
           y[o] = best;
-          if (want_idx) ref_i32(a->idx)[pc * opl + o] = at;
+          if (want_idx) host_i32(a->idx)[pc * opl + o] = at;
         } else {
           y[o] = (float)(sum / (double)avg_div(a, oy, ox));
         }
@@ -58,9 +58,9 @@ void ref_pool_bwd(mb_backend *be, const mb_pool_args *a)
   const size_t plane = (size_t)g->h * g->w, opl = (size_t)g->oh * g->ow;
   const int s = g->stride;
   for (size_t pc = 0; pc < (size_t)g->n * g->c; pc++) {
-    const float *dy = ref_f32(a->dy) + pc * opl;
-    const int32_t *idx = a->kind == MB_POOL_MAX ? ref_i32(a->idx) + pc * opl : NULL;
-    float *dx = ref_f32(a->dx) + pc * plane;
+    const float *dy = host_f32(a->dy) + pc * opl;
+    const int32_t *idx = a->kind == MB_POOL_MAX ? host_i32(a->idx) + pc * opl : NULL;
+    float *dx = host_f32(a->dx) + pc * plane;
     for (int iy = 0; iy < g->h; iy++)
       for (int ix = 0; ix < g->w; ix++) {
         double acc = 0.0;

@@ -47,7 +47,7 @@ static int op_ok(mb_backend *be, const char *name, mb_reduce_op op, int allow_ar
   if (op == MB_RED_SUM || op == MB_RED_SUMSQ || op == MB_RED_MAX || op == MB_RED_MAX_FINITE ||
       (allow_argmax && op == MB_RED_ARGMAX))
     return 1;
-  ref_fail(be, MB_BAD_ARG, "%s: unsupported reduction %d", name, (int)op);
+  host_fail(be, MB_BAD_ARG, "%s: unsupported reduction %d", name, (int)op);
   return 0;
 }
 
@@ -55,13 +55,13 @@ void ref_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, size_t ou
                 size_t inner)
 {
   if (be->status != MB_OK || !op_ok(be, "reduce", op, 1)) return;
-  const float *xp = ref_f32(x);
+  const float *xp = host_f32(x);
   for (size_t o = 0; o < outer; o++)
     for (size_t i = 0; i < inner; i++) {
       const float *run = xp + o * mid * inner + i;
       size_t at = o * inner + i;
-      if (op == MB_RED_ARGMAX) reduce_run(op, run, mid, inner, ref_i32(y) + at);
-      else ref_f32(y)[at] = reduce_run(op, run, mid, inner, NULL);
+      if (op == MB_RED_ARGMAX) reduce_run(op, run, mid, inner, host_i32(y) + at);
+      else host_f32(y)[at] = reduce_run(op, run, mid, inner, NULL);
     }
 }
 
@@ -69,8 +69,8 @@ void ref_seg_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, const
                     int nseg)
 {
   if (be->status != MB_OK || !op_ok(be, "seg_reduce", op, 0)) return;
-  const float *xp = ref_f32(x);
-  float *yp = ref_f32(y);
+  const float *xp = host_f32(x);
+  float *yp = host_f32(y);
   for (int s = 0; s < nseg; s++)
     yp[s] = reduce_run(op, xp + offs[s], offs[s + 1] - offs[s], 1, NULL);
 }
@@ -80,11 +80,11 @@ void ref_seg_bcast(mb_backend *be, mb_segbcast_op op, mb_view x, mb_view v, mb_v
 {
   if (be->status != MB_OK) return;
   if (op != MB_SEGBC_MUL && op != MB_SEGBC_ADD && op != MB_SEGBC_INF_TO) {
-    ref_fail(be, MB_BAD_ARG, "seg_bcast: unknown op %d", (int)op);
+    host_fail(be, MB_BAD_ARG, "seg_bcast: unknown op %d", (int)op);
     return;
   }
-  const float *xp = ref_f32(x), *vp = ref_f32(v);
-  float *yp = ref_f32(y);
+  const float *xp = host_f32(x), *vp = host_f32(v);
+  float *yp = host_f32(y);
   for (int s = 0; s < nseg; s++) {
     const float s_v = vp[s];
     for (size_t i = offs[s]; i < offs[s + 1]; i++) {

@@ -2,31 +2,17 @@
 #ifndef MB_REF_BACKEND_H
 #define MB_REF_BACKEND_H
 
-#include "mb/backend.h"
+#include "host_backend.h"
 
 #include <stdint.h>
-
-/* Host memory, 64-byte aligned. */
-typedef struct {
-  mb_buf base;
-  void *data;
-} ref_buf;
 
 typedef struct {
   mb_backend base;
 } ref_backend;
 
-/* Elements of a view (f32, i32 and u32 share the 4-byte element). */
-static inline float *ref_f32(mb_view v) { return (float *)((ref_buf *)v.buf)->data + v.off; }
-static inline int32_t *ref_i32(mb_view v) { return (int32_t *)((ref_buf *)v.buf)->data + v.off; }
-static inline uint32_t *ref_u32(mb_view v) { return (uint32_t *)((ref_buf *)v.buf)->data + v.off; }
 static inline int ref_is_none(mb_view v) { return v.buf == NULL; }
 
 extern const mb_backend_ops mb_ref_ops;
-
-/* Records the first error (sticky); printf-style. */
-void ref_fail(mb_backend *be, mb_status st, const char *fmt, ...)
-  __attribute__((format(printf, 3, 4)));
 
 void ref_gemm(mb_backend *be, const mb_gemm_args *a);
 void ref_unary(mb_backend *be, mb_unary_op op, mb_view x, mb_view y, size_t n, float a, float b);

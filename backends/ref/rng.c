@@ -12,18 +12,18 @@ void ref_rng(mb_backend *be, mb_rng_dist d, uint64_t seed, uint64_t stream, mb_v
   uint32_t w[4];
   switch (d) {
   case MB_RNG_U32: {
-    uint32_t *yp = ref_u32(y);
+    uint32_t *yp = host_u32(y);
     for (size_t i = 0; i < n; i++) yp[i] = mb_philox_u32(seed, stream, i);
     break;
   }
   case MB_RNG_UNIFORM: {
-    float *yp = ref_f32(y);
+    float *yp = host_f32(y);
     const float span = p1 - p0;
     for (size_t i = 0; i < n; i++) yp[i] = p0 + span * mb_u32_to_unit(mb_philox_u32(seed, stream, i));
     break;
   }
   case MB_RNG_NORMAL: {
-    float *yp = ref_f32(y);
+    float *yp = host_f32(y);
     const double two_pi = 6.283185307179586476925286766559;
     for (size_t i = 0; i < n; i++) {
       mb_philox_block(seed, stream, i >> 1, w);
@@ -35,6 +35,6 @@ void ref_rng(mb_backend *be, mb_rng_dist d, uint64_t seed, uint64_t stream, mb_v
     }
     break;
   }
-  default: ref_fail(be, MB_BAD_ARG, "rng: unknown distribution %d", (int)d); break;
+  default: host_fail(be, MB_BAD_ARG, "rng: unknown distribution %d", (int)d); break;
   }
 }
