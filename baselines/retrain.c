@@ -1,7 +1,8 @@
 /* Retrain from scratch on the retain data: the oracle (algorithms.md §7.3).
  * Every layer is reinitialised (PyTorch's default Linear init from the seed)
- * and trained with the §0.3 recipe with the forget classes left out; the head
- * keeps all K outputs.  Its cost is the retrain time. */
+ * and trained with the compared model's own recipe (epochs, batch, lr, t_mix
+ * from its checkpoint, each overridable) with the forget classes left out; the
+ * head keeps all K outputs.  Its cost is the retrain time. */
 #include "core/method.h"
 #include "core/train.h"
 
@@ -10,12 +11,12 @@
 enum { P_EPOCHS, P_BATCH, P_LR, P_MOMENTUM, P_WD, P_TMIX, P_SEED, P__COUNT };
 
 static const mb_method_param k_retrain_params[] = {
-  {"epochs", 5, "epochs (the train command's default; match the compared model's)"},
-  {"batch", 128, "mini-batch size"},
-  {"lr", 0.01, "SGD learning rate (constant, the MNIST recipe)"},
+  {"epochs", -1, "epochs (-1: the compared model's)"},
+  {"batch", -1, "mini-batch size (-1: the compared model's)"},
+  {"lr", -1, "constant SGD learning rate, the MNIST recipe (-1: the compared model's)"},
   {"momentum", 0.9, "SGD momentum"},
   {"weight_decay", 5e-4, "weight decay"},
-  {"t_mix", 0, "code replacement probability (0: the plain model the baselines use)"},
+  {"t_mix", -1, "code replacement probability (-1: the compared model's; 0 for plain models)"},
   {"seed", -1, "init and data-order seed (-1: the model's seed)"},
 };
 
@@ -25,12 +26,20 @@ static int retrain_forget(const mb_forget_request *rq, mb_forget_outcome *out)
   const double *p = rq->params;
   mb_train_opts o;
   mb_train_defaults(&o);
-  o.epochs = (int)p[P_EPOCHS];
-  o.batch = (int)p[P_BATCH];
-  o.lr = (float)p[P_LR];
+  o.epochs = 30;   /* recipe unknown: the train command's defaults, plain model */
+  o.t_mix = 0.0f;
+  if (rq->train_epochs > 0) {
+    o.epochs = rq->train_epochs;
+    o.batch = rq->train_batch > 0 ? rq->train_batch : o.batch;
+    o.lr = rq->train_lr > 0 ? rq->train_lr : o.lr;
+    o.t_mix = rq->train_t_mix;
+  }
+  if (p[P_EPOCHS] >= 0) o.epochs = (int)p[P_EPOCHS];
+  if (p[P_BATCH] >= 0) o.batch = (int)p[P_BATCH];
+  if (p[P_LR] >= 0) o.lr = (float)p[P_LR];
+  if (p[P_TMIX] >= 0) o.t_mix = (float)p[P_TMIX];
   o.momentum = (float)p[P_MOMENTUM];
   o.weight_decay = (float)p[P_WD];
-  o.t_mix = (float)p[P_TMIX];
   o.seed = p[P_SEED] < 0 ? rq->seed : (uint64_t)p[P_SEED];
   o.exclude = rq->forget;
   o.n_exclude = rq->n_forget;
@@ -46,8 +55,9 @@ static int retrain_forget(const mb_forget_request *rq, mb_forget_outcome *out)
   mb_train_stats st;
   int rc = mb_train(m, rq->train, rq->codes, &o, &st);
   out->sign = 0;
-  snprintf(out->note, sizeof out->note, "%d epochs on %lld retain samples, last epoch loss %.4f",
-           o.epochs, st.samples / (o.epochs ? o.epochs : 1), st.last_epoch_loss);
+  snprintf(out->note, sizeof out->note,
+           "%d epochs (batch %d, lr %g, t_mix %g) on %lld retain samples, last epoch loss %.4f",
+           o.epochs, o.batch, o.lr, o.t_mix, st.samples / (o.epochs ? o.epochs : 1), st.last_epoch_loss);
   return rc;
 }
 

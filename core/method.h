@@ -29,6 +29,10 @@ typedef struct {
   const int *forget; int n_forget;
   const mb_devdata *train;      /* device-resident training set (NULL if the method needs none) */
   uint64_t seed;
+  /* The compared model's training recipe where known (retrain repeats it,
+   * algorithms.md §7.3); epochs 0 = unknown. */
+  int train_epochs, train_batch;
+  float train_lr, train_t_mix;
   const double *params;         /* values in the order of the method's param table */
 } mb_forget_request;
 

@@ -12,7 +12,7 @@ static const char k_forget_usage[] =
   "Forgets the listed classes in one shot with mnemonic codes, evaluates A_R and E_F\n"
   "before and after on the test set, and prints a result row.\n"
   "  --classes LIST     e.g. 0 or 0,3\n"
-  "  --method NAME      mnemonic (default); see `mnemobench methods`\n"
+  "  --method NAME      mnemonic (default) or a baseline; all are listed below\n"
   "  --lambda1 X        (default 1e-3)   --lambda2 X (default 10): the paper's MNIST values\n"
   "  --param K=V        set a method parameter (repeatable)\n"
   "  --out FILE         write the forgotten checkpoint\n"
@@ -42,13 +42,31 @@ static int load(const mb_opts *o, mb_session *s, mb_checkpoint *c, int need_trai
 
 static void describe(mb_session *s, char *model, size_t len) { mb_mlp_describe(&s->m.cfg, model, len); }
 
+/* forget --help: every method with what it needs and its --param defaults. */
+static void list_methods(void)
+{
+  const mb_method *const *all;
+  int n = mb_method_list(&all);
+  printf("\nMethods (baselines run on a plain model, trained with --t-mix 0; mnemonic on one with codes):\n");
+  for (int i = 0; i < n; i++) {
+    const mb_method *me = all[i];
+    unsigned nd = me->needs;
+    printf("  %s%s%s%s  [%s; data: %s]\n", me->name, me->alias ? " (alias " : "",
+           me->alias ? me->alias : "", me->alias ? ")" : "", me->target,
+           !nd ? "none" : nd == (MB_NEEDS_FORGET | MB_NEEDS_RETAIN) ? "forget + retain"
+           : nd & MB_NEEDS_FORGET ? "forget" : "retain");
+    for (int k = 0; k < me->n_params; k++)
+      printf("      %s=%g  %s\n", me->params[k].name, me->params[k].value, me->params[k].help);
+  }
+}
+
 int mb_cmd_forget(int argc, char **argv)
 {
   mb_opts o;
   int done, rc = 1;
   mb_opts_defaults(&o);
   if (mb_parse_opts(argc, argv, k_forget_usage, &o, &done) != 0) return 2;
-  if (done) return 0;
+  if (done) { list_methods(); return 0; }
   if (!o.classes) { mb_die_msg("forget: --classes LIST is required"); return 2; }
   const mb_method *me = mb_method_find(o.method);
   double params[MB_METHOD_MAX_PARAMS];

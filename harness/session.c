@@ -97,6 +97,7 @@ int mb_session_load_model(mb_session *s, const mb_checkpoint *c)
     }
   mb_upload(s->be, s->codes, s->codes_host, n);
   mb_upload(s->be, s->m.w, c->params, c->n_params);
+  s->epochs = c->epochs; s->batch = c->batch; s->lr = c->lr; s->t_mix = c->t_mix;
   return report(s, "loading the model");
 }
 
@@ -109,6 +110,7 @@ int mb_session_train(mb_session *s, const mb_opts *o, mb_train_stats *st)
   t.lr = (float)o->lr;
   t.t_mix = (float)o->t_mix;
   t.seed = o->seed;
+  s->epochs = o->epochs; s->batch = o->batch; s->lr = (float)o->lr; s->t_mix = (float)o->t_mix;
   t.progress = o->json ? NULL : mb_progress_bar;
   mb_train(&s->m, &s->dtrain, s->codes, &t, st);
   return report(s, "training");
@@ -126,6 +128,7 @@ int mb_session_forget(mb_session *s, const mb_method *me, const double *params,
   mb_forget_request rq = {
     .m = &s->m, .codes = s->codes, .n_classes = s->n_classes, .forget = forget,
     .n_forget = n_forget, .train = me->needs ? &s->dtrain : NULL, .seed = s->seed,
+    .train_epochs = s->epochs, .train_batch = s->batch, .train_lr = s->lr, .train_t_mix = s->t_mix,
     .params = params,
   };
   mb_pass_count before = s->m.passes;

@@ -23,6 +23,8 @@ typedef struct {
   mb_view codes;
   int n_classes;
   uint64_t seed;
+  int epochs, batch;   /* the model's training recipe (0 when unknown) */
+  float lr, t_mix;
 } mb_session;
 
 typedef struct {
