@@ -40,8 +40,6 @@ static int load(const mb_opts *o, mb_session *s, mb_checkpoint *c, int need_trai
   return mb_session_load_model(s, c);
 }
 
-static void describe(mb_session *s, char *model, size_t len) { mb_mlp_describe(&s->m.cfg, model, len); }
-
 /* forget --help: every method with what it needs and its --param defaults. */
 static void list_methods(void)
 {
@@ -102,32 +100,14 @@ int mb_cmd_forget(int argc, char **argv)
   }
   mb_result r;
   char model[64];
-  describe(&s, model, sizeof model);
-  mb_result_init(&r);
-  r.method = me->name;
-  r.backend = o.backend;
-  r.be = s.be;
-  r.dataset = s.test.name;
-  r.dataset_checksum = s.test.checksum;
-  r.model = model;
+  mb_session_result(&s, o.backend, model, sizeof model, &r);
+  mb_result_set_forgetting(&r, me, params, &before, &after, &t);
+  r.dataset_checksum = c.dataset_checksum;
   r.forget = forget;
   r.n_forget = nf;
   r.seed = c.seed;
-  r.t_mix = c.t_mix;
+  r.t_mix = mb_float_decimal(c.t_mix);
   r.epochs = c.epochs;
-  r.method_params = me->params;
-  r.method_values = params;
-  r.n_method_params = me->n_params;
-  r.test_acc = before.acc;
-  r.A_R_before = before.A_R;
-  r.E_F_before = before.E_F;
-  r.A_R = after.A_R;
-  r.E_F = after.E_F;
-  r.sign = t.outcome.sign;
-  r.forget_s = t.seconds;
-  r.forget_device_ms = t.device_ms >= 0 ? t.device_ms : NAN;
-  r.n_forward = t.n_forward;
-  r.n_backward = t.n_backward;
   if (o.json) mb_result_write_json(stdout, &r);
   else
     printf("forgot class(es) %s with %s on %s: A_R %.2f -> %.2f, E_F %.2f -> %.2f, %.3f ms (%s)\n",
@@ -160,14 +140,9 @@ int mb_cmd_eval(int argc, char **argv)
   if (o.json) {
     mb_result r;
     char model[64];
-    describe(&s, model, sizeof model);
-    mb_result_init(&r);
+    mb_session_result(&s, o.backend, model, sizeof model, &r);
     r.method = "eval";
-    r.backend = o.backend;
-    r.be = s.be;
-    r.dataset = s.test.name;
-    r.dataset_checksum = s.test.checksum;
-    r.model = model;
+    r.dataset_checksum = c.dataset_checksum;
     r.forget = forget;
     r.n_forget = nf;
     r.seed = c.seed;

@@ -44,33 +44,14 @@ int mb_cmd_quickstart(int argc, char **argv)
     goto out;
   mb_result r;
   char model[64];
-  mb_mlp_describe(&s.m.cfg, model, sizeof model);
-  mb_result_init(&r);
-  r.method = "mnemonic";
-  r.backend = o.backend;
-  r.be = s.be;
-  r.dataset = s.train.name;
-  r.dataset_checksum = s.train.checksum;
-  r.model = model;
+  mb_session_result(&s, o.backend, model, sizeof model, &r);
+  mb_result_set_forgetting(&r, me, params, &before, &after, &t);
   r.forget = forget;
   r.n_forget = nf;
   r.seed = o.seed;
   r.t_mix = o.t_mix;
   r.epochs = o.epochs;
-  r.method_params = me->params;
-  r.method_values = params;
-  r.n_method_params = me->n_params;
   r.train_s = st.seconds;
-  r.test_acc = before.acc;
-  r.A_R_before = before.A_R;
-  r.E_F_before = before.E_F;
-  r.A_R = after.A_R;
-  r.E_F = after.E_F;
-  r.sign = t.outcome.sign;
-  r.forget_s = t.seconds;
-  r.forget_device_ms = t.device_ms >= 0 ? t.device_ms : NAN;
-  r.n_forward = t.n_forward;
-  r.n_backward = t.n_backward;
   if (o.json) {
     mb_result_write_json(stdout, &r);
   } else {

@@ -43,15 +43,9 @@ int mb_cmd_train(int argc, char **argv)
   mb_checkpoint_free(&c);
   if (o.json) {
     mb_result r;
-    mb_result_init(&r);
-    r.method = "train";
-    r.backend = o.backend;
-    r.be = s.be;
-    r.dataset = s.train.name;
-    r.dataset_checksum = s.train.checksum;
     char model[64];
-    mb_mlp_describe(&s.m.cfg, model, sizeof model);
-    r.model = model;
+    mb_session_result(&s, o.backend, model, sizeof model, &r);
+    r.method = "train";
     r.seed = o.seed;
     r.t_mix = o.t_mix;
     r.epochs = o.epochs;

@@ -86,9 +86,20 @@ void mb_result_init(mb_result *r)
   memset(r, 0, sizeof *r);
   r->status = "ok";
   r->reason = "";
+  r->note = "";
   r->A_R_before = r->E_F_before = r->A_R = r->E_F = NAN;
   r->forget_s = r->forget_device_ms = r->train_s = r->test_acc = NAN;
   r->t_mix = NAN;
+}
+
+double mb_float_decimal(float f)
+{
+  char b[32];
+  for (int digits = 1; digits < 9; digits++) {
+    snprintf(b, sizeof b, "%.*g", digits, (double)f);
+    if ((float)strtod(b, NULL) == f) return strtod(b, NULL);
+  }
+  return (double)f;
 }
 
 int mb_threads_in_use(void)
@@ -144,6 +155,7 @@ void mb_result_write_json(FILE *f, const mb_result *r)
   mb_json_int(&j, "n_backward", r->n_backward);
   mb_json_str(&j, "status", r->status);
   mb_json_str(&j, "reason", r->reason);
+  mb_json_str(&j, "note", r->note ? r->note : "");
   mb_json_str(&j, "commit", MB_COMMIT);
   mb_json_str(&j, "version", MB_VERSION);
   mb_json_str(&j, "build", MB_BUILD_FLAGS);

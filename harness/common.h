@@ -45,9 +45,12 @@ typedef struct {
   int n_method_params;
   int epochs;
   double train_s, test_acc;
+  const char *note;             /* the method's own account, e.g. what it selected */
 } mb_result;
 
 void mb_result_init(mb_result *r);
+/* The shortest decimal that reads back as f (0.1f → 0.1, not 0.1000000015). */
+double mb_float_decimal(float f);
 /* One JSON object on one line. */
 void mb_result_write_json(FILE *f, const mb_result *r);
 

@@ -4,6 +4,7 @@
 #include "core/registry.h"
 #include "harness/common.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -176,6 +177,39 @@ int mb_session_to_checkpoint(mb_session *s, const mb_opts *o, mb_checkpoint *c)
   memcpy(c->codes, s->codes_host, nc * sizeof(float));
   mb_download(s->be, c->params, s->m.w, c->n_params);
   return report(s, "reading the weights");
+}
+
+void mb_session_result(const mb_session *s, const char *backend, char *model, size_t len,
+                       mb_result *r)
+{
+  mb_mlp_describe(&s->m.cfg, model, len);
+  mb_result_init(r);
+  r->backend = backend;
+  r->be = s->be;
+  r->dataset = s->test.name;
+  r->dataset_checksum = s->have_train ? s->train.checksum : 0;   /* the training set, as checkpoints record */
+  r->model = model;
+}
+
+void mb_result_set_forgetting(mb_result *r, const mb_method *me, const double *params,
+                              const mb_eval_result *before, const mb_eval_result *after,
+                              const mb_forget_timing *t)
+{
+  r->method = me->name;
+  r->method_params = me->params;
+  r->method_values = params;
+  r->n_method_params = me->n_params;
+  r->test_acc = before->acc;
+  r->A_R_before = before->A_R;
+  r->E_F_before = before->E_F;
+  r->A_R = after->A_R;
+  r->E_F = after->E_F;
+  r->sign = t->outcome.sign;
+  r->forget_s = t->seconds;
+  r->forget_device_ms = t->device_ms >= 0 ? t->device_ms : NAN;
+  r->n_forward = t->n_forward;
+  r->n_backward = t->n_backward;
+  r->note = t->outcome.note;
 }
 
 void mb_session_close(mb_session *s)

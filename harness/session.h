@@ -10,6 +10,7 @@
 #include "core/method.h"
 #include "core/mlp.h"
 #include "core/train.h"
+#include "harness/common.h"
 #include "harness/options.h"
 
 typedef struct {
@@ -49,6 +50,14 @@ int mb_session_forget(mb_session *s, const mb_method *me, const double *params,
 int mb_session_eval(mb_session *s, const int *forget, int n_forget, mb_eval_result *r);
 /* Fills a checkpoint from the device model (params downloaded). */
 int mb_session_to_checkpoint(mb_session *s, const mb_opts *o, mb_checkpoint *c);
+/* The fields of a result row that describe the session: backend, device, data set
+ * and model (described into model[len], which must outlive the row). */
+void mb_session_result(const mb_session *s, const char *backend, char *model, size_t len,
+                       mb_result *r);
+/* The fields of one forgetting run: method and settings, metrics, time, passes. */
+void mb_result_set_forgetting(mb_result *r, const mb_method *me, const double *params,
+                              const mb_eval_result *before, const mb_eval_result *after,
+                              const mb_forget_timing *t);
 void mb_session_close(mb_session *s);
 
 #endif
