@@ -21,7 +21,7 @@ if [ ! -d build-asan ]; then
 fi
 ninja -C build-asan || exit 1
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  meson test -C build-asan --print-errorlogs --num-processes 1 cpu_ops data || rc=1
+  meson test -C build-asan --print-errorlogs --num-processes 1 cpu_ops conv_ops data resnet || rc=1
 
 python3 tools/test_summary.py build/meson-logs/testlog.txt build-asan/meson-logs/testlog.txt || rc=1
 exit $rc
