@@ -92,6 +92,7 @@ static double learn_noise(const mb_forget_request *rq, const double *p, mb_view 
 
 static int fastmu_forget(const mb_forget_request *rq, mb_forget_outcome *out)
 {
+  if (mb_method_require_mlp(rq, "fastmu") != 0) return -1;   /* MLP-only so far */
   mb_mlp *m = rq->m;
   mb_backend *be = m->be;
   const mb_devdata *dd = rq->train;

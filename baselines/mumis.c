@@ -59,6 +59,7 @@ static int32_t irrelevant(uint64_t seed, int t, int i, int c, int K)
 
 static int mumis_forget(const mb_forget_request *rq, mb_forget_outcome *out)
 {
+  if (mb_method_require_mlp(rq, "mumis") != 0) return -1;   /* MLP-only so far */
   mb_mlp *m = rq->m;
   mb_backend *be = m->be;
   const mb_devdata *dd = rq->train;

@@ -95,6 +95,7 @@ static double score(mb_mlp *m, const mb_forget_request *rq, const owd_rows *r, c
 
 static int owd_forget(const mb_forget_request *rq, mb_forget_outcome *out)
 {
+  if (mb_method_require_mlp(rq, "ours-w-data") != 0) return -1;   /* MLP-only so far */
   mb_mlp *m = rq->m;
   mb_backend *be = m->be;
   const mb_devdata *dd = rq->train;

@@ -22,6 +22,7 @@ static const mb_method_param k_retrain_params[] = {
 
 static int retrain_forget(const mb_forget_request *rq, mb_forget_outcome *out)
 {
+  if (mb_method_require_mlp(rq, "retrain") != 0) return -1;   /* MLP-only so far */
   mb_mlp *m = rq->m;
   const double *p = rq->params;
   mb_train_opts o;

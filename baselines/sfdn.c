@@ -116,6 +116,7 @@ void bl_sfdn_variance(mb_mlp *m, mb_view F, const int *forget, int n_forget, flo
 
 static int sfdn_forget(const mb_forget_request *rq, mb_forget_outcome *out)
 {
+  if (mb_method_require_mlp(rq, "sfdn") != 0) return -1;   /* MLP-only so far */
   mb_mlp *m = rq->m;
   mb_backend *be = m->be;
   size_t P = m->pt.total;

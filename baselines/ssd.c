@@ -64,6 +64,7 @@ double bl_ssd_dampen(mb_backend *be, mb_view w, mb_view i_f, mb_view i_d, mb_vie
 
 static int ssd_forget(const mb_forget_request *rq, mb_forget_outcome *out)
 {
+  if (mb_method_require_mlp(rq, "ssd") != 0) return -1;   /* MLP-only so far */
   mb_mlp *m = rq->m;
   mb_backend *be = m->be;
   const mb_devdata *dd = rq->train;

@@ -1,5 +1,6 @@
 /* Checkpoint file: "MNEMOBCK", u32 version, u32 header length, header text
  * (key=value lines), u64 n_params, f32 params, u64 n_code_floats, f32 codes,
+ * [version ≥ 2: u64 n_stats, f32 running means, f32 running variances],
  * u64 FNV-1a of every byte before it.  Little-endian hosts only (checked). */
 #include "core/checkpoint.h"
 
@@ -38,18 +39,32 @@ static int get(ckfile *o, void *p, size_t n)
   return 0;
 }
 
+int mb_checkpoint_in_dim(const mb_checkpoint *c)
+{
+  if (c->kind == MB_MODEL_RESNET18) return c->rcfg.in_c * c->rcfg.in_h * c->rcfg.in_w;
+  return c->cfg.dims[0];
+}
+
 static void header_text(const mb_checkpoint *c, char *h, size_t len)
 {
-  char dims[128] = "";
-  size_t o = 0;
-  for (int i = 0; i <= c->cfg.n_layers; i++)
-    o += (size_t)snprintf(dims + o, sizeof dims - o, i ? ",%d" : "%d", c->cfg.dims[i]);
+  char arch[256] = "";
+  if (c->kind == MB_MODEL_RESNET18) {
+    const mb_resnet_config *r = &c->rcfg;
+    snprintf(arch, sizeof arch, "model=resnet18\nstem=%s\nwidth=%d\nin_shape=%d,%d,%d\n",
+             r->stem == MB_RN_IMAGENET ? "imagenet" : "cifar", r->width, r->in_c, r->in_h, r->in_w);
+  } else {
+    char dims[128] = "";
+    size_t o = 0;
+    for (int i = 0; i <= c->cfg.n_layers; i++)
+      o += (size_t)snprintf(dims + o, sizeof dims - o, i ? ",%d" : "%d", c->cfg.dims[i]);
+    snprintf(arch, sizeof arch, "model=mlp\ndims=%s\nact=%s\nin_shape=%d,%d,%d\n", dims,
+             c->cfg.act == MB_ACT_SIGMOID ? "sigmoid" : "relu", c->cfg.in_c, c->cfg.in_h, c->cfg.in_w);
+  }
   snprintf(h, len,
-           "model=mlp\ndims=%s\nact=%s\nin_shape=%d,%d,%d\nclasses=%d\ncodes=%s\nhas_codes=%d\n"
+           "%sclasses=%d\ncodes=%s\nhas_codes=%d\n"
            "t_mix=%.9g\nseed=%" PRIu64 "\nepochs=%d\nbatch=%d\nlr=%.9g\ndataset=%s\n"
            "dataset_checksum=%016" PRIx64 "\nbackend=%s\ndevice=%s\nforgotten=%s\n",
-           dims, c->cfg.act == MB_ACT_SIGMOID ? "sigmoid" : "relu", c->cfg.in_c, c->cfg.in_h,
-           c->cfg.in_w, c->n_classes, mb_code_dist_name(c->code_dist), c->has_codes, c->t_mix,
+           arch, c->n_classes, mb_code_dist_name(c->code_dist), c->has_codes, c->t_mix,
            c->seed, c->epochs, c->batch, c->lr, c->dataset, c->dataset_checksum, c->backend,
            c->device, c->forgotten);
 }
@@ -63,7 +78,8 @@ int mb_checkpoint_write(const char *path, const mb_checkpoint *c, char *err, siz
   char h[2048];
   header_text(c, h, sizeof h);
   uint32_t ver = MB_CKPT_VERSION, hl = (uint32_t)strlen(h);
-  uint64_t np = c->n_params, nc = c->codes ? (uint64_t)c->n_classes * c->cfg.dims[0] : 0;
+  uint64_t np = c->n_params, nc = c->codes ? (uint64_t)c->n_classes * mb_checkpoint_in_dim(c) : 0;
+  uint64_t ns = c->run_mean && c->run_var ? c->n_stats : 0;
   put(&o, k_magic, 8);
   put(&o, &ver, 4);
   put(&o, &hl, 4);
@@ -72,6 +88,8 @@ int mb_checkpoint_write(const char *path, const mb_checkpoint *c, char *err, siz
   put(&o, c->params, np * 4);
   put(&o, &nc, 8);
   if (nc) put(&o, c->codes, nc * 4);
+  put(&o, &ns, 8);
+  if (ns) { put(&o, c->run_mean, ns * 4); put(&o, c->run_var, ns * 4); }
   uint64_t sum = o.hash;
   if (!o.bad && fwrite(&sum, 8, 1, o.f) != 1) o.bad = 1;
   if (fclose(o.f) != 0) o.bad = 1;
@@ -102,14 +120,29 @@ static const char *field(const char *h, const char *key, char *out, size_t len)
   return NULL;
 }
 
-static int parse_header(const char *h, mb_checkpoint *c, char *err, size_t len)
+static int parse_resnet(const char *h, mb_checkpoint *c, char *err, size_t len)
 {
   char v[256];
-  memset(&c->cfg, 0, sizeof c->cfg);
-  if (!field(h, "model", v, sizeof v) || strcmp(v, "mlp") != 0) {
-    snprintf(err, len, "unsupported model '%s'", v);
+  mb_resnet_config *r = &c->rcfg;
+  memset(r, 0, sizeof *r);
+  field(h, "stem", v, sizeof v);
+  r->stem = strcmp(v, "imagenet") == 0 ? MB_RN_IMAGENET : MB_RN_CIFAR;
+  r->width = atoi(field(h, "width", v, sizeof v) ? v : "0");
+  r->classes = atoi(field(h, "classes", v, sizeof v) ? v : "0");
+  field(h, "in_shape", v, sizeof v);
+  if (sscanf(v, "%d,%d,%d", &r->in_c, &r->in_h, &r->in_w) != 3 || r->in_c < 1 || r->in_c > 4 ||
+      r->in_h < 1 || r->in_h > 4096 || r->in_w < 1 || r->in_w > 4096 || r->width < 1 ||
+      r->width > 4096 || r->classes < 2 || r->classes > 100000) {
+    snprintf(err, len, "bad resnet18 configuration in header");
     return -1;
   }
+  c->n_classes = r->classes;
+  return 0;
+}
+
+static int parse_mlp(const char *h, mb_checkpoint *c, char *err, size_t len)
+{
+  char v[256];
   field(h, "dims", v, sizeof v);
   int n = 0;
   for (char *p = v, *e; *p && n <= MB_MAX_LAYERS; p = *e ? e + 1 : e) {
@@ -128,6 +161,18 @@ static int parse_header(const char *h, mb_checkpoint *c, char *err, size_t len)
     return -1;
   }
   c->n_classes = c->cfg.dims[c->cfg.n_layers];
+  return 0;
+}
+
+static int parse_header(const char *h, mb_checkpoint *c, char *err, size_t len)
+{
+  char v[256];
+  memset(&c->cfg, 0, sizeof c->cfg);
+  field(h, "model", v, sizeof v);
+  if (strcmp(v, "mlp") == 0) c->kind = MB_MODEL_MLP;
+  else if (strcmp(v, "resnet18") == 0) c->kind = MB_MODEL_RESNET18;
+  else { snprintf(err, len, "unsupported model '%s'", v); return -1; }
+  if ((c->kind == MB_MODEL_MLP ? parse_mlp : parse_resnet)(h, c, err, len) != 0) return -1;
   field(h, "codes", v, sizeof v);
   if (mb_code_dist_parse(v, &c->code_dist) != 0) c->code_dist = MB_CODES_UNIFORM01;
   c->has_codes = atoi(field(h, "has_codes", v, sizeof v) ? v : "0");
@@ -144,6 +189,26 @@ static int parse_header(const char *h, mb_checkpoint *c, char *err, size_t len)
   return 0;
 }
 
+/* Parameters and BN channels of the checkpoint's model. */
+static int model_size(const mb_checkpoint *c, size_t *total, size_t *n_stats, char *err, size_t len)
+{
+  if (c->kind == MB_MODEL_MLP) {
+    mb_param_table pt;
+    mb_param_table_build(&c->cfg, &pt);
+    *total = pt.total;
+    *n_stats = 0;
+    return 0;
+  }
+  mb_rn_table pt;
+  if (mb_resnet_table_build(&c->rcfg, &pt, err, len) != 0) return -1;
+  *total = pt.total;
+  size_t s = 0;
+  for (int i = 0; i < pt.n; i++)
+    if (pt.t[i].kind == MB_PT_BN_WEIGHT) s += pt.t[i].n;   /* one statistic per BN channel */
+  *n_stats = s;
+  return 0;
+}
+
 int mb_checkpoint_read(const char *path, mb_checkpoint *c, char *err, size_t len)
 {
   memset(c, 0, sizeof *c);
@@ -154,18 +219,27 @@ int mb_checkpoint_read(const char *path, mb_checkpoint *c, char *err, size_t len
   uint64_t np = 0, nc = 0, sum = 0;
   const char *why = NULL;
   if (get(&o, magic, 8) || memcmp(magic, k_magic, 8) != 0) why = "not a mnemobench checkpoint (bad magic)";
-  else if (get(&o, &ver, 4) || ver != MB_CKPT_VERSION) why = "unsupported checkpoint version";
+  else if (get(&o, &ver, 4) || ver < 1 || ver > MB_CKPT_VERSION)
+    why = "unsupported checkpoint version (this build reads versions 1 and 2)";
   else if (get(&o, &hl, 4) || hl == 0 || hl > 65536 || !(h = calloc(hl + 1, 1)) || get(&o, h, hl))
     why = "truncated or corrupt header";
   else if (parse_header(h, c, err, len)) why = "";
+  if (!why && ver < 2 && c->kind != MB_MODEL_MLP) why = "a version 1 checkpoint holds an MLP only";
+  size_t total = 0, n_stats = 0;
+  if (!why && model_size(c, &total, &n_stats, err, len) != 0) why = "";
   if (!why) {
-    mb_param_table pt;
-    mb_param_table_build(&c->cfg, &pt);
-    if (get(&o, &np, 8) || np != pt.total) why = "parameter count does not match the model";
+    uint64_t ns = 0;
+    if (get(&o, &np, 8) || np != total) why = "parameter count does not match the model";
     else if (!(c->params = malloc(np * 4)) || get(&o, c->params, np * 4)) why = "truncated parameters";
-    else if (get(&o, &nc, 8) || (nc && nc != (uint64_t)c->n_classes * c->cfg.dims[0]))
+    else if (get(&o, &nc, 8) || (nc && nc != (uint64_t)c->n_classes * mb_checkpoint_in_dim(c)))
       why = "code size does not match the model";
     else if (nc && (!(c->codes = malloc(nc * 4)) || get(&o, c->codes, nc * 4))) why = "truncated codes";
+    else if (ver >= 2 && (get(&o, &ns, 8) || (ns && ns != n_stats)))
+      why = "BN statistics do not match the model";
+    else if (ns && (!(c->run_mean = malloc(ns * 4)) || !(c->run_var = malloc(ns * 4)) ||
+                    get(&o, c->run_mean, ns * 4) || get(&o, c->run_var, ns * 4)))
+      why = "truncated BN statistics";
+    c->n_stats = ns;
   }
   uint64_t expect = o.hash;
   if (!why && (fread(&sum, 8, 1, o.f) != 1 || sum != expect)) why = "checksum mismatch (corrupt file)";
@@ -190,6 +264,10 @@ void mb_checkpoint_free(mb_checkpoint *c)
 {
   free(c->params);
   free(c->codes);
+  free(c->run_mean);
+  free(c->run_var);
   c->params = NULL;
   c->codes = NULL;
+  c->run_mean = NULL;
+  c->run_var = NULL;
 }

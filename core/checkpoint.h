@@ -6,11 +6,16 @@
 
 #include "core/codes.h"
 #include "core/mlp.h"
+#include "core/model.h"
 
-#define MB_CKPT_VERSION 1
+/* 2: model kind, ResNet configuration and BN running statistics (version 1
+ * files, MLP only, still load). */
+#define MB_CKPT_VERSION 2
 
 typedef struct {
-  mb_mlp_config cfg;
+  mb_model_kind kind;
+  mb_mlp_config cfg;      /* kind == MB_MODEL_MLP */
+  mb_resnet_config rcfg;  /* kind == MB_MODEL_RESNET18 */
   int n_classes;
   mb_code_dist code_dist;
   int has_codes;
@@ -25,8 +30,13 @@ typedef struct {
   char forgotten[64];     /* e.g. "0" or "" */
   size_t n_params;
   float *params;          /* n_params */
-  float *codes;           /* n_classes · dims[0] or NULL */
+  float *codes;           /* n_classes · input size or NULL */
+  size_t n_stats;         /* BN channels (0 for an MLP) */
+  float *run_mean, *run_var;   /* n_stats each or NULL */
 } mb_checkpoint;
+
+/* Elements of one input (= one code) of the checkpoint's model. */
+int mb_checkpoint_in_dim(const mb_checkpoint *c);
 
 int mb_checkpoint_write(const char *path, const mb_checkpoint *c, char *err, size_t len);
 int mb_checkpoint_read(const char *path, mb_checkpoint *c, char *err, size_t len);

@@ -11,38 +11,52 @@ int mb_class_in(const int *set, int n, int c)
   return 0;
 }
 
+void mb_model_predict_loaded(mb_model *md, mb_view w, int rows, mb_view dpred, int32_t *preds)
+{
+  mb_view logits = mb_model_forward(md, w, mb_none(), rows, 0);
+  mb_reduce(md->be, MB_RED_ARGMAX, logits, dpred, (size_t)rows, (size_t)md->classes, 1);
+  mb_download(md->be, preds, dpred, (size_t)rows);
+}
+
 void mb_predict_loaded(mb_mlp *m, mb_view w, int rows, mb_view dpred, int32_t *preds)
 {
-  mb_view logits = mb_mlp_forward(m, w, mb_none(), rows);
-  int k = m->cfg.dims[m->cfg.n_layers];
-  mb_reduce(m->be, MB_RED_ARGMAX, logits, dpred, (size_t)rows, (size_t)k, 1);
-  mb_download(m->be, preds, dpred, (size_t)rows);
+  mb_model md;
+  mb_model_from_mlp(m, &md);
+  mb_model_predict_loaded(&md, w, rows, dpred, preds);
 }
 
 int mb_evaluate(mb_mlp *m, mb_view w, const mb_devdata *test, const int *forget, int n_forget,
                 mb_eval_result *out)
 {
-  mb_backend *be = m->be;
-  int B = m->max_batch;
+  mb_model md;
+  mb_model_from_mlp(m, &md);
+  return mb_model_evaluate(&md, w, test, forget, n_forget, out);
+}
+
+int mb_model_evaluate(mb_model *md, mb_view w, const mb_devdata *test, const int *forget,
+                      int n_forget, mb_eval_result *out)
+{
+  mb_backend *be = md->be;
+  int B = md->max_batch;
   int32_t *idx = malloc(sizeof(int32_t) * (size_t)B);
   int32_t *pred = malloc(sizeof(int32_t) * (size_t)B);
   mb_view didx = mb_new(be, (size_t)B), dpred = mb_new(be, (size_t)B);
   long ok_r = 0, n_r = 0, ok_f = 0, n_f = 0;
-  long long fwd = m->passes.forward;   /* evaluation is not part of any method's pass count */
+  long long fwd = md->passes->forward;   /* evaluation is not part of any method's pass count */
   for (int r0 = 0; r0 < test->n && mb_ok(be) && idx && pred; r0 += B) {
     int rows = test->n - r0 < B ? test->n - r0 : B;
     for (int i = 0; i < rows; i++) idx[i] = r0 + i;
     mb_upload(be, didx, idx, (size_t)rows);
-    mb_devdata_gather(be, test, mb_none(), 0, didx, mb_none(), mb_none(), rows, m->act[0],
+    mb_devdata_gather(be, test, mb_none(), 0, didx, mb_none(), mb_none(), rows, md->in,
                       mb_none(), mb_none());
-    mb_predict_loaded(m, w, rows, dpred, pred);
+    mb_model_predict_loaded(md, w, rows, dpred, pred);
     for (int i = 0; i < rows; i++) {
       int y = test->host->y[r0 + i];
       if (mb_class_in(forget, n_forget, y)) { n_f++; ok_f += pred[i] == y; }
       else { n_r++; ok_r += pred[i] == y; }
     }
   }
-  m->passes.forward = fwd;
+  md->passes->forward = fwd;
   free(idx);
   free(pred);
   mb_release(be, didx);

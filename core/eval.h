@@ -5,6 +5,7 @@
 
 #include "core/devdata.h"
 #include "core/mlp.h"
+#include "core/model.h"
 
 typedef struct {
   double acc;        /* overall test accuracy, % */
@@ -12,11 +13,16 @@ typedef struct {
   long n_remain, n_forget;
 } mb_eval_result;
 
-/* Predicts every test sample with parameters w (m->w when none). */
+/* Predicts every test sample with parameters w (the model's when none), BN in
+ * eval mode; evaluation passes are not counted. */
+int mb_model_evaluate(mb_model *md, mb_view w, const mb_devdata *test, const int *forget,
+                      int n_forget, mb_eval_result *out);
 int mb_evaluate(mb_mlp *m, mb_view w, const mb_devdata *test, const int *forget, int n_forget,
                 mb_eval_result *out);
 
-/* Argmax predictions for `rows` rows already in act[0]; preds: host int32[rows]. */
+/* Argmax predictions (eval mode) for `rows` rows already in the input buffer;
+ * preds: host int32[rows]. */
+void mb_model_predict_loaded(mb_model *md, mb_view w, int rows, mb_view dpred, int32_t *preds);
 void mb_predict_loaded(mb_mlp *m, mb_view w, int rows, mb_view dpred, int32_t *preds);
 
 int mb_class_in(const int *set, int n, int c);

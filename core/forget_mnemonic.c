@@ -14,30 +14,30 @@ static int order_classes(int n_classes, const int *forget, int n_forget, int32_t
   return k;
 }
 
-void mb_fisher_from_codes(mb_mlp *m, mb_view codes, int n_classes, const int *forget, int n_forget,
-                          mb_view f_forget, mb_view f_remain)
+void mb_model_fisher_from_codes(mb_model *md, mb_view codes, int n_classes, const int *forget,
+                                int n_forget, mb_view f_forget, mb_view f_remain)
 {
-  mb_backend *be = m->be;
+  mb_backend *be = md->be;
   int32_t *order = malloc(sizeof(int32_t) * (size_t)n_classes);
   if (!order) { mb_fail(be, MB_OOM, "out of memory"); return; }
   order_classes(n_classes, forget, n_forget, order);
   mb_view dorder = mb_new(be, (size_t)n_classes);
   mb_upload(be, dorder, order, (size_t)n_classes);
-  int dim = m->cfg.dims[0];
   mb_gather_args g = {
-    .src = codes, .idx = dorder, .dst = m->act[0], .n_rows = n_classes, .row_len = dim,
+    .src = codes, .idx = dorder, .dst = md->in, .n_rows = n_classes, .row_len = md->in_dim,
     .n_src_rows = n_classes,
   };
   mb_gather_rows(be, &g);
-  /* per-sample CE of code c with label c: the labels are the class order itself */
-  mb_mlp_forward(m, mb_none(), mb_none(), n_classes);
-  mb_mlp_xent(m, dorder, n_classes, 1.0f, mb_none());
-  mb_mlp_backward(m, n_classes, 0);
-  size_t P = m->pt.total;
+  /* per-sample CE of code c with label c: the labels are the class order itself;
+   * eval mode, so BN uses its running statistics (§2.1 step 1) */
+  mb_model_forward(md, mb_none(), mb_none(), n_classes, 0);
+  mb_model_xent(md, dorder, n_classes, 1.0f, mb_none());
+  size_t P = md->total;
   mb_fill(be, f_forget, P, 1e-16f);
   mb_fill(be, f_remain, P, 1e-16f);
-  mb_mlp_accumulate_sq_grads(m, 0, n_forget, f_forget);
-  mb_mlp_accumulate_sq_grads(m, n_forget, n_classes, f_remain);
+  const mb_sq_target sq[2] = {{0, n_forget, f_forget}, {n_forget, n_classes, f_remain}};
+  const mb_bwd_opts bo = {.want_grads = 0, .n_sq = 2, .sq = sq};
+  mb_model_backward(md, n_classes, &bo);
   /* the floor is divided by the class count too (§2.1 step 4) */
   mb_unary(be, MB_UN_AFFINE, f_forget, f_forget, P, 1.0f / (float)n_forget, 0.0f);
   mb_unary(be, MB_UN_AFFINE, f_remain, f_remain, P, 1.0f / (float)(n_classes - n_forget), 0.0f);
@@ -45,15 +45,23 @@ void mb_fisher_from_codes(mb_mlp *m, mb_view codes, int n_classes, const int *fo
   free(order);
 }
 
-void mb_delta_from_fisher(mb_mlp *m, mb_view f_forget, mb_view f_remain, float lambda1,
-                          float lambda2)
+void mb_fisher_from_codes(mb_mlp *m, mb_view codes, int n_classes, const int *forget, int n_forget,
+                          mb_view f_forget, mb_view f_remain)
 {
-  mb_backend *be = m->be;
-  size_t P = m->pt.total;
-  const size_t *offs = m->pt.offs;
-  int nseg = m->pt.n;
+  mb_model md;
+  mb_model_from_mlp(m, &md);
+  mb_model_fisher_from_codes(&md, codes, n_classes, forget, n_forget, f_forget, f_remain);
+}
+
+void mb_model_delta_from_fisher(mb_model *md, mb_view f_forget, mb_view f_remain, float lambda1,
+                                float lambda2)
+{
+  mb_backend *be = md->be;
+  size_t P = md->total;
+  const size_t *offs = md->offs;
+  int nseg = md->nseg;
   mb_view r = f_forget, seg = mb_new(be, (size_t)nseg);
-  mb_view log_r = m->g;   /* gradients are free during forgetting */
+  mb_view log_r = md->g;   /* gradients are free during forgetting */
   mb_unary(be, MB_UN_LOG, f_forget, r, P, 0, 0);
   mb_unary(be, MB_UN_LOG, f_remain, log_r, P, 0, 0);
   mb_binary(be, MB_BIN_AXPBY, r, log_r, r, P, 1.0f, -1.0f);
@@ -69,6 +77,14 @@ void mb_delta_from_fisher(mb_mlp *m, mb_view f_forget, mb_view f_remain, float l
   mb_release(be, seg);
 }
 
+void mb_delta_from_fisher(mb_mlp *m, mb_view f_forget, mb_view f_remain, float lambda1,
+                          float lambda2)
+{
+  mb_model md;
+  mb_model_from_mlp(m, &md);
+  mb_model_delta_from_fisher(&md, f_forget, f_remain, lambda1, lambda2);
+}
+
 static double score_of(const int32_t *pred, const int32_t *labels, int rows, const int *forget,
                        int n_forget)
 {
@@ -82,49 +98,65 @@ static double score_of(const int32_t *pred, const int32_t *labels, int rows, con
   return (1.0 - acc_f) + acc_r;
 }
 
-mb_sign_choice mb_choose_sign(mb_mlp *m, mb_view delta, mb_view plus, mb_view minus, int rows,
-                              const int32_t *labels, const int *forget, int n_forget)
+mb_sign_choice mb_model_choose_sign(mb_model *md, mb_view delta, mb_view plus, mb_view minus,
+                                    int rows, const int32_t *labels, const int *forget, int n_forget)
 {
-  mb_backend *be = m->be;
+  mb_backend *be = md->be;
   mb_sign_choice c = {0, 0, 0};
-  size_t P = m->pt.total;
+  size_t P = md->total;
   int32_t *pred = malloc(sizeof(int32_t) * (size_t)rows);
   mb_view dpred = mb_new(be, (size_t)rows);
   if (!pred) { mb_fail(be, MB_OOM, "out of memory"); return c; }
-  mb_binary(be, MB_BIN_AXPBY, m->w, delta, plus, P, 1.0f, 1.0f);
-  mb_binary(be, MB_BIN_AXPBY, m->w, delta, minus, P, 1.0f, -1.0f);
-  mb_predict_loaded(m, plus, rows, dpred, pred);
+  mb_binary(be, MB_BIN_AXPBY, md->w, delta, plus, P, 1.0f, 1.0f);
+  mb_binary(be, MB_BIN_AXPBY, md->w, delta, minus, P, 1.0f, -1.0f);
+  mb_model_predict_loaded(md, plus, rows, dpred, pred);
   c.score_plus = score_of(pred, labels, rows, forget, n_forget);
-  mb_predict_loaded(m, minus, rows, dpred, pred);
+  mb_model_predict_loaded(md, minus, rows, dpred, pred);
   c.score_minus = score_of(pred, labels, rows, forget, n_forget);
   c.sign = c.score_plus > c.score_minus ? 1 : -1;   /* ties to minus */
-  mb_copy(be, m->w, c.sign > 0 ? plus : minus, P);
+  mb_copy(be, md->w, c.sign > 0 ? plus : minus, P);
   mb_release(be, dpred);
   free(pred);
   return c;
 }
 
+mb_sign_choice mb_choose_sign(mb_mlp *m, mb_view delta, mb_view plus, mb_view minus, int rows,
+                              const int32_t *labels, const int *forget, int n_forget)
+{
+  mb_model md;
+  mb_model_from_mlp(m, &md);
+  return mb_model_choose_sign(&md, delta, plus, minus, rows, labels, forget, n_forget);
+}
+
 int mb_forget_mnemonic(mb_mlp *m, mb_view codes, int n_classes, const int *forget, int n_forget,
                        float lambda1, float lambda2, mb_sign_choice *choice)
 {
-  mb_backend *be = m->be;
-  size_t P = m->pt.total;
+  mb_model md;
+  mb_model_from_mlp(m, &md);
+  return mb_model_forget_mnemonic(&md, codes, n_classes, forget, n_forget, lambda1, lambda2, choice);
+}
+
+int mb_model_forget_mnemonic(mb_model *md, mb_view codes, int n_classes, const int *forget,
+                             int n_forget, float lambda1, float lambda2, mb_sign_choice *choice)
+{
+  mb_backend *be = md->be;
+  size_t P = md->total;
   if (n_forget < 1 || n_forget >= n_classes) {
     mb_fail(be, MB_BAD_ARG, "forget: need between 1 and %d forget classes", n_classes - 1);
     return -1;
   }
-  if (n_classes > m->max_batch) {
-    mb_fail(be, MB_BAD_ARG, "forget: %d codes exceed the batch workspace %d", n_classes, m->max_batch);
+  if (n_classes > md->max_batch) {
+    mb_fail(be, MB_BAD_ARG, "forget: %d codes exceed the batch workspace %d", n_classes, md->max_batch);
     return -1;
   }
   mb_view f_forget = mb_new(be, P), f_remain = mb_new(be, P);
-  mb_fisher_from_codes(m, codes, n_classes, forget, n_forget, f_forget, f_remain);
-  mb_delta_from_fisher(m, f_forget, f_remain, lambda1, lambda2);
-  /* act[0] still holds the codes in class order: score the candidates on them */
+  mb_model_fisher_from_codes(md, codes, n_classes, forget, n_forget, f_forget, f_remain);
+  mb_model_delta_from_fisher(md, f_forget, f_remain, lambda1, lambda2);
+  /* the input buffer still holds the codes in class order: score the candidates on them */
   int32_t labels[4096];
   int32_t *lab = n_classes <= 4096 ? labels : malloc(sizeof(int32_t) * (size_t)n_classes);
   order_classes(n_classes, forget, n_forget, lab);
-  *choice = mb_choose_sign(m, f_forget, f_remain, m->g, n_classes, lab, forget, n_forget);
+  *choice = mb_model_choose_sign(md, f_forget, f_remain, md->g, n_classes, lab, forget, n_forget);
   if (lab != labels) free(lab);
   mb_release(be, f_forget);
   mb_release(be, f_remain);

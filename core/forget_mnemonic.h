@@ -3,32 +3,45 @@
 #define MB_FORGET_MNEMONIC_H
 
 #include "core/mlp.h"
+#include "core/model.h"
 
 typedef struct {
   int sign;                  /* +1: w + δ chosen, −1: w − δ */
   double score_plus, score_minus;
 } mb_sign_choice;
 
-/* FIM diagonals from the K codes in one batched pass: rows are ordered forget
- * classes first, so f_F and f_R are two GEMM accumulations (§2.1). */
+/* Each step exists for any model (mb_model_*) and, unchanged, for an MLP. */
+
+/* FIM diagonals from the K codes in one batched pass (eval mode): rows are ordered
+ * forget classes first, so f_F and f_R are two per-sample squared-gradient
+ * accumulations (§2.1; for a Linear layer two GEMMs). */
+void mb_model_fisher_from_codes(mb_model *md, mb_view codes, int n_classes, const int *forget,
+                                int n_forget, mb_view f_forget, mb_view f_remain);
 void mb_fisher_from_codes(mb_mlp *m, mb_view codes, int n_classes, const int *forget, int n_forget,
                           mb_view f_forget, mb_view f_remain);
 
 /* f_F, f_R (floors added, divided by the class counts) → δ in f_forget (§2.2):
  * r = log f_F − log f_R, NaN → 0, ±inf → the tensor's finite max, η = exp r,
  * α_l = min(λ1, λ2 / max η_l), δ = α_l·η.  f_remain is left unchanged. */
+void mb_model_delta_from_fisher(mb_model *md, mb_view f_forget, mb_view f_remain, float lambda1,
+                                float lambda2);
 void mb_delta_from_fisher(mb_mlp *m, mb_view f_forget, mb_view f_remain, float lambda1,
                           float lambda2);
 
-/* The global ± choice (§2.3), scored on `rows` inputs already in act[0] with
- * host labels: score = (1 − acc over forget rows) + acc over remaining rows;
- * ties go to minus.  Writes the chosen weights into m->w.  scratch needs
- * 2·P elements (plus / minus candidates). */
+/* The global ± choice (§2.3), scored (eval mode) on `rows` inputs already in the
+ * input buffer with host labels: score = (1 − acc over forget rows) + acc over
+ * remaining rows; ties go to minus.  Writes the chosen weights into w.  scratch
+ * needs 2·P elements (plus / minus candidates). */
+mb_sign_choice mb_model_choose_sign(mb_model *md, mb_view delta, mb_view scratch_plus,
+                                    mb_view scratch_minus, int rows, const int32_t *labels,
+                                    const int *forget, int n_forget);
 mb_sign_choice mb_choose_sign(mb_mlp *m, mb_view delta, mb_view scratch_plus,
                               mb_view scratch_minus, int rows, const int32_t *labels,
                               const int *forget, int n_forget);
 
-/* The whole method: FIM from codes, δ, ± choice; m->w is replaced. */
+/* The whole method: FIM from codes, δ, ± choice; the weights are replaced. */
+int mb_model_forget_mnemonic(mb_model *md, mb_view codes, int n_classes, const int *forget,
+                             int n_forget, float lambda1, float lambda2, mb_sign_choice *choice);
 int mb_forget_mnemonic(mb_mlp *m, mb_view codes, int n_classes, const int *forget, int n_forget,
                        float lambda1, float lambda2, mb_sign_choice *choice);
 

@@ -13,12 +13,23 @@ static const mb_method_param k_mnemonic_params[] = {
 
 static int mnemonic_forget(const mb_forget_request *rq, mb_forget_outcome *out)
 {
-  mb_sign_choice c;
-  int rc = mb_forget_mnemonic(rq->m, rq->codes, rq->n_classes, rq->forget, rq->n_forget,
-                              (float)rq->params[0], (float)rq->params[1], &c);
+  mb_sign_choice c = {0, 0, 0};
+  mb_model wrapped, *md = rq->model;
+  if (!md) { mb_model_from_mlp(rq->m, &wrapped); md = &wrapped; }
+  int rc = mb_model_forget_mnemonic(md, rq->codes, rq->n_classes, rq->forget, rq->n_forget,
+                                    (float)rq->params[0], (float)rq->params[1], &c);
   out->sign = c.sign;
   snprintf(out->note, sizeof out->note, "score+ %.3f, score- %.3f", c.score_plus, c.score_minus);
   return rc;
+}
+
+int mb_method_require_mlp(const mb_forget_request *rq, const char *name)
+{
+  if (rq->m) return 0;
+  if (rq->model)
+    mb_fail(rq->model->be, MB_BAD_ARG, "method %s does not support %s yet", name,
+            mb_model_kind_name(rq->model->kind));
+  return -1;
 }
 
 const mb_method mb_method_mnemonic = {

@@ -7,6 +7,7 @@
 
 #include "core/devdata.h"
 #include "core/mlp.h"
+#include "core/model.h"
 
 #define MB_METHOD_MAX_PARAMS 16
 
@@ -23,7 +24,8 @@ typedef struct {
 } mb_method_param;
 
 typedef struct {
-  mb_mlp *m;                    /* weights are replaced in place */
+  mb_mlp *m;                    /* weights are replaced in place; NULL for a non-MLP model */
+  mb_model *model;              /* the same model through the model interface (NULL: wrap m) */
   mb_view codes;                /* K·D on the device (may be none for plain models) */
   int n_classes;
   const int *forget; int n_forget;
@@ -53,6 +55,9 @@ typedef struct {
 } mb_method;
 
 const mb_method *mb_method_find(const char *name);
+/* For methods that run on the MLP only (so far): 0 when rq->m is set, else -1
+ * with "method NAME does not support MODEL yet" as the backend's error. */
+int mb_method_require_mlp(const mb_forget_request *rq, const char *name);
 int mb_method_list(const mb_method *const **out);
 /* "k=v" → sets values[i] for the param named k; -1 with a message if unknown. */
 int mb_method_set_param(const mb_method *me, double *values, const char *kv, char *err, size_t len);

@@ -1,9 +1,11 @@
 /* Mini-batch SGD with code replacement. */
 #include "core/train.h"
+#include "core/augment.h"
 #include "core/clock.h"
 #include "core/streams.h"
 #include "philox.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,17 +59,38 @@ static int plan_epoch(const mb_devdata *dd, const mb_train_opts *o, int epoch, i
   return n;
 }
 
+float mb_train_lr_at(const mb_train_opts *o, int epoch)
+{
+  if (o->cosine_tmax <= 0) return o->lr;
+  /* PyTorch's CosineAnnealingLR (eta_min 0), stepped once per epoch */
+  return (float)(0.5 * (double)o->lr * (1.0 + cos(M_PI * (double)epoch / (double)o->cosine_tmax)));
+}
+
 int mb_train(mb_mlp *m, const mb_devdata *train, mb_view codes, const mb_train_opts *o,
              mb_train_stats *st)
 {
-  mb_backend *be = m->be;
+  mb_model md;
+  mb_model_from_mlp(m, &md);
+  return mb_model_train(&md, train, codes, o, st);
+}
+
+int mb_model_train(mb_model *md, const mb_devdata *train, mb_view codes, const mb_train_opts *o,
+                   mb_train_stats *st)
+{
+  mb_backend *be = md->be;
   memset(st, 0, sizeof *st);
   int n_all = train->n;
   int32_t *plan = malloc(sizeof(int32_t) * 3 * (size_t)n_all);
   if (!plan) { mb_fail(be, MB_OOM, "out of memory for the epoch plan"); return -1; }
   mb_view dplan = mb_new(be, 3 * (size_t)n_all);
   mb_view labels = mb_new(be, (size_t)o->batch);
-  mb_view mom = mb_new(be, m->pt.total);
+  mb_view mom = mb_new(be, md->total);
+  /* gather scratch: code rows of a normalised set are zeroed through it */
+  mb_view tmp = mb_new(be, (size_t)o->batch * (size_t)md->in_dim);
+  mb_augment aug;
+  memset(&aug, 0, sizeof aug);
+  int augment = o->augment && train->host->norm;
+  if (augment) mb_augment_init(be, &aug, train, o->batch);
   mb_view loss = mb_new(be, (size_t)o->batch);
   mb_view loss_sum = mb_new(be, 1);
   mb_view loss_acc = mb_new(be, 1);
@@ -85,17 +108,23 @@ int mb_train(mb_mlp *m, const mb_devdata *train, mb_view codes, const mb_train_o
     for (int s = 0; s < steps && mb_ok(be); s++) {
       int r0 = s * o->batch;
       int rows = n - r0 < o->batch ? n - r0 : o->batch;
-      mb_devdata_gather(be, train, use_codes ? codes : mb_none(), train->n_classes,
-                        mb_at(dplan, (size_t)r0), mb_at(dplan, (size_t)n + r0),
-                        mb_at(dplan, 2 * (size_t)n + r0), rows, m->act[0], labels, m->sq_a);
-      mb_mlp_forward(m, mb_none(), mb_none(), rows);
-      mb_mlp_xent(m, labels, rows, 1.0f / (float)rows, loss);
+      mb_view v_data = mb_at(dplan, (size_t)r0), v_code = mb_at(dplan, (size_t)n + r0),
+              v_label = mb_at(dplan, 2 * (size_t)n + r0);
+      mb_view cv = use_codes ? codes : mb_none();
+      if (augment)
+        mb_augment_gather(be, &aug, train, o->seed, e, plan + r0, cv, train->n_classes, v_data,
+                          v_code, v_label, rows, md->in, labels, tmp);
+      else
+        mb_devdata_gather(be, train, cv, train->n_classes, v_data, v_code, v_label, rows, md->in,
+                          labels, tmp);
+      mb_model_forward(md, mb_none(), mb_none(), rows, 1);
+      mb_model_xent(md, labels, rows, 1.0f / (float)rows, loss);
       mb_reduce(be, MB_RED_SUM, loss, loss_sum, 1, (size_t)rows, 1);
       mb_binary(be, MB_BIN_AXPBY, loss_acc, loss_sum, loss_acc, 1, 1.0f, 1.0f);
-      mb_mlp_backward(m, rows, 1);
+      mb_model_backward(md, rows, NULL);
       mb_optim_args opt = {
-        .kind = MB_OPT_SGD, .w = m->w, .g = m->g, .m = mom, .n = m->pt.total,
-        .lr = o->lr, .weight_decay = o->weight_decay, .momentum = o->momentum,
+        .kind = MB_OPT_SGD, .w = md->w, .g = md->g, .m = mom, .n = md->total,
+        .lr = mb_train_lr_at(o, e), .weight_decay = o->weight_decay, .momentum = o->momentum,
         .dampening = 0.0f, .first_step = step_total == 0,
       };
       mb_optim(be, &opt);
@@ -116,6 +145,8 @@ int mb_train(mb_mlp *m, const mb_devdata *train, mb_view codes, const mb_train_o
   mb_release(be, dplan);
   mb_release(be, labels);
   mb_release(be, mom);
+  mb_release(be, tmp);
+  if (augment) mb_augment_free(be, &aug);
   mb_release(be, loss);
   mb_release(be, loss_sum);
   mb_release(be, loss_acc);

@@ -6,6 +6,7 @@
 
 #include "core/devdata.h"
 #include "core/mlp.h"
+#include "core/model.h"
 
 typedef struct {
   int epochs, batch;
@@ -15,6 +16,8 @@ typedef struct {
   int max_steps;            /* > 0: stop after this many steps (benchmarks) */
   const int *exclude;       /* classes whose samples are left out (retrain oracle), or NULL */
   int n_exclude;
+  int augment;              /* §0.1 CIFAR crop + flip of data rows (core/augment.h) */
+  int cosine_tmax;          /* > 0: lr_e = lr·(1 + cos(π·e/T))/2 in epoch e (§0.3); 0: constant */
   void (*progress)(void *ctx, int epoch, int epochs, int step, int steps, double loss);
   void *progress_ctx;
 } mb_train_opts;
@@ -28,9 +31,14 @@ typedef struct {
 
 void mb_train_defaults(mb_train_opts *o);   /* the paper's MNIST recipe */
 
-/* Trains m in place.  codes: K·D floats on the device (none when t_mix == 0).
- * Returns 0, or -1 with the backend's sticky error set. */
+/* Trains the model in place (BN in train mode).  codes: K·D floats on the device
+ * (none when t_mix == 0).  Returns 0, or -1 with the backend's sticky error set. */
+int mb_model_train(mb_model *md, const mb_devdata *train, mb_view codes, const mb_train_opts *o,
+                   mb_train_stats *st);
+/* The same for an MLP (wraps it). */
 int mb_train(mb_mlp *m, const mb_devdata *train, mb_view codes, const mb_train_opts *o,
              mb_train_stats *st);
+/* The learning rate of epoch e under o's schedule. */
+float mb_train_lr_at(const mb_train_opts *o, int epoch);
 
 #endif

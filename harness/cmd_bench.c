@@ -183,6 +183,10 @@ int mb_cmd_bench_train(int argc, char **argv)
   mb_opts_defaults(&o);
   if (mb_parse_opts(argc, argv, k_usage, &o, &done) != 0) return 2;
   if (done) return 0;
+  if (o.model_kind != MB_MODEL_MLP) {
+    mb_die_msg("bench-train does not support %s yet", mb_model_kind_name(o.model_kind));
+    return 2;
+  }
   if (!o.json) printf("mnemobench bench-train: median of %d repeats after 2 warm-ups\n", o.repeats);
   if (o.n_backends) {
     for (int i = 0; i < o.n_backends; i++) bench_backend(&o, o.backends[i]);

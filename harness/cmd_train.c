@@ -7,8 +7,10 @@
 
 static const char k_usage[] =
   "usage: mnemobench train --out FILE [options]\n"
-  "Trains an MLP (default: the paper's 784-1000-10 sigmoid model) with mnemonic codes\n"
-  "and writes a checkpoint (weights, codes, settings, checksum).\n"
+  "Trains an MLP (default: the paper's 784-1000-10 sigmoid model) or ResNet-18 with mnemonic\n"
+  "codes and writes a checkpoint (weights, codes, BN statistics, settings, checksum).\n"
+  "  --model mlp|resnet18   architecture (default mlp); --width N ResNet width (64)\n"
+  "  --train-limit N    train on the first N samples of each class (--test-limit N: test)\n"
   "  --data DIR         IDX (MNIST format) or CIFAR-10 binary folder (default: Debian's\n"
   "                     Fashion-MNIST, else the built-in synthetic set)\n"
   "  --synthetic        use the built-in synthetic data set\n"
@@ -32,7 +34,9 @@ int mb_cmd_train(int argc, char **argv)
   mb_eval_result ev;
   mb_checkpoint c;
   int rc = 1;
-  if (mb_session_open(&s, &o, 1) || mb_session_new_model(&s, &o) || mb_session_train(&s, &o, &st) ||
+  if (mb_session_open(&s, &o, 1)) goto out;
+  mb_opts_model_defaults(&o, o.model_kind, s.train.norm);
+  if (mb_session_new_model(&s, &o) || mb_session_train(&s, &o, &st) ||
       mb_session_eval(&s, NULL, 0, &ev) || mb_session_to_checkpoint(&s, &o, &c))
     goto out;
   char err[512];
@@ -52,12 +56,14 @@ int mb_cmd_train(int argc, char **argv)
     r.epochs = o.epochs;
     r.train_s = st.seconds;
     r.test_acc = ev.acc;
-    r.n_forward = s.m.passes.forward;
-    r.n_backward = s.m.passes.backward;
+    r.n_forward = s.md.passes->forward;
+    r.n_backward = s.md.passes->backward;
     mb_result_write_json(stdout, &r);
   } else {
+    char name[64];
+    mb_session_model_name(&s, name, sizeof name);
     printf("trained %s on %s (%s) with %s: %d epochs in %.1f s (%.0f samples/s), test accuracy %.2f%%\n",
-           "MLP", s.train.name, s.train.synthetic ? "synthetic" : "real", s.be->info.name, o.epochs,
+           name, s.train.name, s.train.synthetic ? "synthetic" : "real", s.be->info.name, o.epochs,
            st.seconds, (double)st.samples / st.seconds, ev.acc);
     printf("checkpoint written to %s\n", o.out);
   }

@@ -10,6 +10,7 @@
 enum {
   O_BACKEND = 256, O_DEVICE, O_DATA, O_SYNTH, O_SEED, O_EPOCHS, O_BATCH, O_LR, O_TMIX, O_L1, O_L2,
   O_MODEL_SPEC, O_ACT, O_CODES, O_MODEL, O_OUT, O_CLASSES, O_METHOD, O_JSON, O_REPEATS, O_HELP, O_PARAM,
+  O_WIDTH, O_TRAIN_LIMIT, O_TEST_LIMIT,
 };
 
 static const struct option k_long[] = {
@@ -23,7 +24,9 @@ static const struct option k_long[] = {
   {"model", required_argument, 0, O_MODEL},     {"out", required_argument, 0, O_OUT},
   {"classes", required_argument, 0, O_CLASSES}, {"method", required_argument, 0, O_METHOD},
   {"json", no_argument, 0, O_JSON},             {"repeats", required_argument, 0, O_REPEATS},
-  {"help", no_argument, 0, O_HELP},             {"param", required_argument, 0, O_PARAM},             {0, 0, 0, 0},
+  {"help", no_argument, 0, O_HELP},             {"param", required_argument, 0, O_PARAM},
+  {"width", required_argument, 0, O_WIDTH},     {"train-limit", required_argument, 0, O_TRAIN_LIMIT},
+  {"test-limit", required_argument, 0, O_TEST_LIMIT}, {0, 0, 0, 0},
 };
 
 void mb_opts_defaults(mb_opts *o)
@@ -42,6 +45,19 @@ void mb_opts_defaults(mb_opts *o)
   o->code_dist = MB_CODES_UNIFORM01;
   o->method = "mnemonic";
   o->repeats = 5;
+  o->model_kind = MB_MODEL_MLP;
+  o->width = 64;
+}
+
+void mb_opts_model_defaults(mb_opts *o, mb_model_kind kind, int cifar)
+{
+  if (kind != MB_MODEL_RESNET18) return;
+  /* Fashion-MNIST variant: 1e-4, the best of λ1 ∈ {1e-5, 1e-4, 1e-3} by A_R + E_F (the §2.4
+   * protocol) on a width-64 model trained 2 epochs on 200 per class (1e-5 moved E_F 16 → 23;
+   * 1e-4: 100, A_R 76.1 → 78.2).  A suite decision on one model; CIFAR keeps the paper's. */
+  if (!o->set_lambda1) o->lambda1 = cifar ? 1e-5 : 1e-4;
+  if (!o->set_lambda2) o->lambda2 = 1e4;
+  if (cifar && !o->set_t_mix) o->t_mix = 0.3;
 }
 
 static int num(const char *name, const char *s, double lo, double hi, double *out)
@@ -78,8 +94,8 @@ int mb_parse_opts(int argc, char **argv, const char *usage, mb_opts *o, int *don
     case O_BATCH: bad = num("batch", optarg, 1, 65536, &v); o->batch = (int)v; break;
     case O_LR: bad = num("lr", optarg, 0, 100, &o->lr); break;
     case O_TMIX: bad = num("t-mix", optarg, 0, 1, &o->t_mix); o->set_t_mix = 1; break;
-    case O_L1: bad = num("lambda1", optarg, 0, 1e30, &o->lambda1); break;
-    case O_L2: bad = num("lambda2", optarg, 0, 1e30, &o->lambda2); break;
+    case O_L1: bad = num("lambda1", optarg, 0, 1e30, &o->lambda1); o->set_lambda1 = 1; break;
+    case O_L2: bad = num("lambda2", optarg, 0, 1e30, &o->lambda2); o->set_lambda2 = 1; break;
     case O_MODEL_SPEC: o->model_spec = optarg; break;
     case O_ACT: o->act = optarg; break;
     case O_CODES:
@@ -88,7 +104,13 @@ int mb_parse_opts(int argc, char **argv, const char *usage, mb_opts *o, int *don
         bad = 1;
       }
       break;
-    case O_MODEL: o->in = optarg; break;
+    case O_MODEL:
+      /* an architecture name selects a new model's kind; anything else is a checkpoint */
+      if (mb_model_kind_parse(optarg, &o->model_kind) != 0) o->in = optarg;
+      break;
+    case O_WIDTH: bad = num("width", optarg, 1, 4096, &v); o->width = (int)v; break;
+    case O_TRAIN_LIMIT: bad = num("train-limit", optarg, 1, 1e9, &v); o->train_limit = (int)v; break;
+    case O_TEST_LIMIT: bad = num("test-limit", optarg, 1, 1e9, &v); o->test_limit = (int)v; break;
     case O_OUT: o->out = optarg; break;
     case O_CLASSES: o->classes = optarg; break;
     case O_METHOD: o->method = optarg; break;

@@ -4,6 +4,7 @@
 
 #include "core/codes.h"
 #include "core/method.h"
+#include "core/model.h"
 
 #include <stdint.h>
 
@@ -23,7 +24,10 @@ typedef struct {
   int json;
   int repeats;
   const char *backends[8]; int n_backends;   /* repeated --backend for bench */
-  int set_epochs, set_t_mix;
+  int set_epochs, set_t_mix, set_lambda1, set_lambda2;
+  mb_model_kind model_kind;      /* --model mlp|resnet18 (a new model's architecture) */
+  int width;                     /* --width N: ResNet stem width (64 = the real model) */
+  int train_limit, test_limit;   /* > 0: first N samples of each class */
   const char *params[16]; int n_params;     /* --param k=v */
 } mb_opts;
 
@@ -32,6 +36,10 @@ typedef struct {
 /* Default parameters of a method, then --lambda1/--lambda2 (mnemonic) and --param k=v. */
 int mb_opts_method_params(const mb_opts *o, const mb_method *me, double *values);
 int mb_parse_opts(int argc, char **argv, const char *usage, mb_opts *o, int *done);
+/* Per-model defaults of what the user did not set: for a ResNet-18 λ2 = 1e4 and
+ * λ1 = 1e-5 on CIFAR-10 (cifar = 1: algorithms.md §2.4, with t_mix 0.3), λ1 = 1e-4
+ * on other data (the Fashion-MNIST variant; see options.c). */
+void mb_opts_model_defaults(mb_opts *o, mb_model_kind kind, int cifar);
 void mb_opts_defaults(mb_opts *o);
 
 #endif

@@ -15,6 +15,20 @@ static int report(mb_session *s, const char *what)
   return -1;
 }
 
+/* Keeps the first n of each class of *d (a subset for slow models). */
+static int limit_per_class(mb_dataset *d, int n)
+{
+  mb_dataset sub;
+  if (n <= 0) return 0;
+  if (mb_dataset_head_per_class(d, n, &sub) != 0) {
+    mb_die_msg("cannot take the first %d samples per class of %s", n, d->name);
+    return -1;
+  }
+  mb_dataset_free(d);
+  *d = sub;
+  return 0;
+}
+
 int mb_session_open(mb_session *s, const mb_opts *o, int need_train)
 {
   memset(s, 0, sizeof *s);
@@ -24,6 +38,8 @@ int mb_session_open(mb_session *s, const mb_opts *o, int need_train)
   if (!s->be) return -1;
   if (mb_load_data(o->data, o->synthetic, o->seed, &s->train, &s->test) != 0) return -1;
   s->have_train = 1;
+  if (limit_per_class(&s->train, o->train_limit) || limit_per_class(&s->test, o->test_limit))
+    return -1;
   if (s->train.c * s->train.h * s->train.w != s->test.c * s->test.h * s->test.w) {
     mb_die_msg("train and test images differ in shape");
     return -1;
@@ -33,18 +49,17 @@ int mb_session_open(mb_session *s, const mb_opts *o, int need_train)
   return report(s, "uploading the data");
 }
 
-static int check_model_fits_data(mb_session *s, const mb_mlp_config *cfg)
+static int check_model_fits_data(mb_session *s, int in_dim, int n_classes)
 {
   int d = s->test.c * s->test.h * s->test.w;
   int classes = s->train.n_classes > s->test.n_classes ? s->train.n_classes : s->test.n_classes;
-  if (cfg->dims[0] != d) {
-    mb_die_msg("model input size %d does not match the data (%dx%dx%d = %d)", cfg->dims[0],
+  if (in_dim != d) {
+    mb_die_msg("model input size %d does not match the data (%dx%dx%d = %d)", in_dim,
                s->test.c, s->test.h, s->test.w, d);
     return -1;
   }
-  if (classes > cfg->dims[cfg->n_layers]) {
-    mb_die_msg("data has labels up to %d but the model has %d classes", classes - 1,
-               cfg->dims[cfg->n_layers]);
+  if (classes > n_classes) {
+    mb_die_msg("data has labels up to %d but the model has %d classes", classes - 1, n_classes);
     return -1;
   }
   return 0;
@@ -52,42 +67,84 @@ static int check_model_fits_data(mb_session *s, const mb_mlp_config *cfg)
 
 static int setup_model(mb_session *s, const mb_mlp_config *cfg, int batch)
 {
-  if (check_model_fits_data(s, cfg) != 0) return -1;
+  if (check_model_fits_data(s, cfg->dims[0], cfg->dims[cfg->n_layers]) != 0) return -1;
+  s->kind = MB_MODEL_MLP;
   s->n_classes = cfg->dims[cfg->n_layers];
+  s->in_dim = cfg->dims[0];
   int ws = batch > s->n_classes ? batch : s->n_classes;
   if (ws < 1000) ws = 1000;   /* evaluation batches */
   mb_mlp_create(s->be, cfg, ws, &s->m);
   s->codes = mb_new(s->be, (size_t)s->n_classes * cfg->dims[0]);
-  return report(s, "allocating the model");
+  if (report(s, "allocating the model")) return -1;
+  mb_model_from_mlp(&s->m, &s->md);
+  return 0;
+}
+
+/* The ResNet's workspace is sized by the training batch: its activations dominate
+ * memory, so evaluation runs at that batch too. */
+static int setup_resnet(mb_session *s, const mb_resnet_config *cfg, int batch)
+{
+  int d = cfg->in_c * cfg->in_h * cfg->in_w;
+  if (check_model_fits_data(s, d, cfg->classes) != 0) return -1;
+  s->kind = MB_MODEL_RESNET18;
+  s->n_classes = cfg->classes;
+  s->in_dim = d;
+  int ws = batch > s->n_classes ? batch : s->n_classes;
+  if (mb_resnet_create(s->be, cfg, ws, &s->rn) != 0) return report(s, "allocating the model");
+  s->codes = mb_new(s->be, (size_t)s->n_classes * d);
+  if (report(s, "allocating the model")) return -1;
+  mb_model_from_resnet(&s->rn, &s->md);
+  return 0;
+}
+
+/* CIFAR's §0.2 network with the data's input shape (the 1×28×28 variant for
+ * Fashion-MNIST) at o->width. */
+static void resnet_config_for(const mb_session *s, const mb_opts *o, mb_resnet_config *cfg)
+{
+  if (s->test.c == 1 && s->test.h == 28 && s->test.w == 28) mb_resnet_config_fmnist(cfg);
+  else mb_resnet_config_cifar(cfg);
+  cfg->in_c = s->test.c;
+  cfg->in_h = s->test.h;
+  cfg->in_w = s->test.w;
+  cfg->width = o->width;
 }
 
 int mb_session_new_model(mb_session *s, const mb_opts *o)
 {
-  mb_mlp_config cfg;
-  char err[256];
-  if (mb_mlp_config_parse(o->model_spec, o->act, &cfg, err, sizeof err) != 0) {
-    mb_die_msg("%s", err);
-    return -1;
+  if (o->model_kind == MB_MODEL_RESNET18) {
+    mb_resnet_config rc;
+    resnet_config_for(s, o, &rc);
+    if (setup_resnet(s, &rc, o->batch) != 0) return -1;
+  } else {
+    mb_mlp_config cfg;
+    char err[256];
+    if (mb_mlp_config_parse(o->model_spec, o->act, &cfg, err, sizeof err) != 0) {
+      mb_die_msg("%s", err);
+      return -1;
+    }
+    cfg.in_c = s->test.c; cfg.in_h = s->test.h; cfg.in_w = s->test.w;
+    if (setup_model(s, &cfg, o->batch) != 0) return -1;
   }
-  cfg.in_c = s->test.c; cfg.in_h = s->test.h; cfg.in_w = s->test.w;
-  if (setup_model(s, &cfg, o->batch) != 0) return -1;
-  size_t n = (size_t)s->n_classes * cfg.dims[0];
+  size_t n = (size_t)s->n_classes * s->in_dim;
   s->codes_host = malloc(n * sizeof(float));
   if (!s->codes_host) { mb_die_msg("out of memory"); return -1; }
-  mb_codes_generate(o->seed, s->n_classes, cfg.dims[0], o->code_dist, s->codes_host);
+  mb_codes_generate(o->seed, s->n_classes, s->in_dim, o->code_dist, s->codes_host);
   mb_upload(s->be, s->codes, s->codes_host, n);
-  mb_mlp_init(&s->m, o->seed);
+  mb_model_init(&s->md, o->seed);
   return report(s, "initialising the model");
 }
 
 int mb_session_load_model(mb_session *s, const mb_checkpoint *c)
 {
-  if (setup_model(s, &c->cfg, c->batch > 0 ? c->batch : 128) != 0) return -1;
+  int batch = c->batch > 0 ? c->batch : 128;
+  if ((c->kind == MB_MODEL_RESNET18 ? setup_resnet(s, &c->rcfg, batch)
+                                    : setup_model(s, &c->cfg, batch)) != 0)
+    return -1;
   if (!c->codes) {
     mb_die_msg("checkpoint has no mnemonic codes");
     return -1;
   }
-  size_t n = (size_t)s->n_classes * c->cfg.dims[0];
+  size_t n = (size_t)s->n_classes * s->in_dim;
   s->codes_host = malloc(n * sizeof(float));
   if (!s->codes_host) { mb_die_msg("out of memory"); return -1; }
   memcpy(s->codes_host, c->codes, n * sizeof(float));
@@ -97,7 +154,15 @@ int mb_session_load_model(mb_session *s, const mb_checkpoint *c)
       return -1;
     }
   mb_upload(s->be, s->codes, s->codes_host, n);
-  mb_upload(s->be, s->m.w, c->params, c->n_params);
+  mb_upload(s->be, s->md.w, c->params, c->n_params);
+  if (s->kind == MB_MODEL_RESNET18) {
+    if (c->n_stats != s->rn.n_stats || !c->run_mean) {
+      mb_die_msg("checkpoint lacks the model's BN running statistics");
+      return -1;
+    }
+    mb_upload(s->be, s->rn.run_mean, c->run_mean, c->n_stats);
+    mb_upload(s->be, s->rn.run_var, c->run_var, c->n_stats);
+  }
   s->epochs = c->epochs; s->batch = c->batch; s->lr = c->lr; s->t_mix = c->t_mix;
   return report(s, "loading the model");
 }
@@ -113,7 +178,13 @@ int mb_session_train(mb_session *s, const mb_opts *o, mb_train_stats *st)
   t.seed = o->seed;
   s->epochs = o->epochs; s->batch = o->batch; s->lr = (float)o->lr; s->t_mix = (float)o->t_mix;
   t.progress = o->json ? NULL : mb_progress_bar;
-  mb_train(&s->m, &s->dtrain, s->codes, &t, st);
+  if (s->kind == MB_MODEL_RESNET18 && s->train.norm) {
+    /* the CIFAR recipe of §0.1/§0.3: crop + flip, cosine annealing over the run
+     * (the paper's T_max = 200 is its epoch count) */
+    t.augment = 1;
+    t.cosine_tmax = o->epochs;
+  }
+  mb_model_train(&s->md, &s->dtrain, s->codes, &t, st);
   return report(s, "training");
 }
 
@@ -122,17 +193,21 @@ int mb_session_forget(mb_session *s, const mb_method *me, const double *params,
 {
   mb_backend *be = s->be;
   memset(t, 0, sizeof *t);
+  if (s->kind != MB_MODEL_MLP && strcmp(me->name, "mnemonic") != 0) {
+    mb_die_msg("method %s does not support %s yet", me->name, mb_model_kind_name(s->kind));
+    return -1;
+  }
   if (me->needs && !s->dtrain.n) {
     mb_die_msg("method %s needs the training data, which is not loaded", me->name);
     return -1;
   }
   mb_forget_request rq = {
-    .m = &s->m, .codes = s->codes, .n_classes = s->n_classes, .forget = forget,
+    .m = s->kind == MB_MODEL_MLP ? &s->m : NULL, .model = &s->md, .codes = s->codes, .n_classes = s->n_classes, .forget = forget,
     .n_forget = n_forget, .train = me->needs ? &s->dtrain : NULL, .seed = s->seed,
     .train_epochs = s->epochs, .train_batch = s->batch, .train_lr = s->lr, .train_t_mix = s->t_mix,
     .params = params,
   };
-  mb_pass_count before = s->m.passes;
+  mb_pass_count before = *s->md.passes;
   mb_sync(be);
   double t0 = mb_now();
   mb_timer *dt = mb_timer_begin(be);
@@ -142,21 +217,23 @@ int mb_session_forget(mb_session *s, const mb_method *me, const double *params,
   t->seconds = mb_now() - t0;
   t->device_ms = be->info.has_device_timer ? mb_timer_ms(be, dt) : -1.0;
   mb_timer_free(be, dt);
-  t->n_forward = s->m.passes.forward - before.forward;
-  t->n_backward = s->m.passes.backward - before.backward;
+  t->n_forward = s->md.passes->forward - before.forward;
+  t->n_backward = s->md.passes->backward - before.backward;
   return report(s, me->name);
 }
 
 int mb_session_eval(mb_session *s, const int *forget, int n_forget, mb_eval_result *r)
 {
-  mb_evaluate(&s->m, mb_none(), &s->dtest, forget, n_forget, r);
+  mb_model_evaluate(&s->md, mb_none(), &s->dtest, forget, n_forget, r);
   return report(s, "evaluation");
 }
 
 int mb_session_to_checkpoint(mb_session *s, const mb_opts *o, mb_checkpoint *c)
 {
   memset(c, 0, sizeof *c);
+  c->kind = s->kind;
   c->cfg = s->m.cfg;
+  c->rcfg = s->rn.cfg;
   c->n_classes = s->n_classes;
   c->code_dist = o->code_dist;
   c->has_codes = 1;
@@ -169,20 +246,38 @@ int mb_session_to_checkpoint(mb_session *s, const mb_opts *o, mb_checkpoint *c)
   c->dataset_checksum = s->train.checksum;
   snprintf(c->backend, sizeof c->backend, "%s", s->backend_name);
   snprintf(c->device, sizeof c->device, "%s", s->be->info.name);
-  c->n_params = s->m.pt.total;
+  c->n_params = s->md.total;
   c->params = malloc(c->n_params * sizeof(float));
-  size_t nc = (size_t)s->n_classes * s->m.cfg.dims[0];
+  size_t nc = (size_t)s->n_classes * s->in_dim;
   c->codes = malloc(nc * sizeof(float));
   if (!c->params || !c->codes) { mb_die_msg("out of memory"); return -1; }
   memcpy(c->codes, s->codes_host, nc * sizeof(float));
-  mb_download(s->be, c->params, s->m.w, c->n_params);
+  mb_download(s->be, c->params, s->md.w, c->n_params);
+  if (s->kind == MB_MODEL_RESNET18) {
+    /* BN running statistics are model state: eval mode needs them */
+    c->n_stats = s->rn.n_stats;
+    c->run_mean = malloc(c->n_stats * sizeof(float));
+    c->run_var = malloc(c->n_stats * sizeof(float));
+    if (!c->run_mean || !c->run_var) { mb_die_msg("out of memory"); return -1; }
+    mb_download(s->be, c->run_mean, s->rn.run_mean, c->n_stats);
+    mb_download(s->be, c->run_var, s->rn.run_var, c->n_stats);
+  }
   return report(s, "reading the weights");
+}
+
+void mb_session_model_name(const mb_session *s, char *model, size_t len)
+{
+  if (s->kind == MB_MODEL_MLP) { mb_mlp_describe(&s->m.cfg, model, len); return; }
+  const mb_resnet_config *c = &s->rn.cfg;
+  const char *v = c->in_c == 1 ? "fmnist" : c->in_c == 3 && c->in_h == 32 ? "cifar" : "custom";
+  if (c->width == 64) snprintf(model, len, "resnet18-%s", v);
+  else snprintf(model, len, "resnet18-%s-w%d", v, c->width);   /* a narrow test variant */
 }
 
 void mb_session_result(const mb_session *s, const char *backend, char *model, size_t len,
                        mb_result *r)
 {
-  mb_mlp_describe(&s->m.cfg, model, len);
+  mb_session_model_name(s, model, len);
   mb_result_init(r);
   r->backend = backend;
   r->be = s->be;
@@ -215,7 +310,8 @@ void mb_result_set_forgetting(mb_result *r, const mb_method *me, const double *p
 void mb_session_close(mb_session *s)
 {
   if (s->be) {
-    mb_mlp_destroy(&s->m);
+    if (s->kind == MB_MODEL_RESNET18) mb_resnet_destroy(&s->rn);
+    else mb_mlp_destroy(&s->m);
     mb_release(s->be, s->codes);
     mb_devdata_free(s->be, &s->dtrain);
     mb_devdata_free(s->be, &s->dtest);

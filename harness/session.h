@@ -9,6 +9,8 @@
 #include "core/forget_mnemonic.h"
 #include "core/method.h"
 #include "core/mlp.h"
+#include "core/model.h"
+#include "core/resnet.h"
 #include "core/train.h"
 #include "harness/common.h"
 #include "harness/options.h"
@@ -19,7 +21,11 @@ typedef struct {
   mb_dataset train, test;
   int have_train;
   mb_devdata dtrain, dtest;
-  mb_mlp m;
+  mb_model_kind kind;
+  mb_mlp m;            /* kind == MB_MODEL_MLP (the bench commands use it directly) */
+  mb_resnet rn;        /* kind == MB_MODEL_RESNET18 */
+  mb_model md;         /* either, through the model interface */
+  int in_dim;          /* D: elements of one input / code */
   float *codes_host;   /* K·D */
   mb_view codes;
   int n_classes;
@@ -35,9 +41,10 @@ typedef struct {
   mb_forget_outcome outcome;
 } mb_forget_timing;
 
-/* Opens the backend and loads data; need_train = 0 uploads only the test set. */
+/* Opens the backend and loads data (--train-limit / --test-limit: the first N of
+ * each class); need_train = 0 uploads only the test set. */
 int mb_session_open(mb_session *s, const mb_opts *o, int need_train);
-/* New model (random init from seed) with codes from the seed. */
+/* New model of o->model_kind (random init from seed) with codes from the seed. */
 int mb_session_new_model(mb_session *s, const mb_opts *o);
 /* Model and codes from a checkpoint (checked against the data). */
 int mb_session_load_model(mb_session *s, const mb_checkpoint *c);
@@ -52,6 +59,8 @@ int mb_session_eval(mb_session *s, const int *forget, int n_forget, mb_eval_resu
 int mb_session_to_checkpoint(mb_session *s, const mb_opts *o, mb_checkpoint *c);
 /* The fields of a result row that describe the session: backend, device, data set
  * and model (described into model[len], which must outlive the row). */
+/* "784-1000-10 sigmoid", "resnet18-fmnist", "resnet18-cifar" ("-w8" for a narrow one). */
+void mb_session_model_name(const mb_session *s, char *model, size_t len);
 void mb_session_result(const mb_session *s, const char *backend, char *model, size_t len,
                        mb_result *r);
 /* The fields of one forgetting run: method and settings, metrics, time, passes. */

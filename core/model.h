@@ -1,0 +1,76 @@
+/* A small model interface so training, evaluation and the mnemonic-code method
+ * are written once for every architecture (the MLP of mlp.h, the ResNet-18 of
+ * resnet.h).  An mb_model is a non-owning view of a concrete model: its flat
+ * parameter and gradient buffers, the segment table of its tensors, its input
+ * buffer, its pass counters and an op table.  Wrapping costs nothing, so the
+ * mb_mlp entry points (mb_train, mb_evaluate, ...) wrap on every call. */
+#ifndef MB_MODEL_H
+#define MB_MODEL_H
+
+#include "core/mlp.h"
+#include "core/resnet.h"
+
+typedef enum { MB_MODEL_MLP, MB_MODEL_RESNET18 } mb_model_kind;
+
+/* acc += Σ over rows [r0, r1) of the per-sample squared gradients (flat, total). */
+typedef struct {
+  int r0, r1;
+  mb_view acc;
+} mb_sq_target;
+
+typedef struct {
+  int want_grads;              /* write the batch gradient to g (overwritten) */
+  int n_sq;                    /* per-sample squared gradients (after an eval-mode forward) */
+  const mb_sq_target *sq;
+} mb_bwd_opts;
+
+typedef struct mb_model mb_model;
+
+typedef struct {
+  /* Logits [batch × classes] of x (the input buffer when none) with parameters w
+   * (the model's when none); train: batch statistics for BN (ignored by the MLP). */
+  mb_view (*forward)(mb_model *md, mb_view w, mb_view x, int batch, int train);
+  /* Softmax-CE of the last logits; dlogits = scale·(softmax − onehot). */
+  void (*xent)(mb_model *md, mb_view labels, int batch, float scale, mb_view loss);
+  /* Backward of the last forward from the dlogits written by xent. */
+  void (*backward)(mb_model *md, int batch, const mb_bwd_opts *o);
+  void (*init)(mb_model *md, uint64_t seed);
+} mb_model_ops;
+
+struct mb_model {
+  mb_model_kind kind;
+  const mb_model_ops *ops;
+  mb_backend *be;
+  mb_mlp *mlp;                 /* the wrapped model (one of the two) */
+  mb_resnet *rn;
+  mb_view w, g;                /* flat parameters and gradients */
+  const size_t *offs;          /* segment table: nseg + 1 offsets */
+  int nseg;
+  size_t total;
+  mb_view in;                  /* input buffer [max_batch × in_dim] */
+  int in_dim, classes, max_batch;
+  mb_pass_count *passes;
+};
+
+void mb_model_from_mlp(mb_mlp *m, mb_model *md);
+void mb_model_from_resnet(mb_resnet *r, mb_model *md);
+
+static inline mb_view mb_model_forward(mb_model *md, mb_view w, mb_view x, int batch, int train)
+{
+  return md->ops->forward(md, w, x, batch, train);
+}
+static inline void mb_model_xent(mb_model *md, mb_view labels, int batch, float scale, mb_view loss)
+{
+  md->ops->xent(md, labels, batch, scale, loss);
+}
+static inline void mb_model_backward(mb_model *md, int batch, const mb_bwd_opts *o)
+{
+  md->ops->backward(md, batch, o);
+}
+static inline void mb_model_init(mb_model *md, uint64_t seed) { md->ops->init(md, seed); }
+
+/* "mlp" / "resnet18" */
+const char *mb_model_kind_name(mb_model_kind k);
+int mb_model_kind_parse(const char *s, mb_model_kind *k);
+
+#endif
