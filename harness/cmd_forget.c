@@ -79,7 +79,7 @@ int mb_cmd_forget(int argc, char **argv)
   int forget[MB_MAX_FORGET], nf;
   if (load(&o, &s, &c, me->needs != 0) != 0) goto out;
   /* λ defaults depend on the checkpoint's model */
-  mb_opts_model_defaults(&o, c.kind, s.train.norm);
+  mb_opts_model_defaults(&o, c.kind, s.test.name);
   if (mb_opts_method_params(&o, me, params) != 0) { rc = 2; goto out; }
   if (mb_parse_classes(o.classes, s.n_classes, forget, MB_MAX_FORGET, &nf) != 0) { rc = 2; goto out; }
   mb_eval_result before, after;

@@ -35,7 +35,7 @@ int mb_cmd_quickstart(int argc, char **argv)
   mb_forget_timing t;
   int forget[MB_MAX_FORGET] = {0}, nf = 1;
   if (mb_session_open(&s, &o, 1)) goto out;
-  mb_opts_model_defaults(&o, o.model_kind, s.train.norm);
+  mb_opts_model_defaults(&o, o.model_kind, s.train.name);
   if (mb_opts_method_params(&o, me, params) != 0) { rc = 2; goto out; }
   if (mb_session_new_model(&s, &o)) goto out;
   if (o.classes && mb_parse_classes(o.classes, s.n_classes, forget, MB_MAX_FORGET, &nf) != 0) {

@@ -1,5 +1,6 @@
 /* One option table for every command; each command's usage text says which apply. */
 #include "harness/options.h"
+#include "core/hparams.h"
 #include "harness/common.h"
 #include "core/method.h"
 
@@ -39,7 +40,8 @@ void mb_opts_defaults(mb_opts *o)
   o->epochs = 60;
   o->batch = 128;
   o->lr = 0.01;
-  o->t_mix = 0.1;        /* MNIST default (algorithms.md §2.4) */
+  /* t_mix, λ1, λ2: per data set and model once the data is known (core/hparams.c) */
+  o->t_mix = 0.1;
   o->lambda1 = 1e-3;
   o->lambda2 = 10.0;
   o->code_dist = MB_CODES_UNIFORM01;
@@ -49,15 +51,12 @@ void mb_opts_defaults(mb_opts *o)
   o->width = 64;
 }
 
-void mb_opts_model_defaults(mb_opts *o, mb_model_kind kind, int cifar)
+void mb_opts_model_defaults(mb_opts *o, mb_model_kind kind, const char *dataset)
 {
-  if (kind != MB_MODEL_RESNET18) return;
-  /* Fashion-MNIST variant: 1e-4, the best of λ1 ∈ {1e-5, 1e-4, 1e-3} by A_R + E_F (the §2.4
-   * protocol) on a width-64 model trained 2 epochs on 200 per class (1e-5 moved E_F 16 → 23;
-   * 1e-4: 100, A_R 76.1 → 78.2).  A suite decision on one model; CIFAR keeps the paper's. */
-  if (!o->set_lambda1) o->lambda1 = cifar ? 1e-5 : 1e-4;
-  if (!o->set_lambda2) o->lambda2 = 1e4;
-  if (cifar && !o->set_t_mix) o->t_mix = 0.3;
+  const mb_hparams *h = mb_hparams_for(dataset, kind == MB_MODEL_RESNET18 ? "resnet18" : "mlp");
+  if (!o->set_lambda1) o->lambda1 = h->lambda1;
+  if (!o->set_lambda2) o->lambda2 = h->lambda2;
+  if (!o->set_t_mix) o->t_mix = h->t_mix;
 }
 
 static int num(const char *name, const char *s, double lo, double hi, double *out)

@@ -36,10 +36,8 @@ typedef struct {
 /* Default parameters of a method, then --lambda1/--lambda2 (mnemonic) and --param k=v. */
 int mb_opts_method_params(const mb_opts *o, const mb_method *me, double *values);
 int mb_parse_opts(int argc, char **argv, const char *usage, mb_opts *o, int *done);
-/* Per-model defaults of what the user did not set: for a ResNet-18 λ2 = 1e4 and
- * λ1 = 1e-5 on CIFAR-10 (cifar = 1: algorithms.md §2.4, with t_mix 0.3), λ1 = 1e-4
- * on other data (the Fashion-MNIST variant; see options.c). */
-void mb_opts_model_defaults(mb_opts *o, mb_model_kind kind, int cifar);
+/* t_mix, λ1 and λ2 the user did not set, from the data set and model (core/hparams.c). */
+void mb_opts_model_defaults(mb_opts *o, mb_model_kind kind, const char *dataset);
 void mb_opts_defaults(mb_opts *o);
 
 #endif

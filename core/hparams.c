@@ -1,0 +1,28 @@
+/* Per-data-set λ1, λ2 and t_mix of the mnemonic-code method. */
+#include "core/hparams.h"
+
+#include <string.h>
+
+static const mb_hparams k_rows[] = {
+  /* the paper's rows come first: they are the fallbacks */
+  {"mnist", "mlp", 0.1, 1e-3, 10.0, "authors' conf/mnist.yaml"},
+  {"cifar-10", "resnet18", 0.3, 1e-5, 1e4, "authors' conf/cifar10.yaml"},
+  /* The 784-1000-10 sigmoid MLP trained 60 epochs with codes: λ2 = 0.1 takes A_R
+   * 85.70 → 86.99 with E_F 19.8 → 100, MNIST's λ2 = 10 lowers A_R to 82.13 (after
+   * 30 epochs: 84.86 with λ2 = 10, 85.53 and E_F 99.9 with λ2 = 0.1). */
+  {"fashion-mnist", "mlp", 0.1, 1e-3, 0.1, "selected by max A_R + E_F on the 60-epoch model"},
+  /* Width-64 1-channel ResNet-18, 2 epochs on 200 per class: λ1 = 1e-5 moved E_F
+   * only 16 → 23; 1e-4 gave E_F 100 with A_R 76.1 → 78.2.  One short-trained model. */
+  {"fashion-mnist", "resnet18", 0.1, 1e-4, 1e4, "selected by max A_R + E_F on a short-trained model"},
+};
+
+const mb_hparams *mb_hparams_for(const char *dataset, const char *model)
+{
+  const mb_hparams *fallback = NULL;
+  for (size_t i = 0; i < sizeof k_rows / sizeof k_rows[0]; i++) {
+    if (strcmp(model, k_rows[i].model) != 0) continue;
+    if (!fallback) fallback = &k_rows[i];
+    if (dataset && strcmp(dataset, k_rows[i].dataset) == 0) return &k_rows[i];
+  }
+  return fallback ? fallback : &k_rows[0];
+}

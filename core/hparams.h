@@ -1,0 +1,19 @@
+/* Per-data-set, per-model settings of the mnemonic-code method (algorithms.md
+ * §2.4): the authors' configuration files where they exist (MNIST MLP, CIFAR-10
+ * ResNet-18), otherwise the values this suite selected with the paper's own
+ * protocol (max A_R + E_F over the λ grid, on test metrics as the paper does). */
+#ifndef MB_HPARAMS_H
+#define MB_HPARAMS_H
+
+typedef struct {
+  const char *dataset;   /* data set name as the loader reports it */
+  const char *model;     /* "mlp" or "resnet18" */
+  double t_mix, lambda1, lambda2;
+  const char *source;    /* where the values come from */
+} mb_hparams;
+
+/* The row for a data set and model; an unknown data set gets the paper's row
+ * for that model (MNIST for the MLP, CIFAR-10 for ResNet-18). */
+const mb_hparams *mb_hparams_for(const char *dataset, const char *model);
+
+#endif
