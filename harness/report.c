@@ -781,16 +781,13 @@ int mb_report_build(const mb_rowset *rs, const char *backend, mb_report *r)
   }
   row *first = NULL;
   for (int i = 0; i < s.n && !first; i++) if (is_ok(s.v[i])) first = s.v[i];
-  {
-    char tmp[2048];
-    snprintf(tmp, sizeof tmp,
-             "%d rows (%d ok, %d skipped, %d failed; %d corrupt lines skipped). Data: %s. Commit %s (%s), %.0f threads. "
-             "Paper tables from backend %s. Devices: %s",
-             s.n, ok, skipped, failed, rs->n_corrupt, first ? S(first, "dataset") : "—",
-             first ? S(first, "commit") : "—", first ? S(first, "build") : "—",
-             first ? N(first, "threads") : NAN, be_copy, seen[0] ? seen : "none");
-    snprintf(r->summary, sizeof r->summary, "%s", tmp);
-  }
+  /* the device list is cut to leave room for the rest of the line */
+  snprintf(r->summary, sizeof r->summary,
+           "%d rows (%d ok, %d skipped, %d failed; %d corrupt lines skipped). Data: %s. Commit %s (%s), %.0f threads. "
+           "Paper tables from backend %s. Devices: %.1700s",
+           s.n, ok, skipped, failed, rs->n_corrupt, first ? S(first, "dataset") : "—",
+           first ? S(first, "commit") : "—", first ? S(first, "build") : "—",
+           first ? N(first, "threads") : NAN, be_copy, seen[0] ? seen : "none");
   table1(r, &s, be_copy);
   table_metric(r, &s, be_copy, "table2", "Table 2: A_R after forgetting (accuracy on the remaining classes)", "A_R", "A_R_before");
   table_metric(r, &s, be_copy, "table3", "Table 3: E_F after forgetting (error on the forgotten class)", "E_F", "E_F_before");
