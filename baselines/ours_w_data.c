@@ -33,7 +33,7 @@ typedef struct {
 static int build_rows(const mb_forget_request *rq, int per_class, owd_rows *r)
 {
   const mb_devdata *dd = rq->train;
-  mb_backend *be = rq->m->be;
+  mb_backend *be = rq->model ? rq->model->be : rq->m->be;
   int K = rq->n_classes;
   memset(r, 0, sizeof *r);
   r->idx = malloc(sizeof(int32_t) * (size_t)(dd->n ? dd->n : 1));
@@ -65,16 +65,16 @@ static void free_rows(owd_rows *r)
 }
 
 /* (1 − mean forget-class accuracy) + mean remaining-class accuracy of candidate w. */
-static double score(mb_mlp *m, const mb_forget_request *rq, const owd_rows *r, const bl_plan *p,
+static double score(mb_model *md, const mb_forget_request *rq, const owd_rows *r, const bl_plan *p,
                     mb_view w, mb_view dpred, int32_t *pred)
 {
-  int K = rq->n_classes, B = m->max_batch;
+  int K = rq->n_classes, B = md->max_batch;
   long *ok = calloc((size_t)K * 2, sizeof(long)), *tot = ok ? ok + K : NULL;
-  if (!ok) { mb_fail(m->be, MB_OOM, "ours-w-data: out of memory"); return 0; }
-  for (int r0 = 0; r0 < r->n && mb_ok(m->be); r0 += B) {
+  if (!ok) { mb_fail(md->be, MB_OOM, "ours-w-data: out of memory"); return 0; }
+  for (int r0 = 0; r0 < r->n && mb_ok(md->be); r0 += B) {
     int rows = r->n - r0 < B ? r->n - r0 : B;
-    bl_plan_gather(m, rq->train, p, mb_none(), 0, r0, rows);
-    mb_predict_loaded(m, w, rows, dpred, pred);
+    bl_plan_gather_md(md, rq->train, p, r0, rows);
+    mb_model_predict_loaded(md, w, rows, dpred, pred);   /* eval mode */
     for (int i = 0; i < rows; i++) {
       int c = r->cls[r0 + i];
       tot[c]++;
@@ -95,13 +95,12 @@ static double score(mb_mlp *m, const mb_forget_request *rq, const owd_rows *r, c
 
 static int owd_forget(const mb_forget_request *rq, mb_forget_outcome *out)
 {
-  if (mb_method_require_mlp(rq, "ours-w-data") != 0) return -1;   /* MLP-only so far */
-  mb_mlp *m = rq->m;
-  mb_backend *be = m->be;
+  mb_model wrapped, *md = mb_method_model(rq, &wrapped);
+  mb_backend *be = md->be;
   const mb_devdata *dd = rq->train;
-  int per_class = (int)rq->params[0], B = m->max_batch, K = rq->n_classes;
-  int L = m->cfg.n_layers, nfc = rq->n_forget;
-  size_t P = m->pt.total;
+  int per_class = (int)rq->params[0], B = md->max_batch, K = rq->n_classes;
+  int nfc = rq->n_forget;
+  size_t P = md->total;
   if (nfc < 1 || nfc >= K) {
     mb_fail(be, MB_BAD_ARG, "ours-w-data: need between 1 and %d forget classes", K - 1);
     return -1;
@@ -121,27 +120,28 @@ static int owd_forget(const mb_forget_request *rq, mb_forget_outcome *out)
       int rows = r.n - r0 < B ? r.n - r0 : B;
       int split = r.n_forget_rows - r0;
       split = split < 0 ? 0 : split > rows ? rows : split;
-      bl_plan_gather(m, dd, &p, mb_none(), 0, r0, rows);
-      mb_mlp_forward(m, mb_none(), mb_none(), rows);
-      mb_mlp_xent(m, bl_plan_labels(&p, r0), rows, 1.0f, mb_none());   /* per-sample CE */
-      mb_bcast(be, MB_BC_MUL, m->delta[L], mb_at(wrow, (size_t)r0), m->delta[L], 1, (size_t)rows,
+      bl_plan_gather_md(md, dd, &p, r0, rows);
+      mb_model_forward(md, mb_none(), mb_none(), rows, 0);   /* eval mode */
+      mb_model_xent(md, bl_plan_labels(&p, r0), rows, 1.0f, mb_none());   /* per-sample CE */
+      mb_bcast(be, MB_BC_MUL, md->dlogits, mb_at(wrow, (size_t)r0), md->dlogits, 1, (size_t)rows,
                (size_t)K);
-      mb_mlp_backward(m, rows, 0);
-      mb_mlp_accumulate_sq_grads(m, 0, split, fF);
-      mb_mlp_accumulate_sq_grads(m, split, rows, fR);
+      /* one backward, two per-sample squared-gradient targets (as the code FIM) */
+      const mb_sq_target sq[2] = {{0, split, fF}, {split, rows, fR}};
+      const mb_bwd_opts bo = {.want_grads = 0, .n_sq = 2, .sq = sq};
+      mb_model_backward(md, rows, &bo);
     }
     /* the 1e-16 floor is added before dividing by the class counts (§2.1) */
     mb_unary(be, MB_UN_AFFINE, fF, fF, P, 1.0f / (float)nfc, 1e-16f / (float)nfc);
     mb_unary(be, MB_UN_AFFINE, fR, fR, P, 1.0f / (float)(K - nfc), 1e-16f / (float)(K - nfc));
-    mb_delta_from_fisher(m, fF, fR, (float)rq->params[1], (float)rq->params[2]);
+    mb_model_delta_from_fisher(md, fF, fR, (float)rq->params[1], (float)rq->params[2]);
     /* candidates w ± δ (global sign), scored on the same samples; ties go to minus */
-    mb_view plus = fR, minus = m->g;
-    mb_binary(be, MB_BIN_AXPBY, m->w, fF, plus, P, 1.0f, 1.0f);
-    mb_binary(be, MB_BIN_AXPBY, m->w, fF, minus, P, 1.0f, -1.0f);
-    ch.score_plus = score(m, rq, &r, &p, plus, dpred, pred);
-    ch.score_minus = score(m, rq, &r, &p, minus, dpred, pred);
+    mb_view plus = fR, minus = md->g;
+    mb_binary(be, MB_BIN_AXPBY, md->w, fF, plus, P, 1.0f, 1.0f);
+    mb_binary(be, MB_BIN_AXPBY, md->w, fF, minus, P, 1.0f, -1.0f);
+    ch.score_plus = score(md, rq, &r, &p, plus, dpred, pred);
+    ch.score_minus = score(md, rq, &r, &p, minus, dpred, pred);
     ch.sign = ch.score_plus > ch.score_minus ? 1 : -1;
-    mb_copy(be, m->w, ch.sign > 0 ? plus : minus, P);
+    mb_copy(be, md->w, ch.sign > 0 ? plus : minus, P);
   }
   out->sign = ch.sign;
   snprintf(out->note, sizeof out->note, "FIM from %d samples (%d of the forget classes); score+ %.3f, score- %.3f",

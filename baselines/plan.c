@@ -48,3 +48,18 @@ int bl_need_rows(mb_mlp *m, int rows, const char *method)
           rows, m->max_batch);
   return -1;
 }
+
+void bl_plan_gather_md(mb_model *md, const mb_devdata *dd, const bl_plan *p, int r0, int rows)
+{
+  mb_devdata_gather(md->be, dd, mb_none(), 0, mb_at(p->d, (size_t)r0),
+                    mb_at(p->d, (size_t)p->n + (size_t)r0), mb_none(), rows, md->in, mb_none(),
+                    mb_none());
+}
+
+int bl_need_rows_md(mb_model *md, int rows, const char *method)
+{
+  if (rows <= md->max_batch) return 0;
+  mb_fail(md->be, MB_BAD_ARG, "%s: needs batches of %d rows, the model workspace holds %d", method,
+          rows, md->max_batch);
+  return -1;
+}

@@ -6,6 +6,7 @@
 
 #include "core/devdata.h"
 #include "core/mlp.h"
+#include "core/model.h"
 
 typedef struct {
   int n;
@@ -32,5 +33,9 @@ static inline mb_view bl_plan_labels(const bl_plan *p, int r0)
 /* Fails with MB_BAD_ARG (naming the method) when the model's batch workspace
  * holds fewer than `rows` rows; returns 0 when it fits. */
 int bl_need_rows(mb_mlp *m, int rows, const char *method);
+
+/* The same two for any model (data rows only, into md->in). */
+void bl_plan_gather_md(mb_model *md, const mb_devdata *dd, const bl_plan *p, int r0, int rows);
+int bl_need_rows_md(mb_model *md, int rows, const char *method);
 
 #endif

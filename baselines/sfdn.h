@@ -18,4 +18,11 @@ void bl_sfdn_fisher(mb_mlp *m, const mb_devdata *dd, const bl_plan *p, int chunk
 void bl_sfdn_variance(mb_mlp *m, mb_view F, const int *forget, int n_forget, float alpha,
                       float power);
 
+/* The ResNet forms: F through the model interface (any model; K backward passes
+ * per chunk after one forward), and §5.2 with fc.weight/fc.bias as the final
+ * layer and conv weights averaged over their input channels only. */
+void bl_sfdn_fisher_md(mb_model *md, const mb_devdata *dd, const bl_plan *p, int chunk, mb_view F);
+void bl_sfdn_variance_rn(mb_resnet *r, mb_view F, const int *forget, int n_forget, float alpha,
+                         float power);
+
 #endif

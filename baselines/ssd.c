@@ -28,21 +28,31 @@ static const mb_method_param k_ssd_params[] = {
   {"batch", 64, "importance mini-batch size (the reference's -b; I scales with it)"},
 };
 
-void bl_ssd_importance(mb_mlp *m, const mb_devdata *dd, const bl_plan *p, int batch, mb_view imp)
+void bl_ssd_importance_md(mb_model *md, const mb_devdata *dd, const bl_plan *p, int batch,
+                          mb_view imp)
 {
-  mb_backend *be = m->be;
-  size_t P = m->pt.total;
+  mb_backend *be = md->be;
+  size_t P = md->total;
   int n_batches = 0;
+  mb_bwd_opts grads = {.want_grads = 1, .n_sq = 0, .sq = NULL};
   mb_fill(be, imp, P, 0.0f);
   for (int r0 = 0; r0 < p->n && mb_ok(be); r0 += batch, n_batches++) {
     int rows = p->n - r0 < batch ? p->n - r0 : batch;
-    bl_plan_gather(m, dd, p, mb_none(), 0, r0, rows);
-    mb_mlp_forward(m, mb_none(), mb_none(), rows);
-    mb_mlp_xent(m, bl_plan_labels(p, r0), rows, 1.0f / (float)rows, mb_none());
-    mb_mlp_backward(m, rows, 1);
-    mb_binary(be, MB_BIN_ADD_SQR, imp, m->g, imp, P, 1.0f, 0.0f);
+    bl_plan_gather_md(md, dd, p, r0, rows);
+    mb_model_forward(md, mb_none(), mb_none(), rows, 0);   /* eval mode: BN running stats */
+    mb_model_xent(md, bl_plan_labels(p, r0), rows, 1.0f / (float)rows, mb_none());
+    mb_model_backward(md, rows, &grads);
+    /* the flat g covers every trainable tensor, BN γ/β included; running stats are not in it */
+    mb_binary(be, MB_BIN_ADD_SQR, imp, md->g, imp, P, 1.0f, 0.0f);
   }
   if (n_batches) mb_unary(be, MB_UN_AFFINE, imp, imp, P, 1.0f / (float)n_batches, 0.0f);
+}
+
+void bl_ssd_importance(mb_mlp *m, const mb_devdata *dd, const bl_plan *p, int batch, mb_view imp)
+{
+  mb_model md;
+  mb_model_from_mlp(m, &md);
+  bl_ssd_importance_md(&md, dd, p, batch, imp);
 }
 
 double bl_ssd_dampen(mb_backend *be, mb_view w, mb_view i_f, mb_view i_d, mb_view cond, size_t P,
@@ -64,15 +74,14 @@ double bl_ssd_dampen(mb_backend *be, mb_view w, mb_view i_f, mb_view i_d, mb_vie
 
 static int ssd_forget(const mb_forget_request *rq, mb_forget_outcome *out)
 {
-  if (mb_method_require_mlp(rq, "ssd") != 0) return -1;   /* MLP-only so far */
-  mb_mlp *m = rq->m;
-  mb_backend *be = m->be;
+  mb_model wrapped, *md = mb_method_model(rq, &wrapped);
+  mb_backend *be = md->be;
   const mb_devdata *dd = rq->train;
   float alpha = (float)rq->params[0], lambda = (float)rq->params[1];
   int batch = (int)rq->params[2];
-  size_t P = m->pt.total;
+  size_t P = md->total;
   if (batch < 1) mb_fail(be, MB_BAD_ARG, "ssd: batch must be >= 1, got %d", batch);
-  if (!mb_ok(be) || bl_need_rows(m, batch, "ssd") != 0) return -1;
+  if (!mb_ok(be) || bl_need_rows_md(md, batch, "ssd") != 0) return -1;
   int32_t *f_idx = NULL, *r_idx = NULL, *all = NULL;
   int nf = bl_select(be, dd, rq->forget, rq->n_forget, 1, &f_idx);
   int nr = bl_select(be, dd, rq->forget, rq->n_forget, 0, &r_idx);
@@ -89,13 +98,13 @@ static int ssd_forget(const mb_forget_request *rq, mb_forget_outcome *out)
     for (int i = 0; i < nf; i++) all[nr + i] = f_idx[i];
     bl_plan_upload(be, dd, f_idx, NULL, NULL, nf, &pf);
     bl_plan_upload(be, dd, all, NULL, NULL, nr + nf, &pd);
-    bl_ssd_importance(m, dd, &pf, batch, i_f);
+    bl_ssd_importance_md(md, dd, &pf, batch, i_f);
     mb_sync(be);
     double t0 = mb_now();
-    bl_ssd_importance(m, dd, &pd, batch, i_d);
+    bl_ssd_importance_md(md, dd, &pd, batch, i_d);
     mb_sync(be);
     id_s = mb_now() - t0;
-    double sel = bl_ssd_dampen(be, m->w, i_f, i_d, m->g, P, alpha, lambda);
+    double sel = bl_ssd_dampen(be, md->w, i_f, i_d, md->g, P, alpha, lambda);
     /* the selection bound for parameters only D_f moves (see the top) */
     double bound = (double)((nr + nf + batch - 1) / batch) / (double)((nf + batch - 1) / batch);
     snprintf(out->note, sizeof out->note, "dampened %.0f of %zu parameters (B_D/B_f %.2f%s); I_D pass %.3f s of the total",

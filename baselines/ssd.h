@@ -4,7 +4,10 @@
 
 #include "baselines/plan.h"
 
-/* imp = (1/B)·Σ over the plan's B batches of (∇_w mean CE)², batches in plan order. */
+/* imp = (1/B)·Σ over the plan's B batches of (∇_w mean CE)², batches in plan order
+ * (eval mode: BN uses its running statistics); the mlp form wraps the model one. */
+void bl_ssd_importance_md(mb_model *md, const mb_devdata *dd, const bl_plan *p, int batch,
+                          mb_view imp);
 void bl_ssd_importance(mb_mlp *m, const mb_devdata *dd, const bl_plan *p, int batch, mb_view imp);
 
 /* Where I_f > α·I_D: w ← min(λ·I_D/I_f, 1)·w.  Returns the selected count.

@@ -14,8 +14,7 @@ static const mb_method_param k_mnemonic_params[] = {
 static int mnemonic_forget(const mb_forget_request *rq, mb_forget_outcome *out)
 {
   mb_sign_choice c = {0, 0, 0};
-  mb_model wrapped, *md = rq->model;
-  if (!md) { mb_model_from_mlp(rq->m, &wrapped); md = &wrapped; }
+  mb_model wrapped, *md = mb_method_model(rq, &wrapped);
   int rc = mb_model_forget_mnemonic(md, rq->codes, rq->n_classes, rq->forget, rq->n_forget,
                                     (float)rq->params[0], (float)rq->params[1], &c);
   out->sign = c.sign;
@@ -30,6 +29,13 @@ int mb_method_require_mlp(const mb_forget_request *rq, const char *name)
     mb_fail(rq->model->be, MB_BAD_ARG, "method %s does not support %s yet", name,
             mb_model_kind_name(rq->model->kind));
   return -1;
+}
+
+mb_model *mb_method_model(const mb_forget_request *rq, mb_model *scratch)
+{
+  if (rq->model) return rq->model;
+  mb_model_from_mlp(rq->m, scratch);
+  return scratch;
 }
 
 const mb_method mb_method_mnemonic = {

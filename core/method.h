@@ -35,6 +35,7 @@ typedef struct {
    * algorithms.md §7.3); epochs 0 = unknown. */
   int train_epochs, train_batch;
   float train_lr, train_t_mix;
+  int train_augment, train_cosine_tmax;   /* §0.1 crop+flip, cosine T_max (0: constant lr) */
   const double *params;         /* values in the order of the method's param table */
 } mb_forget_request;
 
@@ -58,6 +59,8 @@ const mb_method *mb_method_find(const char *name);
 /* For methods that run on the MLP only (so far): 0 when rq->m is set, else -1
  * with "method NAME does not support MODEL yet" as the backend's error. */
 int mb_method_require_mlp(const mb_forget_request *rq, const char *name);
+/* The request's model: rq->model, or rq->m wrapped into *scratch. */
+mb_model *mb_method_model(const mb_forget_request *rq, mb_model *scratch);
 int mb_method_list(const mb_method *const **out);
 /* "k=v" → sets values[i] for the param named k; -1 with a message if unknown. */
 int mb_method_set_param(const mb_method *me, double *values, const char *kv, char *err, size_t len);

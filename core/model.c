@@ -41,6 +41,7 @@ void mb_model_from_mlp(mb_mlp *m, mb_model *md)
   md->nseg = m->pt.n;
   md->total = m->pt.total;
   md->in = m->act[0];
+  md->dlogits = m->delta[m->cfg.n_layers];
   md->in_dim = m->cfg.dims[0];
   md->classes = m->cfg.dims[m->cfg.n_layers];
   md->max_batch = m->max_batch;
@@ -94,6 +95,7 @@ void mb_model_from_resnet(mb_resnet *r, mb_model *md)
   md->nseg = r->pt.n;
   md->total = r->pt.total;
   md->in = r->in;
+  md->dlogits = r->dlogits;
   md->in_dim = r->cfg.in_c * r->cfg.in_h * r->cfg.in_w;
   md->classes = r->cfg.classes;
   md->max_batch = r->max_batch;

@@ -48,6 +48,7 @@ struct mb_model {
   int nseg;
   size_t total;
   mb_view in;                  /* input buffer [max_batch × in_dim] */
+  mb_view dlogits;             /* what xent writes and backward reads [max_batch × classes] */
   int in_dim, classes, max_batch;
   mb_pass_count *passes;
 };

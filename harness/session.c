@@ -193,10 +193,6 @@ int mb_session_forget(mb_session *s, const mb_method *me, const double *params,
 {
   mb_backend *be = s->be;
   memset(t, 0, sizeof *t);
-  if (s->kind != MB_MODEL_MLP && strcmp(me->name, "mnemonic") != 0) {
-    mb_die_msg("method %s does not support %s yet", me->name, mb_model_kind_name(s->kind));
-    return -1;
-  }
   if (me->needs && !s->dtrain.n) {
     mb_die_msg("method %s needs the training data, which is not loaded", me->name);
     return -1;
@@ -205,6 +201,9 @@ int mb_session_forget(mb_session *s, const mb_method *me, const double *params,
     .m = s->kind == MB_MODEL_MLP ? &s->m : NULL, .model = &s->md, .codes = s->codes, .n_classes = s->n_classes, .forget = forget,
     .n_forget = n_forget, .train = me->needs ? &s->dtrain : NULL, .seed = s->seed,
     .train_epochs = s->epochs, .train_batch = s->batch, .train_lr = s->lr, .train_t_mix = s->t_mix,
+    /* the recipe's augmentation and schedule, as mb_session_train chose them */
+    .train_augment = s->kind == MB_MODEL_RESNET18 && s->train.norm,
+    .train_cosine_tmax = s->kind == MB_MODEL_RESNET18 && s->train.norm ? s->epochs : 0,
     .params = params,
   };
   mb_pass_count before = *s->md.passes;

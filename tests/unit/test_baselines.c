@@ -272,8 +272,9 @@ Test(sfdn, variances_and_forget_row_reset)
   mb_backend_close(be);
 }
 
-/* F = (1/n)·Σ_x Σ_y p_y(x)·(∇ CE(x, y))², against a per-sample, per-class loop. */
-static void sfdn_fisher_case(mb_act act)
+/* F = (1/n)·Σ_x Σ_y p_y(x)·(∇ CE(x, y))², against a per-sample, per-class loop;
+ * generic: through the model interface (the ResNet path) on the wrapped MLP. */
+static void sfdn_fisher_case(mb_act act, int generic)
 {
   mb_backend *be = open_or_skip("ref");
   int n = 5, D = 6, K = 3;
@@ -289,7 +290,10 @@ static void sfdn_fisher_case(mb_act act)
   bl_plan_upload(be, &dd, idx, NULL, NULL, n, &p);
   size_t P = m.pt.total;
   mb_view F = mb_new(be, P);
-  bl_sfdn_fisher(&m, &dd, &p, 2, F);   /* chunks of 2, 2, 1 */
+  mb_model md;
+  mb_model_from_mlp(&m, &md);
+  if (generic) bl_sfdn_fisher_md(&md, &dd, &p, 2, F);
+  else bl_sfdn_fisher(&m, &dd, &p, 2, F);   /* chunks of 2, 2, 1 */
   float *got = malloc(P * 4), *g = malloc(P * 4), z[3];
   double *want = calloc(P, sizeof(double));
   mb_download(be, got, F, P);
@@ -324,8 +328,9 @@ static void sfdn_fisher_case(mb_act act)
   mb_backend_close(be);
 }
 
-Test(sfdn, true_fisher_matches_per_class_loop_sigmoid) { sfdn_fisher_case(MB_ACT_SIGMOID); }
-Test(sfdn, true_fisher_matches_per_class_loop_relu) { sfdn_fisher_case(MB_ACT_RELU); }
+Test(sfdn, true_fisher_matches_per_class_loop_sigmoid) { sfdn_fisher_case(MB_ACT_SIGMOID, 0); }
+Test(sfdn, true_fisher_matches_per_class_loop_relu) { sfdn_fisher_case(MB_ACT_RELU, 0); }
+Test(sfdn, model_interface_fisher_matches_per_class_loop) { sfdn_fisher_case(MB_ACT_RELU, 1); }
 
 /* ---- UNSIR ---- */
 
