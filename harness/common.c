@@ -149,6 +149,7 @@ void mb_result_write_json(FILE *f, const mb_result *r)
   mb_json_num(&j, "E_F", r->E_F);
   mb_json_int(&j, "sign", r->sign);
   mb_json_num(&j, "forget_s", r->forget_s);
+  mb_json_int(&j, "warmups", r->warmups);
   mb_json_num(&j, "forget_device_ms", r->forget_device_ms);
   mb_json_num(&j, "train_s", r->train_s);
   mb_json_int(&j, "n_forward", r->n_forward);

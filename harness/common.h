@@ -45,6 +45,7 @@ typedef struct {
   int n_method_params;
   int epochs;
   double train_s, test_acc;
+  int warmups;                  /* untimed runs before the timed one */
   const char *note;             /* the method's own account, e.g. what it selected */
 } mb_result;
 

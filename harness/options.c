@@ -10,7 +10,7 @@
 
 enum {
   O_BACKEND = 256, O_DEVICE, O_DATA, O_SYNTH, O_SEED, O_EPOCHS, O_BATCH, O_LR, O_TMIX, O_L1, O_L2,
-  O_MODEL_SPEC, O_ACT, O_CODES, O_MODEL, O_OUT, O_CLASSES, O_METHOD, O_JSON, O_REPEATS, O_HELP, O_PARAM,
+  O_MODEL_SPEC, O_ACT, O_CODES, O_MODEL, O_OUT, O_CLASSES, O_METHOD, O_JSON, O_REPEATS, O_WARMUPS, O_HELP, O_PARAM,
   O_WIDTH, O_TRAIN_LIMIT, O_TEST_LIMIT,
 };
 
@@ -25,6 +25,7 @@ static const struct option k_long[] = {
   {"model", required_argument, 0, O_MODEL},     {"out", required_argument, 0, O_OUT},
   {"classes", required_argument, 0, O_CLASSES}, {"method", required_argument, 0, O_METHOD},
   {"json", no_argument, 0, O_JSON},             {"repeats", required_argument, 0, O_REPEATS},
+  {"warmups", required_argument, 0, O_WARMUPS},
   {"help", no_argument, 0, O_HELP},             {"param", required_argument, 0, O_PARAM},
   {"width", required_argument, 0, O_WIDTH},     {"train-limit", required_argument, 0, O_TRAIN_LIMIT},
   {"test-limit", required_argument, 0, O_TEST_LIMIT}, {0, 0, 0, 0},
@@ -115,6 +116,7 @@ int mb_parse_opts(int argc, char **argv, const char *usage, mb_opts *o, int *don
     case O_METHOD: o->method = optarg; break;
     case O_JSON: o->json = 1; break;
     case O_REPEATS: bad = num("repeats", optarg, 1, 1000, &v); o->repeats = (int)v; break;
+    case O_WARMUPS: bad = num("warmups", optarg, 0, 100, &v); o->warmups = (int)v; break;
     case O_PARAM:
       if (o->n_params >= 16) { mb_die_msg("too many --param options"); return -1; }
       o->params[o->n_params++] = optarg;

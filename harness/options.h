@@ -23,6 +23,7 @@ typedef struct {
   const char *method;
   int json;
   int repeats;
+  int warmups;                   /* untimed runs before the timed one (forget) */
   const char *backends[8]; int n_backends;   /* repeated --backend for bench */
   int set_epochs, set_t_mix, set_lambda1, set_lambda2;
   mb_model_kind model_kind;      /* --model mlp|resnet18 (a new model's architecture) */

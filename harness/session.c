@@ -167,6 +167,16 @@ int mb_session_load_model(mb_session *s, const mb_checkpoint *c)
   return report(s, "loading the model");
 }
 
+int mb_session_restore_weights(mb_session *s, const mb_checkpoint *c)
+{
+  mb_upload(s->be, s->md.w, c->params, c->n_params);
+  if (s->kind == MB_MODEL_RESNET18) {
+    mb_upload(s->be, s->rn.run_mean, c->run_mean, c->n_stats);
+    mb_upload(s->be, s->rn.run_var, c->run_var, c->n_stats);
+  }
+  return report(s, "restoring the weights");
+}
+
 int mb_session_train(mb_session *s, const mb_opts *o, mb_train_stats *st)
 {
   mb_train_opts t;

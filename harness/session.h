@@ -48,6 +48,9 @@ int mb_session_open(mb_session *s, const mb_opts *o, int need_train);
 int mb_session_new_model(mb_session *s, const mb_opts *o);
 /* Model and codes from a checkpoint (checked against the data). */
 int mb_session_load_model(mb_session *s, const mb_checkpoint *c);
+/* Puts the checkpoint's weights (and BN statistics) back on the device, e.g.
+ * after an untimed warm-up run of a method. */
+int mb_session_restore_weights(mb_session *s, const mb_checkpoint *c);
 int mb_session_train(mb_session *s, const mb_opts *o, mb_train_stats *st);
 /* Runs a forgetting method, timed as algorithms.md §2.5 / §7.2 say: the clock
  * starts with model, codes and the data the method may use resident and the
