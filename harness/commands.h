@@ -8,6 +8,7 @@ int mb_cmd_eval(int argc, char **argv);
 int mb_cmd_devices(int argc, char **argv);
 int mb_cmd_quickstart(int argc, char **argv);
 int mb_cmd_bench_train(int argc, char **argv);
+int mb_cmd_bench_scale(int argc, char **argv);
 int mb_cmd_agree(int argc, char **argv);
 int mb_cmd_bench(int argc, char **argv);
 int mb_cmd_report(int argc, char **argv);

@@ -18,6 +18,7 @@ static const char k_usage[] =
   "  devices      list backends and devices, or why a backend has none\n"
   "  agree        compare every op of each backend with the reference backend\n"
   "  bench-train  training throughput, forgetting latency and GEMM rate per backend\n"
+  "  bench-scale  the scalability point: forgetting one class of a 1000-class 224x224 ResNet-18\n"
   "  bench SPEC   run a benchmark specification (reports/specs/*.spec) into a results file\n"
   "  report FILE  paper-style tables and figures from results files; --compare OLD NEW\n"
   "  --version, --help;  `mnemobench COMMAND --help` describes a command\n";
@@ -30,7 +31,8 @@ typedef struct {
 static const command k_commands[] = {
   {"quickstart", mb_cmd_quickstart}, {"train", mb_cmd_train},   {"forget", mb_cmd_forget},
   {"eval", mb_cmd_eval},             {"devices", mb_cmd_devices}, {"agree", mb_cmd_agree},
-  {"bench-train", mb_cmd_bench_train}, {"bench", mb_cmd_bench},
+  {"bench-train", mb_cmd_bench_train}, {"bench-scale", mb_cmd_bench_scale},
+  {"bench", mb_cmd_bench},
   {"report", mb_cmd_report},
 };
 

@@ -1,0 +1,58 @@
+/* The scalability point (paper Table 4 / Fig. 3, ImageNet row): forgetting one class of
+ * a K-class ResNet-18 (ImageNet stem, S×S input) with mnemonic codes, and SSD's
+ * importance passes over a synthetic data set, timed on one backend.  Weights and codes
+ * are seeded, not trained: the work done does not depend on their values. */
+#ifndef MB_BENCH_SCALE_H
+#define MB_BENCH_SCALE_H
+
+#include "core/forget_batched.h"
+#include "core/resnet.h"
+
+typedef struct {
+  int classes, size, width;   /* 1000, 224, 64: the ImageNet ResNet-18 (11,689,512 parameters) */
+  int batch;                  /* code rows per pass; 0: from the device's memory */
+  int ssd_batch;              /* SSD's importance batch (64); also sizes the workspace */
+  uint64_t seed;
+  float lambda1, lambda2;
+} mb_scale_cfg;
+
+typedef struct {
+  mb_backend *be;
+  mb_scale_cfg cfg;
+  mb_resnet rn;
+  mb_model md;
+  mb_view codes;              /* [classes × 3·size·size], resident */
+  float *w0;                  /* the seeded weights, restored before each repeat */
+  int batch;                  /* the code batch in use */
+} mb_scale;
+
+typedef struct {
+  double seconds, device_ms;  /* device_ms < 0: no device timer */
+  long long n_forward, n_backward;
+  mb_sign_choice choice;
+} mb_scale_forget_run;
+
+typedef struct {
+  double seconds, if_s, id_s, device_ms;   /* total (I_f + I_D + dampening), the two passes */
+  long long n_forward, n_backward;
+  double dampened;
+} mb_scale_ssd_run;
+
+void mb_scale_defaults(mb_scale_cfg *c);
+/* Code batch that fits the device: from info.mem_bytes (at most 32 on a CPU device,
+ * 512 on others; 32 when the memory is unknown), never above the class count. */
+int mb_scale_auto_batch(const mb_backend *be, const mb_scale_cfg *c);
+/* Model (seeded init), codes (seeded, U[0,1)), weights saved on the host. */
+int mb_scale_open(mb_backend *be, const mb_scale_cfg *c, mb_scale *s);
+void mb_scale_close(mb_scale *s);
+/* One timed forgetting of class 0 over the first n_classes codes (≤ cfg.classes; the
+ * full run uses all); the seeded weights are restored first, outside the clock. */
+int mb_scale_forget(mb_scale *s, int n_classes, mb_scale_forget_run *out,
+                    mb_forget_progress progress, void *ctx);
+/* SSD importance passes (I_f over n_f forget-class images, I_D over all n images,
+ * retain first, batch cfg.ssd_batch, eval mode, §3) and the dampening, on a synthetic
+ * set whose images cycle through `pool` distinct resident ones. */
+int mb_scale_ssd(mb_scale *s, long n_f, long n, int pool, mb_scale_ssd_run *out,
+                 mb_forget_progress progress, void *ctx);
+
+#endif

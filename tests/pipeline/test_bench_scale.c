@@ -1,0 +1,144 @@
+/* bench-scale's routine in a quick form: the ImageNet-stem ResNet-18 at width 16 on
+ * 32×32 inputs with 12 classes, the code passes in batches of 5 (5 + 5 + 2 rows, so
+ * the forget/remain split and a partial batch are both exercised).  Checks the pass
+ * counts of §2.3 (K forward+backward for the FIM, 2K forward for the ± choice), that
+ * the batched method gives the one-batch core method's δ, and that cpu and ref choose
+ * the same sign with the same δ.  λ = (1e-3, 1) so δ is well above float rounding. */
+#include "core/forget_mnemonic.h"
+#include "core/registry.h"
+#include "harness/bench_scale.h"
+
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+
+#define K 12
+#define BATCH 5
+
+static mb_backend *open_or_skip(const char *name)
+{
+  char why[512];
+  mb_backend *be = mb_backend_open(name, 0, why, sizeof why);
+  if (!be) cr_skip_test("%s: %s", name, why);
+  return be;
+}
+
+static void quick_cfg(mb_scale_cfg *c, int batch)
+{
+  mb_scale_defaults(c);
+  c->classes = K;
+  c->size = 32;
+  c->width = 16;
+  c->batch = batch;
+  c->ssd_batch = 4;
+  c->seed = 5;
+  c->lambda1 = 1e-3f;
+  c->lambda2 = 1.0f;
+}
+
+/* δ = w_after − w_before on the host (caller frees). */
+static float *delta_of(mb_scale *s)
+{
+  size_t P = s->md.total;
+  float *d = malloc(P * sizeof *d);
+  mb_download(s->be, d, s->md.w, P);
+  for (size_t i = 0; i < P; i++) d[i] -= s->w0[i];
+  return d;
+}
+
+static double rel_l2(const float *a, const float *b, size_t n)
+{
+  double num = 0, den = 0;
+  for (size_t i = 0; i < n; i++) {
+    num += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+    den += (double)b[i] * b[i];
+  }
+  return sqrt(num / (den > 0 ? den : 1));
+}
+
+/* One batched forgetting on `name`; returns δ and the sign. */
+static float *run_batched(const char *name, mb_sign_choice *ch, size_t *P)
+{
+  mb_backend *be = open_or_skip(name);
+  mb_scale_cfg c;
+  quick_cfg(&c, BATCH);
+  mb_scale s;
+  cr_assert_eq(mb_scale_open(be, &c, &s), 0, "%s: %s", name, mb_error(be));
+  cr_assert_eq(s.batch, BATCH);
+  mb_scale_forget_run r;
+  cr_assert_eq(mb_scale_forget(&s, K, &r, NULL, NULL), 0, "%s: %s", name, mb_error(be));
+  cr_expect_eq(r.n_backward, K, "%s: FIM backward passes %lld, want %d", name, r.n_backward, K);
+  cr_expect_eq(r.n_forward, 3 * K, "%s: forward passes %lld, want K + 2K = %d", name, r.n_forward,
+               3 * K);
+  cr_expect(r.choice.sign == 1 || r.choice.sign == -1);
+  cr_expect(r.seconds > 0);
+  *ch = r.choice;
+  *P = s.md.total;
+  float *d = delta_of(&s);
+  double n2 = 0;
+  for (size_t i = 0; i < s.md.total; i++) n2 += (double)d[i] * d[i];
+  cr_expect(n2 > 0, "%s: the weights did not change", name);
+  mb_scale_close(&s);
+  mb_backend_close(be);
+  return d;
+}
+
+Test(bench_scale, batched_equals_one_batch_core_method)
+{
+  mb_backend *be = open_or_skip("cpu");
+  mb_scale_cfg c;
+  quick_cfg(&c, K);   /* one batch holds every code: the core method's precondition */
+  mb_scale s;
+  cr_assert_eq(mb_scale_open(be, &c, &s), 0, "%s", mb_error(be));
+  int forget[1] = {0};
+  mb_sign_choice ch;
+  cr_assert_eq(mb_model_forget_mnemonic(&s.md, s.codes, K, forget, 1, c.lambda1, c.lambda2, &ch), 0,
+               "%s", mb_error(be));
+  float *d_core = delta_of(&s);
+  size_t P = s.md.total;
+  mb_scale_close(&s);
+  mb_backend_close(be);
+
+  mb_sign_choice cb;
+  size_t P2;
+  float *d_b = run_batched("cpu", &cb, &P2);
+  cr_assert_eq(P, P2);
+  cr_expect_eq(cb.sign, ch.sign);
+  cr_expect_float_eq(cb.score_plus, ch.score_plus, 1e-12);
+  cr_expect_float_eq(cb.score_minus, ch.score_minus, 1e-12);
+  double e = rel_l2(d_b, d_core, P);
+  cr_expect(e < 1e-3, "batched δ differs from the one-batch core δ: relative L2 %.3g", e);
+  free(d_core);
+  free(d_b);
+}
+
+Test(bench_scale, cpu_matches_ref)
+{
+  mb_sign_choice cr, cc;
+  size_t Pr, Pc;
+  float *dr = run_batched("ref", &cr, &Pr);
+  float *dc = run_batched("cpu", &cc, &Pc);
+  cr_assert_eq(Pr, Pc);
+  cr_expect_eq(cc.sign, cr.sign, "cpu chose %+d, ref %+d", cc.sign, cr.sign);
+  double e = rel_l2(dc, dr, Pr);
+  cr_expect(e < 1e-2, "cpu δ differs from ref: relative L2 %.3g", e);
+  free(dr);
+  free(dc);
+}
+
+Test(bench_scale, ssd_pass_counts)
+{
+  mb_backend *be = open_or_skip("cpu");
+  mb_scale_cfg c;
+  quick_cfg(&c, BATCH);
+  mb_scale s;
+  cr_assert_eq(mb_scale_open(be, &c, &s), 0, "%s", mb_error(be));
+  mb_scale_ssd_run r;
+  /* 3 forget-class images, 10 in D (cycling through 6 distinct), batch 4 */
+  cr_assert_eq(mb_scale_ssd(&s, 3, 10, 6, &r, NULL, NULL), 0, "%s", mb_error(be));
+  cr_expect_eq(r.n_forward, 13);
+  cr_expect_eq(r.n_backward, 13);
+  cr_expect(r.if_s > 0 && r.id_s > 0 && r.seconds >= r.if_s + r.id_s);
+  mb_scale_close(&s);
+  mb_backend_close(be);
+}
