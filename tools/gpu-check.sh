@@ -6,8 +6,9 @@
 # training/GEMM benchmark and the scalability point on `cuda`.  Results go to
 # $OUT (or ./gpu-check) as logs and JSON rows.  Usage:
 #   bash tools/gpu-check.sh [--scale-quick]
-# Fashion-MNIST is read from data/fashion-mnist when it was copied there (the
-# IDX .gz files), else the synthetic set is used, and the rows say so.
+# Fashion-MNIST is read from data/fashion-mnist when it was copied there
+# (decompressed IDX files: such a machine may lack zlib's headers, and then the
+# build reads no .gz), else the synthetic set is used, and the rows say so.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out="${OUT:-$PWD/gpu-check}"
