@@ -11,4 +11,10 @@
 int bl_adam_epoch(mb_mlp *m, const mb_devdata *dd, const bl_plan *p, mb_view extra, int n_extra,
                   int batch, float lr);
 
+/* The same for any model, in train mode (BN: batch statistics, running ones
+ * updated; model.train() in the reference).  extra: rows the plan's extra
+ * indices name (none: data rows only); tmp [batch × in_dim] scratch for them. */
+int bl_adam_epoch_md(mb_model *md, const mb_devdata *dd, const bl_plan *p, mb_view extra,
+                     int n_extra, mb_view tmp, int batch, float lr);
+
 #endif

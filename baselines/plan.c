@@ -63,3 +63,11 @@ int bl_need_rows_md(mb_model *md, int rows, const char *method)
           rows, md->max_batch);
   return -1;
 }
+
+void bl_plan_gather_extra_md(mb_model *md, const mb_devdata *dd, const bl_plan *p, mb_view extra,
+                             int n_extra, mb_view tmp, int r0, int rows)
+{
+  mb_devdata_gather(md->be, dd, extra, n_extra, mb_at(p->d, (size_t)r0),
+                    mb_at(p->d, (size_t)p->n + (size_t)r0), mb_none(), rows, md->in, mb_none(),
+                    mb_is_none(extra) ? mb_none() : tmp);
+}

@@ -37,5 +37,9 @@ int bl_need_rows(mb_mlp *m, int rows, const char *method);
 /* The same two for any model (data rows only, into md->in). */
 void bl_plan_gather_md(mb_model *md, const mb_devdata *dd, const bl_plan *p, int r0, int rows);
 int bl_need_rows_md(mb_model *md, int rows, const char *method);
+/* bl_plan_gather for any model: data rows and extra rows (extra none: data rows
+ * only) into md->in; tmp [rows × in_dim] is scratch when extra is given. */
+void bl_plan_gather_extra_md(mb_model *md, const mb_devdata *dd, const bl_plan *p, mb_view extra,
+                             int n_extra, mb_view tmp, int r0, int rows);
 
 #endif

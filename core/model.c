@@ -1,5 +1,6 @@
 /* The MLP and ResNet-18 adapters of the model interface. */
 #include "core/model.h"
+#include "core/mlp_extra.h"
 
 #include <string.h>
 
@@ -22,6 +23,7 @@ static void mlp_backward(mb_model *md, int batch, const mb_bwd_opts *o)
   /* the per-sample squares come from the deltas and activations just computed */
   for (int t = 0; o && t < o->n_sq; t++)
     mb_mlp_accumulate_sq_grads(md->mlp, o->sq[t].r0, o->sq[t].r1, o->sq[t].acc);
+  if (o && !mb_is_none(o->dx)) mb_mlp_input_grad(md->mlp, batch, o->dx);   /* from the deltas */
 }
 
 static void mlp_init(mb_model *md, uint64_t seed) { mb_mlp_init(md->mlp, seed); }
@@ -65,7 +67,9 @@ static void rn_xent(mb_model *md, mb_view labels, int batch, float scale, mb_vie
 static void rn_backward(mb_model *md, int batch, const mb_bwd_opts *o)
 {
   mb_rn_sq_target sq[MB_MODEL_MAX_SQ];
-  mb_rn_bwd_opts ro = {.want_grads = o ? o->want_grads : 1, .want_input = 0, .n_sq = 0, .sq = sq};
+  int want_input = o && !mb_is_none(o->dx);
+  mb_rn_bwd_opts ro = {.want_grads = o ? o->want_grads : 1, .want_input = want_input, .n_sq = 0,
+                       .sq = sq};
   if (o && o->n_sq > MB_MODEL_MAX_SQ) {
     mb_fail(md->be, MB_BAD_ARG, "model backward: %d squared-gradient targets (at most %d)",
             o->n_sq, MB_MODEL_MAX_SQ);
@@ -76,6 +80,7 @@ static void rn_backward(mb_model *md, int batch, const mb_bwd_opts *o)
     ro.n_sq++;
   }
   mb_resnet_backward(md->rn, batch, &ro);
+  if (want_input) mb_copy(md->be, o->dx, md->rn->dx, (size_t)batch * md->in_dim);
 }
 
 static void rn_init(mb_model *md, uint64_t seed) { mb_resnet_init(md->rn, seed); }

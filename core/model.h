@@ -22,6 +22,7 @@ typedef struct {
   int want_grads;              /* write the batch gradient to g (overwritten) */
   int n_sq;                    /* per-sample squared gradients (after an eval-mode forward) */
   const mb_sq_target *sq;
+  mb_view dx;                  /* when not none: dLoss/dinput [batch × in_dim] written here */
 } mb_bwd_opts;
 
 typedef struct mb_model mb_model;

@@ -245,3 +245,26 @@ Test(resnet_baselines, sfdn, .timeout = 120)
   cr_assert_leq(fabs(b.after.E_F - a.after.E_F), 5.0, "E_F ref %.2f cpu %.2f", a.after.E_F, b.after.E_F);
   cr_assert_leq(fabsf(b.w_sum - a.w_sum), 1e-3f * a.w_sum, "Σ|w| ref %g cpu %g", a.w_sum, b.w_sum);
 }
+
+/* UNSIR: Adam on 16 noise images (train mode: the noise forwards move the BN
+ * running statistics, as in the notebook), then one Adam epoch on 5 copies of
+ * the noise + the first 20 samples of each retain class, then one on those alone.
+ * The notebook's lr 0.02 / 0.01 wipe out this width-4 model (A_R ~11%), so the
+ * epochs here take 5e-3 / 1e-3 (1e-3 for both leaves E_F at 0). */
+Test(resnet_baselines, fastmu, .timeout = 120)
+{
+  const char *kv[] = {"noise_batch=16", "noise_steps=10", "copies=5", "retain_per_class=20",
+                      "impair_batch=32", "repair_batch=32", "impair_lr=5e-3", "repair_lr=1e-3", NULL};
+  run_result a, b;
+  ref_and_cpu("fastmu", kv, &a, &b);
+  /* 10 noise steps of 16; impair 5·16 + 9·20 rows; repair 180 rows */
+  cr_assert_eq(a.fwd, 10 * 16 + 80 + 180 + 180);
+  cr_assert_eq(a.bwd, a.fwd);
+  cr_assert(strstr(a.out.note, "BN train"), "%s", a.out.note);
+  cr_assert_geq(a.after.E_F, a.before.E_F + 50.0, "E_F %.2f -> %.2f", a.before.E_F, a.after.E_F);
+  if (b.fwd < 0) return;
+  cr_assert_leq(fabs(b.after.A_R - a.after.A_R), 3.0, "A_R ref %.2f cpu %.2f", a.after.A_R, b.after.A_R);
+  /* one class-0 test sample is 5 points, and two Adam epochs at lr 5e-3 amplify rounding */
+  cr_assert_leq(fabs(b.after.E_F - a.after.E_F), 10.0, "E_F ref %.2f cpu %.2f", a.after.E_F, b.after.E_F);
+  cr_assert_leq(fabsf(b.w_sum - a.w_sum), 1e-3f * a.w_sum, "Σ|w| ref %g cpu %g", a.w_sum, b.w_sum);
+}
