@@ -6,6 +6,7 @@
 #include "core/clock.h"
 #include "core/codes.h"
 #include "core/registry.h"
+#include "baselines/ssd.h"
 #include "harness/bench_scale.h"
 #include "harness/commands.h"
 #include "harness/common.h"
@@ -241,18 +242,8 @@ int mb_scale_ssd(mb_scale *s, long n_f, long n, int pool, mb_scale_ssd_run *out,
   ssd_importance(s, dpool, pool, didx, dlab, n_f, rows, i_d, "ssd I_D", progress, ctx);
   mb_sync(be);
   double t2 = mb_now();
-  /* dampening, as baselines/ssd.c: w ← min(λ·I_D/I_f, 1)·w where I_f > α·I_D */
-  mb_view cond = s->md.g, w = s->md.w;
-  mb_binary(be, MB_BIN_GT, i_f, i_d, cond, P, alpha, 0.0f);
-  mb_binary(be, MB_BIN_DIV, i_d, i_f, i_d, P, 0.0f, 0.0f);
-  mb_unary(be, MB_UN_AFFINE, i_d, i_d, P, lambda, 0.0f);
-  mb_unary(be, MB_UN_MIN_S, i_d, i_d, P, 1.0f, 0.0f);
-  mb_binary(be, MB_BIN_MUL, w, i_d, i_f, P, 1.0f, 0.0f);
-  mb_where(be, cond, i_f, w, w, P);
-  mb_view count = mb_new(be, 1);
-  mb_reduce(be, MB_RED_SUM, cond, count, 1, P, 1);
-  float nsel = 0;
-  mb_download(be, &nsel, count, 1);
+  /* SSD's own dampening (baselines/ssd.c): w ← min(λ·I_D/I_f, 1)·w where I_f > α·I_D */
+  double nsel = bl_ssd_dampen(be, s->md.w, i_f, i_d, s->md.g, P, alpha, lambda);
   mb_timer_end(be, tm);
   mb_sync(be);
   out->seconds = mb_now() - t0;
@@ -263,7 +254,6 @@ int mb_scale_ssd(mb_scale *s, long n_f, long n, int pool, mb_scale_ssd_run *out,
   out->dampened = nsel;
   out->n_forward = s->md.passes->forward - p0.forward;
   out->n_backward = s->md.passes->backward - p0.backward;
-  mb_release(be, count);
   mb_release(be, dpool); mb_release(be, didx); mb_release(be, dlab);
   mb_release(be, i_f); mb_release(be, i_d);
   return mb_ok(be) ? 0 : -1;
