@@ -71,14 +71,9 @@ done:
   free(rk);
 }
 
-void bl_sfdn_variance(mb_mlp *m, mb_view F, const int *forget, int n_forget, float alpha,
-                      float power)
+/* Steps 1–2: var = min((F + 1e-8)^power, 1e3), in place. */
+static void base_variance(mb_backend *be, mb_view var, size_t P, float power)
 {
-  mb_backend *be = m->be;
-  size_t P = m->pt.total;
-  int L = m->cfg.n_layers, widest = 0;
-  for (int l = 1; l <= L; l++) if (m->cfg.dims[l] > widest) widest = m->cfg.dims[l];
-  mb_view var = F, rowv = mb_new(be, (size_t)widest);
   mb_unary(be, MB_UN_AFFINE, var, var, P, 1.0f, 1e-8f);
   if (power == -1.0f) {
     mb_unary(be, MB_UN_RECIP, var, var, P, 0, 0);
@@ -88,6 +83,17 @@ void bl_sfdn_variance(mb_mlp *m, mb_view F, const int *forget, int n_forget, flo
     mb_unary(be, MB_UN_EXP, var, var, P, 0, 0);
   }
   mb_unary(be, MB_UN_MIN_S, var, var, P, 1e3f, 0);
+}
+
+void bl_sfdn_variance(mb_mlp *m, mb_view F, const int *forget, int n_forget, float alpha,
+                      float power)
+{
+  mb_backend *be = m->be;
+  size_t P = m->pt.total;
+  int L = m->cfg.n_layers, widest = 0;
+  for (int l = 1; l <= L; l++) if (m->cfg.dims[l] > widest) widest = m->cfg.dims[l];
+  mb_view var = F, rowv = mb_new(be, (size_t)widest);
+  base_variance(be, var, P, power);
   for (int i = 0; i < m->pt.n; i++) {
     const mb_tensor *t = &m->pt.t[i];
     mb_view v = mb_at(var, t->off), w = mb_at(m->w, t->off);
@@ -161,19 +167,6 @@ done:
   free(rk);
 }
 
-/* Steps 1–2: var = min((F + 1e-8)^power, 1e3), in place. */
-static void base_variance(mb_backend *be, mb_view var, size_t P, float power)
-{
-  mb_unary(be, MB_UN_AFFINE, var, var, P, 1.0f, 1e-8f);
-  if (power == -1.0f) {
-    mb_unary(be, MB_UN_RECIP, var, var, P, 0, 0);
-  } else {
-    mb_unary(be, MB_UN_LOG, var, var, P, 0, 0);
-    mb_unary(be, MB_UN_AFFINE, var, var, P, power, 0.0f);
-    mb_unary(be, MB_UN_EXP, var, var, P, 0, 0);
-  }
-  mb_unary(be, MB_UN_MIN_S, var, var, P, 1e3f, 0);
-}
 
 /* §5.2 on the ResNet: the final layer is fc.weight/fc.bias; conv weights
  * [O][I][kh·kw] are averaged over I only (dim 1), broadcast back by a row gather. */

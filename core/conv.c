@@ -38,6 +38,15 @@ static int chunk_of(mb_backend *be, const char *op, const mb_conv_geom *g, int c
   return k >= (size_t)g->n ? g->n : (int)k;
 }
 
+/* The im2col columns of a chunk of images: x itself for a 1×1/1 convolution,
+ * else unfolded into ws. */
+static mb_view chunk_columns(mb_backend *be, const mb_conv_geom *sub, mb_view x, mb_view ws)
+{
+  if (direct(sub)) return x;
+  mb_im2col(be, sub, x, ws);
+  return ws;
+}
+
 void mb_conv2d_fwd(mb_backend *be, const mb_conv_geom *g, int cout, mb_view x, mb_view w,
                    mb_view y, mb_view ws, size_t ws_n)
 {
@@ -48,11 +57,7 @@ void mb_conv2d_fwd(mb_backend *be, const mb_conv_geom *g, int cout, mb_view x, m
   for (int b0 = 0; b0 < g->n && mb_ok(be); b0 += chunk) {
     mb_conv_geom sub = *g;
     sub.n = g->n - b0 < chunk ? g->n - b0 : chunk;
-    mb_view cols = mb_at(x, (size_t)b0 * chw);
-    if (!direct(g)) {
-      mb_im2col(be, &sub, cols, ws);
-      cols = ws;
-    }
+    mb_view cols = chunk_columns(be, &sub, mb_at(x, (size_t)b0 * chw), ws);
     mb_gemm_args a = {
       .m = cout, .n = (int)ohw, .k = ckk, .alpha = 1.0f, .beta = 0.0f,
       .a = w, .b = cols, .c = mb_at(y, (size_t)b0 * cout * ohw),
@@ -100,11 +105,7 @@ void mb_conv2d_bwd_filter(mb_backend *be, const mb_conv_geom *g, int cout, mb_vi
   for (int b0 = 0; b0 < g->n && mb_ok(be); b0 += chunk) {
     mb_conv_geom sub = *g;
     sub.n = g->n - b0 < chunk ? g->n - b0 : chunk;
-    mb_view cols = mb_at(x, (size_t)b0 * chw);
-    if (!direct(g)) {
-      mb_im2col(be, &sub, cols, ws);
-      cols = ws;
-    }
+    mb_view cols = chunk_columns(be, &sub, mb_at(x, (size_t)b0 * chw), ws);
     /* one GEMM per image, accumulating into dw in image order */
     for (int i = 0; i < sub.n; i++) {
       mb_gemm_args a = {
