@@ -281,6 +281,21 @@ static stats3 summarise(const double *src, int n)
   return s;
 }
 
+/* The timing fields both rows share. */
+static void json_timing(mb_json *j, stats3 st, double device_ms, int reps, int warm,
+                        long long n_forward, long long n_backward)
+{
+  mb_json_str(j, "unit", "s");
+  mb_json_num(j, "median", st.med);
+  mb_json_num(j, "min", st.min);
+  mb_json_num(j, "max", st.max);
+  mb_json_num(j, "device_timer_median_ms", device_ms);
+  mb_json_int(j, "repeats", reps);
+  mb_json_int(j, "warmups", warm);
+  mb_json_int(j, "n_forward", n_forward);
+  mb_json_int(j, "n_backward", n_backward);
+}
+
 typedef struct { int on, last_q; double t0; } progress_ctx;
 
 /* stderr only: a \r line on a terminal, otherwise quarter marks */
@@ -359,15 +374,7 @@ static void bench_mnemonic(const scale_opts *o, mb_scale *s, const char *name, i
     mb_json j;
     row_head(&j, name, be, metric, o, s->batch);
     mb_json_int(&j, "params", (long long)s->md.total);
-    mb_json_str(&j, "unit", "s");
-    mb_json_num(&j, "median", st.med);
-    mb_json_num(&j, "min", st.min);
-    mb_json_num(&j, "max", st.max);
-    mb_json_num(&j, "device_timer_median_ms", dm);
-    mb_json_int(&j, "repeats", reps);
-    mb_json_int(&j, "warmups", warm);
-    mb_json_int(&j, "n_forward", r.n_forward);
-    mb_json_int(&j, "n_backward", r.n_backward);
+    json_timing(&j, st, dm, reps, warm, r.n_forward, r.n_backward);
     mb_json_int(&j, "sign", r.choice.sign);
     mb_json_num(&j, "score_plus", r.choice.score_plus);
     mb_json_num(&j, "score_minus", r.choice.score_minus);
@@ -419,17 +426,9 @@ static void bench_ssd(const scale_opts *o, mb_scale *s, const char *name, int re
       mb_json_int(&j, "ssd_forget_images", o->ssd_f);
       mb_json_int(&j, "ssd_images", o->ssd_n);
       mb_json_int(&j, "ssd_pool", pool);
-      mb_json_str(&j, "unit", "s");
-      mb_json_num(&j, "median", st.med);
-      mb_json_num(&j, "min", st.min);
-      mb_json_num(&j, "max", st.max);
+      json_timing(&j, st, dm, reps, warm, r.n_forward, r.n_backward);
       mb_json_num(&j, "if_median", sf.med);
       mb_json_num(&j, "id_median", sd.med);
-      mb_json_num(&j, "device_timer_median_ms", dm);
-      mb_json_int(&j, "repeats", reps);
-      mb_json_int(&j, "warmups", warm);
-      mb_json_int(&j, "n_forward", r.n_forward);
-      mb_json_int(&j, "n_backward", r.n_backward);
       mb_json_num(&j, "dampened", r.dampened);
       mb_json_str(&j, "status", "ok");
       mb_json_str(&j, "reason", "");
