@@ -14,6 +14,12 @@
 
 typedef const mb_jv row;
 
+/* Marks cells [from, to) of row k as missing, with the reason for the footnote. */
+static void missing_cells(mb_rtable *t, int k, int from, int to, const char *why)
+{
+  for (int c = from; c < to; c++) mb_rt_missing(t, k, c, why);
+}
+
 static const char *S(row *r, const char *k) { return mb_jv_str(r, k, ""); }
 static double N(row *r, const char *k) { return mb_jv_num(r, k); }
 static int is_ok(row *r) { return strcmp(S(r, "status"), "ok") == 0; }
@@ -226,7 +232,7 @@ static void table1(mb_report *rep, const sel *s, const char *be)
     mb_rt_set(t, k, 0, "%s", ms[m].name);
     if (!any) {
       const char *why = why_missing(s, "main", ms[m].name, NULL);
-      for (int c = 1; c < 5; c++) mb_rt_missing(t, k, c, why);
+      missing_cells(t, k, 1, 5, why);
       continue;
     }
     mb_rt_set(t, k, 1, "%s", *S(any, "method_needs") ? S(any, "method_needs") : "?");
@@ -277,7 +283,7 @@ static void table_metric(mb_report *rep, const sel *s, const char *be, const cha
       char buf[800];
       snprintf(buf, sizeof buf, "%s", why ? why : "");
       if (!why) snprintf(buf, sizeof buf, "%.31s has no result on %.31s", ms[m].name, be);
-      for (int c = 1; c < 5; c++) mb_rt_missing(t, k, c, buf);
+      missing_cells(t, k, 1, 5, buf);
       continue;
     }
     mb_rt_set(t, k, 1, "%s", model);
@@ -342,7 +348,7 @@ static void figure3(mb_report *rep, const sel *s, const char *be)
     if (!med.n) {
       se->y[m] = se->lo[m] = se->hi[m] = NAN;
       const char *why = why_missing(s, "main", ms[m].name, be);
-      for (int c = 1; c < 8; c++) mb_rt_missing(t, k, c, why ? why : "no timed run on this backend");
+      missing_cells(t, k, 1, 8, why ? why : "no timed run on this backend");
       continue;
     }
     double mmed = median(&med), mlo = lo.n ? vmin(&lo) : NAN, mhi = hi.n ? vmax(&hi) : NAN;
@@ -457,7 +463,7 @@ static void backend_table(mb_report *rep, const sel *s)
       mb_rt_set(t, k, 1, "%s", bs[b].backend);
       if (!med.n) {
         const char *why = why_missing(s, "main", ms[m].name, bs[b].backend);
-        for (int c = 2; c < 8; c++) mb_rt_missing(t, k, c, why);
+        missing_cells(t, k, 2, 8, why);
         continue;
       }
       char dev[64], a[32], l[32], h[32];
@@ -539,7 +545,7 @@ static void table5(mb_report *rep, const sel *s)
   }
   if (!nt) {
     int k = mb_rt_add_row(t);
-    for (int c = 0; c < 7; c++) mb_rt_missing(t, k, c, "no tmix rows (an [experiment] with kind = tmix)");
+    missing_cells(t, k, 0, 7, "no tmix rows (an [experiment] with kind = tmix)");
   }
   snprintf(t->caption, sizeof t->caption,
            "One model per t_mix and seed, forgetting with mnemonic codes; mean ± population std over seeds.");
@@ -630,7 +636,7 @@ static void lambda_sweep(mb_report *rep, const sel *s)
   }
   if (!ne) {
     int k = mb_rt_add_row(t);
-    for (int c = 0; c < 7; c++) mb_rt_missing(t, k, c, "no lambda rows (an [experiment] with kind = lambda)");
+    missing_cells(t, k, 0, 7, "no lambda rows (an [experiment] with kind = lambda)");
   }
   snprintf(t->caption, sizeof t->caption,
            "The δ recomputation needs no retraining: one trained model per seed; mean ± population std over seeds.");
@@ -676,7 +682,7 @@ static void fim_table(mb_report *rep, const sel *s)
   }
   if (!K) {
     int k = mb_rt_add_row(t);
-    for (int c = 0; c < 7; c++) mb_rt_missing(t, k, c, "no fim rows (an [experiment] with kind = fim)");
+    missing_cells(t, k, 0, 7, "no fim rows (an [experiment] with kind = fim)");
     add_table(rep, t);
     return;
   }
