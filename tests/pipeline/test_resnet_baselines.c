@@ -11,6 +11,8 @@
 #include "core/resnet.h"
 #include "core/train.h"
 
+#include "tests/pipeline/resnet_state.h"
+
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -84,35 +86,6 @@ static void fix_close(fixture *f)
 }
 
 typedef struct {
-  float *w, *mean, *var;
-} state;
-
-static void save(fixture *f, state *s)
-{
-  s->w = malloc(f->r.pt.total * sizeof(float));
-  s->mean = malloc(f->r.n_stats * sizeof(float));
-  s->var = malloc(f->r.n_stats * sizeof(float));
-  cr_assert(s->w && s->mean && s->var);
-  mb_download(f->be, s->w, f->r.w, f->r.pt.total);
-  mb_download(f->be, s->mean, f->r.run_mean, f->r.n_stats);
-  mb_download(f->be, s->var, f->r.run_var, f->r.n_stats);
-}
-
-static void load(fixture *f, const state *s)
-{
-  mb_upload(f->be, f->r.w, s->w, f->r.pt.total);
-  mb_upload(f->be, f->r.run_mean, s->mean, f->r.n_stats);
-  mb_upload(f->be, f->r.run_var, s->var, f->r.n_stats);
-}
-
-static void state_free(state *s)
-{
-  free(s->w);
-  free(s->mean);
-  free(s->var);
-}
-
-typedef struct {
   mb_eval_result before, after;
   mb_forget_outcome out;
   long long fwd, bwd;
@@ -167,12 +140,12 @@ static void ref_and_cpu(const char *method, const char *const *kv, run_result *a
   mb_train_stats st;
   cr_assert_eq(mb_model_train(&ref.md, &ref.dtr, mb_none(), &o, &st), 0, "%s", mb_error(ref.be));
   state trained;
-  save(&ref, &trained);
+  state_save(ref.be, &ref.r, &trained);
   run_method(&ref, method, kv, a);
   cr_assert_gt(a->before.acc, 70.0, "the ResNet did not learn the synthetic set: %.2f%%", a->before.acc);
   b->fwd = -1;
   if (fix_open(&cpu, "cpu") == 0) {
-    load(&cpu, &trained);
+    state_load(cpu.be, &cpu.r, &trained);
     run_method(&cpu, method, kv, b);
     cr_assert_eq(b->fwd, a->fwd, "%s: forward passes ref %lld cpu %lld", method, a->fwd, b->fwd);
     cr_assert_eq(b->bwd, a->bwd, "%s: backward passes ref %lld cpu %lld", method, a->bwd, b->bwd);

@@ -17,6 +17,8 @@
 #include "core/resnet.h"
 #include "core/train.h"
 
+#include "tests/pipeline/resnet_state.h"
+
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -114,34 +116,6 @@ static void forget0(fixture *f, forget_result *out)
                mb_error(f->be));
 }
 
-typedef struct {
-  float *w, *mean, *var;
-} state;
-
-static void save(fixture *f, state *s)
-{
-  s->w = malloc(f->r.pt.total * sizeof(float));
-  s->mean = malloc(f->r.n_stats * sizeof(float));
-  s->var = malloc(f->r.n_stats * sizeof(float));
-  mb_download(f->be, s->w, f->r.w, f->r.pt.total);
-  mb_download(f->be, s->mean, f->r.run_mean, f->r.n_stats);
-  mb_download(f->be, s->var, f->r.run_var, f->r.n_stats);
-}
-
-static void load(fixture *f, const state *s)
-{
-  mb_upload(f->be, f->r.w, s->w, f->r.pt.total);
-  mb_upload(f->be, f->r.run_mean, s->mean, f->r.n_stats);
-  mb_upload(f->be, f->r.run_var, s->var, f->r.n_stats);
-}
-
-static void state_free(state *s)
-{
-  free(s->w);
-  free(s->mean);
-  free(s->var);
-}
-
 /* The checkpoint keeps the kind, the configuration, weights and BN statistics. */
 static void checkpoint_round_trip(fixture *f, const state *s)
 {
@@ -177,7 +151,7 @@ Test(resnet_e2e, train_forget_ref_and_cpu_agree, .timeout = 240)
   fix_open(&ref, "ref");
   train(&ref, &st);
   state trained;
-  save(&ref, &trained);
+  state_save(ref.be, &ref.r, &trained);
   checkpoint_round_trip(&ref, &trained);
   forget_result a;
   forget0(&ref, &a);
@@ -193,7 +167,7 @@ Test(resnet_e2e, train_forget_ref_and_cpu_agree, .timeout = 240)
 
   /* cpu on the same trained weights and statistics: same choice, same metrics */
   fix_open(&cpu, "cpu");
-  load(&cpu, &trained);
+  state_load(cpu.be, &cpu.r, &trained);
   forget_result b;
   forget0(&cpu, &b);
   cr_log_info("cpu: A_R %.2f -> %.2f, E_F %.2f -> %.2f, sign %d", b.before.A_R, b.after.A_R,
