@@ -18,14 +18,15 @@
  * step), 1e-3 the highest, so it is the default.
  * L̃_0 is the loss of iteration 0 (the same pass, one c′ draw), not a separate
  * pass with other c′ draws.  No retain data, no regulariser.
- * The weight gradient is core/mlp_extra.c's double backward: §6.4's closed
- * form for the sigmoid MLP, §6.3's masked passes for ReLU. */
+ * The weight gradient is the model's double backward (mb_model_sens_grad):
+ * §6.4's closed form for the sigmoid MLP, §6.3's passes A–D for ReLU MLPs and
+ * ResNet-18 (core/mlp_extra.c, core/resnet_sens.c).  Model mode: eval (§6.2). */
 #include "baselines/mumis.h"
 #include "baselines/plan.h"
 #include "baselines/streams.h"
 #include "baselines/subsets.h"
 #include "core/method.h"
-#include "core/mlp_extra.h"
+#include "core/model.h"
 #include "philox.h"
 
 #include <stdio.h>
@@ -59,20 +60,19 @@ static int32_t irrelevant(uint64_t seed, int t, int i, int c, int K)
 
 static int mumis_forget(const mb_forget_request *rq, mb_forget_outcome *out)
 {
-  if (mb_method_require_mlp(rq, "mumis") != 0) return -1;   /* MLP-only so far */
-  mb_mlp *m = rq->m;
-  mb_backend *be = m->be;
+  mb_model wrapped, *md = mb_method_model(rq, &wrapped);
+  mb_backend *be = md->be;
   const mb_devdata *dd = rq->train;
   const double *p = rq->params;
-  int K = m->cfg.dims[m->cfg.n_layers], iters = (int)p[P_ITERS], B = (int)p[P_BATCH];
+  int K = md->classes, iters = (int)p[P_ITERS], B = (int)p[P_BATCH];
   int l2 = p[P_NORM] != 0, rule = (int)p[P_STOP];
   if (B < 1 || iters < 1 || K < 2 || rule < BL_MUMIS_STOP_GAP || rule > BL_MUMIS_STOP_NONE) {
     mb_fail(be, MB_BAD_ARG, "mumis: need batch >= 1, iters >= 1, stop 0..2 and at least 2 classes");
     return -1;
   }
-  if (2 * B > m->max_batch) B = m->max_batch / 2;
-  if (B < 1) return bl_need_rows(m, 2, "mumis");
-  size_t P = m->pt.total;
+  if (2 * B > md->max_batch) B = md->max_batch / 2;
+  if (B < 1) return bl_need_rows_md(md, 2, "mumis");
+  size_t P = md->total;
   int32_t *f_idx = NULL, *seeds = NULL;
   int nf = bl_select(be, dd, rq->forget, rq->n_forget, 1, &f_idx);
   if (nf <= 0) {
@@ -82,8 +82,8 @@ static int mumis_forget(const mb_forget_request *rq, mb_forget_outcome *out)
   }
   seeds = malloc(sizeof(int32_t) * 2 * (size_t)nf);
   bl_plan pf = {0};
-  mb_sens_ws ws;
-  mb_sens_ws_create(m, 2 * B, &ws);
+  mb_model_sens ws;
+  mb_model_sens_create(md, 2 * B, &ws);
   bl_plan_upload(be, dd, f_idx, NULL, NULL, nf, &pf);
   mb_view dseeds = mb_new(be, 2 * (size_t)nf), loss = mb_new(be, 1);
   double L0 = 0, Lt = 0, delta = p[P_DELTA];
@@ -101,15 +101,15 @@ static int mumis_forget(const mb_forget_request *rq, mb_forget_outcome *out)
       }
     }
     mb_upload(be, dseeds, seeds, 2 * (size_t)nf);
-    mb_fill(be, m->g, P, 0.0f);
+    mb_fill(be, md->g, P, 0.0f);
     mb_fill(be, loss, 1, 0.0f);
     for (int r0 = 0; r0 < nf && mb_ok(be); r0 += B) {
       int h = nf - r0 < B ? nf - r0 : B;
-      bl_plan_gather(m, dd, &pf, mb_none(), 0, r0, h);
-      mb_mlp_forward(m, mb_none(), mb_none(), h);
-      mb_mlp_sens_grad(m, &ws, mb_at(dseeds, 2 * (size_t)r0), h, l2, m->g, loss);
+      bl_plan_gather_md(md, dd, &pf, r0, h);
+      mb_model_forward(md, mb_none(), mb_none(), h, 0);   /* eval mode: BN running statistics */
+      mb_model_sens_grad(md, &ws, mb_at(dseeds, 2 * (size_t)r0), h, l2, md->g, loss);
     }
-    mb_binary(be, MB_BIN_AXPBY, m->w, m->g, m->w, P, 1.0f, -step);
+    mb_binary(be, MB_BIN_AXPBY, md->w, md->g, md->w, P, 1.0f, -step);
     float lf = 0;
     mb_download(be, &lf, loss, 1);   /* one scalar per iteration for the stopping rule */
     Lt = lf;
@@ -122,7 +122,7 @@ static int mumis_forget(const mb_forget_request *rq, mb_forget_outcome *out)
                     : "threshold reached";
   snprintf(out->note, sizeof out->note, "%d iterations (%s) on %d samples, mean loss %.4g -> %.4g",
            t, why, nf, L0 / nf, Lt / nf);
-  mb_sens_ws_destroy(m, &ws);
+  mb_model_sens_destroy(md, &ws);
   bl_plan_free(be, &pf);
   mb_release(be, dseeds);
   mb_release(be, loss);

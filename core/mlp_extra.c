@@ -13,7 +13,6 @@
  * (σ″ = 0) only the direct path remains, which is §6.3's masked passes B–D. */
 #include "core/mlp_extra.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 void mb_mlp_input_grad(mb_mlp *m, int batch, mb_view dx)
@@ -27,7 +26,7 @@ int mb_sens_ws_create(mb_mlp *m, int rows, mb_sens_ws *ws)
 {
   mb_backend *be = m->be;
   const mb_mlp_config *c = &m->cfg;
-  int L = c->n_layers, K = c->dims[L], widest = 0;
+  int L = c->n_layers, widest = 0;
   memset(ws, 0, sizeof *ws);
   ws->rows = rows;
   for (int l = 0; l <= L; l++) {
@@ -36,14 +35,7 @@ int mb_sens_ws_create(mb_mlp *m, int rows, mb_sens_ws *ws)
     if (l < L) ws->u[l] = mb_new(be, (size_t)rows * c->dims[l]);
   }
   ws->tmp = mb_new(be, (size_t)rows * widest);
-  ws->nrm = mb_new(be, (size_t)rows);
-  ws->sums = mb_new(be, 2);
-  ws->eye = mb_new(be, (size_t)K * K);
-  float *eye = calloc((size_t)K * K, sizeof(float));
-  if (!eye) { mb_fail(be, MB_OOM, "out of memory for a %d×%d identity", K, K); return -1; }
-  for (int k = 0; k < K; k++) eye[(size_t)k * K + k] = 1.0f;
-  mb_upload(be, ws->eye, eye, (size_t)K * K);
-  free(eye);
+  if (mb_sens_common_create(be, rows, c->dims[L], &ws->c)) return -1;
   return mb_ok(be) ? 0 : -1;
 }
 
@@ -52,9 +44,7 @@ void mb_sens_ws_destroy(mb_mlp *m, mb_sens_ws *ws)
   for (int l = 0; l <= MB_MAX_LAYERS; l++) mb_release(m->be, ws->d[l]);
   for (int l = 0; l < MB_MAX_LAYERS; l++) mb_release(m->be, ws->u[l]);
   mb_release(m->be, ws->tmp);
-  mb_release(m->be, ws->eye);
-  mb_release(m->be, ws->nrm);
-  mb_release(m->be, ws->sums);
+  mb_sens_common_destroy(m->be, &ws->c);
   memset(ws, 0, sizeof *ws);
 }
 
@@ -70,7 +60,7 @@ void mb_mlp_sens_grad(mb_mlp *m, mb_sens_ws *ws, mb_view seeds, int h, int l2, m
 {
   mb_backend *be = m->be;
   const int *dims = m->cfg.dims;
-  int L = m->cfg.n_layers, R = 2 * h, K = dims[L];
+  int L = m->cfg.n_layers, R = 2 * h;
   int curved = m->cfg.act == MB_ACT_SIGMOID;
   if (R > ws->rows || R > m->max_batch) {
     mb_fail(be, MB_BAD_ARG, "sens_grad: %d rows exceed the workspace (%d) or the model batch (%d)",
@@ -81,10 +71,7 @@ void mb_mlp_sens_grad(mb_mlp *m, mb_sens_ws *ws, mb_view seeds, int h, int l2, m
   /* both seeds of a sample share its forward: duplicate the stored activations */
   for (int l = 0; l < L; l++)
     mb_copy(be, mb_at(m->act[l], (size_t)h * dims[l]), m->act[l], (size_t)h * dims[l]);
-  mb_gather_args oh = {
-    .src = ws->eye, .idx = seeds, .dst = ws->d[L], .n_rows = R, .row_len = K, .n_src_rows = K,
-  };
-  mb_gather_rows(be, &oh);
+  mb_sens_one_hot(be, &ws->c, seeds, R, ws->d[L]);
 
   /* input backward of the seeds: d_l, u_l; g = u_0 */
   for (int l = L; l >= 1; l--) {
@@ -95,26 +82,8 @@ void mb_mlp_sens_grad(mb_mlp *m, mb_sens_ws *ws, mb_view seeds, int h, int l2, m
   }
   m->passes.backward += R;
 
-  /* loss: φ per row, then Σ(first half) − Σ(second half) */
-  mb_view g = ws->u[0];
-  mb_reduce(be, MB_RED_SUMSQ, g, ws->nrm, (size_t)R, (size_t)dims[0], 1);
-  if (l2) mb_unary(be, MB_UN_SQRT, ws->nrm, ws->nrm, (size_t)R, 0, 0);
-  mb_reduce(be, MB_RED_SUM, ws->nrm, ws->sums, 2, (size_t)h, 1);
-  mb_binary(be, MB_BIN_AXPBY, loss_acc, ws->sums, loss_acc, 1, 1.0f, 1.0f);
-  mb_binary(be, MB_BIN_AXPBY, loss_acc, mb_at(ws->sums, 1), loss_acc, 1, 1.0f, -1.0f);
-
-  /* ū_0 = ∂φ/∂g with the sign of the row's term: ±2g, or ±g/‖g‖ */
-  size_t half = (size_t)h * dims[0];
-  if (!l2) {
-    mb_unary(be, MB_UN_AFFINE, g, g, half, 2.0f, 0.0f);
-    mb_unary(be, MB_UN_AFFINE, mb_at(g, half), mb_at(g, half), half, -2.0f, 0.0f);
-  } else {
-    mb_unary(be, MB_UN_MAX_S, ws->nrm, ws->nrm, (size_t)R, 1e-30f, 0);   /* g = 0 contributes 0 */
-    mb_unary(be, MB_UN_RECIP, ws->nrm, ws->nrm, (size_t)R, 0, 0);
-    mb_unary(be, MB_UN_AFFINE, mb_at(ws->nrm, (size_t)h), mb_at(ws->nrm, (size_t)h), (size_t)h,
-             -1.0f, 0.0f);
-    mb_bcast(be, MB_BC_MUL, g, ws->nrm, g, 1, (size_t)R, (size_t)dims[0]);
-  }
+  /* the loss, and ū_0 = ±∂φ/∂g in place of g */
+  mb_sens_objective(be, &ws->c, ws->u[0], h, (size_t)dims[0], l2, loss_acc);
 
   /* linearised forward of ū with the direct-path weight gradients; h̄_l into d_l */
   for (int l = 1; l <= L; l++) {

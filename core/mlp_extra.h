@@ -6,6 +6,7 @@
 #define MB_MLP_EXTRA_H
 
 #include "core/mlp.h"
+#include "core/sensitivity.h"
 
 /* dLoss/dx = δ_1·W_1 for the rows of the last mb_mlp_backward: dx [batch × dims[0]]. */
 void mb_mlp_input_grad(mb_mlp *m, int batch, mb_view dx);
@@ -16,8 +17,7 @@ typedef struct {
   mb_view d[MB_MAX_LAYERS + 1];   /* d_l (l = 1..L): signal at layer l's output; d_L = one-hot seeds */
   mb_view u[MB_MAX_LAYERS];       /* u_l (l = 0..L−1): signal at layer l+1's input; u_0 = ∂z_k/∂x */
   mb_view tmp;                    /* rows × widest layer */
-  mb_view eye;                    /* K×K identity: seeds become one-hot rows by a gather */
-  mb_view nrm, sums;              /* per-row norms; the two half sums */
+  mb_sens_common c;               /* one-hot seeds, norms, the objective */
 } mb_sens_ws;
 
 int mb_sens_ws_create(mb_mlp *m, int rows, mb_sens_ws *ws);

@@ -28,7 +28,22 @@ static void mlp_backward(mb_model *md, int batch, const mb_bwd_opts *o)
 
 static void mlp_init(mb_model *md, uint64_t seed) { mb_mlp_init(md->mlp, seed); }
 
-static const mb_model_ops k_mlp_ops = {mlp_forward, mlp_xent, mlp_backward, mlp_init};
+static int mlp_sens_create(mb_model *md, int rows, mb_model_sens *ws)
+{
+  memset(ws, 0, sizeof *ws);
+  return mb_sens_ws_create(md->mlp, rows, &ws->mlp);
+}
+
+static void mlp_sens_grad(mb_model *md, mb_model_sens *ws, mb_view seeds, int h, int l2,
+                          mb_view grad, mb_view loss)
+{
+  mb_mlp_sens_grad(md->mlp, &ws->mlp, seeds, h, l2, grad, loss);
+}
+
+static void mlp_sens_destroy(mb_model *md, mb_model_sens *ws) { mb_sens_ws_destroy(md->mlp, &ws->mlp); }
+
+static const mb_model_ops k_mlp_ops = {mlp_forward, mlp_xent, mlp_backward, mlp_init,
+                                       mlp_sens_create, mlp_sens_grad, mlp_sens_destroy};
 
 void mb_model_from_mlp(mb_mlp *m, mb_model *md)
 {
@@ -85,7 +100,22 @@ static void rn_backward(mb_model *md, int batch, const mb_bwd_opts *o)
 
 static void rn_init(mb_model *md, uint64_t seed) { mb_resnet_init(md->rn, seed); }
 
-static const mb_model_ops k_rn_ops = {rn_forward, rn_xent, rn_backward, rn_init};
+static int rn_sens_create(mb_model *md, int rows, mb_model_sens *ws)
+{
+  memset(ws, 0, sizeof *ws);
+  return mb_rn_sens_ws_create(md->rn, rows, &ws->rn);
+}
+
+static void rn_sens_grad(mb_model *md, mb_model_sens *ws, mb_view seeds, int h, int l2,
+                         mb_view grad, mb_view loss)
+{
+  mb_resnet_sens_grad(md->rn, &ws->rn, seeds, h, l2, grad, loss);
+}
+
+static void rn_sens_destroy(mb_model *md, mb_model_sens *ws) { mb_rn_sens_ws_destroy(md->rn, &ws->rn); }
+
+static const mb_model_ops k_rn_ops = {rn_forward, rn_xent, rn_backward, rn_init,
+                                      rn_sens_create, rn_sens_grad, rn_sens_destroy};
 
 void mb_model_from_resnet(mb_resnet *r, mb_model *md)
 {

@@ -8,7 +8,9 @@
 #define MB_MODEL_H
 
 #include "core/mlp.h"
+#include "core/mlp_extra.h"
 #include "core/resnet.h"
+#include "core/resnet_sens.h"
 
 typedef enum { MB_MODEL_MLP, MB_MODEL_RESNET18 } mb_model_kind;
 
@@ -27,6 +29,12 @@ typedef struct {
 
 typedef struct mb_model mb_model;
 
+/* Workspace of the input-sensitivity double backward (MU-Mis); one member is used. */
+typedef struct {
+  mb_sens_ws mlp;
+  mb_rn_sens_ws rn;
+} mb_model_sens;
+
 typedef struct {
   /* Logits [batch × classes] of x (the input buffer when none) with parameters w
    * (the model's when none); train: batch statistics for BN (ignored by the MLP). */
@@ -36,6 +44,13 @@ typedef struct {
   /* Backward of the last forward from the dlogits written by xent. */
   void (*backward)(mb_model *md, int batch, const mb_bwd_opts *o);
   void (*init)(mb_model *md, uint64_t seed);
+  /* MU-Mis (algorithms.md §6.3–6.4): after an eval-mode forward of h samples,
+   * grad += ∇_w Σ φ(∂z_c/∂x) − φ(∂z_c′/∂x) and loss += the sum; seeds i32 [2h]
+   * (c of each sample, then c′); 2h rows must fit the model and the workspace. */
+  int (*sens_create)(mb_model *md, int rows, mb_model_sens *ws);
+  void (*sens_grad)(mb_model *md, mb_model_sens *ws, mb_view seeds, int h, int l2, mb_view grad,
+                    mb_view loss);
+  void (*sens_destroy)(mb_model *md, mb_model_sens *ws);
 } mb_model_ops;
 
 struct mb_model {
@@ -70,6 +85,19 @@ static inline void mb_model_backward(mb_model *md, int batch, const mb_bwd_opts 
   md->ops->backward(md, batch, o);
 }
 static inline void mb_model_init(mb_model *md, uint64_t seed) { md->ops->init(md, seed); }
+static inline int mb_model_sens_create(mb_model *md, int rows, mb_model_sens *ws)
+{
+  return md->ops->sens_create(md, rows, ws);
+}
+static inline void mb_model_sens_grad(mb_model *md, mb_model_sens *ws, mb_view seeds, int h, int l2,
+                                      mb_view grad, mb_view loss)
+{
+  md->ops->sens_grad(md, ws, seeds, h, l2, grad, loss);
+}
+static inline void mb_model_sens_destroy(mb_model *md, mb_model_sens *ws)
+{
+  md->ops->sens_destroy(md, ws);
+}
 
 /* "mlp" / "resnet18" */
 const char *mb_model_kind_name(mb_model_kind k);

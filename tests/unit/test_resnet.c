@@ -6,6 +6,7 @@
 #include "core/clock.h"
 #include "core/registry.h"
 #include "core/resnet.h"
+#include "core/resnet_sens.h"
 #include "philox.h"
 
 #include <criterion/criterion.h>
@@ -177,35 +178,41 @@ static size_t pattern_of(fixture *f, int32_t *out)
   return k;
 }
 
-/* Central differences of the mean CE along two directions per tensor (N(0,1) and the
- * gradient itself) and two input directions, against the backward pass.  Kinks of the
+/* What fd_case differentiates: a loss at the current weights (and input), and its
+ * analytic gradient in r->g (and r->dx when `input`). */
+typedef struct {
+  double (*loss)(fixture *f, int train);
+  void (*grads)(fixture *f, int train);
+  int input;
+  const double *magnitude;   /* the loss's scale, set by loss(); NULL: 1 (the f32 noise is 5e-7 of it) */
+} objective;
+
+static const objective k_mean_ce = {loss_of, grads_of, 1, NULL};
+
+/* Central differences of an objective along two directions per tensor (N(0,1) and the
+ * gradient itself) and two input directions, against the analytic gradient.  Kinks of the
  * ReLUs are everywhere at small widths (in train mode one moves the whole batch), so
  * the step is shrunk until neither end point changes a ReLU mask or a max-pool choice. */
-static void fd_case(const mb_resnet_config *cfg, int batch, int train)
+static void fd_case_of(fixture *f, int batch, int train, const objective *obj)
 {
-  fixture f;
-  fix_open(&f, "ref", cfg, batch);
-  mb_resnet *r = &f.r;
-  /* non-trivial running statistics for eval mode, then frozen */
-  mb_unary(f.be, MB_UN_AFFINE, r->in, r->in, f.in_n, 1.5f, 0.2f);
-  for (int i = 0; i < 3; i++) mb_resnet_forward(r, mb_none(), mb_none(), batch, 1);
-  r->update_stats = 0;
-  grads_of(&f, train);
+  mb_resnet *r = &f->r;
+  obj->grads(f, train);
   const size_t P = r->pt.total;
-  float *w = dl(f.be, r->w, P), *g = dl(f.be, r->g, P), *gx = dl(f.be, r->dx, f.in_n);
-  float *x = dl(f.be, r->in, f.in_n);
-  float *buf = malloc((P > f.in_n ? P : f.in_n) * sizeof *buf);
+  float *w = dl(f->be, r->w, P), *g = dl(f->be, r->g, P), *gx = dl(f->be, r->dx, f->in_n);
+  float *x = dl(f->be, r->in, f->in_n);
+  float *buf = malloc((P > f->in_n ? P : f->in_n) * sizeof *buf);
   size_t np = 0;
   for (int i = 0; i < r->n_units; i++) np += mb_rn_act(&r->u[i], batch);
   int32_t *p0 = malloc(np * 4 * 2), *p1 = malloc(np * 4 * 2);
-  loss_of(&f, train);
-  size_t pn = pattern_of(&f, p0);
+  obj->loss(f, train);
+  double floor = 5e-7 * (obj->magnitude ? *obj->magnitude : 1.0);
+  size_t pn = pattern_of(f, p0);
   double worst = 0;
   int checked = 0, kinked = 0;
   char where[128] = "";
-  for (int t = -1; t < r->pt.n; t++) {
+  for (int t = obj->input ? -1 : 0; t < r->pt.n; t++) {
     /* t = −1: the input */
-    size_t off = t < 0 ? 0 : r->pt.t[t].off, n = t < 0 ? f.in_n : r->pt.t[t].n;
+    size_t off = t < 0 ? 0 : r->pt.t[t].off, n = t < 0 ? f->in_n : r->pt.t[t].n;
     const float *base = t < 0 ? x + off : w + off, *grad = t < 0 ? gx : g + off;
     mb_view dst = t < 0 ? r->in : mb_at(r->w, off);
     double gn = 0;
@@ -222,19 +229,19 @@ static void fd_case(const mb_resnet_config *cfg, int batch, int train)
         smooth = 1;
         for (int s = 1; s >= -1; s -= 2) {
           for (size_t i = 0; i < n; i++) buf[i] = (float)(base[i] + s * eps * v[i]);
-          mb_upload(f.be, dst, buf, n);
-          double l = loss_of(&f, train);
+          mb_upload(f->be, dst, buf, n);
+          double l = obj->loss(f, train);
           if (s > 0) lp = l; else lm = l;
-          smooth &= pattern_of(&f, p1) == pn && memcmp(p0, p1, pn * 4) == 0;
+          smooth &= pattern_of(f, p1) == pn && memcmp(p0, p1, pn * 4) == 0;
         }
       }
       eps *= 4;
-      mb_upload(f.be, dst, base, n);
+      mb_upload(f->be, dst, base, n);
       free(v);
       if (!smooth) { kinked++; continue; }
       double fd = (lp - lm) / (2 * eps);
       /* 3 % of the derivative, plus f32 noise of the loss (~1e-6) over 2ε */
-      double err = fabs(fd - an) / (0.03 * fabs(an) + 5e-7 / eps);
+      double err = fabs(fd - an) / (0.03 * fabs(an) + floor / eps);
       checked++;
       if (getenv("MB_RN_FD_VERBOSE"))
         printf("%-28s dir %d  eps %.1e  analytic %+.6e  fd %+.6e  ratio %.3f\n",
@@ -252,6 +259,23 @@ static void fd_case(const mb_resnet_config *cfg, int batch, int train)
             kinked, checked + kinked);
   cr_assert(worst <= 1.0, "finite differences disagree at %s", where);
   free(w); free(g); free(gx); free(x); free(buf); free(p0); free(p1);
+}
+
+/* A ref model with non-trivial running statistics (three train-mode forwards, then frozen). */
+static void fd_fixture(fixture *f, const mb_resnet_config *cfg, int batch)
+{
+  fix_open(f, "ref", cfg, batch);
+  mb_resnet *r = &f->r;
+  mb_unary(f->be, MB_UN_AFFINE, r->in, r->in, f->in_n, 1.5f, 0.2f);
+  for (int i = 0; i < 3; i++) mb_resnet_forward(r, mb_none(), mb_none(), batch, 1);
+  r->update_stats = 0;
+}
+
+static void fd_case(const mb_resnet_config *cfg, int batch, int train)
+{
+  fixture f;
+  fd_fixture(&f, cfg, batch);
+  fd_case_of(&f, batch, train, &k_mean_ce);
   fix_close(&f);
 }
 
@@ -271,6 +295,141 @@ Test(resnet, finite_differences_imagenet_stem)
 {
   mb_resnet_config c = small_cfg(2, 25, 4, 6, MB_RN_IMAGENET);
   fd_case(&c, 2, 0);
+}
+
+/* ---------------------------------------------------------------- MU-Mis double backward */
+
+/* The sensitivity objective of a fixture whose batch is 2h rows: samples in rows [0, h),
+ * seed c = the label, c′ = another class; l2 picks φ = ‖·‖ over ‖·‖². */
+static struct {
+  mb_rn_sens_ws ws;
+  mb_view seeds, loss;
+  int32_t *host_seeds;
+  int h, l2;
+  double magnitude;   /* Σ φ over both halves at the last sens_loss */
+} sens;
+
+static void sens_open(fixture *f, int l2)
+{
+  const int h = f->batch / 2, K = f->r.cfg.classes;
+  sens.h = h;
+  sens.l2 = l2;
+  sens.host_seeds = malloc(sizeof(int32_t) * 2 * (size_t)h);
+  cr_assert_not_null(sens.host_seeds);
+  for (int i = 0; i < h; i++) {
+    int c = (i * 3 + 1) % K;
+    sens.host_seeds[i] = c;
+    sens.host_seeds[h + i] = (c + 1 + i % (K - 1)) % K;
+  }
+  sens.seeds = mb_new(f->be, 2 * (size_t)h);
+  mb_upload(f->be, sens.seeds, sens.host_seeds, 2 * (size_t)h);
+  sens.loss = mb_new(f->be, 1);
+  cr_assert_eq(mb_rn_sens_ws_create(&f->r, 2 * h, &sens.ws), 0, "%s", mb_error(f->be));
+}
+
+static void sens_close(fixture *f)
+{
+  mb_rn_sens_ws_destroy(&f->r, &sens.ws);
+  mb_release(f->be, sens.seeds);
+  mb_release(f->be, sens.loss);
+  free(sens.host_seeds);
+}
+
+/* The definition: both seeds of every sample through the ordinary backward to the input
+ * (rows [h, 2h) repeat the samples), φ of each input gradient, summed on the host. */
+static double sens_loss(fixture *f, int train)
+{
+  (void)train;   /* MU-Mis probes the model in eval mode */
+  mb_resnet *r = &f->r;
+  const int h = sens.h, K = r->cfg.classes;
+  const size_t D = f->in_n / (size_t)f->batch;
+  mb_copy(f->be, mb_at(r->in, (size_t)h * D), r->in, (size_t)h * D);
+  mb_resnet_forward(r, mb_none(), mb_none(), 2 * h, 0);
+  float *oh = calloc((size_t)2 * h * K, sizeof *oh);
+  cr_assert_not_null(oh);
+  for (int i = 0; i < 2 * h; i++) oh[(size_t)i * K + sens.host_seeds[i]] = 1.0f;
+  mb_upload(f->be, r->dlogits, oh, (size_t)2 * h * K);
+  free(oh);
+  mb_rn_bwd_opts o = {.want_grads = 0, .want_input = 1};
+  mb_resnet_backward(r, 2 * h, &o);
+  float *g = dl(f->be, r->dx, 2 * (size_t)h * D);
+  double l = 0;
+  sens.magnitude = 0;
+  for (int i = 0; i < 2 * h; i++) {
+    double q = 0;
+    for (size_t j = 0; j < D; j++) q += (double)g[(size_t)i * D + j] * g[(size_t)i * D + j];
+    l += (i < h ? 1 : -1) * (sens.l2 ? sqrt(q) : q);
+    sens.magnitude += sens.l2 ? sqrt(q) : q;
+  }
+  free(g);
+  return l;
+}
+
+static void sens_grads(fixture *f, int train)
+{
+  (void)train;
+  mb_resnet *r = &f->r;
+  mb_resnet_forward(r, mb_none(), mb_none(), sens.h, 0);
+  mb_fill(f->be, r->g, r->pt.total, 0.0f);
+  mb_fill(f->be, sens.loss, 1, 0.0f);
+  mb_resnet_sens_grad(r, &sens.ws, sens.seeds, sens.h, sens.l2, r->g, sens.loss);
+  ok(f->be);
+}
+
+static const objective k_sensitivity = {sens_loss, sens_grads, 0, &sens.magnitude};
+
+/* BN γ, β and the running statistics away from 1, 0, 0 and 1, so that the scale
+ * s = γ·invstd and the shift are tested as such. */
+static void perturb_bn(fixture *f)
+{
+  mb_resnet *r = &f->r;
+  mb_rng(f->be, MB_RNG_UNIFORM, 23, 498, r->run_var, r->n_stats, 0.25f, 4.0f);
+  mb_rng(f->be, MB_RNG_NORMAL, 23, 499, r->run_mean, r->n_stats, 0.0f, 0.3f);
+  for (int t = 0; t < r->pt.n; t++) {
+    const mb_rn_tensor *tt = &r->pt.t[t];
+    if (tt->kind != MB_PT_BN_WEIGHT && tt->kind != MB_PT_BN_BIAS) continue;
+    int gamma = tt->kind == MB_PT_BN_WEIGHT;
+    mb_rng(f->be, MB_RNG_NORMAL, 23, 500 + (uint64_t)t, mb_at(r->w, tt->off), tt->n,
+           gamma ? 1.0f : 0.0f, gamma ? 0.3f : 0.2f);
+  }
+}
+
+static void sens_fd_case(const mb_resnet_config *cfg, int h, int l2)
+{
+  fixture f;
+  fd_fixture(&f, cfg, 2 * h);
+  perturb_bn(&f);
+  sens_open(&f, l2);
+  /* the loss the double backward reports is the definition's */
+  sens_grads(&f, 0);
+  float got = 0;
+  mb_download(f.be, &got, sens.loss, 1);
+  double want = sens_loss(&f, 0);
+  cr_assert(fabs(got - want) <= 1e-5 * fabs(want) + 1e-9, "loss %.9g, the definition %.9g", got,
+            want);
+  /* biases and BN β get exactly nothing */
+  float *g = dl(f.be, f.r.g, f.r.pt.total);
+  for (int t = 0; t < f.r.pt.n; t++) {
+    const mb_rn_tensor *tt = &f.r.pt.t[t];
+    if (tt->kind != MB_PT_BN_BIAS && tt->kind != MB_PT_FC_BIAS) continue;
+    for (size_t i = 0; i < tt->n; i++) cr_assert_eq(g[tt->off + i], 0.0f, "%s[%zu]", tt->name, i);
+  }
+  free(g);
+  fd_case_of(&f, 2 * h, 0, &k_sensitivity);
+  sens_close(&f);
+  fix_close(&f);
+}
+
+Test(resnet, sensitivity_gradient_finite_differences)
+{
+  mb_resnet_config c = small_cfg(3, 12, 4, 5, MB_RN_CIFAR);
+  sens_fd_case(&c, 2, 0);
+}
+
+Test(resnet, sensitivity_gradient_l2_norm_imagenet_stem)
+{
+  mb_resnet_config c = small_cfg(2, 25, 4, 6, MB_RN_IMAGENET);
+  sens_fd_case(&c, 1, 1);
 }
 
 /* ---------------------------------------------------------------- per-sample squares */
