@@ -241,3 +241,25 @@ Test(resnet_baselines, fastmu, .timeout = 120)
   cr_assert_leq(fabs(b.after.E_F - a.after.E_F), 10.0, "E_F ref %.2f cpu %.2f", a.after.E_F, b.after.E_F);
   cr_assert_leq(fabsf(b.w_sum - a.w_sum), 1e-3f * a.w_sum, "Σ|w| ref %g cpu %g", a.w_sum, b.w_sum);
 }
+
+/* MU-Mis through §6.3's double backward: eval-mode forward of the 40 class-0
+ * samples in chunks of 32 (the workspace holds 64 rows: both seeds of a sample),
+ * then the input backward and the linearised forward of 80 rows per iteration. */
+Test(resnet_baselines, mumis, .timeout = 120)
+{
+  const char *kv[] = {"stop=2", "iters=3", "lr=1e-3", NULL};
+  run_result a, b;
+  ref_and_cpu("mumis", kv, &a, &b);
+  cr_assert_eq(a.fwd, 3 * (40 + 80), "forward passes %lld", a.fwd);
+  cr_assert_eq(a.bwd, 3 * 80, "backward passes %lld", a.bwd);
+  double L0 = NAN, Lt = NAN;
+  const char *ml = strstr(a.out.note, "mean loss ");
+  cr_assert(strstr(a.out.note, "3 iterations (cap) on 40 samples"), "%s", a.out.note);
+  cr_assert(ml && sscanf(ml, "mean loss %lf -> %lf", &L0, &Lt) == 2, "note: %s", a.out.note);
+  cr_assert_lt(Lt, L0, "the descent did not lower the sensitivity gap: %s", a.out.note);
+  cr_assert_geq(a.after.E_F, a.before.E_F + 50.0, "E_F %.2f -> %.2f", a.before.E_F, a.after.E_F);
+  if (b.fwd < 0) return;
+  cr_assert_leq(fabs(b.after.A_R - a.after.A_R), 3.0, "A_R ref %.2f cpu %.2f", a.after.A_R, b.after.A_R);
+  cr_assert_leq(fabs(b.after.E_F - a.after.E_F), 5.0, "E_F ref %.2f cpu %.2f", a.after.E_F, b.after.E_F);
+  cr_assert_leq(fabsf(b.w_sum - a.w_sum), 1e-3f * a.w_sum, "Σ|w| ref %g cpu %g", a.w_sum, b.w_sum);
+}

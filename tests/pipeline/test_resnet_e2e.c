@@ -193,27 +193,6 @@ Test(resnet_e2e, train_forget_ref_and_cpu_agree, .timeout = 240)
   fix_close(&ref);
 }
 
-/* A baseline that is still MLP-only (MU-Mis: §6.3's conv/BN/pool double backward)
- * refuses a ResNet in one line. */
-Test(resnet_e2e, baseline_refuses_resnet)
-{
-  fixture f;
-  fix_open(&f, "ref");
-  const mb_method *me = mb_method_find("mumis");
-  cr_assert(me);
-  double params[MB_METHOD_MAX_PARAMS];
-  mb_method_defaults(me, params);
-  int forget[1] = {0};
-  mb_forget_request rq = {.m = NULL, .model = &f.md, .codes = f.codes, .n_classes = K,
-                          .forget = forget, .n_forget = 1, .train = &f.dtr, .seed = 1,
-                          .params = params};
-  mb_forget_outcome out;
-  memset(&out, 0, sizeof out);
-  cr_assert_eq(me->forget(&rq, &out), -1);
-  cr_assert(strstr(mb_error(f.be), "method mumis does not support resnet18 yet"), "%s", mb_error(f.be));
-  fix_close(&f);
-}
-
 /* §0.3's CIFAR schedule: cosine annealing stepped per epoch; constant without it. */
 Test(resnet_e2e, cosine_schedule)
 {
