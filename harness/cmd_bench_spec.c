@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 static const char k_usage[] =
-  "usage: mnemobench bench SPEC [--results FILE] [--cache DIR] [--retry] [--list]\n"
+  "usage: mnemobench bench SPEC [--results FILE] [--cache DIR] [--data DIR] [--retry] [--list]\n"
   "Runs every cell of the run specification SPEC (see reports/specs/*.spec) and appends one\n"
   "JSON row per cell to the results file (default: the spec's `results`, else\n"
   "results/NAME.jsonl).  A rerun skips cells that already have a row, so an interrupted run\n"
@@ -37,6 +37,8 @@ static const char k_usage[] =
   "keyed by a hash of their training settings.\n"
   "  --results FILE   results file (append-only, one row per line, fsync per row)\n"
   "  --cache DIR      checkpoint cache (default: the spec's `cache`, else mnemobench-cache)\n"
+  "  --data DIR       the data of every experiment (default | synthetic | a folder): e.g. the\n"
+  "                   CIFAR-10 folder of reports/specs/resnet-cifar10.spec\n"
   "  --retry          run skipped cells again too\n"
   "  --list           print the cells and whether each is done, run nothing\n"
   "Then: mnemobench report FILE --out DIR\n";
@@ -87,6 +89,8 @@ typedef struct {
 
 static uint64_t hash_str(const char *s) { return mb_fnv1a64(MB_FNV1A64_INIT, s, strlen(s)); }
 
+static int is_resnet(const mb_spec_exp *e) { return strcmp(e->model, "resnet18") == 0; }
+
 static int backend_devices(bench *b, const char *name, const char **why)
 {
   for (int i = 0; i < b->n_avail; i++)
@@ -113,12 +117,14 @@ static const char *pick_train_backend(bench *b, const char *want)
 
 static int add_model(bench *b, const mb_spec_exp *e, double t_mix, uint64_t seed)
 {
-  char settings[1400];
+  char settings[1400], model[80];
   const char *tb = pick_train_backend(b, e->train_backend);
+  if (is_resnet(e)) snprintf(model, sizeof model, "resnet18/width=%d", e->width);
+  else snprintf(model, sizeof model, "%s", e->model);
   snprintf(settings, sizeof settings,
            "mnemobench-model/1|data=%s|per_class=%d|model=%s|act=%s|codes=%s|epochs=%d|batch=%d|lr=%.17g|"
            "t_mix=%.17g|seed=%" PRIu64 "|train=%s",
-           e->data, e->train_per_class, e->model, e->act, e->codes, e->epochs, e->batch, e->lr, t_mix, seed, tb);
+           e->data, e->train_per_class, model, e->act, e->codes, e->epochs, e->batch, e->lr, t_mix, seed, tb);
   char key[17];
   snprintf(key, sizeof key, "%016" PRIx64, hash_str(settings));
   for (int i = 0; i < b->n_models; i++)
@@ -463,8 +469,11 @@ static void row_begin(bench *b, mb_json *j, const cell *c, const mb_session *s, 
   mb_json_str(j, "api", be ? be->info.api : "");
   mb_json_str(j, "dataset", s && s->have_train ? s->train.name : e->data);
   mb_json_str(j, "dataset_checksum", sum);
-  mb_json_str(j, "model", e->model);
-  mb_json_str(j, "act", e->act);
+  char model[80];
+  if (is_resnet(e) && e->width != 64) snprintf(model, sizeof model, "resnet18-w%d", e->width);
+  else snprintf(model, sizeof model, "%s", e->model);
+  mb_json_str(j, "model", model);
+  mb_json_str(j, "act", is_resnet(e) ? "relu" : e->act);
   mb_json_str(j, "model_kind", c->me ? (c->model_t_mix > 0 ? "mnemonic" : "plain") : "both");
   mb_json_str(j, "model_key", b->models[c->model[0]].key);
   mb_json_str(j, "train_backend", b->models[c->model[0]].train_backend);
@@ -475,6 +484,8 @@ static void row_begin(bench *b, mb_json *j, const cell *c, const mb_session *s, 
   mb_json_int(j, "epochs", e->epochs);
   mb_json_int(j, "batch", e->batch);
   mb_json_num(j, "lr", e->lr);
+  mb_json_int(j, "train_per_class", e->train_per_class);
+  mb_json_int(j, "test_per_class", e->test_per_class);
   mb_json_str(j, "codes", e->codes);
   if (c->me && c->me->n_params) {
     mb_json p;
@@ -517,9 +528,10 @@ typedef struct {
   char backend[32];
   int device;
   char data[512];
-  int per_class;
+  int per_class, test_per_class;
   int model;                     /* loaded model index, or -1 */
   float *params;                 /* its weights on the host */
+  float *run_mean, *run_var;     /* ResNet: its BN running statistics (methods may move them) */
   mb_eval_result before;
   int have_before;
   double model_train_s, model_test_acc;
@@ -531,6 +543,8 @@ static void runner_close(runner *r)
 {
   if (r->open) mb_session_close(&r->s);
   free(r->params);
+  free(r->run_mean);
+  free(r->run_var);
   memset(r, 0, sizeof *r);
   r->model = -1;
 }
@@ -547,6 +561,7 @@ static int open_session(mb_session *s, const char *backend, int device, const mb
   o.synthetic = strcmp(e->data, "synthetic") == 0;
   o.seed = 1;   /* the synthetic set does not depend on the run's seed */
   o.json = 1;
+  o.test_limit = e->test_per_class;
   if (mb_session_open(s, &o, 0) != 0) return -1;
   if (e->train_per_class > 0) {
     mb_dataset sub;
@@ -576,6 +591,7 @@ static int runner_open(runner *r, const cell *c, const mb_spec_exp *e, char *why
   r->device = c->device;
   snprintf(r->data, sizeof r->data, "%s", e->data);
   r->per_class = e->train_per_class;
+  r->test_per_class = e->test_per_class;
   return 0;
 }
 
@@ -616,6 +632,8 @@ static int train_model(bench *b, int mi, int k, int n, char *why, size_t len)
   o.t_mix = md->t_mix;
   o.model_spec = e->model;
   o.act = e->act;
+  o.model_kind = is_resnet(e) ? MB_MODEL_RESNET18 : MB_MODEL_MLP;
+  o.width = e->width;
   mb_code_dist_parse(e->codes, &o.code_dist);
   char el[32];
   fmt_dur(mb_now() - b->t_start, el, sizeof el);
@@ -672,15 +690,11 @@ static int runner_load(bench *b, runner *r, int mi, char *why, size_t len)
 {
   if (r->model == mi) return 0;
   mb_session *s = &r->s;
-  if (s->m.be) {
-    mb_mlp_destroy(&s->m);
-    mb_release(s->be, s->codes);
-    s->codes = mb_none();
-  }
-  free(s->codes_host);
-  s->codes_host = NULL;
+  mb_session_unload_model(s);
   free(r->params);
-  r->params = NULL;
+  free(r->run_mean);
+  free(r->run_var);
+  r->params = r->run_mean = r->run_var = NULL;
   r->model = -1;
   r->have_before = 0;
   mb_checkpoint c;
@@ -702,7 +716,9 @@ static int runner_load(bench *b, runner *r, int mi, char *why, size_t len)
     return -1;
   }
   r->params = c.params;
-  c.params = NULL;
+  r->run_mean = c.run_mean;
+  r->run_var = c.run_var;
+  c.params = c.run_mean = c.run_var = NULL;
   mb_checkpoint_free(&c);
   r->model = mi;
   read_sidecar(&b->models[mi], &r->model_train_s, &r->model_test_acc);
@@ -721,6 +737,17 @@ static const char *timer_kind(const mb_backend *be, int have_dev, int zero_dev)
   return "device";
 }
 
+/* The loaded model's weights (and BN running statistics) back onto the device. */
+static void upload_model(runner *r)
+{
+  mb_session *s = &r->s;
+  mb_upload(s->be, s->md.w, r->params, s->md.total);
+  if (s->kind == MB_MODEL_RESNET18) {
+    mb_upload(s->be, s->rn.run_mean, r->run_mean, s->rn.n_stats);
+    mb_upload(s->be, s->rn.run_var, r->run_var, s->rn.n_stats);
+  }
+}
+
 static int run_forget_cell(bench *b, runner *r, const cell *c, char *why, size_t len)
 {
   const mb_spec_exp *e = &b->spec.exp[c->exp];
@@ -733,10 +760,10 @@ static int run_forget_cell(bench *b, runner *r, const cell *c, char *why, size_t
     snprintf(why, len, "bad forget classes '%s' for %d classes", e->forget, s->n_classes);
     return -1;
   }
-  size_t P = s->m.pt.total;
+  size_t P = s->md.total;
   float *back = malloc(P * sizeof *back);
   if (!back) { snprintf(why, len, "out of memory"); return -1; }
-  mb_upload(be, s->m.w, r->params, P);
+  upload_model(r);
   if (!r->have_before) {
     if (mb_session_eval(s, forget, nf, &r->before) != 0) {
       snprintf(why, len, "evaluation failed: %s", mb_error(be));
@@ -762,12 +789,12 @@ static int run_forget_cell(bench *b, runner *r, const cell *c, char *why, size_t
      * each its own synchronised region, never inside the forgetting time */
     mb_sync(be);
     double t0 = mb_now();
-    mb_upload(be, s->m.w, r->params, P);
+    upload_model(r);
     mb_sync(be);
     double t_up = mb_now() - t0;
     if (mb_session_forget(s, c->me, c->params, forget, nf, &ft) != 0) break;
     t0 = mb_now();
-    mb_download(be, back, s->m.w, P);
+    mb_download(be, back, s->md.w, P);
     mb_sync(be);
     double t_down = mb_now() - t0;
     if (!mb_ok(be)) break;
@@ -977,7 +1004,7 @@ static int run_all(bench *b)
     double t0 = mb_now();
     int rc;
     if (!r.open || strcmp(r.backend, c->backend) != 0 || r.device != c->device || strcmp(r.data, e->data) != 0 ||
-        r.per_class != e->train_per_class)
+        r.per_class != e->train_per_class || r.test_per_class != e->test_per_class)
       rc = runner_open(&r, c, e, why, sizeof why);
     else
       rc = 0;
@@ -1015,11 +1042,12 @@ int mb_cmd_bench(int argc, char **argv)
   static const struct option lo[] = {
     {"results", required_argument, 0, 'r'}, {"cache", required_argument, 0, 'c'},
     {"retry", no_argument, 0, 'R'},         {"list", no_argument, 0, 'l'},
-    {"help", no_argument, 0, 'h'},          {0, 0, 0, 0},
+    {"data", required_argument, 0, 'd'},    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
   };
   static bench b;
   memset(&b, 0, sizeof b);
-  const char *results = NULL, *cache = NULL;
+  const char *results = NULL, *cache = NULL, *data = NULL;
   optind = 1;
   opterr = 0;
   int ch;
@@ -1029,6 +1057,7 @@ int mb_cmd_bench(int argc, char **argv)
     case 'c': cache = optarg; break;
     case 'R': b.retry = 1; break;
     case 'l': b.list = 1; break;
+    case 'd': data = optarg; break;
     case 'h': fputs(k_usage, stdout); return 0;
     default:
       mb_die_msg("bench: unknown or incomplete option '%s'\n%s", argv[optind - 1], k_usage);
@@ -1043,6 +1072,13 @@ int mb_cmd_bench(int argc, char **argv)
   if (mb_spec_parse_file(argv[optind], &b.spec, err, sizeof err) != 0) {
     mb_die_msg("%s", err);
     return 2;
+  }
+  if (data) {
+    if (strlen(data) >= sizeof b.spec.exp[0].data) {
+      mb_die_msg("bench: --data path longer than %zu characters", sizeof b.spec.exp[0].data - 1);
+      return 2;
+    }
+    for (int i = 0; i < b.spec.n_exp; i++) snprintf(b.spec.exp[i].data, sizeof b.spec.exp[i].data, "%s", data);
   }
   b.results_path = results ? results : b.spec.results;
   b.cache = cache ? cache : b.spec.cache;

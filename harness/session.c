@@ -80,8 +80,13 @@ static int setup_model(mb_session *s, const mb_mlp_config *cfg, int batch)
   return 0;
 }
 
-/* The ResNet's workspace is sized by the training batch: its activations dominate
- * memory, so evaluation runs at that batch too. */
+/* Rows the methods' default batches need at once: FastMU's 256 noise images (in BN
+ * train mode, so they cannot be split), MU-Mis's 2 × 128 seeds. */
+#define MB_METHOD_ROWS 256
+
+/* The ResNet's workspace is sized by the training batch and the methods' batches:
+ * its activations dominate memory (~6 MB per row at width 64 on 32×32), so
+ * evaluation runs at that batch too. */
 static int setup_resnet(mb_session *s, const mb_resnet_config *cfg, int batch)
 {
   int d = cfg->in_c * cfg->in_h * cfg->in_w;
@@ -90,6 +95,7 @@ static int setup_resnet(mb_session *s, const mb_resnet_config *cfg, int batch)
   s->n_classes = cfg->classes;
   s->in_dim = d;
   int ws = batch > s->n_classes ? batch : s->n_classes;
+  if (ws < MB_METHOD_ROWS) ws = MB_METHOD_ROWS;
   if (mb_resnet_create(s->be, cfg, ws, &s->rn) != 0) return report(s, "allocating the model");
   s->codes = mb_new(s->be, (size_t)s->n_classes * d);
   if (report(s, "allocating the model")) return -1;
@@ -316,12 +322,24 @@ void mb_result_set_forgetting(mb_result *r, const mb_method *me, const double *p
   r->note = t->outcome.note;
 }
 
-void mb_session_close(mb_session *s)
+void mb_session_unload_model(mb_session *s)
 {
   if (s->be) {
     if (s->kind == MB_MODEL_RESNET18) mb_resnet_destroy(&s->rn);
     else mb_mlp_destroy(&s->m);
     mb_release(s->be, s->codes);
+  }
+  s->codes = mb_none();
+  free(s->codes_host);
+  s->codes_host = NULL;
+  memset(&s->md, 0, sizeof s->md);
+  s->kind = MB_MODEL_MLP;
+}
+
+void mb_session_close(mb_session *s)
+{
+  mb_session_unload_model(s);
+  if (s->be) {
     mb_devdata_free(s->be, &s->dtrain);
     mb_devdata_free(s->be, &s->dtest);
     mb_backend_close(s->be);
@@ -330,6 +348,5 @@ void mb_session_close(mb_session *s)
     mb_dataset_free(&s->train);
     mb_dataset_free(&s->test);
   }
-  free(s->codes_host);
   memset(s, 0, sizeof *s);
 }

@@ -70,6 +70,8 @@ void mb_session_result(const mb_session *s, const char *backend, char *model, si
 void mb_result_set_forgetting(mb_result *r, const mb_method *me, const double *params,
                               const mb_eval_result *before, const mb_eval_result *after,
                               const mb_forget_timing *t);
+/* Frees the model and its codes (a session may then load another). */
+void mb_session_unload_model(mb_session *s);
 void mb_session_close(mb_session *s);
 
 #endif

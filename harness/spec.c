@@ -38,6 +38,7 @@ static void defaults(mb_spec_exp *e)
   snprintf(e->model, sizeof e->model, "784-1000-10");
   snprintf(e->act, sizeof e->act, "sigmoid");
   snprintf(e->codes, sizeof e->codes, "uniform01");
+  e->width = 64;
   e->epochs = 30;
   e->batch = 128;
   e->lr = 0.01;
@@ -151,8 +152,14 @@ static int set_key(ctx *c, mb_spec_exp *e, const char *key, char *v)
   if (strcmp(key, "model") == 0) {
     mb_mlp_config cfg;
     char err[256];
-    if (mb_mlp_config_parse(v, NULL, &cfg, err, sizeof err) != 0) return perr(c, "model: %s", err);
+    if (strcmp(v, "resnet18") != 0 && mb_mlp_config_parse(v, NULL, &cfg, err, sizeof err) != 0)
+      return perr(c, "model: %s (or resnet18)", err);
     return set_str(c, key, v, e->model, sizeof e->model);
+  }
+  if (strcmp(key, "width") == 0) return parse_int(c, key, v, 1, 4096, &e->width);
+  if (strcmp(key, "test_per_class") == 0) {
+    if (strcmp(v, "all") == 0) { e->test_per_class = 0; return 0; }
+    return parse_int(c, key, v, 1, 1e8, &e->test_per_class);
   }
   if (strcmp(key, "act") == 0) {
     static const char *const k[] = {"sigmoid", "relu", NULL};
@@ -275,7 +282,7 @@ static int set_key(ctx *c, mb_spec_exp *e, const char *key, char *v)
     sw->n = n;
     return 0;
   }
-  return perr(c, "unknown key '%s' (keys: kind data train_per_class model act codes epochs batch lr t_mix seeds forget "
+  return perr(c, "unknown key '%s' (keys: kind data train_per_class test_per_class model width act codes epochs batch lr t_mix seeds forget "
               "baseline_model train_backend backends methods repeats warmup time_budget samples param.METHOD.NAME)", key);
 }
 
@@ -357,6 +364,12 @@ int mb_spec_parse_text(const char *text, const char *name, mb_spec *s, char *err
     c.line = c.line ? c.line : 1;
     rc = perr(&c, "no [experiment NAME] block: nothing to run");
   }
+  for (int i = 0; rc == 0 && i < s->n_exp; i++)
+    if (strcmp(s->exp[i].kind, "fim") == 0 && strcmp(s->exp[i].model, "resnet18") == 0) {
+      c.line = s->exp[i].line;
+      rc = perr(&c, "experiment '%s': kind fim compares FIM diagonals of the MLP only (model = resnet18)",
+                s->exp[i].name);
+    }
   if (rc == 0 && !s->results[0]) snprintf(s->results, sizeof s->results, "results/%s.jsonl", s->name);
   return rc;
 }

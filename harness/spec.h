@@ -7,6 +7,7 @@
  *   seeds = 1, 2, 3
  *   [experiment main]            one block per experiment; any [bench] key may be overridden
  *   kind = main                  main | tmix | lambda | fim
+ *   model = resnet18             an MLP spec (784-1000-10, the default) or resnet18 (width = 64)
  *   methods = mnemonic, ssd
  *   param.mnemonic.lambda1 = 1e-4, 1e-3   (lists are swept: the cross product of all lists)
  *
@@ -36,8 +37,10 @@ typedef struct {
   int line;                           /* where the block starts */
   /* the models: training settings (the checkpoint cache key) */
   char data[512];                     /* "default", "synthetic" or a directory */
-  char model[64], act[16], codes[16];
+  char model[64], act[16], codes[16]; /* model: an MLP spec ("784-1000-10") or "resnet18" */
+  int width;                          /* resnet18: stem width (64 = the real model) */
   int train_per_class;                /* > 0: only the first N training images of each class */
+  int test_per_class;                 /* > 0: evaluate on the first N test images of each class */
   int epochs, batch;
   double lr;
   double t_mix[MB_SPEC_LIST]; int n_t_mix;   /* of the mnemonic model */

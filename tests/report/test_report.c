@@ -135,6 +135,9 @@ Test(spec, errors_name_the_line)
     {"[bench\n", "t.spec:1: bad section header"},
     {"[bench]\njust words\n", "t.spec:2: expected 'key = value'"},
     {"[bench]\n[experiment a]\nt_mix = 0.1, 1.5\n", "t.spec:3: 't_mix': 1.5 is outside [0, 1]"},
+    {"[bench]\n[experiment a]\nmodel = resnet19\n", "t.spec:3: model: "},
+    {"[bench]\nmodel = resnet18\n[experiment a]\nkind = fim\n", "t.spec:3: experiment 'a': kind fim compares FIM diagonals of the MLP only"},
+    {"[bench]\n[experiment a]\nwidth = 0\n", "t.spec:3: 'width'"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     cr_assert_neq(mb_spec_parse_text(cases[i].text, "t.spec", s, err, sizeof err), 0, "accepted case %zu", i);
@@ -153,11 +156,14 @@ Test(spec, shipped_specs_parse)
 {
   mb_spec *s = malloc(sizeof *s);
   char err[512], path[1024];
-  static const char *const names[] = {"quick.spec", "paper.spec"};
-  for (int i = 0; i < 2; i++) {
-    snprintf(path, sizeof path, "%s/../../reports/specs/%s", src_dir(), names[i]);
+  static const struct { const char *name; int min_exp; } specs[] = {
+    {"quick.spec", 5}, {"paper.spec", 5}, {"resnet-quick.spec", 1}, {"resnet-fmnist.spec", 1},
+    {"resnet-cifar10.spec", 1},
+  };
+  for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+    snprintf(path, sizeof path, "%s/../../reports/specs/%s", src_dir(), specs[i].name);
     cr_assert_eq(mb_spec_parse_file(path, s, err, sizeof err), 0, "%s", err);
-    cr_assert_geq(s->n_exp, 5);
+    cr_assert_geq(s->n_exp, specs[i].min_exp, "%s", specs[i].name);
   }
   free(s);
 }
