@@ -1,12 +1,13 @@
 /* 2-D convolution (NCHW, no bias, one stride and padding for both axes) composed from
- * the op table: im2col + batched GEMM forward, GEMM + col2im for the input gradient,
- * im2col + GEMM per image for the weight gradient.  Weights are [cout][c·kh·kw]
- * (PyTorch's [cout][c][kh][kw]).
+ * the op table: im2col, then the columns of a chunk of images regrouped by permute so
+ * that each pass is one GEMM over the whole chunk (forward; input gradient, which
+ * ends in col2im; weight gradient, a sum over n·oh·ow per chunk).  Weights are
+ * [cout][c·kh·kw] (PyTorch's [cout][c][kh][kw]).
  *
- * The column workspace `ws` (ws_n elements) bounds memory: images are processed in
- * chunks of as many as fit (mb_conv2d_ws_per_image() each; at least one must fit).
- * A 1×1 stride-1 unpadded convolution needs none (pass mb_none(), 0).  Errors are
- * sticky on the backend, as for every op. */
+ * The workspace `ws` (ws_n elements) bounds memory: images are processed in chunks of
+ * as many as fit (mb_conv2d_ws_for(); at least one must fit).  A 1×1 stride-1
+ * unpadded convolution is GEMMs on x and dy directly and needs none (pass mb_none(),
+ * 0).  Errors are sticky on the backend, as for every op. */
 #ifndef MB_CONV_H
 #define MB_CONV_H
 
@@ -14,7 +15,13 @@
 
 /* Fills oh/ow of g from the rest. */
 void mb_conv_geom_finish(mb_conv_geom *g);
-/* Workspace elements per image (0 for a 1×1/1 unpadded convolution). */
+/* Workspace elements for chunks of `images` images with cout output channels (0 for a
+ * 1×1/1 unpadded convolution): images·(max(c·kh·kw, cout) + c·kh·kw)·oh·ow, except
+ * c·kh·kw·oh·ow for a single image, whose columns need no regrouping. */
+size_t mb_conv2d_ws_for(const mb_conv_geom *g, int cout, int images);
+/* Workspace elements per image, 2·c·kh·kw·oh·ow (0 for a 1×1/1 unpadded convolution):
+ * exact where cout <= c·kh·kw; a layer with more outputs than column rows (a stem on
+ * few channels, a 1×1 shortcut) fits proportionally fewer images per chunk. */
 size_t mb_conv2d_ws_per_image(const mb_conv_geom *g);
 
 /* y[n][cout][oh·ow] = conv(x, w). */

@@ -290,6 +290,22 @@ static bool have_op(mb_backend *be, const char *op, bool have)
   return have;
 }
 
+void mb_permute(mb_backend *be, mb_view x, mb_view y, size_t outer, size_t mid, size_t inner)
+{
+  const char *op = "permute";
+  size_t n = outer * mid * inner;
+  if (!have_op(be, op, be->ops->permute != NULL) || !fits(be, op, "x", x, n) ||
+      !fits(be, op, "y", y, n) || !n)
+    return;
+  /* elements move between rows, so an in-place or overlapping call would read overwritten data */
+  if (x.buf == y.buf && x.off < y.off + n && y.off < x.off + n) {
+    mb_fail(be, MB_BAD_ARG, "%s: y [%zu, %zu) overlaps x [%zu, %zu)", op, y.off, y.off + n, x.off,
+            x.off + n);
+    return;
+  }
+  be->ops->permute(be, x, y, outer, mid, inner);
+}
+
 static bool bn_shape_ok(mb_backend *be, const char *op, int mode, int n, int c, int hw)
 {
   if (mode != MB_BN_TRAIN && mode != MB_BN_EVAL) {

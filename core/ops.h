@@ -56,6 +56,8 @@ void mb_rng(mb_backend *be, mb_rng_dist d, uint64_t seed, uint64_t stream, mb_vi
             float p0, float p1);
 void mb_im2col(mb_backend *be, const mb_conv_geom *g, mb_view x, mb_view cols);
 void mb_col2im(mb_backend *be, const mb_conv_geom *g, mb_view cols, mb_view dx);
+/* y[m][o][i] = x[o][m][i] over (outer, mid, inner); y must not overlap x (see backend.h). */
+void mb_permute(mb_backend *be, mb_view x, mb_view y, size_t outer, size_t mid, size_t inner);
 /* Batch norm and pooling (see backend.h); MB_UNSUPPORTED where a backend lacks the op. */
 void mb_batchnorm(mb_backend *be, const mb_bn_args *a);
 void mb_batchnorm_bwd(mb_backend *be, const mb_bn_bwd_args *a);

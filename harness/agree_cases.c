@@ -555,11 +555,55 @@ static const agree_family fam_im2col = {"im2col", im2col_plan, im2col_run, need_
 static const agree_family fam_col2im = {"col2im", col2im_plan, col2im_run, need_col2im, NULL};
 static const agree_family fam_conv = {"conv", conv_plan, conv_run, need_im2col, conv_oracle};
 
+/* ================================================================ permute
+ * Shape in d3: y[m][o][i] = x[o][m][i].  Raw bits in, compared bit for bit. */
+static size_t permute_len(const agree_case *c) { return c->d3.outer * c->d3.mid * c->d3.inner; }
+
+static const char *need_permute(const mb_backend_ops *ops, const agree_case *c)
+{
+  (void)c;
+  return ops->permute ? NULL : "permute";
+}
+
+static void permute_plan(const agree_case *c, agree_plan *p)
+{
+  agree_gen bits = {AGREE_GEN_BITS, 0, 0};
+  add_in(p, "x", permute_len(c), bits);
+  add_out(p, "y", permute_len(c), 1);
+}
+
+static void permute_run(mb_backend *be, const agree_case *c, const mb_view *v, uint64_t seed)
+{
+  (void)seed;
+  mb_permute(be, v[0], v[1], c->d3.outer, c->d3.mid, c->d3.inner);
+}
+
+/* The oracle's result must be the permutation itself, indexed here the other way round
+ * (over x, where ref loops over y). */
+static int permute_oracle(const agree_case *c, uint64_t seed, const agree_plan *p,
+                          uint32_t *const *in, uint32_t *const *out, char *why, size_t len)
+{
+  (void)seed;
+  (void)p;
+  const size_t O = c->d3.outer, M = c->d3.mid, I = c->d3.inner;
+  for (size_t e = 0; e < O * M * I; e++) {
+    size_t i = e % I, m = e / I % M, o = e / I / M;
+    if (out[1][(m * O + o) * I + i] != in[0][e]) {
+      snprintf(why, len, "oracle: y[%zu][%zu][%zu] is not x[%zu][%zu][%zu]", m, o, i, o, m, i);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static const agree_family fam_permute = {"permute", permute_plan, permute_run, need_permute,
+                                         permute_oracle};
+
 /* ================================================================ convolution via the core
- * (core/conv.c: im2col + GEMM forward, GEMM + col2im input gradient, per-image GEMM
- * weight gradient), checked on the oracle against direct loops in f64.
- * op: CONV2D_FWD / _DX / _DW; the column workspace holds `ws_images` images
- * (conv.cout's companion, fixed at 2 so that batches > 2 run in chunks). */
+ * (core/conv.c: im2col, permute and one GEMM per chunk of images forward, for the input
+ * gradient (then col2im) and for the weight gradient), checked on the oracle against
+ * direct loops in f64.  op: CONV2D_FWD / _DX / _DW; the workspace holds chunks of
+ * CONV2D_WS_IMAGES images, fixed at 2 so that batches > 2 run in several chunks. */
 enum { CONV2D_FWD, CONV2D_DX, CONV2D_DW };
 #define CONV2D_WS_IMAGES 2
 
@@ -570,8 +614,8 @@ static size_t conv_out_len(const agree_case *c)
 
 static size_t conv2d_ws(const agree_case *c)
 {
-  size_t per = mb_conv2d_ws_per_image(&c->conv.g);
-  return per ? per * CONV2D_WS_IMAGES : 1;
+  size_t n = mb_conv2d_ws_for(&c->conv.g, c->conv.cout, CONV2D_WS_IMAGES);
+  return n ? n : 1;
 }
 
 /* Arguments: a (x or dy), w (or dy), the result, the workspace. */
@@ -609,7 +653,7 @@ static void conv2d_run(mb_backend *be, const agree_case *c, const mb_view *v, ui
 static const char *need_conv2d(const mb_backend_ops *ops, const agree_case *c)
 {
   (void)c;
-  return !ops->im2col ? "im2col" : !ops->col2im ? "col2im" : NULL;
+  return !ops->im2col ? "im2col" : !ops->col2im ? "col2im" : !ops->permute ? "permute" : NULL;
 }
 
 /* Direct loops in f64: y = conv(x, w), dx = convᵀ(dy, w), dw = Σ dy ⊗ x. */
@@ -933,6 +977,11 @@ static const size_t k_odd_offs[] = {0, 1, 4, 11, 44, 45, 301, 1000};
   CONVC(fam_, prefix "/odd_c3_7x5_k3s2p2_b3", tol, GEOM(3, 3, 7, 5, 3, 2, 2), 0), \
   CONVC(fam_, prefix "/odd_c2_9x7_k2s2p0_b2", tol, GEOM(2, 2, 9, 7, 2, 2, 0), 0)
 
+/* permute over (outer, mid, inner); shift_ misaligns both views. */
+#define PERM(name, o, m, i, shift_) \
+  {.id = "permute/" name, .fam = &fam_permute, .gen = GEN(G(BITS, 0, 0)), .tol = EXACT, \
+   .shift = shift_, .d3 = {.outer = o, .mid = m, .inner = i}}
+
 /* Geometry with the window of a pooling op or a convolution given in full. */
 #define WIN(n_, c_, h_, w_, kh_, kw_, s, p) \
   {.n = n_, .c = c_, .h = h_, .w = w_, .kh = kh_, .kw = kw_, .stride = s, .pad = p, \
@@ -1189,7 +1238,28 @@ static const agree_case k_cases[] = {
         GEOM(2, 64, 32, 32, 1, 2, 0), 32),
   CONVC(fam_conv, "conv/stem_c3_224x224_k7s2p3_b2_cout8", AGREE_TOL_GEMM,
         GEOM(2, 3, 224, 224, 7, 2, 3), 8),
-  /* ---- conv2d (core/conv.c over im2col/col2im/gemm), ResNet-18 layers, batch > 1 ---- */
+  /* ---- permute: the regroupings of core/conv.c at ResNet-18's layers (columns
+   * [n][c·k·k][oh·ow] -> [c·k·k][n][oh·ow], dy [n][cout][oh·ow] -> [cout][n][oh·ow] and
+   * back from [cout][n][oh·ow]), a plain transpose (inner 1), short odd rows at a
+   * misaligned offset, unit axes, and more elements than one grid axis holds ---- */
+  PERM("cols_cifar_stem_b4_27x1024", 4, 27, 1024, 0),
+  PERM("cols_layer1_b4_576x1024", 4, 576, 1024, 0),
+  PERM("cols_layer2_b4_1152x256", 4, 1152, 256, 0),
+  PERM("cols_layer3_b8_2304x64", 8, 2304, 64, 0),
+  PERM("cols_layer4_b16_4608x16", 16, 4608, 16, 0),
+  PERM("cols_fmnist_layer3_b8_2304x49", 8, 2304, 49, 0),
+  PERM("cols_imagenet_layer4_b4_4608x49", 4, 4608, 49, 0),
+  PERM("cols_shortcut_layer4_b16_256x16", 16, 256, 16, 0),
+  PERM("dy_layer4_b16_512x16", 16, 512, 16, 0),
+  PERM("y_layer4_512x16x16", 512, 16, 16, 0),
+  PERM("transpose_33x257x1", 33, 257, 1, 0),
+  PERM("odd_7x33x3", 7, 33, 3, 1),
+  PERM("odd_5x3x17", 5, 3, 17, 3),
+  PERM("outer1_1x5x7", 1, 5, 7, 0),
+  PERM("mid1_6x1x5", 6, 1, 5, 0),
+  PERM("big_2x4099x2047", 2, 4099, 2047, 0),
+
+  /* ---- conv2d (core/conv.c over im2col/permute/col2im/gemm), ResNet-18 layers, batch > 1 ---- */
   CONV2D("cifar_stem_c3_32x32_k3s1p1_b3_cout64", GEOM(3, 3, 32, 32, 3, 1, 1), 64),
   CONV2D("c64_32x32_k3s1p1_b2_cout64", GEOM(2, 64, 32, 32, 3, 1, 1), 64),
   CONV2D("c64_32x32_k3s2p1_b2_cout128", GEOM(2, 64, 32, 32, 3, 2, 1), 128),
@@ -1198,6 +1268,9 @@ static const agree_case k_cases[] = {
   CONV2D("c256_8x8_k3s1p1_b2_cout256", GEOM(2, 256, 8, 8, 3, 1, 1), 256),
   CONV2D("short_c256_8x8_k1s2p0_b3_cout512", GEOM(3, 256, 8, 8, 1, 2, 0), 512),
   CONV2D("c512_4x4_k3s1p1_b2_cout512", GEOM(2, 512, 4, 4, 3, 1, 1), 512),
+  /* chunks of 2, 2 and a single image; the Fashion-MNIST stem has more outputs than rows */
+  CONV2D("c512_4x4_k3s1p1_b5_cout512", GEOM(5, 512, 4, 4, 3, 1, 1), 512),
+  CONV2D("fmnist_stem_c1_28x28_k3s1p1_b3_cout64", GEOM(3, 1, 28, 28, 3, 1, 1), 64),
   CONV2D("stem_c3_64x64_k7s2p3_b2_cout16", GEOM(2, 3, 64, 64, 7, 2, 3), 16),
   CONV2D("pointwise_c5_9x11_k1s1p0_b3_cout7", WIN(3, 5, 9, 11, 1, 1, 1, 0), 7),
   CONV2D("odd_c3_7x5_k3s2p2_b5_cout5", GEOM(5, 3, 7, 5, 3, 2, 2), 5),

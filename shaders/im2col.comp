@@ -1,16 +1,19 @@
 #version 450
-/* NCHW im2col / col2im.  cols is [n][c·kh·kw][oh·ow]: row (ci·kh + ki)·kw + kj,
- * column oy·ow + ox holds x[b][ci][oy·s − pad + ki][ox·s − pad + kj] (0 outside).
+/* NCHW im2col / col2im, and the permute that regroups columns.  cols is
+ * [n][c·kh·kw][oh·ow]: row (ci·kh + ki)·kw + kj, column oy·ow + ox holds
+ * x[b][ci][oy·s − pad + ki][ox·s − pad + kj] (0 outside).
  * IM2COL: one invocation per cols element.  COL2IM: one invocation per dx element,
  * gathering its window positions in (ki, kj) order and adding them to dx: no atomics,
  * the same order on every run. */
 layout(local_size_x_id = 0) in;
 
+#if defined(IM2COL) || defined(COL2IM)
 layout(push_constant) uniform P {
   uint total;                 /* elements of cols (IM2COL) or of x (COL2IM) */
   int n, c, h, w, kh, kw, stride, pad, oh, ow;
   uint x_off, cols_off;
 } p;
+#endif
 
 #if defined(IM2COL)
 layout(std430, binding = 0) readonly buffer Xb { float x[]; };
@@ -57,6 +60,22 @@ void main()
   }
   dx[p.x_off + i] = acc;
 }
+#elif defined(PERMUTE)
+/* y[m][o][i] = x[o][m][i] over (outer, mid, inner), one invocation per y element
+ * (consecutive invocations write consecutive elements); raw bits, any payload survives. */
+layout(std430, binding = 0) readonly buffer Xb { uint x[]; };
+layout(std430, binding = 1) writeonly buffer Yb { uint y[]; };
+layout(push_constant) uniform P { uint total, outer, mid, inner, x_off, y_off; } p;
+
+void main()
+{
+  uint e = gl_GlobalInvocationID.x;
+  if (e >= p.total) return;
+  uint r = e / p.inner, i = e - r * p.inner;   /* r = m·outer + o */
+  uint m = r / p.outer, o = r - m * p.outer;
+  y[p.y_off + e] = x[p.x_off + (o * p.mid + m) * p.inner + i];
+}
+
 #else
-#error "im2col.comp: define IM2COL or COL2IM"
+#error "im2col.comp: define IM2COL, COL2IM or PERMUTE"
 #endif

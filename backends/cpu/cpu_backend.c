@@ -168,6 +168,7 @@ const mb_backend_ops mb_cpu_ops = {
   .batchnorm_bwd = cpu_batchnorm_bwd,
   .pool = cpu_pool,
   .pool_bwd = cpu_pool_bwd,
+  .permute = cpu_permute,
   .sync = host_sync,
   .timer_begin = host_timer_begin,
   .timer_end = host_timer_end,

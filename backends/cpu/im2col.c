@@ -1,9 +1,12 @@
-/* im2col / col2im for NCHW.  cols is [n][c·kh·kw][oh·ow]: row (ci·kh + ki)·kw + kj,
- * column oy·ow + ox holds x[b][ci][oy·stride − pad + ki][ox·stride − pad + kj], or 0
- * outside the image.  Work is split by (image, channel) plane: in col2im each dx
- * plane only receives from its own kh·kw rows, so threads never write the same
- * element and the f32 accumulation order is fixed. */
+/* im2col / col2im for NCHW, and the permute that regroups columns.  cols is
+ * [n][c·kh·kw][oh·ow]: row (ci·kh + ki)·kw + kj, column oy·ow + ox holds
+ * x[b][ci][oy·stride − pad + ki][ox·stride − pad + kj], or 0 outside the image.
+ * Work is split by (image, channel) plane: in col2im each dx plane only receives
+ * from its own kh·kw rows, so threads never write the same element and the f32
+ * accumulation order is fixed. */
 #include "cpu_backend.h"
+
+#include <string.h>
 
 void cpu_im2col(mb_backend *be, const mb_conv_geom *g, mb_view xv, mb_view cv)
 {
@@ -62,4 +65,28 @@ void cpu_col2im(mb_backend *be, const mb_conv_geom *g, mb_view cv, mb_view dv)
         }
       }
   }
+}
+
+/* Rows shorter than a cache line are moved in tiles of PERMUTE_TILE × PERMUTE_TILE
+ * rows, so that reads and writes both stay within a few lines; longer rows go one by
+ * one (each already covers whole lines on both sides). */
+#define PERMUTE_TILE 16
+
+/* y[m][o][i] = x[o][m][i]: rows of `inner` elements copied bit for bit. */
+void cpu_permute(mb_backend *be, mb_view xv, mb_view yv, size_t outer, size_t mid, size_t inner)
+{
+  if (be->status != MB_OK) return;
+  const uint32_t *x = host_u32(xv);
+  uint32_t *y = host_u32(yv);
+  const size_t tile = inner * 4 >= 64 ? 1 : PERMUTE_TILE;
+  const size_t mtiles = (mid + tile - 1) / tile, otiles = (outer + tile - 1) / tile;
+  CPU_OMP(omp parallel for collapse(2) if (outer * mid * inner >= CPU_PAR_MIN) schedule(static))
+  for (size_t mt = 0; mt < mtiles; mt++)
+    for (size_t ot = 0; ot < otiles; ot++) {
+      const size_t m1 = (mt + 1) * tile < mid ? (mt + 1) * tile : mid;
+      const size_t o1 = (ot + 1) * tile < outer ? (ot + 1) * tile : outer;
+      for (size_t m = mt * tile; m < m1; m++)
+        for (size_t o = ot * tile; o < o1; o++)
+          memcpy(y + (m * outer + o) * inner, x + (o * mid + m) * inner, inner * 4);
+    }
 }

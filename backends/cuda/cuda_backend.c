@@ -202,6 +202,7 @@ const mb_backend_ops mb_cuda_ops = {
   .batchnorm_bwd = cu_batchnorm_bwd,
   .pool = cu_pool,
   .pool_bwd = cu_pool_bwd,
+  .permute = cu_permute,
   .sync = cu_sync,
   .timer_begin = cu_timer_begin,
   .timer_end = cu_timer_end,

@@ -92,6 +92,7 @@ void cu_rng(mb_backend *be, mb_rng_dist d, uint64_t seed, uint64_t stream, mb_vi
             float p0, float p1);
 void cu_im2col(mb_backend *be, const mb_conv_geom *g, mb_view x, mb_view cols);
 void cu_col2im(mb_backend *be, const mb_conv_geom *g, mb_view cols, mb_view dx);
+void cu_permute(mb_backend *be, mb_view x, mb_view y, size_t outer, size_t mid, size_t inner);
 void cu_batchnorm(mb_backend *be, const mb_bn_args *a);
 void cu_batchnorm_bwd(mb_backend *be, const mb_bn_bwd_args *a);
 void cu_pool(mb_backend *be, const mb_pool_args *a);

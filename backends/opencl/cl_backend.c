@@ -278,6 +278,7 @@ const mb_backend_ops mb_opencl_ops = {
   .batchnorm_bwd = mb_opencl_batchnorm_bwd,
   .pool = mb_opencl_pool,
   .pool_bwd = mb_opencl_pool_bwd,
+  .permute = mb_opencl_permute,
   .sync = cl_sync,
   .timer_begin = cl_timer_begin,
   .timer_end = cl_timer_end,

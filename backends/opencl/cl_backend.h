@@ -134,6 +134,8 @@ void mb_opencl_rng(mb_backend *be, mb_rng_dist d, uint64_t seed, uint64_t stream
                    size_t n, float p0, float p1);
 void mb_opencl_im2col(mb_backend *be, const mb_conv_geom *g, mb_view x, mb_view cols);
 void mb_opencl_col2im(mb_backend *be, const mb_conv_geom *g, mb_view cols, mb_view dx);
+void mb_opencl_permute(mb_backend *be, mb_view x, mb_view y, size_t outer, size_t mid,
+                       size_t inner);
 void mb_opencl_batchnorm(mb_backend *be, const mb_bn_args *a);
 void mb_opencl_batchnorm_bwd(mb_backend *be, const mb_bn_bwd_args *a);
 void mb_opencl_pool(mb_backend *be, const mb_pool_args *a);

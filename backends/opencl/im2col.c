@@ -1,4 +1,4 @@
-/* im2col / col2im launches (kernels/opencl/im2col.cl). */
+/* im2col / col2im and permute launches (kernels/opencl/im2col.cl). */
 #include "cl_backend.h"
 
 static void conv_launch(mb_cl *cl, const char *name, const mb_conv_geom *g, mb_view in,
@@ -40,4 +40,21 @@ void mb_opencl_col2im(mb_backend *be, const mb_conv_geom *g, mb_view cols, mb_vi
   size_t items = (size_t)g->n * g->c * g->h * g->w;
   if (!items) return;
   conv_launch(cl, "col2im", g, cols, dx, items);
+}
+
+/* y[m][o][i] = x[o][m][i]: one work-item per y element. */
+void mb_opencl_permute(mb_backend *be, mb_view x, mb_view y, size_t outer, size_t mid,
+                       size_t inner)
+{
+  mb_cl *cl = mb_cl_of(be);
+  size_t items = outer * mid * inner;
+  if (!mb_cl_ok(cl) || !items) return;
+  mb_cl_args k = mb_cl_begin(cl, MB_CL_IM2COL, "permute");
+  if (!k.ks) return;
+  mb_cl_arg_view(&k, x);
+  mb_cl_arg_view(&k, y);
+  mb_cl_arg_u64(&k, outer);
+  mb_cl_arg_u64(&k, mid);
+  mb_cl_arg_u64(&k, inner);
+  mb_cl_launch(&k, "permute", mb_cl_groups(cl, items, k.ks->local), 0);
 }

@@ -1,7 +1,8 @@
-/* im2col / col2im for NCHW.  cols is [n][c·kh·kw][oh·ow]: row (ci·kh + ki)·kw + kj,
- * column oy·ow + ox holds x[b][ci][oy·stride − pad + ki][ox·stride − pad + kj], or 0
- * outside the image.  col2im adds the transpose into dx; each dx element gathers its
- * contributions in double and is rounded once. */
+/* im2col / col2im for NCHW, and the permute that regroups columns.  cols is
+ * [n][c·kh·kw][oh·ow]: row (ci·kh + ki)·kw + kj, column oy·ow + ox holds
+ * x[b][ci][oy·stride − pad + ki][ox·stride − pad + kj], or 0 outside the image.
+ * col2im adds the transpose into dx; each dx element gathers its contributions in
+ * double and is rounded once. */
 #include "ref_backend.h"
 
 void ref_im2col(mb_backend *be, const mb_conv_geom *g, mb_view x, mb_view cols)
@@ -56,4 +57,17 @@ void ref_col2im(mb_backend *be, const mb_conv_geom *g, mb_view cols, mb_view dx)
           d[(size_t)iy * g->w + ix] = (float)acc;
         }
     }
+}
+
+/* y[m][o][i] = x[o][m][i]: the two outer axes swapped (conv columns of a chunk of
+ * images to [c·kh·kw][n·oh·ow] and back); a pure copy, bit for bit. */
+void ref_permute(mb_backend *be, mb_view xv, mb_view yv, size_t outer, size_t mid, size_t inner)
+{
+  if (be->status != MB_OK) return;
+  const uint32_t *x = host_u32(xv);
+  uint32_t *y = host_u32(yv);
+  for (size_t o = 0; o < outer; o++)
+    for (size_t m = 0; m < mid; m++)
+      for (size_t i = 0; i < inner; i++)
+        y[(m * outer + o) * inner + i] = x[(o * mid + m) * inner + i];
 }

@@ -93,6 +93,7 @@ const mb_backend_ops mb_ref_ops = {
   .batchnorm_bwd = ref_batchnorm_bwd,
   .pool = ref_pool,
   .pool_bwd = ref_pool_bwd,
+  .permute = ref_permute,
   .sync = host_sync,
   .timer_begin = host_timer_begin,
   .timer_end = host_timer_end,

@@ -34,6 +34,7 @@ void ref_rng(mb_backend *be, mb_rng_dist d, uint64_t seed, uint64_t stream, mb_v
              float p0, float p1);
 void ref_im2col(mb_backend *be, const mb_conv_geom *g, mb_view x, mb_view cols);
 void ref_col2im(mb_backend *be, const mb_conv_geom *g, mb_view cols, mb_view dx);
+void ref_permute(mb_backend *be, mb_view x, mb_view y, size_t outer, size_t mid, size_t inner);
 void ref_batchnorm(mb_backend *be, const mb_bn_args *a);
 void ref_batchnorm_bwd(mb_backend *be, const mb_bn_bwd_args *a);
 void ref_pool(mb_backend *be, const mb_pool_args *a);

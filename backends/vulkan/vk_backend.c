@@ -146,6 +146,7 @@ const mb_backend_ops mb_vulkan_ops = {
   .batchnorm_bwd = vk_batchnorm_bwd,
   .pool = vk_pool,
   .pool_bwd = vk_pool_bwd,
+  .permute = vk_permute,
   .sync = vk_sync,
   .timer_begin = vk_timer_begin,
   .timer_end = vk_timer_end,

@@ -61,7 +61,7 @@ typedef struct {
 typedef enum {
   VKS_UNARY, VKS_BINARY, VKS_WHERE, VKS_BCAST,
   VKS_REDUCE_WG, VKS_REDUCE_COL, VKS_SEG_REDUCE, VKS_SEG_BCAST,
-  VKS_XENT, VKS_GATHER, VKS_OPTIM, VKS_RNG, VKS_IM2COL, VKS_COL2IM,
+  VKS_XENT, VKS_GATHER, VKS_OPTIM, VKS_RNG, VKS_IM2COL, VKS_COL2IM, VKS_PERMUTE,
   VKS_GEMM_TILED, VKS_GEMM_TEXEL, VKS_GEMM_TEXEL1,
   VKS_BN_TRAIN, VKS_BN_EVAL, VKS_BN_BWD, VKS_POOL_FWD, VKS_POOL_BWD,
   VKS__COUNT
@@ -205,6 +205,7 @@ void vk_rng(mb_backend *be, mb_rng_dist d, uint64_t seed, uint64_t stream, mb_vi
             float p0, float p1);
 void vk_im2col(mb_backend *be, const mb_conv_geom *g, mb_view x, mb_view cols);
 void vk_col2im(mb_backend *be, const mb_conv_geom *g, mb_view cols, mb_view dx);
+void vk_permute(mb_backend *be, mb_view x, mb_view y, size_t outer, size_t mid, size_t inner);
 void vk_batchnorm(mb_backend *be, const mb_bn_args *a);
 void vk_batchnorm_bwd(mb_backend *be, const mb_bn_bwd_args *a);
 void vk_pool(mb_backend *be, const mb_pool_args *a);

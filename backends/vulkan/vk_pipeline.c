@@ -25,6 +25,7 @@
 #include "spv_im2col.h"
 #include "spv_loss.h"
 #include "spv_optim.h"
+#include "spv_permute.h"
 #include "spv_reduce_col.h"
 #include "spv_reduce_seg.h"
 #include "spv_reduce_segbcast.h"
@@ -62,6 +63,7 @@ static const shader_desc k_shaders[VKS__COUNT] = {
   [VKS_RNG] = {"rng", SPV(rng), "b"},
   [VKS_IM2COL] = {"im2col", SPV(im2col), "bb"},
   [VKS_COL2IM] = {"col2im", SPV(col2im), "bb"},
+  [VKS_PERMUTE] = {"permute", SPV(permute), "bb"},
   [VKS_GEMM_TILED] = {"gemm_tiled", SPV(gemm_tiled), "bbb"},
   [VKS_GEMM_TEXEL] = {"gemm_texel", SPV(gemm_texel), "ttt"},
   [VKS_GEMM_TEXEL1] = {"gemm_texel1", SPV(gemm_texel1), "ttb"},

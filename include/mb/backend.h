@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MB_ABI_VERSION 2   /* 2: batchnorm, batchnorm_bwd, pool, pool_bwd */
+#define MB_ABI_VERSION 3   /* 2: batchnorm, batchnorm_bwd, pool, pool_bwd; 3: permute */
 
 typedef enum {
   MB_OK = 0,
@@ -280,6 +280,11 @@ struct mb_backend_ops {
   void (*batchnorm_bwd)(mb_backend *be, const mb_bn_bwd_args *a);
   void (*pool)(mb_backend *be, const mb_pool_args *a);       /* reads x, writes y (and idx) */
   void (*pool_bwd)(mb_backend *be, const mb_pool_args *a);   /* reads dy (and idx), writes dx */
+  /* y[m][o][i] = x[o][m][i] over a shape (outer, mid, inner): the two outer axes swapped,
+   * inner rows moved whole (bit for bit).  y must not overlap x.  Turns per-image conv
+   * columns [n][c·kh·kw][oh·ow] into [c·kh·kw][n·oh·ow] and back, so that a chunk of
+   * images is one GEMM (ABI 3; NULL: not implemented, the core reports MB_UNSUPPORTED). */
+  void (*permute)(mb_backend *be, mb_view x, mb_view y, size_t outer, size_t mid, size_t inner);
 
   /* ordering and timing */
   void (*sync)(mb_backend *be);                   /* wait for all submitted work */

@@ -1,7 +1,7 @@
-/* im2col / col2im for NCHW.  cols is [n][c·kh·kw][oh·ow]: row (ci·kh + ki)·kw + kj,
- * column oy·ow + ox.  col2im gathers per input pixel instead of scattering, so it
- * needs no atomics; it adds the (ki, kj) contributions to dx in ascending order in
- * double and rounds once, like the oracle. */
+/* im2col / col2im for NCHW, and the permute that regroups columns.  cols is
+ * [n][c·kh·kw][oh·ow]: row (ci·kh + ki)·kw + kj, column oy·ow + ox.  col2im gathers per
+ * input pixel instead of scattering, so it needs no atomics; it adds the (ki, kj)
+ * contributions to dx in ascending order in double and rounds once, like the oracle. */
 #include "launch.h"
 #include "block.cuh"
 
@@ -62,4 +62,29 @@ extern "C" void mb_cu_col2im(cudaStream_t s, const mb_conv_geom *g, const float 
   size_t total = (size_t)g->n * g->c * (size_t)g->h * g->w;
   if (!total) return;
   col2im_k<<<mb_cu_blocks(total, MB_CU_THREADS), MB_CU_THREADS, 0, s>>>(cols, dx, *g, total);
+}
+
+/* y[m][o][i] = x[o][m][i], one thread per y element (consecutive threads write
+ * consecutive elements); raw bits, so any payload survives. */
+template <typename I>
+__global__ void permute_k(const uint32_t *x, uint32_t *y, I outer, I mid, I inner, I total)
+{
+  MB_CU_FOR(I, e, total) {
+    I r = e / inner, i = e - r * inner;   /* r = m·outer + o */
+    I m = r / outer, o = r - m * outer;
+    y[e] = x[(o * mid + m) * inner + i];
+  }
+}
+
+extern "C" void mb_cu_permute(cudaStream_t s, const uint32_t *x, uint32_t *y, size_t outer,
+                              size_t mid, size_t inner)
+{
+  size_t total = outer * mid * inner;
+  if (!total) return;
+  unsigned g = mb_cu_blocks(total, MB_CU_THREADS);
+  if (mb_cu_fits32(total, g, MB_CU_THREADS))
+    permute_k<uint32_t><<<g, MB_CU_THREADS, 0, s>>>(x, y, (uint32_t)outer, (uint32_t)mid,
+                                                    (uint32_t)inner, (uint32_t)total);
+  else
+    permute_k<size_t><<<g, MB_CU_THREADS, 0, s>>>(x, y, outer, mid, inner, total);
 }

@@ -76,9 +76,12 @@ void mb_cu_adam(cudaStream_t s, float *w, const float *g, float *m, float *v, si
 void mb_cu_rng(cudaStream_t s, mb_rng_dist d, uint64_t seed, uint64_t stream, void *y, size_t n,
                float p0, float p1);
 
-/* im2col.cu (NCHW; cols is [n][c·kh·kw][oh·ow]; col2im accumulates into dx). */
+/* im2col.cu (NCHW; cols is [n][c·kh·kw][oh·ow]; col2im accumulates into dx;
+ * permute: y[m][o][i] = x[o][m][i], y apart from x). */
 void mb_cu_im2col(cudaStream_t s, const mb_conv_geom *g, const float *x, float *cols);
 void mb_cu_col2im(cudaStream_t s, const mb_conv_geom *g, const float *cols, float *dx);
+void mb_cu_permute(cudaStream_t s, const uint32_t *x, uint32_t *y, size_t outer, size_t mid,
+                   size_t inner);
 
 /* norm.cu: shapes and mode from a; optional pointers are NULL when absent. */
 void mb_cu_batchnorm(cudaStream_t s, const mb_bn_args *a, const float *x, float *y,

@@ -1,4 +1,4 @@
-/* im2col / col2im for NCHW convolutions.
+/* im2col / col2im for NCHW convolutions, and the permute that regroups columns.
  * cols is [n][c*kh*kw][oh*ow]: row (ci*kh + ki)*kw + kj, column oy*ow + ox holds
  * x[b][ci][oy*stride - pad + ki][ox*stride - pad + kj] (0 outside the image).
  * col2im gathers instead of scattering (no atomics, deterministic): each dx
@@ -52,5 +52,18 @@ __kernel void col2im(__global const float *cols, ulong co, __global float *dx, u
       }
     }
     dx[e] = (float)acc;
+  }
+}
+
+/* y[m][o][i] = x[o][m][i] over (outer, mid, inner), one work-item per y element
+ * (consecutive items write consecutive elements); raw bits, so any payload survives. */
+__kernel void permute(__global const uint *x, ulong xo, __global uint *y, ulong yo, ulong outer,
+                      ulong mid, ulong inner)
+{
+  x += xo; y += yo;
+  GRID_LOOP(e, outer * mid * inner) {
+    ulong r = e / inner, i = e - r * inner;   /* r = m*outer + o */
+    ulong m = r / outer, o = r - m * outer;
+    y[e] = x[(o * mid + m) * inner + i];
   }
 }

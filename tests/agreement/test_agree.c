@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------- whole table */
@@ -237,6 +238,19 @@ static void rng_fails_loudly(mb_backend *be, mb_rng_dist d, uint64_t seed, uint6
   mb_fail(be, MB_DEVICE_ERROR, "rng: simulated device error");
 }
 
+/* Swaps the first two rows of y after a correct permute: a plausible indexing slip. */
+static void permute_rows_swapped(mb_backend *be, mb_view x, mb_view y, size_t outer, size_t mid,
+                                 size_t inner)
+{
+  mb_ref_ops.permute(be, x, y, outer, mid, inner);
+  uint32_t *rows = malloc(2 * inner * 4);
+  if (!rows) return;
+  mb_ref_ops.download(be, rows, y, 2 * inner * 4);
+  mb_ref_ops.upload(be, mb_at(y, inner), rows, inner * 4);
+  mb_ref_ops.upload(be, y, rows + inner, inner * 4);
+  free(rows);
+}
+
 /* Runs case `id` against the sabotaged table; returns its result. */
 static agree_result run_bad(const char *id)
 {
@@ -336,6 +350,22 @@ Test(sabotage, missing_op_is_a_skip)
   agree_result r = run_bad("im2col/c3_32x32_k3s1p1_b2");
   cr_assert_eq(r.status, AGREE_SKIP, "%s", r.reason);
   cr_assert(strstr(r.reason, "im2col"), "%s", r.reason);
+}
+
+/* conv2d needs permute (core/conv.c regroups the columns with it) */
+Test(sabotage, missing_permute_skips_conv2d)
+{
+  g_bad.permute = NULL;
+  agree_result r = run_bad("conv2d/dw_c512_4x4_k3s1p1_b2_cout512");
+  cr_assert_eq(r.status, AGREE_SKIP, "%s", r.reason);
+  cr_assert(strstr(r.reason, "permute"), "%s", r.reason);
+}
+
+Test(sabotage, permute_rows_swapped)
+{
+  g_bad.permute = permute_rows_swapped;
+  expect_fail("permute/odd_7x33x3", "y[0]");
+  expect_fail("conv2d/fwd_c512_4x4_k3s1p1_b2_cout512", "y[");
 }
 
 /* ---------------------------------------------------------------- the table itself */

@@ -327,12 +327,31 @@ static void conv_case(const char *name, mb_conv_geom g, int cout, int ws_images)
   be->ops->close(be);
 }
 
+/* ws_images · mb_conv2d_ws_per_image(): chunks of that many images where cout <= c·kh·kw,
+ * fewer where cout is wider (the shortcut: 2 of 3; the one-channel stem: 2, then 1). */
 Test(conv2d, cpu_3x3s1p1) { conv_case("cpu", geom(3, 4, 8, 8, 3, 3, 1, 1), 6, 2); }
 Test(conv2d, cpu_3x3s2p1_odd) { conv_case("cpu", geom(3, 3, 9, 7, 3, 3, 2, 1), 5, 1); }
 Test(conv2d, cpu_1x1s2_shortcut) { conv_case("cpu", geom(2, 8, 8, 8, 1, 1, 2, 0), 16, 3); }
 Test(conv2d, cpu_1x1s1_direct) { conv_case("cpu", geom(2, 5, 6, 7, 1, 1, 1, 0), 3, 0); }
 Test(conv2d, cpu_7x7s2p3_stem) { conv_case("cpu", geom(2, 3, 20, 20, 7, 7, 2, 3), 4, 2); }
+Test(conv2d, cpu_3x3s1p1_wide_stem) { conv_case("cpu", geom(3, 1, 9, 9, 3, 3, 1, 1), 16, 3); }
+Test(conv2d, cpu_3x3s1p1_one_chunk) { conv_case("cpu", geom(4, 8, 4, 4, 3, 3, 1, 1), 8, 4); }
 Test(conv2d, ref_3x3s2p1) { conv_case("ref", geom(2, 3, 9, 7, 3, 3, 2, 1), 5, 1); }
+Test(conv2d, ref_3x3s1p1_chunked) { conv_case("ref", geom(3, 4, 8, 8, 3, 3, 1, 1), 6, 2); }
+
+/* The workspace a chunk uses: one image needs only its columns; more images need both
+ * regions, the first as wide as the wider of c·kh·kw and cout. */
+Test(conv2d, workspace_sizes)
+{
+  mb_conv_geom g = geom(2, 3, 8, 8, 3, 3, 1, 1), pw = geom(2, 3, 8, 8, 1, 1, 1, 0);
+  const size_t ckk = 27, ohw = 64;
+  cr_assert_eq(mb_conv2d_ws_for(&g, 16, 1), ckk * ohw);
+  cr_assert_eq(mb_conv2d_ws_for(&g, 16, 3), 3 * (ckk + ckk) * ohw);
+  cr_assert_eq(mb_conv2d_ws_for(&g, 64, 3), 3 * (64 + ckk) * ohw);
+  cr_assert_eq(mb_conv2d_ws_per_image(&g), 2 * ckk * ohw);
+  cr_assert_eq(mb_conv2d_ws_for(&pw, 16, 3), 0);
+  cr_assert_eq(mb_conv2d_ws_per_image(&pw), 0);
+}
 
 Test(conv2d, workspace_too_small)
 {
@@ -492,13 +511,15 @@ static double conv_loss(mb_backend *be, void *p)
   return dot(c->yh, c->r, c->ny);
 }
 
-Test(finite_diff, conv2d)
+/* ws_images per chunk: 1 runs on the columns as they are, 2 (the whole batch)
+ * through the regrouped columns. */
+static void conv_fd_case(int ws_images)
 {
   mb_backend *be = open_be("ref");
   conv_fd f = {.g = geom(2, 2, 6, 5, 3, 3, 2, 1), .cout = 3};
   const size_t nx = (size_t)f.g.n * f.g.c * f.g.h * f.g.w, nw = (size_t)f.cout * f.g.c * 9;
   f.ny = (size_t)f.g.n * f.cout * f.g.oh * f.g.ow;
-  f.wsn = mb_conv2d_ws_per_image(&f.g);   /* one image per chunk */
+  f.wsn = mb_conv2d_ws_for(&f.g, f.cout, ws_images);
   float *x = randn(nx, 40, 0, 1), *w = randn(nw, 41, 0, 0.5f), *r = randn(f.ny, 42, 0, 1);
   f.r = r;
   f.yh = malloc(f.ny * 4);
@@ -512,5 +533,41 @@ Test(finite_diff, conv2d)
   float *gx = host(be, dx, nx), *gw = host(be, dw, nw);
   fd_check("dx", be, conv_loss, &f, x, f.x, nx, gx, 1e-2f, 1e-3);
   fd_check("dw", be, conv_loss, &f, w, f.w, nw, gw, 1e-2f, 1e-3);
+  be->ops->close(be);
+}
+
+Test(finite_diff, conv2d) { conv_fd_case(1); }
+Test(finite_diff, conv2d_one_chunk) { conv_fd_case(2); }
+
+/* ---------------------------------------------------------------- permute (core checks) */
+
+/* Views out of bounds or overlapping are rejected before the backend sees them, and a
+ * backend without the op reports MB_UNSUPPORTED. */
+Test(permute, core_checks)
+{
+  mb_backend *be = open_be("ref");
+  mb_view buf = mb_new(be, 100);
+  mb_permute(be, buf, mb_at(buf, 40), 2, 3, 10);   /* 60 elements from 40: past the end */
+  cr_assert_eq(be->status, MB_BAD_ARG, "%s", mb_error(be));
+  be->status = MB_OK;
+  mb_permute(be, buf, mb_at(buf, 20), 2, 3, 5);    /* [20, 50) overlaps [0, 30) */
+  cr_assert_eq(be->status, MB_BAD_ARG, "%s", mb_error(be));
+  cr_assert(strstr(mb_error(be), "overlaps"), "%s", mb_error(be));
+  be->status = MB_OK;
+  mb_permute(be, buf, mb_at(buf, 30), 2, 3, 5);    /* adjacent: fine */
+  ok(be);
+  mb_release(be, buf);
+  be->ops->close(be);
+
+  mb_backend_ops no_permute = mb_ref_ops;
+  no_permute.permute = NULL;
+  char why[256] = "";
+  cr_assert_eq(no_permute.open(0, &be, why, sizeof why), MB_OK, "%s", why);
+  be->ops = &no_permute;
+  mb_view v = mb_new(be, 60);
+  mb_permute(be, v, mb_at(v, 30), 2, 3, 5);
+  cr_assert_eq(be->status, MB_UNSUPPORTED, "%s", mb_error(be));
+  cr_assert(strstr(mb_error(be), "permute"), "%s", mb_error(be));
+  mb_release(be, v);
   be->ops->close(be);
 }

@@ -1134,3 +1134,40 @@ static void conv_ops(const char *name)
   finish(&c);
 }
 BOTH(conv_ops)
+
+/* ---- permute ---- */
+
+/* y[m][o][i] = x[o][m][i], bit for bit, and nothing written past y: short rows in tiles
+ * with ragged edges, rows of exactly and over a cache line, a transpose (inner 1), unit
+ * axes, and ResNet-18's conv regroupings (threaded on cpu). */
+static void permute_ops(const char *name)
+{
+  static const size_t shapes[][3] = {
+    {1, 1, 1}, {1, 5, 7}, {6, 1, 5}, {33, 257, 1}, {17, 19, 3}, {7, 33, 15}, {5, 9, 16},
+    {3, 40, 1000}, {4, 576, 1024}, {16, 4608, 16}, {512, 16, 16}, {37, 1000, 2},
+  };
+  const uint32_t guard = 0x7fbadbadu;
+  ctx c = start(name);
+  const int keep = c.nbufs;
+  for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+    const size_t O = shapes[k][0], M = shapes[k][1], I = shapes[k][2], n = O * M * I;
+    uint32_t *x = malloc(n * 4), *y = malloc((n + 2) * 4);
+    cr_assert(x && y);
+    for (size_t e = 0; e < n; e++) x[e] = mb_philox_u32(300 + k, 5, e);   /* NaNs included */
+    for (size_t e = 0; e < n + 2; e++) y[e] = guard;
+    mb_view xv = new_view(&c, x, n), yv = new_view(&c, y, n + 2);
+    c.ops->permute(c.be, xv, yv, O, M, I);
+    get(&c, y, yv, n + 2);
+    for (size_t o = 0; o < O; o++)
+      for (size_t m = 0; m < M; m++)
+        for (size_t i = 0; i < I; i++)
+          cr_assert_eq(y[(m * O + o) * I + i], x[(o * M + m) * I + i],
+                       "permute %zux%zux%zu: y[%zu][%zu][%zu]", O, M, I, m, o, i);
+    cr_assert(y[n] == guard && y[n + 1] == guard, "permute %zux%zux%zu wrote past y", O, M, I);
+    free(x);
+    free(y);
+    drop(&c, keep);
+  }
+  finish(&c);
+}
+BOTH(permute_ops)
