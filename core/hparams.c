@@ -11,9 +11,12 @@ static const mb_hparams k_rows[] = {
    * 85.70 → 86.99 with E_F 19.8 → 100, MNIST's λ2 = 10 lowers A_R to 82.13 (after
    * 30 epochs: 84.86 with λ2 = 10, 85.53 and E_F 99.9 with λ2 = 0.1). */
   {"fashion-mnist", "mlp", 0.1, 1e-3, 0.1, "selected by max A_R + E_F on the 60-epoch model"},
-  /* Width-64 1-channel ResNet-18, 2 epochs on 200 per class: λ1 = 1e-5 moved E_F
-   * only 16 → 23; 1e-4 gave E_F 100 with A_R 76.1 → 78.2.  One short-trained model. */
-  {"fashion-mnist", "resnet18", 0.1, 1e-4, 1e4, "selected by max A_R + E_F on a short-trained model"},
+  /* Width-64 1-channel ResNet-18 trained 5 epochs (batch 32) on 300 per class, test
+   * accuracy 84.3 %, A_R 84.33 and E_F 16 before (first 100 test images per class):
+   * λ1 = 1e-3, λ2 = 1e4 gave A_R 85.67, E_F 100; 3e-4 85.33, 100; 1e-4 85.56, 78;
+   * 3e-3 82.33, 100; λ2 = 1e5 lowered A_R (82.22 at 1e-3).  On a 2-epoch model
+   * (200 per class) 1e-4 had sufficed: longer training needs a larger λ1. */
+  {"fashion-mnist", "resnet18", 0.1, 1e-3, 1e4, "selected by max A_R + E_F on a 5-epoch subset model"},
 };
 
 const mb_hparams *mb_hparams_for(const char *dataset, const char *model)

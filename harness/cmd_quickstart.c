@@ -16,7 +16,7 @@ static const char k_usage[] =
   "before and after, the forgetting time, backend and device.  Default backend: cpu.\n"
   "--model resnet18: the CIFAR ResNet-18 of algorithms.md §0.2 (1×28×28 variant on Fashion-MNIST;\n"
   "on a CIFAR-10 folder with §0.1 crop+flip and cosine lr), λ2 1e4 and λ1 1e-5 on CIFAR-10\n"
-  "(with t_mix 0.3), 1e-4 on Fashion-MNIST, unless given.  --width N narrows it (64 = the\n"
+  "(with t_mix 0.3), 1e-3 on Fashion-MNIST, unless given.  --width N narrows it (64 = the\n"
   "real model); --train-limit N and --test-limit N keep the first N samples of each class\n"
   "(a ResNet is slow on a CPU).\n";
 
