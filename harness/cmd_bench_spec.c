@@ -530,8 +530,7 @@ typedef struct {
   char data[512];
   int per_class, test_per_class;
   int model;                     /* loaded model index, or -1 */
-  float *params;                 /* its weights on the host */
-  float *run_mean, *run_var;     /* ResNet: its BN running statistics (methods may move them) */
+  mb_checkpoint ck;              /* it, on the host: weights and BN statistics for restores */
   mb_eval_result before;
   int have_before;
   double model_train_s, model_test_acc;
@@ -542,9 +541,7 @@ typedef struct {
 static void runner_close(runner *r)
 {
   if (r->open) mb_session_close(&r->s);
-  free(r->params);
-  free(r->run_mean);
-  free(r->run_var);
+  mb_checkpoint_free(&r->ck);
   memset(r, 0, sizeof *r);
   r->model = -1;
 }
@@ -691,10 +688,7 @@ static int runner_load(bench *b, runner *r, int mi, char *why, size_t len)
   if (r->model == mi) return 0;
   mb_session *s = &r->s;
   mb_session_unload_model(s);
-  free(r->params);
-  free(r->run_mean);
-  free(r->run_var);
-  r->params = r->run_mean = r->run_var = NULL;
+  mb_checkpoint_free(&r->ck);
   r->model = -1;
   r->have_before = 0;
   mb_checkpoint c;
@@ -715,11 +709,7 @@ static int runner_load(bench *b, runner *r, int mi, char *why, size_t len)
     mb_checkpoint_free(&c);
     return -1;
   }
-  r->params = c.params;
-  r->run_mean = c.run_mean;
-  r->run_var = c.run_var;
-  c.params = c.run_mean = c.run_var = NULL;
-  mb_checkpoint_free(&c);
+  r->ck = c;
   r->model = mi;
   read_sidecar(&b->models[mi], &r->model_train_s, &r->model_test_acc);
   return 0;
@@ -737,17 +727,6 @@ static const char *timer_kind(const mb_backend *be, int have_dev, int zero_dev)
   return "device";
 }
 
-/* The loaded model's weights (and BN running statistics) back onto the device. */
-static void upload_model(runner *r)
-{
-  mb_session *s = &r->s;
-  mb_upload(s->be, s->md.w, r->params, s->md.total);
-  if (s->kind == MB_MODEL_RESNET18) {
-    mb_upload(s->be, s->rn.run_mean, r->run_mean, s->rn.n_stats);
-    mb_upload(s->be, s->rn.run_var, r->run_var, s->rn.n_stats);
-  }
-}
-
 static int run_forget_cell(bench *b, runner *r, const cell *c, char *why, size_t len)
 {
   const mb_spec_exp *e = &b->spec.exp[c->exp];
@@ -763,7 +742,7 @@ static int run_forget_cell(bench *b, runner *r, const cell *c, char *why, size_t
   size_t P = s->md.total;
   float *back = malloc(P * sizeof *back);
   if (!back) { snprintf(why, len, "out of memory"); return -1; }
-  upload_model(r);
+  mb_session_restore_weights(s, &r->ck);
   if (!r->have_before) {
     if (mb_session_eval(s, forget, nf, &r->before) != 0) {
       snprintf(why, len, "evaluation failed: %s", mb_error(be));
@@ -789,7 +768,7 @@ static int run_forget_cell(bench *b, runner *r, const cell *c, char *why, size_t
      * each its own synchronised region, never inside the forgetting time */
     mb_sync(be);
     double t0 = mb_now();
-    upload_model(r);
+    mb_session_restore_weights(s, &r->ck);
     mb_sync(be);
     double t_up = mb_now() - t0;
     if (mb_session_forget(s, c->me, c->params, forget, nf, &ft) != 0) break;
@@ -883,7 +862,7 @@ static int run_fim_cell(bench *b, runner *r, const cell *c, char *why, size_t le
   int rc = -1;
   if (!data || !t_data) { snprintf(why, len, "out of memory"); goto out; }
   /* the mnemonic model: codes against its full-data FIM */
-  mb_upload(be, s->m.w, r->params, P);
+  mb_upload(be, s->m.w, r->ck.params, P);
   mb_sync(be);
   double t0 = mb_now();
   mb_fisher_from_codes(&s->m, s->codes, s->n_classes, forget, nf, aF, aR);
@@ -896,7 +875,7 @@ static int run_fim_cell(bench *b, runner *r, const cell *c, char *why, size_t le
   if (mb_fim_compare(be, P, aF, aR, oF, oR, &codes) != 0) goto fail;
   /* the plain model: n samples per class against its full-data FIM */
   if (runner_load(b, r, c->model[1], why, len) != 0) goto out;
-  mb_upload(be, s->m.w, r->params, P);
+  mb_upload(be, s->m.w, r->ck.params, P);
   mb_sync(be);
   t0 = mb_now();
   mb_fim_from_data(&s->m, &s->dtrain, s->n_classes, forget, nf, 0, c->seed, oF, oR);
