@@ -11,10 +11,9 @@
 #include "harness/fim.h"
 #include "harness/json.h"
 #include "harness/results.h"
+#include "harness/row.h"
 #include "harness/session.h"
 #include "harness/spec.h"
-#include "mb_commit.h"
-#include "mb_config.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -229,9 +228,9 @@ static int enumerate_method(bench *b, int ei, const mb_method *me, uint64_t seed
         c->border = backend_order(c->backend);
         if (me) {
           mb_method_defaults(me, c->params);
-          int plain = strcmp(me->name, "mnemonic") != 0 && strcmp(e->baseline_model, "plain") == 0;
+          int plain = !me->uses_codes_model && strcmp(e->baseline_model, "plain") == 0;
           c->model_t_mix = plain ? 0.0 : t_mix;
-          if (strcmp(me->name, "retrain") == 0) {   /* the compared model's recipe */
+          if (me->wants_train_recipe) {   /* the compared model's recipe */
             for (int p = 0; p < me->n_params; p++) {
               const char *pn = me->params[p].name;
               if (strcmp(pn, "epochs") == 0) c->params[p] = e->epochs;
@@ -374,111 +373,43 @@ static void progress_end(bench *b)
 
 /* ----------------------------------------------------------------- output */
 
-static double median_of(const double *v, int n)
-{
-  if (n <= 0) return NAN;
-  double *t = malloc(sizeof *t * (size_t)n);
-  if (!t) return NAN;
-  memcpy(t, v, sizeof *t * (size_t)n);
-  for (int i = 1; i < n; i++) {
-    double x = t[i];
-    int j = i - 1;
-    while (j >= 0 && t[j] > x) { t[j + 1] = t[j]; j--; }
-    t[j + 1] = x;
-  }
-  double m = n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
-  free(t);
-  return m;
-}
-
-typedef struct { double med, min, max, mean, std; } stats;
-
-static stats summarise(const double *v, int n)
-{
-  stats s = {NAN, NAN, NAN, NAN, NAN};
-  if (n <= 0) return s;
-  s.med = median_of(v, n);
-  s.min = s.max = v[0];
-  double sum = 0;
-  for (int i = 0; i < n; i++) {
-    s.min = fmin(s.min, v[i]);
-    s.max = fmax(s.max, v[i]);
-    sum += v[i];
-  }
-  s.mean = sum / n;
-  double q = 0;
-  for (int i = 0; i < n; i++) q += (v[i] - s.mean) * (v[i] - s.mean);
-  s.std = sqrt(q / n);   /* population (ddof = 0) */
-  return s;
-}
-
-static void json_array(mb_json *j, const char *key, const double *v, int n)
-{
-  size_t cap = 32 + (size_t)n * 24;
-  char *buf = malloc(cap);
-  if (!buf) return;
-  size_t o = 0;
-  buf[o++] = '[';
-  for (int i = 0; i < n; i++) {
-    if (isfinite(v[i])) o += (size_t)snprintf(buf + o, cap - o, "%s%.10g", i ? "," : "", v[i]);
-    else o += (size_t)snprintf(buf + o, cap - o, "%snull", i ? "," : "");
-  }
-  snprintf(buf + o, cap - o, "]");
-  mb_json_raw(j, key, buf);
-  free(buf);
-}
-
-static const char *needs_text(const mb_method *me)
-{
-  if (!me) return "";
-  switch (me->needs & (MB_NEEDS_FORGET | MB_NEEDS_RETAIN)) {
-  case MB_NEEDS_FORGET: return "D_f";
-  case MB_NEEDS_RETAIN: return "D_r";
-  case MB_NEEDS_FORGET | MB_NEEDS_RETAIN: return "D_f + D_r";
-  default: return "none (codes)";
-  }
-}
-
-/* The fields every row has: identity, settings and provenance. */
-static void row_begin(bench *b, mb_json *j, const cell *c, const mb_session *s, const char *status)
+/* The fields every row has: the common ones (harness/row.h), then the cell's
+ * identity, settings and method. */
+static void row_begin(bench *b, mb_json *j, const cell *c, const mb_session *s, const char *status,
+                      const char *reason)
 {
   const mb_spec_exp *e = &b->spec.exp[c->exp];
-  const mb_backend *be = s ? s->be : NULL;
-  char classes[96], ts[32], sum[32] = "";
+  char classes[96], model[80];
   snprintf(classes, sizeof classes, "[%s]", e->forget);
-  time_t now = time(NULL);
-  struct tm tm;
-  gmtime_r(&now, &tm);
-  strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  if (s && s->have_train) snprintf(sum, sizeof sum, "%016" PRIx64, s->train.checksum);
-  mb_json_begin(j);
-  mb_json_str(j, "schema", MB_RESULT_SCHEMA);
-  mb_json_str(j, "kind", e->kind);
+  if (s && s->kind == MB_MODEL_RESNET18) mb_session_model_name(s, model, sizeof model);
+  else if (is_resnet(e)) {
+    int known = !strcmp(e->data, "default") || !strcmp(e->data, "synthetic");   /* 28x28 grey */
+    mb_model_name_resnet(0, known ? 1 : 0, known ? 28 : 0, e->width, model, sizeof model);
+  } else {
+    mb_model_name_mlp(e->model, e->act, model, sizeof model);
+  }
+  mb_row_prov p = {
+    .command = "bench", .kind = e->kind, .status = status, .reason = reason, .backend = c->backend,
+    .device_index = c->device, .be = s ? s->be : NULL,
+    .dataset = s && s->have_train ? s->train.name : e->data,
+    .dataset_checksum = s && s->have_train ? s->train.checksum : 0, .model = model, .seed = c->seed,
+  };
+  mb_row_begin(j, &p);
   mb_json_str(j, "spec", b->spec.name);
   mb_json_str(j, "experiment", e->name);
   mb_json_str(j, "cell", c->id);
   mb_json_str(j, "cell_group", c->group);
-  mb_json_str(j, "method", c->me ? c->me->name : "fim");
-  mb_json_str(j, "method_needs", needs_text(c->me));
-  mb_json_str(j, "method_target", c->me ? c->me->target : "FIM approximation error");
-  mb_json_str(j, "backend", c->backend);
-  mb_json_int(j, "device_index", c->device);
-  mb_json_str(j, "device", be ? be->info.name : "");
-  mb_json_str(j, "device_type", be ? be->info.type : "");
-  mb_json_str(j, "driver", be ? be->info.driver : "");
-  mb_json_str(j, "api", be ? be->info.api : "");
-  mb_json_str(j, "dataset", s && s->have_train ? s->train.name : e->data);
-  mb_json_str(j, "dataset_checksum", sum);
-  char model[80];
-  if (is_resnet(e) && e->width != 64) snprintf(model, sizeof model, "resnet18-w%d", e->width);
-  else snprintf(model, sizeof model, "%s", e->model);
-  mb_json_str(j, "model", model);
+  if (c->me) mb_row_method(j, c->me, c->params);
+  else {
+    mb_json_str(j, "method", "fim");
+    mb_json_str(j, "method_needs", "");
+    mb_json_str(j, "method_target", "FIM approximation error");
+  }
   mb_json_str(j, "act", is_resnet(e) ? "relu" : e->act);
   mb_json_str(j, "model_kind", c->me ? (c->model_t_mix > 0 ? "mnemonic" : "plain") : "both");
   mb_json_str(j, "model_key", b->models[c->model[0]].key);
   mb_json_str(j, "train_backend", b->models[c->model[0]].train_backend);
   mb_json_raw(j, "forget_classes", classes);
-  mb_json_int(j, "seed", (long long)c->seed);
   mb_json_num(j, "t_mix", c->t_mix);
   mb_json_num(j, "model_t_mix", c->model_t_mix);
   mb_json_int(j, "epochs", e->epochs);
@@ -487,19 +418,6 @@ static void row_begin(bench *b, mb_json *j, const cell *c, const mb_session *s, 
   mb_json_int(j, "train_per_class", e->train_per_class);
   mb_json_int(j, "test_per_class", e->test_per_class);
   mb_json_str(j, "codes", e->codes);
-  if (c->me && c->me->n_params) {
-    mb_json p;
-    mb_json_begin(&p);
-    for (int i = 0; i < c->me->n_params; i++) mb_json_num(&p, c->me->params[i].name, c->params[i]);
-    mb_json_raw(j, "params", mb_json_end(&p));
-    mb_json_free(&p);
-  }
-  mb_json_str(j, "status", status);
-  mb_json_str(j, "commit", MB_COMMIT);
-  mb_json_str(j, "version", MB_VERSION);
-  mb_json_str(j, "build", MB_BUILD_FLAGS);
-  mb_json_int(j, "threads", mb_threads_in_use());
-  mb_json_str(j, "time", ts);
 }
 
 static int row_end(bench *b, mb_json *j)
@@ -515,8 +433,7 @@ static int write_status_row(bench *b, const cell *c, const mb_session *s, const 
                             const char *reason)
 {
   mb_json j;
-  row_begin(b, &j, c, s, status);
-  mb_json_str(&j, "reason", reason);
+  row_begin(b, &j, c, s, status, reason);
   return row_end(b, &j);
 }
 
@@ -795,15 +712,14 @@ static int run_forget_cell(bench *b, runner *r, const cell *c, char *why, size_t
   else if (!mb_ok(be) || n == 0) snprintf(why, len, "%s failed: %s", c->me->name, mb_ok(be) ? "no run finished" : mb_error(be));
   else if (mb_session_eval(s, forget, nf, &after) != 0) snprintf(why, len, "evaluation failed: %s", mb_error(be));
   else {
-    stats h = summarise(host, n), u = summarise(up, n), d = summarise(down, n), x = summarise(e2e, n);
+    mb_stats h = mb_stats_of(host, n), u = mb_stats_of(up, n), d = mb_stats_of(down, n), x = mb_stats_of(e2e, n);
     r->warmed[word] |= bit;
     r->last_median[slot] = h.med;
     int dev_ok = have_dev && !zero_dev && be->info.has_device_timer;
-    stats dv = dev_ok ? summarise(dev, n) : (stats){NAN, NAN, NAN, NAN, NAN};
+    mb_stats dv = dev_ok ? mb_stats_of(dev, n) : (mb_stats){NAN, NAN, NAN, NAN, NAN, 0};
     double ratio = dev_ok ? dv.med / (1e3 * h.med) : NAN;
     mb_json j;
-    row_begin(b, &j, c, s, "ok");
-    mb_json_str(&j, "reason", "");
+    row_begin(b, &j, c, s, "ok", "");
     mb_json_num(&j, "test_acc", r->before.acc);
     mb_json_num(&j, "model_train_s", r->model_train_s);
     mb_json_num(&j, "A_R_before", r->before.A_R);
@@ -813,19 +729,14 @@ static int run_forget_cell(bench *b, runner *r, const cell *c, char *why, size_t
     mb_json_num(&j, "acc_after", after.acc);
     mb_json_int(&j, "sign", ft.outcome.sign);
     mb_json_str(&j, "note", ft.outcome.note);
-    mb_json_int(&j, "warmup_runs", warm);
+    mb_json_int(&j, "warmups", warm);
     mb_json_int(&j, "repeats", n);
-    mb_json_num(&j, "forget_s", h.med);
-    mb_json_num(&j, "forget_s_min", h.min);
-    mb_json_num(&j, "forget_s_max", h.max);
-    mb_json_num(&j, "forget_s_mean", h.mean);
-    mb_json_num(&j, "forget_s_std", h.std);
-    json_array(&j, "forget_s_samples", host, n);
+    mb_row_stats(&j, "forget_s", &h, host, n);
     mb_json_str(&j, "timer", timer_kind(be, have_dev, zero_dev));
     mb_json_num(&j, "forget_device_ms", dv.med);
     mb_json_num(&j, "forget_device_ms_min", dv.min);
     mb_json_num(&j, "forget_device_ms_max", dv.max);
-    if (dev_ok) json_array(&j, "forget_device_ms_samples", dev, n);
+    if (dev_ok) mb_json_nums(&j, "forget_device_ms_samples", dev, n);
     mb_json_num(&j, "device_host_ratio", ratio);
     mb_json_raw(&j, "timer_disagree", dev_ok && fabs(ratio - 1.0) > 0.2 ? "true" : "false");
     mb_json_num(&j, "upload_s", u.med);
@@ -896,8 +807,7 @@ static int run_fim_cell(bench *b, runner *r, const cell *c, char *why, size_t le
       eF[i] = data[i].err_F; eR[i] = data[i].err_R; rF[i] = data[i].rel_F; rR[i] = data[i].rel_R;
     }
     mb_json j;
-    row_begin(b, &j, c, s, "ok");
-    mb_json_str(&j, "reason", "");
+    row_begin(b, &j, c, s, "ok", "");
     mb_json_int(&j, "n_params", (long long)P);
     mb_json_str(&j, "fim_norm", "L2/P");
     mb_json_num(&j, "fim_codes_err_F", codes.err_F);
@@ -905,12 +815,12 @@ static int run_fim_cell(bench *b, runner *r, const cell *c, char *why, size_t le
     mb_json_num(&j, "fim_codes_rel_F", codes.rel_F);
     mb_json_num(&j, "fim_codes_rel_R", codes.rel_R);
     mb_json_num(&j, "fim_codes_s", t_codes);
-    json_array(&j, "fim_samples", ns, e->n_samples);
-    json_array(&j, "fim_data_err_F", eF, e->n_samples);
-    json_array(&j, "fim_data_err_R", eR, e->n_samples);
-    json_array(&j, "fim_data_rel_F", rF, e->n_samples);
-    json_array(&j, "fim_data_rel_R", rR, e->n_samples);
-    json_array(&j, "fim_data_s", t_data, e->n_samples);
+    mb_json_nums(&j, "fim_samples", ns, e->n_samples);
+    mb_json_nums(&j, "fim_data_err_F", eF, e->n_samples);
+    mb_json_nums(&j, "fim_data_err_R", eR, e->n_samples);
+    mb_json_nums(&j, "fim_data_rel_F", rF, e->n_samples);
+    mb_json_nums(&j, "fim_data_rel_R", rR, e->n_samples);
+    mb_json_nums(&j, "fim_data_s", t_data, e->n_samples);
     mb_json_num(&j, "fim_oracle_mnemonic_s", t_oracle_mn);
     mb_json_num(&j, "fim_oracle_plain_s", t_oracle_plain);
     rc = row_end(b, &j) == 0 ? 0 : -2;
