@@ -6,6 +6,7 @@
 #include "core/clock.h"
 #include "core/forget_mnemonic.h"
 #include "core/registry.h"
+#include "harness/bench_scale.h"
 #include "harness/commands.h"
 #include "harness/common.h"
 #include "harness/fim.h"
@@ -14,6 +15,7 @@
 #include "harness/row.h"
 #include "harness/session.h"
 #include "harness/spec.h"
+#include "harness/throughput.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -89,6 +91,10 @@ typedef struct {
 static uint64_t hash_str(const char *s) { return mb_fnv1a64(MB_FNV1A64_INIT, s, strlen(s)); }
 
 static int is_resnet(const mb_spec_exp *e) { return strcmp(e->model, "resnet18") == 0; }
+
+/* The performance kinds: each cell runs bench-scale's or bench-train's
+ * measurements on one backend and writes their rows; no trained model. */
+static int is_perf(const mb_spec_exp *e) { return !strcmp(e->kind, "scale") || !strcmp(e->kind, "throughput"); }
 
 static int backend_devices(bench *b, const char *name, const char **why)
 {
@@ -171,9 +177,25 @@ static int backend_order(const char *name)
   return n;
 }
 
+static void perf_cell_ids(bench *b, cell *c)
+{
+  const mb_spec_exp *e = &b->spec.exp[c->exp];
+  char canon[1024];
+  if (!strcmp(e->kind, "scale"))
+    snprintf(canon, sizeof canon, "scale|classes=%d|size=%d|width=%d|code_batch=%d|ssd=%ld,%ld|repeats=%d|warmup=%d",
+             e->classes, e->size, e->width, e->code_batch, e->ssd_images, e->ssd_forget, e->repeats, e->warmup);
+  else
+    snprintf(canon, sizeof canon, "throughput|data=%s|model=%s|act=%s|repeats=%d", e->data, e->model, e->act,
+             e->repeats);
+  uint32_t h = (uint32_t)hash_str(canon);
+  snprintf(c->id, sizeof c->id, "%s/%s/%s:%d/s%" PRIu64 "#%08x", e->name, e->kind, c->backend, c->device, c->seed, h);
+  snprintf(c->group, sizeof c->group, "%s/s%" PRIu64 "#%08x", e->kind, c->seed, h);
+}
+
 static void cell_ids(bench *b, cell *c)
 {
   const mb_spec_exp *e = &b->spec.exp[c->exp];
+  if (is_perf(e)) { perf_cell_ids(b, c); return; }
   /* the group: what determines the result (models, classes, parameters), so
    * the same computation on two backends, in any experiment, is one group */
   char canon[2048];
@@ -226,6 +248,11 @@ static int enumerate_method(bench *b, int ei, const mb_method *me, uint64_t seed
           c->device = colon ? atoi(colon + 1) : 0;
         }
         c->border = backend_order(c->backend);
+        if (is_perf(e)) {
+          c->n_models = 0;
+          cell_ids(b, c);
+          continue;
+        }
         if (me) {
           mb_method_defaults(me, c->params);
           int plain = !me->uses_codes_model && strcmp(e->baseline_model, "plain") == 0;
@@ -273,7 +300,8 @@ static int enumerate(bench *b)
     const mb_spec_exp *e = &b->spec.exp[ei];
     for (int si = 0; si < e->n_seeds; si++)
       for (int ti = 0; ti < e->n_t_mix; ti++) {
-        if (strcmp(e->kind, "fim") == 0) {
+        if (strcmp(e->kind, "fim") == 0 || is_perf(e)) {
+          if (is_perf(e) && ti > 0) continue;   /* no trained model: t_mix does not apply */
           if (enumerate_method(b, ei, NULL, e->seeds[si], e->t_mix[ti])) return -1;
           continue;
         }
@@ -373,6 +401,15 @@ static void progress_end(bench *b)
 
 /* ----------------------------------------------------------------- output */
 
+/* The cell's identity in its rows. */
+static void cell_fields(const bench *b, mb_json *j, const cell *c)
+{
+  mb_json_str(j, "spec", b->spec.name);
+  mb_json_str(j, "experiment", b->spec.exp[c->exp].name);
+  mb_json_str(j, "cell", c->id);
+  mb_json_str(j, "cell_group", c->group);
+}
+
 /* The fields every row has: the common ones (harness/row.h), then the cell's
  * identity, settings and method. */
 static void row_begin(bench *b, mb_json *j, const cell *c, const mb_session *s, const char *status,
@@ -394,11 +431,14 @@ static void row_begin(bench *b, mb_json *j, const cell *c, const mb_session *s, 
     .dataset = s && s->have_train ? s->train.name : e->data,
     .dataset_checksum = s && s->have_train ? s->train.checksum : 0, .model = model, .seed = c->seed,
   };
+  if (is_perf(e)) {
+    if (!strcmp(e->kind, "scale")) mb_model_name_resnet(1, 3, e->size, e->width, model, sizeof model);
+    p.command = !strcmp(e->kind, "scale") ? "bench-scale" : "bench-train";
+    p.dataset = !strcmp(e->kind, "scale") ? "synthetic (seeded codes and images)" : e->data;
+  }
   mb_row_begin(j, &p);
-  mb_json_str(j, "spec", b->spec.name);
-  mb_json_str(j, "experiment", e->name);
-  mb_json_str(j, "cell", c->id);
-  mb_json_str(j, "cell_group", c->group);
+  cell_fields(b, j, c);
+  if (is_perf(e)) return;
   if (c->me) mb_row_method(j, c->me, c->params);
   else {
     mb_json_str(j, "method", "fim");
@@ -835,10 +875,80 @@ out:
   return rc;
 }
 
+typedef struct {
+  bench *b;
+  const cell *c;
+  int ok, failed_write;
+} perf_sink;
+
+static void perf_extra(void *ctx, mb_json *j)
+{
+  perf_sink *p = ctx;
+  cell_fields(p->b, j, p->c);
+}
+
+static int perf_put(void *ctx, const char *text)
+{
+  perf_sink *p = ctx;
+  mb_jv v;
+  char err[256];
+  /* a cell is ok when one of its rows is */
+  if (mb_jv_parse(text, &v, err, sizeof err) == 0) {
+    p->ok |= !strcmp(mb_jv_str(&v, "status", ""), "ok");
+    mb_jv_free(&v);
+  }
+  if (mb_results_append(&p->b->out, text, err, sizeof err) != 0) {
+    mb_die_msg("%s", err);
+    p->failed_write = 1;
+    return -1;
+  }
+  return 0;
+}
+
+/* A scale or throughput cell: bench-scale's or bench-train's measurements on
+ * the cell's backend, their rows into the results file with the cell's fields. */
+static int run_perf_cell(bench *b, const cell *c, char *why, size_t len)
+{
+  const mb_spec_exp *e = &b->spec.exp[c->exp];
+  perf_sink ps = {b, c, 0, 0};
+  mb_row_sink sink = {perf_extra, perf_put, &ps};
+  if (!strcmp(e->kind, "scale")) {
+    mb_scale_opts o;
+    mb_scale_opts_defaults(&o);
+    o.device = c->device;
+    o.repeats = e->repeats;
+    o.warmups = e->warmup;
+    o.cfg.classes = e->classes;
+    o.cfg.size = e->size;
+    o.cfg.width = e->width;
+    o.cfg.batch = e->code_batch;
+    o.cfg.seed = c->seed;
+    o.no_ssd = e->ssd_images == 0;
+    o.ssd_n = e->ssd_images;
+    o.ssd_f = e->ssd_forget;
+    mb_scale_backend(&o, c->backend, &sink);
+  } else {
+    mb_opts o;
+    mb_opts_defaults(&o);
+    o.device = c->device;
+    o.repeats = e->repeats;
+    o.seed = c->seed;
+    o.data = strcmp(e->data, "default") == 0 || strcmp(e->data, "synthetic") == 0 ? NULL : e->data;
+    o.synthetic = strcmp(e->data, "synthetic") == 0;
+    o.model_spec = e->model;
+    o.act = e->act;
+    o.json = 1;
+    mb_throughput_backend(&o, c->backend, &sink);
+  }
+  if (ps.failed_write) return -2;
+  if (!ps.ok) { snprintf(why, len, "no measurement finished (see its rows)"); return -3; }
+  return 0;
+}
+
 static void cell_label(const bench *b, const cell *c, char *out, size_t len)
 {
   const mb_spec_exp *e = &b->spec.exp[c->exp];
-  snprintf(out, len, "%s %s on %s:%d seed %" PRIu64 "%s%s", e->name, c->me ? c->me->name : "fim", c->backend,
+  snprintf(out, len, "%s %s on %s:%d seed %" PRIu64 "%s%s", e->name, c->me ? c->me->name : is_perf(e) ? e->kind : "fim", c->backend,
            c->device, c->seed, c->sweep_desc[0] ? " " : "", c->sweep_desc);
 }
 
@@ -892,13 +1002,24 @@ static int run_all(bench *b)
     progress(b, i, label);
     double t0 = mb_now();
     int rc;
-    if (!r.open || strcmp(r.backend, c->backend) != 0 || r.device != c->device || strcmp(r.data, e->data) != 0 ||
-        r.per_class != e->train_per_class || r.test_per_class != e->test_per_class)
-      rc = runner_open(&r, c, e, why, sizeof why);
-    else
-      rc = 0;
-    if (rc == 0) rc = c->me ? run_forget_cell(b, &r, c, why, sizeof why) : run_fim_cell(b, &r, c, why, sizeof why);
+    if (is_perf(e)) {
+      runner_close(&r);   /* the measurement opens the backend itself */
+      rc = run_perf_cell(b, c, why, sizeof why);
+    } else {
+      if (!r.open || strcmp(r.backend, c->backend) != 0 || r.device != c->device || strcmp(r.data, e->data) != 0 ||
+          r.per_class != e->train_per_class || r.test_per_class != e->test_per_class)
+        rc = runner_open(&r, c, e, why, sizeof why);
+      else
+        rc = 0;
+      if (rc == 0) rc = c->me ? run_forget_cell(b, &r, c, why, sizeof why) : run_fim_cell(b, &r, c, why, sizeof why);
+    }
     if (rc == -2) { runner_close(&r); return -1; }   /* the results file cannot be written */
+    if (rc == -3) {   /* a performance cell that wrote its own failed rows */
+      failures++;
+      progress_end(b);
+      mb_die_msg("cell %s failed: %s", c->id, why);
+      rc = 0;
+    }
     if (rc != 0) {
       failures++;
       progress_end(b);
