@@ -516,3 +516,23 @@ Test(report, scale_and_throughput_kinds_run_as_bench_cells, .timeout = 300)
   expect_table_everywhere(out, "Throughput: training, forgetting latency", "throughput", tp);
   free(d);
 }
+
+/* The report reads rows only: its sources include no core header, so the
+ * report library links no backend. */
+Test(report, sources_include_no_core_header)
+{
+  static const char *const files[] = {"report.h", "report_internal.h", "report.c", "report_rows.c", "report_tables.c",
+                                      "report_scale.c", "report_write.c", "report_compare.c", "report_render.c",
+                                      "cmd_report.c", "results.h", "results.c", "json_read.h", "json_read.c",
+                                      "stats.h", "stats.c"};
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    char p[1024];
+    snprintf(p, sizeof p, "%s/../../harness/%s", src_dir(), files[i]);
+    char *t = slurp(p);
+    cr_assert(t, "cannot read %s", p);
+    cr_expect(!strstr(t, "#include \"core/"), "%s includes a core header", p);
+    cr_expect(!strstr(t, "#include \"harness/common.h\"") && !strstr(t, "#include \"harness/session.h\""),
+              "%s includes a harness header that needs the core", p);
+    free(t);
+  }
+}
