@@ -69,5 +69,6 @@ const mb_method mb_method_retrain = {
   .name = "retrain", .alias = NULL,
   .target = "retrain from scratch on D_r (oracle)",
   .needs = MB_NEEDS_RETAIN, .params = k_retrain_params, .n_params = P__COUNT,
+  .wants_train_recipe = 1,
   .forget = retrain_forget,
 };

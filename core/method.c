@@ -41,6 +41,7 @@ mb_model *mb_method_model(const mb_forget_request *rq, mb_model *scratch)
 const mb_method mb_method_mnemonic = {
   .name = "mnemonic", .alias = NULL, .target = "mnemonic codes (K per model)",
   .needs = MB_NEEDS_NOTHING, .params = k_mnemonic_params, .n_params = 2,
+  .uses_codes_model = 1, .lambda_params = {"lambda1", "lambda2"},
   .forget = mnemonic_forget,
 };
 

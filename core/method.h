@@ -51,6 +51,10 @@ typedef struct {
   unsigned needs;               /* mb_data_needs */
   const mb_method_param *params;
   int n_params;
+  /* What the harness needs to know of the method, so that it names none: */
+  int uses_codes_model;          /* runs on the model trained with codes, whatever model the baselines use */
+  int wants_train_recipe;        /* its epochs, batch, lr, t_mix params default to the compared model's recipe */
+  const char *lambda_params[2];  /* the params the common --lambda1 / --lambda2 options set (NULL: none) */
   /* Returns 0, or -1 with the backend's sticky error set. */
   int (*forget)(const mb_forget_request *rq, mb_forget_outcome *out);
 } mb_method;

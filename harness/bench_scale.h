@@ -7,6 +7,7 @@
 
 #include "core/forget_batched.h"
 #include "core/resnet.h"
+#include "harness/row.h"
 
 typedef struct {
   int classes, size, width;   /* 1000, 224, 64: the ImageNet ResNet-18 (11,689,512 parameters) */
@@ -39,6 +40,8 @@ typedef struct {
 } mb_scale_ssd_run;
 
 void mb_scale_defaults(mb_scale_cfg *c);
+/* The ResNet-18 of the point: ImageNet stem, cfg's classes, size and width. */
+void mb_scale_resnet_config(const mb_scale_cfg *c, mb_resnet_config *rc);
 /* Code batch that fits the device: from info.mem_bytes (at most 32 on a CPU device,
  * 512 on others; 32 when the memory is unknown), never above the class count. */
 int mb_scale_auto_batch(const mb_backend *be, const mb_scale_cfg *c);
@@ -54,5 +57,22 @@ int mb_scale_forget(mb_scale *s, int n_classes, mb_scale_forget_run *out,
  * set whose images cycle through `pool` distinct resident ones. */
 int mb_scale_ssd(mb_scale *s, long n_f, long n, int pool, mb_scale_ssd_run *out,
                  mb_forget_progress progress, void *ctx);
+
+/* What `bench-scale` (and a bench spec's `kind = scale` experiment) runs. */
+typedef struct {
+  int device, repeats, warmups;   /* repeats 0 / warmups -1: by device type (5/1 GPU, 1/0 CPU) */
+  int json, no_ssd;
+  mb_scale_cfg cfg;
+  long ssd_n, ssd_f;              /* SSD: images in D, forget-class images */
+  int ssd_pool;                   /* distinct resident images (0: min(ssd_n, 1024)) */
+} mb_scale_opts;
+
+void mb_scale_opts_defaults(mb_scale_opts *o);
+/* --quick: K 1000 at S 32 (same parameter count, tiny activations), SSD 64 / 128. */
+void mb_scale_opts_quick(mb_scale_opts *o);
+/* Runs the point on backend `name` and writes one row per method (mnemonic, ssd)
+ * to sink (NULL: stdout), or text when sink is NULL and !o->json; a backend that
+ * cannot be opened gives one skipped row.  Returns 0, or -1 if the sink failed. */
+int mb_scale_backend(const mb_scale_opts *o, const char *name, const mb_row_sink *sink);
 
 #endif

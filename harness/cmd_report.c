@@ -1,9 +1,9 @@
 /* mnemobench report: tables and figures from results files; --compare. */
 #include "harness/commands.h"
-#include "harness/common.h"
 #include "harness/report.h"
 
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,11 +11,13 @@
 static const char k_usage[] =
   "usage: mnemobench report RESULTS... [--out DIR] [--backend NAME]\n"
   "       mnemobench report --compare OLD NEW [--time-tol X] [--acc-tol PP] [--out DIR]\n"
-  "Reads result rows (JSON lines from `mnemobench bench`, or `forget --json`) and writes\n"
-  "Table 1 (data needed, measured forward/backward passes), Table 2 (A_R), Table 3 (E_F),\n"
-  "Figure 3 (forgetting time per method, log scale), the backend table (time, speed-up over\n"
-  "ref, agreement with ref), Table 5 (t_mix sweep), the λ sweep figure and the FIM error of\n"
-  "Fig. 5, as report.md, report.tex (booktabs), one CSV per table, one SVG per figure and a\n"
+  "Reads result rows (JSON lines from `mnemobench bench`, `forget --json`, `bench-scale\n"
+  "--json` or `bench-train --json`) and writes Table 1 (data needed, measured forward/backward\n"
+  "passes), Table 2 (A_R), Table 3 (E_F), Figure 3 (forgetting time per method, log scale),\n"
+  "the backend table (time, speed-up over ref, agreement with ref), Table 4 (the scalability\n"
+  "point: time, passes and code batch per method and backend), the throughput table\n"
+  "(training samples/s, forgetting latency, GEMM GFLOP/s per backend), Table 5 (t_mix sweep),\n"
+  "the λ sweep figure and the FIM error of Fig. 5, as report.md, report.tex (booktabs), one CSV per table, one SVG per figure and a\n"
   "self-contained report.html, into DIR (default: report/).  Without --out the Markdown goes\n"
   "to stdout.  A corrupt line is reported with its line number and the rest is read.\n"
   "  --backend NAME   backend of the paper tables (default: cuda, cpu, vulkan, opencl, ref:\n"
@@ -24,6 +26,18 @@ static const char k_usage[] =
   "                   lost agreement with ref; exit status 1 when there is any\n"
   "  --time-tol X     relative slow-down that must also be exceeded (default 0.10)\n"
   "  --acc-tol PP     A_R / E_F fall in percentage points (default 1.0)\n";
+
+/* "mnemobench: MSG" on stderr (the report links no core, so not mb_die_msg). */
+static void report_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void report_msg(const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("mnemobench: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
 
 int mb_cmd_report(int argc, char **argv)
 {
@@ -50,13 +64,13 @@ int mb_cmd_report(int argc, char **argv)
     case 'h': fputs(k_usage, stdout); return 0;
     default:
     bad:
-      mb_die_msg("report: bad or unknown option '%s'\n%s", argv[optind - 1], k_usage);
+      report_msg("report: bad or unknown option '%s'\n%s", argv[optind - 1], k_usage);
       return 2;
     }
   }
   int nfiles = argc - optind;
   if (nfiles < 1 || (compare && nfiles != 2)) {
-    mb_die_msg("report: %s\n%s", compare ? "--compare needs OLD and NEW" : "no results file given", k_usage);
+    report_msg("report: %s\n%s", compare ? "--compare needs OLD and NEW" : "no results file given", k_usage);
     return 2;
   }
   if (compare) {
@@ -84,7 +98,7 @@ int mb_cmd_report(int argc, char **argv)
   if (unreadable == nfiles) { mb_rows_free(&rs); return 2; }
   mb_report r;
   if (mb_report_build(&rs, backend, &r) != 0) {
-    mb_die_msg("report: out of memory");
+    report_msg("report: out of memory");
     mb_rows_free(&rs);
     return 1;
   }

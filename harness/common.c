@@ -3,8 +3,7 @@
 #include "core/method.h"
 #include "core/registry.h"
 #include "harness/json.h"
-#include "mb_commit.h"
-#include "mb_config.h"
+#include "harness/row.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -118,49 +117,32 @@ void mb_result_write_json(FILE *f, const mb_result *r)
   for (int i = 0; i < r->n_forget && o < sizeof classes - 8; i++)
     o += (size_t)snprintf(classes + o, sizeof classes - o, i ? ",%d" : "%d", r->forget[i]);
   snprintf(classes + o, sizeof classes - o, "]");
-  char sum[32];
-  snprintf(sum, sizeof sum, "%016" PRIx64, r->dataset_checksum);
-  mb_json_begin(&j);
-  mb_json_str(&j, "schema", MB_RESULT_SCHEMA);
-  mb_json_str(&j, "method", r->method);
-  mb_json_str(&j, "backend", r->backend);
-  mb_json_str(&j, "device", r->be ? r->be->info.name : "");
-  mb_json_str(&j, "device_type", r->be ? r->be->info.type : "");
-  mb_json_str(&j, "driver", r->be ? r->be->info.driver : "");
-  mb_json_str(&j, "api", r->be ? r->be->info.api : "");
-  mb_json_str(&j, "dataset", r->dataset ? r->dataset : "");
-  mb_json_str(&j, "dataset_checksum", sum);
-  mb_json_str(&j, "model", r->model ? r->model : "");
+  mb_row_prov p = {
+    .command = r->me ? "forget" : "eval", .kind = "main", .status = r->status, .reason = r->reason,
+    .backend = r->backend, .be = r->be, .dataset = r->dataset, .dataset_checksum = r->dataset_checksum,
+    .model = r->model, .seed = r->seed,
+  };
+  mb_row_begin(&j, &p);
+  if (r->me) mb_row_method(&j, r->me, r->method_values);
+  else mb_json_str(&j, "method", r->method ? r->method : "");
   mb_json_raw(&j, "forget_classes", classes);
-  mb_json_int(&j, "seed", (long long)r->seed);
   mb_json_num(&j, "t_mix", r->t_mix);
   mb_json_int(&j, "epochs", r->epochs);
-  if (r->n_method_params) {
-    mb_json p;
-    mb_json_begin(&p);
-    for (int i = 0; i < r->n_method_params; i++) mb_json_num(&p, r->method_params[i].name, r->method_values[i]);
-    mb_json_raw(&j, "params", mb_json_end(&p));
-    mb_json_free(&p);
-  }
   mb_json_num(&j, "test_acc", r->test_acc);
   mb_json_num(&j, "A_R_before", r->A_R_before);
   mb_json_num(&j, "E_F_before", r->E_F_before);
   mb_json_num(&j, "A_R", r->A_R);
   mb_json_num(&j, "E_F", r->E_F);
   mb_json_int(&j, "sign", r->sign);
-  mb_json_num(&j, "forget_s", r->forget_s);
+  mb_stats st = mb_stats_of(&r->forget_s, 1);
+  mb_row_stats(&j, "forget_s", &st, r->me ? &r->forget_s : NULL, 1);
   mb_json_int(&j, "warmups", r->warmups);
+  mb_json_int(&j, "repeats", r->me ? 1 : 0);
   mb_json_num(&j, "forget_device_ms", r->forget_device_ms);
   mb_json_num(&j, "train_s", r->train_s);
   mb_json_int(&j, "n_forward", r->n_forward);
   mb_json_int(&j, "n_backward", r->n_backward);
-  mb_json_str(&j, "status", r->status);
-  mb_json_str(&j, "reason", r->reason);
   mb_json_str(&j, "note", r->note ? r->note : "");
-  mb_json_str(&j, "commit", MB_COMMIT);
-  mb_json_str(&j, "version", MB_VERSION);
-  mb_json_str(&j, "build", MB_BUILD_FLAGS);
-  mb_json_int(&j, "threads", mb_threads_in_use());
   fprintf(f, "%s\n", mb_json_end(&j));
   fflush(f);
   mb_json_free(&j);

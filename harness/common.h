@@ -10,7 +10,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define MB_RESULT_SCHEMA "mnemobench.result/1"
 #define MB_MAX_FORGET 64
 
 /* Prints "mnemobench: <msg>" on stderr. */
@@ -29,6 +28,7 @@ int mb_parse_classes(const char *s, int n_classes, int *out, int max, int *n);
 
 typedef struct {
   const char *method, *status, *reason;
+  const mb_method *me;          /* the method of a forgetting row (NULL: an eval row) */
   const char *backend;          /* name (also when the backend could not be opened) */
   const mb_backend *be;         /* device and driver, when opened */
   const char *dataset, *model;
@@ -52,7 +52,7 @@ typedef struct {
 void mb_result_init(mb_result *r);
 /* The shortest decimal that reads back as f (0.1f → 0.1, not 0.1000000015). */
 double mb_float_decimal(float f);
-/* One JSON object on one line. */
+/* One JSON object on one line (the row of harness/row.h). */
 void mb_result_write_json(FILE *f, const mb_result *r);
 
 /* Progress bar for training on a terminal (stderr); silent otherwise. */

@@ -77,6 +77,17 @@ void mb_json_raw(mb_json *j, const char *k, const char *json)
   add(j, "%s", json);
 }
 
+void mb_json_nums(mb_json *j, const char *k, const double *v, int n)
+{
+  key(j, k);
+  add(j, "[");
+  for (int i = 0; i < n; i++) {
+    if (isfinite(v[i])) add(j, "%s%.10g", i ? "," : "", v[i]);
+    else add(j, "%snull", i ? "," : "");
+  }
+  add(j, "]");
+}
+
 const char *mb_json_end(mb_json *j)
 {
   add(j, "}");

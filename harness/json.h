@@ -16,6 +16,8 @@ void mb_json_str(mb_json *j, const char *key, const char *val);
 void mb_json_num(mb_json *j, const char *key, double val);   /* NaN/inf → null */
 void mb_json_int(mb_json *j, const char *key, long long val);
 void mb_json_raw(mb_json *j, const char *key, const char *json);
+/* An array of numbers (NaN/inf → null). */
+void mb_json_nums(mb_json *j, const char *key, const double *v, int n);
 const char *mb_json_end(mb_json *j);   /* the finished object text */
 void mb_json_free(mb_json *j);
 

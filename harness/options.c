@@ -140,10 +140,10 @@ int mb_opts_method_params(const mb_opts *o, const mb_method *me, double *values)
 {
   char err[256];
   mb_method_defaults(me, values);
-  if (strcmp(me->name, "mnemonic") == 0) {
-    values[0] = o->lambda1;
-    values[1] = o->lambda2;
-  }
+  /* --lambda1 / --lambda2 set the params the method names for them */
+  for (int k = 0; k < 2; k++)
+    for (int i = 0; me->lambda_params[k] && i < me->n_params; i++)
+      if (strcmp(me->params[i].name, me->lambda_params[k]) == 0) values[i] = k ? o->lambda2 : o->lambda1;
   for (int i = 0; i < o->n_params; i++)
     if (mb_method_set_param(me, values, o->params[i], err, sizeof err) != 0) {
       mb_die_msg("%s", err);

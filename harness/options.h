@@ -34,7 +34,8 @@ typedef struct {
 
 /* Parses argv (argv[0] = command name).  `usage` is printed for --help (exit
  * code 0 via *done = 1) or after a bad option (returns -1). */
-/* Default parameters of a method, then --lambda1/--lambda2 (mnemonic) and --param k=v. */
+/* Default parameters of a method, then --lambda1/--lambda2 (into the params its descriptor
+ * names for them, lambda_params) and --param k=v. */
 int mb_opts_method_params(const mb_opts *o, const mb_method *me, double *values);
 int mb_parse_opts(int argc, char **argv, const char *usage, mb_opts *o, int *done);
 /* t_mix, λ1 and λ2 the user did not set, from the data set and model (core/hparams.c). */

@@ -1,5 +1,6 @@
 /* Shared run steps of the commands. */
 #include "harness/session.h"
+#include "harness/row.h"
 #include "core/clock.h"
 #include "core/registry.h"
 #include "harness/common.h"
@@ -284,9 +285,7 @@ void mb_session_model_name(const mb_session *s, char *model, size_t len)
 {
   if (s->kind == MB_MODEL_MLP) { mb_mlp_describe(&s->m.cfg, model, len); return; }
   const mb_resnet_config *c = &s->rn.cfg;
-  const char *v = c->in_c == 1 ? "fmnist" : c->in_c == 3 && c->in_h == 32 ? "cifar" : "custom";
-  if (c->width == 64) snprintf(model, len, "resnet18-%s", v);
-  else snprintf(model, len, "resnet18-%s-w%d", v, c->width);   /* a narrow test variant */
+  mb_model_name_resnet(c->stem == MB_RN_IMAGENET, c->in_c, c->in_h, c->width, model, len);
 }
 
 void mb_session_result(const mb_session *s, const char *backend, char *model, size_t len,
@@ -306,6 +305,7 @@ void mb_result_set_forgetting(mb_result *r, const mb_method *me, const double *p
                               const mb_forget_timing *t)
 {
   r->method = me->name;
+  r->me = me;
   r->method_params = me->params;
   r->method_values = params;
   r->n_method_params = me->n_params;

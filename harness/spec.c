@@ -54,6 +54,10 @@ static void defaults(mb_spec_exp *e)
   static const int samples[] = {1, 10, 100, 1000, 0};
   for (int i = 0; i < 5; i++) e->samples[i] = samples[i];
   e->n_samples = 5;
+  e->classes = 1000;
+  e->size = 224;
+  e->ssd_images = 640;
+  e->ssd_forget = 64;
 }
 
 static char *trim(char *s)
@@ -144,7 +148,7 @@ static int set_key(ctx *c, mb_spec_exp *e, const char *key, char *v)
   char *items[MB_SPEC_LIST];
   int n;
   if (strcmp(key, "kind") == 0) {
-    static const char *const k[] = {"main", "tmix", "lambda", "fim", NULL};
+    static const char *const k[] = {"main", "tmix", "lambda", "fim", "scale", "throughput", NULL};
     if (one_of(c, key, v, k)) return -1;
     return set_str(c, key, v, e->kind, sizeof e->kind);
   }
@@ -180,6 +184,16 @@ static int set_key(ctx *c, mb_spec_exp *e, const char *key, char *v)
   if (strcmp(key, "lr") == 0) return parse_num(c, key, v, 0, 100, &e->lr);
   if (strcmp(key, "repeats") == 0) return parse_int(c, key, v, 1, 1000, &e->repeats);
   if (strcmp(key, "warmup") == 0) return parse_int(c, key, v, 0, 100, &e->warmup);
+  if (strcmp(key, "classes") == 0) return parse_int(c, key, v, 2, 100000, &e->classes);
+  if (strcmp(key, "size") == 0) return parse_int(c, key, v, 1, 4096, &e->size);
+  if (strcmp(key, "code_batch") == 0) return parse_int(c, key, v, 0, 100000, &e->code_batch);
+  if (strcmp(key, "ssd_images") == 0 || strcmp(key, "ssd_forget") == 0) {
+    int x;
+    if (parse_int(c, key, v, 0, 2e9, &x)) return -1;
+    if (key[4] == 'i') e->ssd_images = x;
+    else e->ssd_forget = x;
+    return 0;
+  }
   if (strcmp(key, "time_budget") == 0) return parse_num(c, key, v, 0, 1e6, &e->time_budget);
   if (strcmp(key, "forget") == 0) {
     for (const char *p = v; *p; p++)
@@ -283,7 +297,8 @@ static int set_key(ctx *c, mb_spec_exp *e, const char *key, char *v)
     return 0;
   }
   return perr(c, "unknown key '%s' (keys: kind data train_per_class test_per_class model width act codes epochs batch lr t_mix seeds forget "
-              "baseline_model train_backend backends methods repeats warmup time_budget samples param.METHOD.NAME)", key);
+              "baseline_model train_backend backends methods repeats warmup time_budget samples classes size code_batch ssd_images "
+              "ssd_forget param.METHOD.NAME)", key);
 }
 
 int mb_spec_parse_text(const char *text, const char *name, mb_spec *s, char *err, size_t len)
@@ -369,6 +384,12 @@ int mb_spec_parse_text(const char *text, const char *name, mb_spec *s, char *err
       c.line = s->exp[i].line;
       rc = perr(&c, "experiment '%s': kind fim compares FIM diagonals of the MLP only (model = resnet18)",
                 s->exp[i].name);
+    }
+  for (int i = 0; rc == 0 && i < s->n_exp; i++)
+    if (s->exp[i].ssd_images && s->exp[i].ssd_forget > s->exp[i].ssd_images) {
+      c.line = s->exp[i].line;
+      rc = perr(&c, "experiment '%s': ssd_forget %ld exceeds ssd_images %ld", s->exp[i].name, s->exp[i].ssd_forget,
+                s->exp[i].ssd_images);
     }
   if (rc == 0 && !s->results[0]) snprintf(s->results, sizeof s->results, "results/%s.jsonl", s->name);
   return rc;

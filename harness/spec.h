@@ -6,7 +6,7 @@
  *   data = default               default | synthetic | a directory of IDX files
  *   seeds = 1, 2, 3
  *   [experiment main]            one block per experiment; any [bench] key may be overridden
- *   kind = main                  main | tmix | lambda | fim
+ *   kind = main                  main | tmix | lambda | fim | scale | throughput
  *   model = resnet18             an MLP spec (784-1000-10, the default) or resnet18 (width = 64)
  *   methods = mnemonic, ssd
  *   param.mnemonic.lambda1 = 1e-4, 1e-3   (lists are swept: the cross product of all lists)
@@ -33,7 +33,7 @@ typedef struct {
 
 typedef struct {
   char name[64];
-  char kind[16];                      /* main | tmix | lambda | fim */
+  char kind[16];                      /* main | tmix | lambda | fim | scale | throughput */
   int line;                           /* where the block starts */
   /* the models: training settings (the checkpoint cache key) */
   char data[512];                     /* "default", "synthetic" or a directory */
@@ -55,6 +55,12 @@ typedef struct {
   double time_budget;                 /* s: stop repeating once the repeats took this long (0: off) */
   mb_spec_sweep sweeps[MB_SPEC_MAX_SWEEPS]; int n_sweeps;
   int samples[MB_SPEC_LIST]; int n_samples;          /* fim: samples per class (0 = all) */
+  /* scale (the scalability point, as bench-scale): the ImageNet ResNet-18 of
+   * `classes` classes at size x size input (width: its stem width), code batch
+   * (0: from the device's memory), SSD over ssd_images images (0: no SSD) of
+   * which ssd_forget of the forget class */
+  int classes, size, code_batch;
+  long ssd_images, ssd_forget;
 } mb_spec_exp;
 
 typedef struct {

@@ -10,7 +10,9 @@
 
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define K 12
 #define BATCH 5
@@ -141,4 +143,42 @@ Test(bench_scale, ssd_pass_counts)
   cr_expect(r.if_s > 0 && r.id_s > 0 && r.seconds >= r.if_s + r.id_s);
   mb_scale_close(&s);
   mb_backend_close(be);
+}
+
+/* The rows of the point (bench-scale --json, a bench spec's kind = scale): one
+ * per method in the one result schema, with provenance and the pass counts. */
+typedef struct { char rows[4][8192]; int n; } row_capture;
+
+static int capture(void *ctx, const char *row)
+{
+  row_capture *c = ctx;
+  if (c->n < 4) snprintf(c->rows[c->n++], sizeof c->rows[0], "%s", row);
+  return 0;
+}
+
+Test(bench_scale, rows_in_the_result_schema)
+{
+  char why[512];
+  if (mb_backend_devices("cpu", why, sizeof why) == 0) cr_skip_test("cpu: %s", why);
+  mb_scale_opts o;
+  mb_scale_opts_defaults(&o);
+  quick_cfg(&o.cfg, BATCH);
+  o.repeats = 1;
+  o.warmups = 0;
+  o.ssd_n = 10;
+  o.ssd_f = 3;
+  static row_capture cap;
+  cap.n = 0;
+  mb_row_sink sink = {NULL, capture, &cap};
+  cr_assert_eq(mb_scale_backend(&o, "cpu", &sink), 0);
+  cr_assert_eq(cap.n, 2, "rows: %d (mnemonic, ssd)", cap.n);
+  static const char *const common[] = {"\"schema\": \"mnemobench.result/2\"", "\"command\": \"bench-scale\"",
+                                       "\"kind\": \"scale\"", "\"status\": \"ok\"", "\"commit\": ", "\"build\": ",
+                                       "\"model\": \"resnet18-imagenet-w16\"", "\"forget_s_min\": ", "\"forget_s_samples\": ["};
+  for (int r = 0; r < 2; r++)
+    for (size_t k = 0; k < sizeof common / sizeof common[0]; k++)
+      cr_expect(strstr(cap.rows[r], common[k]), "row %d has no %s:\n%s", r, common[k], cap.rows[r]);
+  cr_expect(strstr(cap.rows[0], "\"method\": \"mnemonic\"") && strstr(cap.rows[0], "\"n_forward\": 36"),
+            "%s", cap.rows[0]);
+  cr_expect(strstr(cap.rows[1], "\"method\": \"ssd\"") && strstr(cap.rows[1], "\"n_forward\": 13"), "%s", cap.rows[1]);
 }

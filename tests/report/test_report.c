@@ -158,7 +158,7 @@ Test(spec, shipped_specs_parse)
   char err[512], path[1024];
   static const struct { const char *name; int min_exp; } specs[] = {
     {"quick.spec", 5}, {"paper.spec", 5}, {"resnet-quick.spec", 1}, {"resnet-fmnist.spec", 1},
-    {"resnet-cifar10.spec", 1},
+    {"resnet-cifar10.spec", 1}, {"scale.spec", 2},
   };
   for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
     snprintf(path, sizeof path, "%s/../../reports/specs/%s", src_dir(), specs[i].name);
@@ -394,4 +394,145 @@ Test(report, html_renders_in_headless_chromium, .timeout = 180)
   cr_assert(strstr(out, "<table>"), "no tables in the DOM");
   free(out);
   free(d);
+}
+
+/* ------------------------------------------- Table 4 and throughput rows */
+
+/* Every format the report writes holds the table: its title in report.md,
+ * report.tex and report.html, its rows in ID.csv. */
+static void expect_table_everywhere(const char *d, const char *title, const char *id, const char *const *csv_has)
+{
+  static const char *const files[] = {"report.md", "report.tex", "report.html"};
+  char p[1024];
+  for (int i = 0; i < 3; i++) {
+    snprintf(p, sizeof p, "%s/%s", d, files[i]);
+    char *t = slurp(p);
+    cr_assert(t, "no %s", p);
+    cr_expect(strstr(t, title), "%s has no '%s'", p, title);
+    free(t);
+  }
+  snprintf(p, sizeof p, "%s/%s.csv", d, id);
+  char *csv = slurp(p);
+  cr_assert(csv, "no %s", p);
+  for (int i = 0; csv_has[i]; i++) cr_expect(strstr(csv, csv_has[i]), "%s has no '%s':\n%s", p, csv_has[i], csv);
+  free(csv);
+}
+
+/* The rows of bench-scale --json and bench-train --json (mnemobench.result/2,
+ * written by the binary: ref and cpu, a backend that does not exist), and
+ * older mnemobench.scale/1 and mnemobench.bench/1 rows. */
+Test(report, table4_and_throughput_from_bench_rows)
+{
+  char path[1024], *d = tmpdir();
+  snprintf(path, sizeof path, "%s/bench_rows.jsonl", src_dir());
+  mb_rowset rs = {0};
+  cr_assert_eq(mb_rows_read(path, 0, &rs, NULL), 0, "cannot read %s", path);
+  cr_assert_eq(rs.n_corrupt, 0);
+  mb_report r;
+  cr_assert_eq(mb_report_build(&rs, NULL, &r), 0);
+  cr_assert_eq(mb_report_write(&r, d), 0);
+  static const char *const t4[] = {"mnemonic,ref,", "mnemonic,cpu,", "ssd,cpu,", "mnemonic,vulkan,", "all,nosuch,",
+                                   ",60,20,", NULL};
+  expect_table_everywhere(d, "Table 4: processing time of the scalability point", "table4", t4);
+  static const char *const tp[] = {"ref,", "cpu,", "opencl,", "sgemm 1024^3 (GFLOP/s)", NULL};
+  expect_table_everywhere(d, "Throughput: training, forgetting latency and GEMM rate per backend", "throughput", tp);
+  /* backends in table order: ref before cpu, the unknown one last */
+  char *md = slurp(strcat(strcpy(path, d), "/report.md"));
+  char *t4md = strstr(md, "### Table 4");
+  cr_assert(t4md);
+  char *ref = strstr(t4md, "| mnemonic | ref |"), *cpu = strstr(t4md, "| mnemonic | cpu |"),
+       *vk = strstr(t4md, "| mnemonic | vulkan |"), *unk = strstr(t4md, "| all | nosuch |");
+  cr_assert(ref && cpu && vk && unk, "Table 4 rows missing:\n%s", t4md);
+  cr_expect(ref < cpu && cpu < vk && vk < unk, "Table 4 rows out of order:\n%s", t4md);
+  free(md);
+  mb_report_free(&r);
+  mb_rows_free(&rs);
+  free(d);
+}
+
+/* The done-when check of the scalability point: bench-scale --json piped into
+ * report gives Table 4 in every format (a small point on ref: 20 classes). */
+Test(report, bench_scale_json_to_report, .timeout = 300)
+{
+  const char *bin = getenv("MB_BIN");
+  if (!bin) cr_skip_test("MB_BIN (the mnemobench binary) is not set");
+  char *d = tmpdir(), cmd[2048];
+  snprintf(cmd, sizeof cmd,
+           "'%s' bench-scale --quick --json --backend ref --classes-total 20 --ssd-images 16 --ssd-forget 4 "
+           "> '%s/s.jsonl' 2>/dev/null && '%s' report '%s/s.jsonl' --out '%s/d' 2>/dev/null",
+           bin, d, bin, d, d);
+  cr_assert_eq(system(cmd), 0, "%s", cmd);
+  char out[1024];
+  snprintf(out, sizeof out, "%s/d", d);
+  static const char *const t4[] = {"mnemonic,ref,", "ssd,ref,", NULL};
+  expect_table_everywhere(out, "Table 4: processing time of the scalability point", "table4", t4);
+  free(d);
+}
+
+/* kind = scale and kind = throughput run as bench cells, resumable, and the
+ * report reads their rows. */
+static const char k_perf_spec[] =
+  "[bench]\nname = perf\ndata = synthetic\nseeds = 0\nbackends = ref\nrepeats = 1\nwarmup = 0\n"
+  "[experiment point]\nkind = scale\nclasses = 20\nsize = 32\nssd_images = 16\nssd_forget = 4\n"
+  "[experiment rate]\nkind = throughput\nmodel = 784-16-10\n";
+
+Test(report, scale_and_throughput_kinds_run_as_bench_cells, .timeout = 300)
+{
+  const char *bin = getenv("MB_BIN");
+  if (!bin) cr_skip_test("MB_BIN (the mnemobench binary) is not set");
+  char *d = tmpdir(), spec[256], res[256], cache[256], cmd[2048];
+  snprintf(spec, sizeof spec, "%s/perf.spec", d);
+  snprintf(res, sizeof res, "%s/results.jsonl", d);
+  snprintf(cache, sizeof cache, "%s/cache", d);
+  write_file(spec, k_perf_spec);
+  pid_t pid = spawn_bench(bin, spec, res, cache, 0);
+  int st;
+  waitpid(pid, &st, 0);
+  cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "bench failed (status %d)", st);
+  int rows = count_lines(res);
+  cr_assert_eq(rows, 2 + 5, "rows: %d (mnemonic + ssd, 3 GEMM + training + forgetting)", rows);
+  mb_rowset rs = {0};
+  cr_assert_eq(mb_rows_read(res, 0, &rs, NULL), 0);
+  for (int i = 0; i < rs.n; i++) {
+    const mb_jv *v = &rs.rows[i].v;
+    cr_expect_str_eq(mb_jv_str(v, "schema", ""), "mnemobench.result/2");
+    cr_expect_str_eq(mb_jv_str(v, "status", ""), "ok", "row %d: %s", i, mb_jv_str(v, "reason", ""));
+    cr_expect(*mb_jv_str(v, "cell", ""), "row %d has no cell", i);
+    cr_expect(*mb_jv_str(v, "commit", "") && *mb_jv_str(v, "build", ""), "row %d has no commit or build", i);
+  }
+  mb_rows_free(&rs);
+  /* a rerun has nothing left to do */
+  pid = spawn_bench(bin, spec, res, cache, 0);
+  waitpid(pid, &st, 0);
+  cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  cr_assert_eq(count_lines(res), rows, "the rerun wrote rows again");
+  snprintf(cmd, sizeof cmd, "'%s' report '%s' --out '%s/d' 2>/dev/null", bin, res, d);
+  cr_assert_eq(system(cmd), 0, "%s", cmd);
+  char out[1024];
+  snprintf(out, sizeof out, "%s/d", d);
+  static const char *const t4[] = {"mnemonic,ref,", "ssd,ref,", NULL};
+  expect_table_everywhere(out, "Table 4: processing time of the scalability point", "table4", t4);
+  static const char *const tp[] = {"ref,", NULL};
+  expect_table_everywhere(out, "Throughput: training, forgetting latency", "throughput", tp);
+  free(d);
+}
+
+/* The report reads rows only: its sources include no core header, so the
+ * report library links no backend. */
+Test(report, sources_include_no_core_header)
+{
+  static const char *const files[] = {"report.h", "report_internal.h", "report.c", "report_rows.c", "report_tables.c",
+                                      "report_scale.c", "report_write.c", "report_compare.c", "report_render.c",
+                                      "cmd_report.c", "results.h", "results.c", "json_read.h", "json_read.c",
+                                      "stats.h", "stats.c"};
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    char p[1024];
+    snprintf(p, sizeof p, "%s/../../harness/%s", src_dir(), files[i]);
+    char *t = slurp(p);
+    cr_assert(t, "cannot read %s", p);
+    cr_expect(!strstr(t, "#include \"core/"), "%s includes a core header", p);
+    cr_expect(!strstr(t, "#include \"harness/common.h\"") && !strstr(t, "#include \"harness/session.h\""),
+              "%s includes a harness header that needs the core", p);
+    free(t);
+  }
 }

@@ -1,0 +1,117 @@
+/* What the files of `mnemobench bench SPEC` share (cmd_bench_spec.c): the
+ * plan of cells (bench_plan.c), the model cache and the runner that holds a
+ * session and a loaded model (bench_models.c), the rows (bench_rows.c), the
+ * cells' measurements (bench_cells.c) and the progress line (bench_progress.c). */
+#ifndef MB_BENCH_INTERNAL_H
+#define MB_BENCH_INTERNAL_H
+
+#include "core/method.h"
+#include "harness/json.h"
+#include "harness/results.h"
+#include "harness/session.h"
+#include "harness/spec.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ----------------------------------------------------------------- models */
+
+typedef struct {
+  char key[17];
+  char path[1100];
+  const mb_spec_exp *e;
+  double t_mix;
+  uint64_t seed;
+  char train_backend[32];
+  int needed;
+} model_desc;
+
+typedef struct {
+  int exp;
+  const mb_method *me;           /* NULL: a FIM cell */
+  char backend[32];
+  int device, border;
+  uint64_t seed;
+  double t_mix;                  /* the mnemonic model's t_mix (the sweep value) */
+  double model_t_mix;            /* t_mix of the model the method runs on */
+  double params[MB_METHOD_MAX_PARAMS];
+  char sweep_desc[256];
+  int model[2], n_models;        /* indices into the model list; FIM: mnemonic, plain */
+  char id[512], group[512];
+  int done;
+} cell;
+
+typedef struct {
+  mb_spec spec;
+  const char *results_path, *cache;
+  int retry, list;
+  model_desc *models; int n_models, cap_models;
+  cell *cells; int n_cells, cap_cells;
+  /* backend availability */
+  struct { char name[32]; int devices; char why[512]; } avail[16];
+  int n_avail;
+  mb_results out;
+  /* progress */
+  int n_todo, n_done;
+  double t_start;
+  double spent_by_method[32]; int count_by_method[32];
+  double spent_all; int count_all;
+} bench;
+
+/* A session on one backend with one model loaded (weights kept on the host for restores). */
+typedef struct {
+  mb_session s;
+  int open;
+  char backend[32];
+  int device;
+  char data[512];
+  int per_class, test_per_class;
+  int model;                     /* loaded model index, or -1 */
+  mb_checkpoint ck;              /* it, on the host: weights and BN statistics for restores */
+  mb_eval_result before;
+  int have_before;
+  double model_train_s, model_test_acc;
+  unsigned warmed[2];            /* method slots warmed in this session */
+  double last_median[32];
+} runner;
+
+
+/* bench_plan.c: the cells of the spec, in backend order, and which are done. */
+int bp_is_resnet(const mb_spec_exp *e);
+/* The performance kinds (scale, throughput): each cell runs bench-scale's or
+ * bench-train's measurements on one backend; no trained model. */
+int bp_is_perf(const mb_spec_exp *e);
+int bp_backend_devices(bench *b, const char *name, const char **why);
+int bp_enumerate(bench *b);
+void bp_mark_done(bench *b);
+
+/* bench_progress.c */
+int bp_method_slot(const cell *c);
+void bp_fmt_dur(double s, char *out, size_t len);
+void bp_progress(bench *b, int ci, const char *what);
+void bp_progress_end(bench *b);
+
+/* bench_rows.c: every row of a cell (harness/row.h plus the cell's fields). */
+void bp_cell_fields(const bench *b, mb_json *j, const cell *c);
+void bp_row_begin(bench *b, mb_json *j, const cell *c, const mb_session *s, const char *status,
+                  const char *reason);
+int bp_row_end(bench *b, mb_json *j);
+int bp_write_status_row(bench *b, const cell *c, const mb_session *s, const char *status, const char *reason);
+
+/* bench_models.c: the checkpoint cache and the runner. */
+int bp_mkdir_p(const char *dir);
+int bp_open_session(mb_session *s, const char *backend, int device, const mb_spec_exp *e);
+int bp_train_model(bench *b, int mi, int k, int n, char *why, size_t len);
+void bp_runner_close(runner *r);
+int bp_runner_open(runner *r, const cell *c, const mb_spec_exp *e, char *why, size_t len);
+int bp_runner_load(bench *b, runner *r, int mi, char *why, size_t len);
+
+/* bench_cells.c: one cell each; 0, -1 (why set; a failed row follows), -2 (the
+ * results file cannot be written), -3 (a performance cell that wrote its own
+ * failed rows). */
+int bp_run_forget_cell(bench *b, runner *r, const cell *c, char *why, size_t len);
+int bp_run_fim_cell(bench *b, runner *r, const cell *c, char *why, size_t len);
+int bp_run_perf_cell(bench *b, const cell *c, char *why, size_t len);
+void bp_cell_label(const bench *b, const cell *c, char *out, size_t len);
+
+#endif

@@ -1,0 +1,193 @@
+/* The model cache of a bench run (checkpoints keyed by their training
+ * settings, trained once) and the runner: a session on one backend with one
+ * model loaded. */
+#include "core/clock.h"
+#include "harness/bench_internal.h"
+#include "harness/common.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void bp_runner_close(runner *r)
+{
+  if (r->open) mb_session_close(&r->s);
+  mb_checkpoint_free(&r->ck);
+  memset(r, 0, sizeof *r);
+  r->model = -1;
+}
+
+/* Opens a session with the experiment's data: the training set (or its first
+ * train_per_class images of each class) on the device too. */
+int bp_open_session(mb_session *s, const char *backend, int device, const mb_spec_exp *e)
+{
+  mb_opts o;
+  mb_opts_defaults(&o);
+  o.backend = backend;
+  o.device = device;
+  o.data = strcmp(e->data, "default") == 0 || strcmp(e->data, "synthetic") == 0 ? NULL : e->data;
+  o.synthetic = strcmp(e->data, "synthetic") == 0;
+  o.seed = 1;   /* the synthetic set does not depend on the run's seed */
+  o.json = 1;
+  o.test_limit = e->test_per_class;
+  if (mb_session_open(s, &o, 0) != 0) return -1;
+  if (e->train_per_class > 0) {
+    mb_dataset sub;
+    if (mb_dataset_head_per_class(&s->train, e->train_per_class, &sub) != 0) {
+      mb_die_msg("out of memory taking %d images per class", e->train_per_class);
+      return -1;
+    }
+    snprintf(sub.name, sizeof sub.name, "%.40s[%d/class]", s->train.name, e->train_per_class);
+    mb_dataset_free(&s->train);
+    s->train = sub;
+  }
+  mb_devdata_upload(s->be, &s->train, &s->dtrain);
+  return mb_ok(s->be) ? 0 : -1;
+}
+
+int bp_runner_open(runner *r, const cell *c, const mb_spec_exp *e, char *why, size_t len)
+{
+  bp_runner_close(r);
+  if (bp_open_session(&r->s, c->backend, c->device, e) != 0) {
+    snprintf(why, len, "could not open %s device %d or load the data (%s)", c->backend, c->device,
+             r->s.be && !mb_ok(r->s.be) ? mb_error(r->s.be) : "see the message above");
+    mb_session_close(&r->s);
+    return -1;
+  }
+  r->open = 1;
+  snprintf(r->backend, sizeof r->backend, "%s", c->backend);
+  r->device = c->device;
+  snprintf(r->data, sizeof r->data, "%s", e->data);
+  r->per_class = e->train_per_class;
+  r->test_per_class = e->test_per_class;
+  return 0;
+}
+
+static void sidecar_path(const model_desc *m, char *out, size_t len) { snprintf(out, len, "%s.json", m->path); }
+
+int bp_mkdir_p(const char *dir)
+{
+  char tmp[1100];
+  snprintf(tmp, sizeof tmp, "%s", dir);
+  for (char *p = tmp + 1; *p; p++)
+    if (*p == '/') {
+      *p = 0;
+      if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
+      *p = '/';
+    }
+  return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* Trains model mi on the train backend and writes it to the cache. */
+int bp_train_model(bench *b, int mi, int k, int n, char *why, size_t len)
+{
+  model_desc *md = &b->models[mi];
+  const mb_spec_exp *e = md->e;
+  mb_opts o;
+  mb_opts_defaults(&o);
+  o.backend = md->train_backend;
+  o.json = 1;
+  mb_session s;
+  if (bp_open_session(&s, md->train_backend, 0, e) != 0) {
+    snprintf(why, len, "could not open the training backend %s", md->train_backend);
+    mb_session_close(&s);
+    return -1;
+  }
+  o.seed = md->seed;
+  o.epochs = e->epochs;
+  o.batch = e->batch;
+  o.lr = e->lr;
+  o.t_mix = md->t_mix;
+  o.model_spec = e->model;
+  o.act = e->act;
+  o.model_kind = bp_is_resnet(e) ? MB_MODEL_RESNET18 : MB_MODEL_MLP;
+  o.width = e->width;
+  mb_code_dist_parse(e->codes, &o.code_dist);
+  char el[32];
+  bp_fmt_dur(mb_now() - b->t_start, el, sizeof el);
+  fprintf(stderr, "%s[model %d/%d] training %s %s t_mix %g seed %" PRIu64 ", %d epochs on %s  elapsed %s%s",
+          isatty(2) ? "\r\033[K" : "", k, n, e->model, e->act, md->t_mix, md->seed, e->epochs,
+          md->train_backend, el, isatty(2) ? "" : "\n");
+  mb_train_stats st;
+  mb_checkpoint c;
+  mb_eval_result ev;
+  int rc = -1;
+  memset(&c, 0, sizeof c);
+  if (mb_session_new_model(&s, &o) == 0 && mb_session_train(&s, &o, &st) == 0 &&
+      mb_session_eval(&s, NULL, 0, &ev) == 0 && mb_session_to_checkpoint(&s, &o, &c) == 0) {
+    char err[512];
+    if (bp_mkdir_p(b->cache) != 0) snprintf(why, len, "cannot create the cache directory %s: %s", b->cache, strerror(errno));
+    else if (mb_checkpoint_write(md->path, &c, err, sizeof err) != 0) snprintf(why, len, "%s", err);
+    else {
+      char sc[1200];
+      sidecar_path(md, sc, sizeof sc);
+      FILE *f = fopen(sc, "w");
+      if (f) {
+        fprintf(f, "{\"train_s\": %.6g, \"test_acc\": %.6g, \"train_backend\": \"%s\", \"epochs\": %d}\n",
+                st.seconds, ev.acc, md->train_backend, e->epochs);
+        fclose(f);
+      }
+      rc = 0;
+    }
+  } else {
+    snprintf(why, len, "training failed: %s", s.be && !mb_ok(s.be) ? mb_error(s.be) : "see above");
+  }
+  mb_checkpoint_free(&c);
+  mb_session_close(&s);
+  return rc;
+}
+
+static void read_sidecar(const model_desc *md, double *train_s, double *acc)
+{
+  char sc[1200], buf[512] = "";
+  sidecar_path(md, sc, sizeof sc);
+  *train_s = *acc = NAN;
+  FILE *f = fopen(sc, "r");
+  if (!f) return;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  buf[n] = 0;
+  fclose(f);
+  const char *p = strstr(buf, "\"train_s\":");
+  if (p) *train_s = strtod(p + 10, NULL);
+  p = strstr(buf, "\"test_acc\":");
+  if (p) *acc = strtod(p + 11, NULL);
+}
+
+/* Loads model mi into the session (weights kept on the host for restores). */
+int bp_runner_load(bench *b, runner *r, int mi, char *why, size_t len)
+{
+  if (r->model == mi) return 0;
+  mb_session *s = &r->s;
+  mb_session_unload_model(s);
+  mb_checkpoint_free(&r->ck);
+  r->model = -1;
+  r->have_before = 0;
+  mb_checkpoint c;
+  char err[1200];
+  if (mb_checkpoint_read(b->models[mi].path, &c, err, sizeof err) != 0) {
+    snprintf(why, len, "%.1000s", err);
+    return -1;
+  }
+  if (c.dataset_checksum != s->train.checksum) {
+    snprintf(why, len, "cached model %.300s was trained on other data (checksum %016" PRIx64 ", data %016" PRIx64
+             "): delete it to retrain", b->models[mi].path, c.dataset_checksum, s->train.checksum);
+    mb_checkpoint_free(&c);
+    return -1;
+  }
+  if (mb_session_load_model(s, &c) != 0) {
+    snprintf(why, len, "loading %.300s failed%s%.300s", b->models[mi].path, mb_ok(s->be) ? "" : ": ",
+             mb_ok(s->be) ? "" : mb_error(s->be));
+    mb_checkpoint_free(&c);
+    return -1;
+  }
+  r->ck = c;
+  r->model = mi;
+  read_sidecar(&b->models[mi], &r->model_train_s, &r->model_test_acc);
+  return 0;
+}
+

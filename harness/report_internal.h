@@ -1,0 +1,92 @@
+/* What the report sources share (not part of the report's interface): row
+ * access, the selected rows, statistics over vectors, orderings.  The report
+ * reads rows only: no core header here or in any report source. */
+#ifndef MB_REPORT_INTERNAL_H
+#define MB_REPORT_INTERNAL_H
+
+#include "harness/report.h"
+#include "harness/stats.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef const mb_jv row;
+
+static inline const char *S(row *r, const char *k) { return mb_jv_str(r, k, ""); }
+static inline double N(row *r, const char *k) { return mb_jv_num(r, k); }
+static inline int is_ok(row *r) { return strcmp(S(r, "status"), "ok") == 0; }
+static inline double param(row *r, const char *k) { return mb_jv_num(mb_jv_get(r, "params"), k); }
+
+/* The experiment kind of a row: its "kind", else from an older schema
+ * (mnemobench.scale/1: scale, mnemobench.bench/1: throughput), else main. */
+const char *rp_kind_of(row *r);
+
+/* Marks cells [from, to) of row k as missing, with the reason for the footnote. */
+static inline void missing_cells(mb_rtable *t, int k, int from, int to, const char *why)
+{
+  for (int c = from; c < to; c++) mb_rt_missing(t, k, c, why);
+}
+
+/* The rows that count: per cell id the last ok row, else the last row. */
+typedef struct {
+  row **v;
+  int n;
+} sel;
+sel rp_select_rows(const mb_rowset *rs);
+
+/* A vector of finite values and its statistics (harness/stats.h). */
+typedef struct {
+  double v[512];
+  int n;
+} vec;
+
+static inline void push(vec *a, double x)
+{
+  if (isfinite(x) && a->n < 512) a->v[a->n++] = x;
+}
+static inline double mean(const vec *a) { return mb_stats_of(a->v, a->n).mean; }
+static inline double stdev(const vec *a) { return mb_stats_of(a->v, a->n).std; }   /* population, ddof = 0 */
+static inline double median(const vec *a) { return mb_stats_of(a->v, a->n).med; }
+static inline double vmin(const vec *a) { return mb_stats_of(a->v, a->n).min; }
+static inline double vmax(const vec *a) { return mb_stats_of(a->v, a->n).max; }
+
+int rp_cmp_dbl(const void *x, const void *y);
+/* "12.3" style milliseconds with enough digits for times spanning decades */
+void rp_fmt_ms(double s, char *out, size_t len);
+
+/* Distinct methods among rows of a kind, in the method list's order (the
+ * rows' method_order; rows without it: in order of appearance, after). */
+typedef struct {
+  char name[32];
+  int rank;
+} mname;
+int rp_methods_of(const sel *s, const char *kind, mname *out, int max);
+
+/* The backend of the paper tables: want, else the first of cuda, cpu,
+ * vulkan, opencl, ref with main rows, else any. */
+const char *rp_choose_backend(const sel *s, const char *want);
+/* Place of a backend in tables: ref, cpu, opencl, vulkan, cuda, then the
+ * others (larger ranks), in order of appearance. */
+int rp_backend_rank(const char *backend);
+
+/* The reason to show when a method has no ok row on a backend (NULL: any backend). */
+const char *rp_why_missing(const sel *s, const char *kind, const char *method, const char *backend);
+void rp_short_device(const char *d, char *out, size_t len);
+
+void rp_add_table(mb_report *r, mb_rtable *t);
+void rp_add_fig(mb_report *r, mb_rfigure *g);
+
+/* Tables (report_tables.c, report_scale.c). */
+void rp_table1(mb_report *rep, const sel *s, const char *be);
+void rp_table_metric(mb_report *rep, const sel *s, const char *be, const char *id, const char *title,
+                     const char *key, const char *key_before);
+void rp_figure3(mb_report *rep, const sel *s, const char *be);
+void rp_backend_table(mb_report *rep, const sel *s);
+void rp_table4(mb_report *rep, const sel *s);
+void rp_throughput_table(mb_report *rep, const sel *s);
+void rp_table5(mb_report *rep, const sel *s);
+void rp_lambda_sweep(mb_report *rep, const sel *s);
+void rp_fim_table(mb_report *rep, const sel *s);
+
+#endif

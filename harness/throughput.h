@@ -1,0 +1,17 @@
+/* The throughput measurements of `bench-train` (and of a bench spec's
+ * `kind = throughput` experiments): training samples/s of the MLP at batch
+ * 128, forgetting latency with mnemonic codes, SGEMM GFLOP/s at the MLP's
+ * shapes, each the statistics of o->repeats runs after 2 warm-ups. */
+#ifndef MB_THROUGHPUT_H
+#define MB_THROUGHPUT_H
+
+#include "harness/options.h"
+#include "harness/row.h"
+
+/* Measures backend `name` (device o->device) and writes one row per figure to
+ * sink (NULL: stdout), or, when sink is NULL and !o->json, a text line each.
+ * A backend that cannot be opened gives one skipped row.  Returns 0, or -1 if
+ * the sink failed. */
+int mb_throughput_backend(const mb_opts *o, const char *name, const mb_row_sink *sink);
+
+#endif
