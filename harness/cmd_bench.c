@@ -1,7 +1,7 @@
 /* mnemobench bench-train: training throughput of the paper's MLP at batch 128,
  * forgetting latency and GEMM rate, per backend, as median of repeats. */
 #include "core/clock.h"
-#include "core/registry.h"
+#include "mb/registry.h"
 #include "harness/commands.h"
 #include "harness/common.h"
 #include "harness/json.h"

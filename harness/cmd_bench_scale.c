@@ -5,7 +5,7 @@
  * Written against the core and the op table only; weights and codes are seeded. */
 #include "core/clock.h"
 #include "core/codes.h"
-#include "core/registry.h"
+#include "mb/registry.h"
 #include "baselines/ssd.h"
 #include "harness/bench_scale.h"
 #include "harness/commands.h"

@@ -5,7 +5,7 @@
 #define _GNU_SOURCE
 #include "core/clock.h"
 #include "core/forget_mnemonic.h"
-#include "core/registry.h"
+#include "mb/registry.h"
 #include "harness/commands.h"
 #include "harness/common.h"
 #include "harness/fim.h"

@@ -1,5 +1,5 @@
 /* mnemobench devices: every backend compiled in, its devices, or why it has none. */
-#include "core/registry.h"
+#include "mb/registry.h"
 #include "harness/commands.h"
 #include "harness/common.h"
 #include "harness/json.h"

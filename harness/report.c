@@ -2,7 +2,7 @@
  * number printed is read from a row; nothing is filled in. */
 #define _GNU_SOURCE
 #include "harness/report.h"
-#include "core/method.h"
+#include "methods/methods.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,7 +1,7 @@
 /* Shared run steps of the commands. */
 #include "harness/session.h"
 #include "core/clock.h"
-#include "core/registry.h"
+#include "mb/registry.h"
 #include "harness/common.h"
 
 #include <math.h>

@@ -5,7 +5,7 @@
 #include "core/devdata.h"
 #include "core/eval.h"
 #include "core/forget_mnemonic.h"
-#include "core/registry.h"
+#include "mb/registry.h"
 #include "core/train.h"
 #include "mb_config.h"
 

@@ -9,9 +9,9 @@
 #include "baselines/sfdn.h"
 #include "baselines/ssd.h"
 #include "core/eval.h"
-#include "core/method.h"
+#include "methods/methods.h"
 #include "core/mlp_extra.h"
-#include "core/registry.h"
+#include "mb/registry.h"
 #include "core/train.h"
 
 #include <criterion/criterion.h>
