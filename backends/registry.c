@@ -30,7 +30,6 @@ extern const mb_backend_ops mb_cpu_ops;
 
 typedef struct {
   mb_backend_entry e;
-  int module;            /* loaded at run time */
   int built;             /* its module was built with this binary */
   int tried;             /* the module load has been attempted */
   void *handle;          /* kept open for the life of the process */
@@ -38,11 +37,11 @@ typedef struct {
 } slot;
 
 static slot k_slots[] = {
-  {{"ref", &mb_ref_ops, NULL}, 0, 1, 1, NULL, ""},
-  {{"cpu", CPU_OPS, "not built (OpenBLAS not found or -Dopenblas=disabled)"}, 0, MB_HAVE_CPU, 1, NULL, ""},
-  {{"opencl", NULL, "not built (OpenCL/CLBlast not found or -Dopencl=disabled)"}, 1, MB_HAVE_OPENCL, 0, NULL, ""},
-  {{"vulkan", NULL, "not built (Vulkan/glslangValidator not found or -Dvulkan=disabled)"}, 1, MB_HAVE_VULKAN, 0, NULL, ""},
-  {{"cuda", NULL, "not built (nvcc not found or -Dcuda=disabled)"}, 1, MB_HAVE_CUDA, 0, NULL, ""},
+  {{"ref", &mb_ref_ops, NULL, 0}, 1, 1, NULL, ""},
+  {{"cpu", CPU_OPS, "not built (OpenBLAS not found or -Dopenblas=disabled)", 0}, MB_HAVE_CPU, 1, NULL, ""},
+  {{"opencl", NULL, "not built (OpenCL/CLBlast not found or -Dopencl=disabled)", 1}, MB_HAVE_OPENCL, 0, NULL, ""},
+  {{"vulkan", NULL, "not built (Vulkan/glslangValidator not found or -Dvulkan=disabled)", 1}, MB_HAVE_VULKAN, 0, NULL, ""},
+  {{"cuda", NULL, "not built (nvcc not found or -Dcuda=disabled)", 1}, MB_HAVE_CUDA, 0, NULL, ""},
 };
 
 #define N_SLOTS ((int)(sizeof k_slots / sizeof k_slots[0]))

@@ -11,7 +11,8 @@
 static const char k_usage[] =
   "usage: mnemobench devices [--json]\n"
   "Lists every backend (ref, cpu, opencl, vulkan, cuda) with its devices, or the\n"
-  "reason it has none (not built, no driver, no device, disabled by MB_BACKENDS).\n";
+  "reason it has none (not built, its module or a runtime library it needs does not load,\n"
+  "no driver, no device, disabled by MB_BACKENDS).\n";
 
 static void print_device(const char *name, int i, const mb_backend *be, int json)
 {
