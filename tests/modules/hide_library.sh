@@ -3,7 +3,8 @@
 # libraries from the loader must leave that backend unavailable with the loader's
 # reason while ref and cpu keep working (a short cpu run).  For every module in the build tree,
 # the first library it needs that is not libc/libm/libstdc++/... is replaced by
-# a broken file on LD_LIBRARY_PATH.  Also checks that the program itself does
+# a broken file on LD_LIBRARY_PATH.  Also checks MB_BACKEND_DIR (empty, and with
+# copies of the modules) and that the program itself does
 # not need any GPU runtime library.  Usage: hide_library.sh MNEMOBENCH MODULE_DIR
 set -u
 bin=$1
@@ -27,7 +28,24 @@ for m in "$mods"/*/mb-backend-*.so; do
     bad "$name: no 'not found' reason with an empty MB_BACKEND_DIR"
 done
 
-# 3. each module with one of its libraries broken
+# 3. MB_BACKEND_DIR holding copies of the modules: each loads from there as from
+#    the build tree (same status)
+mkdir -p "$tmp/copies"
+"$bin" devices --json > "$tmp/tree.jsonl" 2>&1 || bad "devices failed"
+for m in "$mods"/*/mb-backend-*.so; do
+  [ -e "$m" ] && cp "$m" "$tmp/copies/"
+done
+MB_BACKEND_DIR=$tmp/copies "$bin" devices --json > "$tmp/copies.jsonl" 2>&1 ||
+  bad "devices failed with MB_BACKEND_DIR=$tmp/copies"
+for m in "$tmp"/copies/mb-backend-*.so; do
+  [ -e "$m" ] || continue
+  name=$(basename "$m" .so); name=${name#mb-backend-}
+  a=$(grep "\"backend\": \"$name\"" "$tmp/tree.jsonl" | sed 's/"mem_bytes": [0-9]*//')
+  b=$(grep "\"backend\": \"$name\"" "$tmp/copies.jsonl" | sed 's/"mem_bytes": [0-9]*//')
+  [ "$a" = "$b" ] || bad "$name from MB_BACKEND_DIR: $b, from the build tree: $a"
+done
+
+# 4. each module with one of its libraries broken
 n=0
 for m in "$mods"/*/mb-backend-*.so; do
   [ -e "$m" ] || continue
