@@ -1,11 +1,12 @@
 #!/bin/sh
 # A GPU backend is a module loaded at run time: hiding one of its runtime
-# libraries from the loader must leave that backend unavailable with the loader's
-# reason while ref and cpu keep working (a short cpu run).  For every module in the build tree,
-# the first library it needs that is not libc/libm/libstdc++/... is replaced by
-# a broken file on LD_LIBRARY_PATH.  Also checks MB_BACKEND_DIR (empty, and with
-# copies of the modules) and that the program itself does
-# not need any GPU runtime library.  Usage: hide_library.sh MNEMOBENCH MODULE_DIR
+# libraries from the loader must leave that backend unavailable with the
+# loader's reason while ref and cpu keep working (a short cpu run).  For every
+# module in the build tree, the first library it needs that is not libc, libm,
+# libstdc++, ... is replaced by a broken file on LD_LIBRARY_PATH.  Also checks
+# MB_BACKEND_DIR (empty, and with copies of the modules) and that the program
+# itself needs no GPU runtime library.
+# Usage: hide_library.sh MNEMOBENCH MODULE_DIR
 set -u
 bin=$1
 mods=$2
