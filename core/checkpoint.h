@@ -12,7 +12,7 @@
  * files, MLP only, still load). */
 #define MB_CKPT_VERSION 2
 
-typedef struct {
+struct mb_checkpoint {
   mb_model_kind kind;
   mb_mlp_config cfg;      /* kind == MB_MODEL_MLP */
   mb_resnet_config rcfg;  /* kind == MB_MODEL_RESNET18 */
@@ -33,7 +33,7 @@ typedef struct {
   float *codes;           /* n_classes · input size or NULL */
   size_t n_stats;         /* BN channels (0 for an MLP) */
   float *run_mean, *run_var;   /* n_stats each or NULL */
-} mb_checkpoint;
+};
 
 /* Elements of one input (= one code) of the checkpoint's model. */
 int mb_checkpoint_in_dim(const mb_checkpoint *c);

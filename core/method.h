@@ -59,13 +59,11 @@ typedef struct {
   int (*forget)(const mb_forget_request *rq, mb_forget_outcome *out);
 } mb_method;
 
-const mb_method *mb_method_find(const char *name);
 /* For methods that run on the MLP only (so far): 0 when rq->m is set, else -1
  * with "method NAME does not support MODEL yet" as the backend's error. */
 int mb_method_require_mlp(const mb_forget_request *rq, const char *name);
 /* The request's model: rq->model, or rq->m wrapped into *scratch. */
 mb_model *mb_method_model(const mb_forget_request *rq, mb_model *scratch);
-int mb_method_list(const mb_method *const **out);
 /* "k=v" → sets values[i] for the param named k; -1 with a message if unknown. */
 int mb_method_set_param(const mb_method *me, double *values, const char *kv, char *err, size_t len);
 void mb_method_defaults(const mb_method *me, double *values);

@@ -1,8 +1,21 @@
-/* The MLP and ResNet-18 adapters of the model interface. */
+/* The MLP and ResNet-18 adapters of the model interface: passes, creation,
+ * naming and checkpoints, so callers never branch on the kind. */
 #include "core/model.h"
+#include "core/checkpoint.h"
 #include "core/mlp_extra.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* Downloads n floats of v into a new host array at *out; -1 when out of memory. */
+static int download_new(mb_backend *be, mb_view v, size_t n, float **out)
+{
+  *out = malloc((n ? n : 1) * sizeof(float));
+  if (!*out) return -1;
+  mb_download(be, *out, v, n);
+  return 0;
+}
 
 /* ---------------------------------------------------------------- MLP */
 
@@ -42,8 +55,34 @@ static void mlp_sens_grad(mb_model *md, mb_model_sens *ws, mb_view seeds, int h,
 
 static void mlp_sens_destroy(mb_model *md, mb_model_sens *ws) { mb_sens_ws_destroy(md->mlp, &ws->mlp); }
 
+static void mlp_destroy(mb_model *md) { mb_mlp_destroy(md->mlp); }
+
+static void mlp_describe(const mb_model *md, char *name, size_t len)
+{
+  mb_mlp_describe(&md->mlp->cfg, name, len);
+}
+
+static int mlp_save(mb_model *md, mb_checkpoint *c)
+{
+  c->kind = MB_MODEL_MLP;
+  c->cfg = md->mlp->cfg;
+  c->n_params = md->total;
+  return download_new(md->be, md->w, md->total, &c->params);
+}
+
+static int mlp_load(mb_model *md, const mb_checkpoint *c, char *err, size_t len)
+{
+  if (c->kind != MB_MODEL_MLP || c->n_params != md->total) {
+    snprintf(err, len, "checkpoint does not hold this model's %zu weights", md->total);
+    return -1;
+  }
+  mb_upload(md->be, md->w, c->params, c->n_params);
+  return 0;
+}
+
 static const mb_model_ops k_mlp_ops = {mlp_forward, mlp_xent, mlp_backward, mlp_init,
-                                       mlp_sens_create, mlp_sens_grad, mlp_sens_destroy};
+                                       mlp_sens_create, mlp_sens_grad, mlp_sens_destroy,
+                                       mlp_destroy, mlp_describe, mlp_save, mlp_load, 0};
 
 void mb_model_from_mlp(mb_mlp *m, mb_model *md)
 {
@@ -114,8 +153,47 @@ static void rn_sens_grad(mb_model *md, mb_model_sens *ws, mb_view seeds, int h, 
 
 static void rn_sens_destroy(mb_model *md, mb_model_sens *ws) { mb_rn_sens_ws_destroy(md->rn, &ws->rn); }
 
+static void rn_destroy(mb_model *md) { mb_resnet_destroy(md->rn); }
+
+static void rn_describe(const mb_model *md, char *name, size_t len)
+{
+  const mb_resnet_config *c = &md->rn->cfg;
+  mb_model_name_resnet(c->stem == MB_RN_IMAGENET, c->in_c, c->in_h, c->width, name, len);
+}
+
+/* BN running statistics are model state: eval mode needs them. */
+static int rn_save(mb_model *md, mb_checkpoint *c)
+{
+  mb_resnet *r = md->rn;
+  c->kind = MB_MODEL_RESNET18;
+  c->rcfg = r->cfg;
+  c->n_params = md->total;
+  c->n_stats = r->n_stats;
+  if (download_new(md->be, md->w, md->total, &c->params) != 0) return -1;
+  if (download_new(md->be, r->run_mean, r->n_stats, &c->run_mean) != 0) return -1;
+  return download_new(md->be, r->run_var, r->n_stats, &c->run_var);
+}
+
+static int rn_load(mb_model *md, const mb_checkpoint *c, char *err, size_t len)
+{
+  mb_resnet *r = md->rn;
+  if (c->kind != MB_MODEL_RESNET18 || c->n_params != md->total) {
+    snprintf(err, len, "checkpoint does not hold this model's %zu weights", md->total);
+    return -1;
+  }
+  mb_upload(md->be, md->w, c->params, c->n_params);
+  if (c->n_stats != r->n_stats || !c->run_mean || !c->run_var) {
+    snprintf(err, len, "checkpoint lacks the model's BN running statistics");
+    return -1;
+  }
+  mb_upload(md->be, r->run_mean, c->run_mean, c->n_stats);
+  mb_upload(md->be, r->run_var, c->run_var, c->n_stats);
+  return 0;
+}
+
 static const mb_model_ops k_rn_ops = {rn_forward, rn_xent, rn_backward, rn_init,
-                                      rn_sens_create, rn_sens_grad, rn_sens_destroy};
+                                      rn_sens_create, rn_sens_grad, rn_sens_destroy,
+                                      rn_destroy, rn_describe, rn_save, rn_load, 1};
 
 void mb_model_from_resnet(mb_resnet *r, mb_model *md)
 {
@@ -148,4 +226,83 @@ int mb_model_kind_parse(const char *s, mb_model_kind *k)
   else if (strcmp(s, "resnet18") == 0) *k = MB_MODEL_RESNET18;
   else return -1;
   return 0;
+}
+
+/* ---------------------------------------------------------------- creation */
+
+int mb_model_config_make(mb_model_kind kind, const char *mlp_spec, const char *act, int width,
+                         int c, int h, int w, mb_model_config *cfg, char *err, size_t len)
+{
+  memset(cfg, 0, sizeof *cfg);
+  cfg->kind = kind;
+  if (kind == MB_MODEL_RESNET18) {
+    /* CIFAR's §0.2 network with the data's input shape (the 1×28×28 variant for
+     * Fashion-MNIST) */
+    if (c == 1 && h == 28 && w == 28) mb_resnet_config_fmnist(&cfg->rn);
+    else mb_resnet_config_cifar(&cfg->rn);
+    cfg->rn.in_c = c;
+    cfg->rn.in_h = h;
+    cfg->rn.in_w = w;
+    cfg->rn.width = width;
+    return 0;
+  }
+  if (mb_mlp_config_parse(mlp_spec, act, &cfg->mlp, err, len) != 0) return -1;
+  cfg->mlp.in_c = c; cfg->mlp.in_h = h; cfg->mlp.in_w = w;
+  return 0;
+}
+
+void mb_model_config_of(const mb_checkpoint *c, mb_model_config *cfg)
+{
+  memset(cfg, 0, sizeof *cfg);
+  cfg->kind = c->kind;
+  cfg->mlp = c->cfg;
+  cfg->rn = c->rcfg;
+}
+
+int mb_model_config_in_dim(const mb_model_config *cfg)
+{
+  if (cfg->kind == MB_MODEL_RESNET18) return cfg->rn.in_c * cfg->rn.in_h * cfg->rn.in_w;
+  return cfg->mlp.dims[0];
+}
+
+int mb_model_config_classes(const mb_model_config *cfg)
+{
+  return cfg->kind == MB_MODEL_RESNET18 ? cfg->rn.classes : cfg->mlp.dims[cfg->mlp.n_layers];
+}
+
+/* Rows the methods' default batches need at once: FastMU's 256 noise images (in BN
+ * train mode, so they cannot be split), MU-Mis's 2 × 128 seeds. */
+#define MB_METHOD_ROWS 256
+
+int mb_model_create(mb_backend *be, const mb_model_config *cfg, int batch, mb_mlp *mlp,
+                    mb_resnet *rn, mb_model *md)
+{
+  int classes = mb_model_config_classes(cfg);
+  int ws = batch > classes ? batch : classes;
+  if (cfg->kind == MB_MODEL_RESNET18) {
+    /* The ResNet's workspace is sized by the training batch and the methods'
+     * batches: its activations dominate memory (~6 MB per row at width 64 on
+     * 32×32), so evaluation runs at that batch too. */
+    if (ws < MB_METHOD_ROWS) ws = MB_METHOD_ROWS;
+    int rc = mb_resnet_create(be, &cfg->rn, ws, rn);
+    mb_model_from_resnet(rn, md);   /* wrapped even on failure, so destroy frees the rest */
+    if (rc != 0) return -1;
+  } else {
+    if (ws < 1000) ws = 1000;   /* evaluation batches */
+    mb_mlp_create(be, &cfg->mlp, ws, mlp);
+    mb_model_from_mlp(mlp, md);
+  }
+  return mb_ok(be) ? 0 : -1;
+}
+
+/* The one name of a ResNet-18 variant in result rows and tables. */
+void mb_model_name_resnet(int imagenet_stem, int in_c, int in_h, int width, char *out, size_t len)
+{
+  const char *v = imagenet_stem ? "-imagenet"
+                  : in_c == 1    ? "-fmnist"
+                  : in_c == 3 && in_h == 32 ? "-cifar"
+                  : in_c == 0    ? ""
+                                 : "-custom";
+  if (width == 64) snprintf(out, len, "resnet18%s", v);
+  else snprintf(out, len, "resnet18%s-w%d", v, width);   /* a narrow test variant */
 }

@@ -28,6 +28,7 @@ typedef struct {
 } mb_bwd_opts;
 
 typedef struct mb_model mb_model;
+typedef struct mb_checkpoint mb_checkpoint;   /* core/checkpoint.h */
 
 /* Workspace of the input-sensitivity double backward (MU-Mis); one member is used. */
 typedef struct {
@@ -51,6 +52,19 @@ typedef struct {
   void (*sens_grad)(mb_model *md, mb_model_sens *ws, mb_view seeds, int h, int l2, mb_view grad,
                     mb_view loss);
   void (*sens_destroy)(mb_model *md, mb_model_sens *ws);
+  /* Frees the concrete model made by mb_model_create. */
+  void (*destroy)(mb_model *md);
+  /* "784-1000-10 sigmoid", "resnet18-fmnist", "resnet18-cifar-w8" (a narrow one). */
+  void (*describe)(const mb_model *md, char *name, size_t len);
+  /* Architecture, weights and state (BN running statistics) into a checkpoint;
+   * 0, or -1 when out of host memory. */
+  int (*save)(mb_model *md, mb_checkpoint *c);
+  /* Weights and state from a checkpoint of this architecture onto the device;
+   * 0, or -1 with a one-line reason. */
+  int (*load)(mb_model *md, const mb_checkpoint *c, char *err, size_t len);
+  /* Trains with the crop+flip and cosine-lr recipe on normalised (CIFAR-style)
+   * data (docs/specification.md §0.1). */
+  int augments_normalised_data;
 } mb_model_ops;
 
 struct mb_model {
@@ -71,6 +85,41 @@ struct mb_model {
 
 void mb_model_from_mlp(mb_mlp *m, mb_model *md);
 void mb_model_from_resnet(mb_resnet *r, mb_model *md);
+
+/* What a model is made from: its kind and that kind's configuration. */
+typedef struct {
+  mb_model_kind kind;
+  mb_mlp_config mlp;        /* kind == MB_MODEL_MLP */
+  mb_resnet_config rn;      /* kind == MB_MODEL_RESNET18 */
+} mb_model_config;
+
+/* The configuration of `kind` for inputs of shape c×h×w: the MLP from its spec
+ * ("784-1000-10") and activation, the ResNet-18 of docs/specification.md §0.2 at
+ * `width` (the 1×28×28 variant for Fashion-MNIST-shaped input).  -1 with a reason. */
+int mb_model_config_make(mb_model_kind kind, const char *mlp_spec, const char *act, int width,
+                         int c, int h, int w, mb_model_config *cfg, char *err, size_t len);
+/* The configuration a checkpoint was made with. */
+void mb_model_config_of(const mb_checkpoint *c, mb_model_config *cfg);
+/* Elements of one input and number of classes of a configuration. */
+int mb_model_config_in_dim(const mb_model_config *cfg);
+int mb_model_config_classes(const mb_model_config *cfg);
+
+/* Creates the model on be in the caller's storage of its kind (*mlp or *rn) and
+ * wraps it into md, with room for batches of `batch` rows and for what
+ * evaluation and the methods' default batches need.  0, or -1 with the
+ * backend's sticky error set. */
+int mb_model_create(mb_backend *be, const mb_model_config *cfg, int batch, mb_mlp *mlp,
+                    mb_resnet *rn, mb_model *md);
+static inline void mb_model_destroy(mb_model *md) { md->ops->destroy(md); }
+static inline void mb_model_describe(const mb_model *md, char *name, size_t len)
+{
+  md->ops->describe(md, name, len);
+}
+static inline int mb_model_save(mb_model *md, mb_checkpoint *c) { return md->ops->save(md, c); }
+static inline int mb_model_load(mb_model *md, const mb_checkpoint *c, char *err, size_t len)
+{
+  return md->ops->load(md, c, err, len);
+}
 
 static inline mb_view mb_model_forward(mb_model *md, mb_view w, mb_view x, int batch, int train)
 {
@@ -102,5 +151,8 @@ static inline void mb_model_sens_destroy(mb_model *md, mb_model_sens *ws)
 /* "mlp" / "resnet18" */
 const char *mb_model_kind_name(mb_model_kind k);
 int mb_model_kind_parse(const char *s, mb_model_kind *k);
+
+/* "resnet18-fmnist", "resnet18-cifar-w16", "resnet18-imagenet": the name rows use. */
+void mb_model_name_resnet(int imagenet_stem, int in_c, int in_h, int width, char *out, size_t len);
 
 #endif

@@ -3,7 +3,7 @@
 #include "harness/agree_tolerances.h"
 
 #include "core/ops.h"
-#include "core/registry.h"
+#include "mb/registry.h"
 #include "philox.h"
 
 #include <math.h>

@@ -1,7 +1,8 @@
 /* The plan of a bench run: the cells of the spec (experiments × seeds × t_mix
  * × methods × sweeps × backends), their ids and groups, the models they need,
  * and which already have a row. */
-#include "core/registry.h"
+#include "mb/registry.h"
+#include "methods/methods.h"
 #include "harness/bench_internal.h"
 #include "harness/common.h"
 

@@ -1,7 +1,8 @@
 /* The progress line of a bench run: cell k of n, elapsed, ETA from the time
  * each method's cells took so far. */
 #include "core/clock.h"
-#include "core/registry.h"
+#include "methods/methods.h"
+#include "mb/registry.h"
 #include "harness/bench_internal.h"
 
 #include <math.h>

@@ -4,7 +4,7 @@
 #include "harness/commands.h"
 #include "harness/json.h"
 
-#include "core/registry.h"
+#include "mb/registry.h"
 
 #include <getopt.h>
 #include <inttypes.h>

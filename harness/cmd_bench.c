@@ -1,6 +1,6 @@
 /* mnemobench bench-train: training throughput of the paper's MLP at batch 128,
  * forgetting latency and GEMM rate, per backend (harness/throughput.c). */
-#include "core/registry.h"
+#include "mb/registry.h"
 #include "harness/commands.h"
 #include "harness/common.h"
 #include "harness/throughput.h"

@@ -1,6 +1,6 @@
 /* mnemobench bench-scale: the scalability point (paper Table 4 / Fig. 3, ImageNet row);
  * the routine is harness/bench_scale.c, its rows harness/scale_rows.c. */
-#include "core/registry.h"
+#include "mb/registry.h"
 #include "harness/bench_scale.h"
 #include "harness/commands.h"
 #include "harness/common.h"

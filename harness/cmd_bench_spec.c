@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include "core/clock.h"
 #include "harness/bench_internal.h"
+#include "mb/registry.h"
 #include "harness/commands.h"
 #include "harness/common.h"
 

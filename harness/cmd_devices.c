@@ -1,5 +1,5 @@
 /* mnemobench devices: every backend compiled in, its devices, or why it has none. */
-#include "core/registry.h"
+#include "mb/registry.h"
 #include "harness/commands.h"
 #include "harness/common.h"
 #include "harness/json.h"
@@ -11,7 +11,8 @@
 static const char k_usage[] =
   "usage: mnemobench devices [--json]\n"
   "Lists every backend (ref, cpu, opencl, vulkan, cuda) with its devices, or the\n"
-  "reason it has none (not built, no driver, no device, disabled by MB_BACKENDS).\n";
+  "reason it has none (not built, its module or a runtime library it needs does not load,\n"
+  "no driver, no device, disabled by MB_BACKENDS).\n";
 
 static void print_device(const char *name, int i, const mb_backend *be, int json)
 {

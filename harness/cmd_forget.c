@@ -1,5 +1,6 @@
 /* mnemobench forget / eval: forget classes of a checkpoint; evaluate one. */
 #include "harness/commands.h"
+#include "methods/methods.h"
 #include "harness/common.h"
 #include "harness/session.h"
 

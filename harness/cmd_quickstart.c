@@ -1,6 +1,7 @@
 /* mnemobench quickstart (also a bare `mnemobench`): the paper's MLP experiment
  * end to end — train with codes, forget class 0, print a paper-style table. */
 #include "harness/commands.h"
+#include "methods/methods.h"
 #include "harness/common.h"
 #include "harness/session.h"
 

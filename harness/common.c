@@ -1,7 +1,7 @@
 /* Shared pieces of the mnemobench commands. */
 #include "harness/common.h"
 #include "core/method.h"
-#include "core/registry.h"
+#include "mb/registry.h"
 #include "harness/json.h"
 #include "harness/row.h"
 

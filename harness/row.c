@@ -1,6 +1,7 @@
 /* The one result-row builder (see row.h). */
 #define _GNU_SOURCE
 #include "harness/row.h"
+#include "methods/methods.h"
 #include "harness/common.h"
 #include "mb_commit.h"
 #include "mb_config.h"
@@ -110,13 +111,3 @@ void mb_model_name_mlp(const char *dims, const char *act, char *out, size_t len)
   snprintf(out, len, "%s %s", dims, act && *act ? act : "sigmoid");
 }
 
-void mb_model_name_resnet(int imagenet_stem, int in_c, int in_h, int width, char *out, size_t len)
-{
-  const char *v = imagenet_stem ? "-imagenet"
-                  : in_c == 1    ? "-fmnist"
-                  : in_c == 3 && in_h == 32 ? "-cifar"
-                  : in_c == 0    ? ""
-                                 : "-custom";
-  if (width == 64) snprintf(out, len, "resnet18%s", v);
-  else snprintf(out, len, "resnet18%s-w%d", v, width);   /* a narrow test variant */
-}

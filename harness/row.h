@@ -13,6 +13,7 @@
 #ifndef MB_ROW_H
 #define MB_ROW_H
 
+#include "core/model.h"  /* mb_model_name_resnet */
 #include "core/method.h"
 #include "core/ops.h"
 #include "harness/json.h"
@@ -66,7 +67,6 @@ void mb_row_stats(mb_json *j, const char *key, const mb_stats *s, const double *
  * 3 input channels), "resnet18-imagenet" (7x7/2 stem), with "-wN" when the
  * stem width is not 64.  in_c 0: the input is not known ("resnet18"). */
 void mb_model_name_mlp(const char *dims, const char *act, char *out, size_t len);
-void mb_model_name_resnet(int imagenet_stem, int in_c, int in_h, int width, char *out, size_t len);
 
 /* "D_f", "D_r", "D_f + D_r" or "none (codes)". */
 const char *mb_row_needs_text(const mb_method *me);

@@ -1,7 +1,8 @@
 /* The scalability point measured into rows (see bench_scale.h): the statistics of
  * repeated timed runs of mnemonic forgetting and SSD's importance passes. */
 #include "core/clock.h"
-#include "core/registry.h"
+#include "methods/methods.h"
+#include "mb/registry.h"
 #include "harness/bench_scale.h"
 #include "harness/common.h"
 

@@ -2,7 +2,7 @@
 #include "harness/session.h"
 #include "harness/row.h"
 #include "core/clock.h"
-#include "core/registry.h"
+#include "mb/registry.h"
 #include "harness/common.h"
 
 #include <math.h>
@@ -66,72 +66,32 @@ static int check_model_fits_data(mb_session *s, int in_dim, int n_classes)
   return 0;
 }
 
-static int setup_model(mb_session *s, const mb_mlp_config *cfg, int batch)
+/* Creates the model of cfg through the model interface, with room for codes. */
+static int setup_model(mb_session *s, const mb_model_config *cfg, int batch)
 {
-  if (check_model_fits_data(s, cfg->dims[0], cfg->dims[cfg->n_layers]) != 0) return -1;
-  s->kind = MB_MODEL_MLP;
-  s->n_classes = cfg->dims[cfg->n_layers];
-  s->in_dim = cfg->dims[0];
-  int ws = batch > s->n_classes ? batch : s->n_classes;
-  if (ws < 1000) ws = 1000;   /* evaluation batches */
-  mb_mlp_create(s->be, cfg, ws, &s->m);
-  s->codes = mb_new(s->be, (size_t)s->n_classes * cfg->dims[0]);
-  if (report(s, "allocating the model")) return -1;
-  mb_model_from_mlp(&s->m, &s->md);
-  return 0;
-}
-
-/* Rows the methods' default batches need at once: FastMU's 256 noise images (in BN
- * train mode, so they cannot be split), MU-Mis's 2 × 128 seeds. */
-#define MB_METHOD_ROWS 256
-
-/* The ResNet's workspace is sized by the training batch and the methods' batches:
- * its activations dominate memory (~6 MB per row at width 64 on 32×32), so
- * evaluation runs at that batch too. */
-static int setup_resnet(mb_session *s, const mb_resnet_config *cfg, int batch)
-{
-  int d = cfg->in_c * cfg->in_h * cfg->in_w;
-  if (check_model_fits_data(s, d, cfg->classes) != 0) return -1;
-  s->kind = MB_MODEL_RESNET18;
-  s->n_classes = cfg->classes;
+  int d = mb_model_config_in_dim(cfg);
+  if (check_model_fits_data(s, d, mb_model_config_classes(cfg)) != 0) return -1;
+  s->kind = cfg->kind;
+  s->n_classes = mb_model_config_classes(cfg);
   s->in_dim = d;
-  int ws = batch > s->n_classes ? batch : s->n_classes;
-  if (ws < MB_METHOD_ROWS) ws = MB_METHOD_ROWS;
-  if (mb_resnet_create(s->be, cfg, ws, &s->rn) != 0) return report(s, "allocating the model");
+  if (mb_model_create(s->be, cfg, batch, &s->m, &s->rn, &s->md) != 0) {
+    report(s, "allocating the model");
+    return -1;
+  }
   s->codes = mb_new(s->be, (size_t)s->n_classes * d);
-  if (report(s, "allocating the model")) return -1;
-  mb_model_from_resnet(&s->rn, &s->md);
-  return 0;
-}
-
-/* CIFAR's §0.2 network with the data's input shape (the 1×28×28 variant for
- * Fashion-MNIST) at o->width. */
-static void resnet_config_for(const mb_session *s, const mb_opts *o, mb_resnet_config *cfg)
-{
-  if (s->test.c == 1 && s->test.h == 28 && s->test.w == 28) mb_resnet_config_fmnist(cfg);
-  else mb_resnet_config_cifar(cfg);
-  cfg->in_c = s->test.c;
-  cfg->in_h = s->test.h;
-  cfg->in_w = s->test.w;
-  cfg->width = o->width;
+  return report(s, "allocating the model");
 }
 
 int mb_session_new_model(mb_session *s, const mb_opts *o)
 {
-  if (o->model_kind == MB_MODEL_RESNET18) {
-    mb_resnet_config rc;
-    resnet_config_for(s, o, &rc);
-    if (setup_resnet(s, &rc, o->batch) != 0) return -1;
-  } else {
-    mb_mlp_config cfg;
-    char err[256];
-    if (mb_mlp_config_parse(o->model_spec, o->act, &cfg, err, sizeof err) != 0) {
-      mb_die_msg("%s", err);
-      return -1;
-    }
-    cfg.in_c = s->test.c; cfg.in_h = s->test.h; cfg.in_w = s->test.w;
-    if (setup_model(s, &cfg, o->batch) != 0) return -1;
+  mb_model_config cfg;
+  char err[256];
+  if (mb_model_config_make(o->model_kind, o->model_spec, o->act, o->width, s->test.c, s->test.h,
+                           s->test.w, &cfg, err, sizeof err) != 0) {
+    mb_die_msg("%s", err);
+    return -1;
   }
+  if (setup_model(s, &cfg, o->batch) != 0) return -1;
   size_t n = (size_t)s->n_classes * s->in_dim;
   s->codes_host = malloc(n * sizeof(float));
   if (!s->codes_host) { mb_die_msg("out of memory"); return -1; }
@@ -144,9 +104,9 @@ int mb_session_new_model(mb_session *s, const mb_opts *o)
 int mb_session_load_model(mb_session *s, const mb_checkpoint *c)
 {
   int batch = c->batch > 0 ? c->batch : 128;
-  if ((c->kind == MB_MODEL_RESNET18 ? setup_resnet(s, &c->rcfg, batch)
-                                    : setup_model(s, &c->cfg, batch)) != 0)
-    return -1;
+  mb_model_config cfg;
+  mb_model_config_of(c, &cfg);
+  if (setup_model(s, &cfg, batch) != 0) return -1;
   if (!c->codes) {
     mb_die_msg("checkpoint has no mnemonic codes");
     return -1;
@@ -161,14 +121,10 @@ int mb_session_load_model(mb_session *s, const mb_checkpoint *c)
       return -1;
     }
   mb_upload(s->be, s->codes, s->codes_host, n);
-  mb_upload(s->be, s->md.w, c->params, c->n_params);
-  if (s->kind == MB_MODEL_RESNET18) {
-    if (c->n_stats != s->rn.n_stats || !c->run_mean) {
-      mb_die_msg("checkpoint lacks the model's BN running statistics");
-      return -1;
-    }
-    mb_upload(s->be, s->rn.run_mean, c->run_mean, c->n_stats);
-    mb_upload(s->be, s->rn.run_var, c->run_var, c->n_stats);
+  char err[256];
+  if (mb_model_load(&s->md, c, err, sizeof err) != 0) {
+    mb_die_msg("%s", err);
+    return -1;
   }
   s->epochs = c->epochs; s->batch = c->batch; s->lr = c->lr; s->t_mix = c->t_mix;
   return report(s, "loading the model");
@@ -176,12 +132,18 @@ int mb_session_load_model(mb_session *s, const mb_checkpoint *c)
 
 int mb_session_restore_weights(mb_session *s, const mb_checkpoint *c)
 {
-  mb_upload(s->be, s->md.w, c->params, c->n_params);
-  if (s->kind == MB_MODEL_RESNET18) {
-    mb_upload(s->be, s->rn.run_mean, c->run_mean, c->n_stats);
-    mb_upload(s->be, s->rn.run_var, c->run_var, c->n_stats);
+  char err[256];
+  if (mb_model_load(&s->md, c, err, sizeof err) != 0) {
+    mb_die_msg("restoring the weights: %s", err);
+    return -1;
   }
   return report(s, "restoring the weights");
+}
+
+/* The model trains with augmentation and a cosine schedule on this data. */
+static int cifar_recipe(const mb_session *s)
+{
+  return s->md.ops && s->md.ops->augments_normalised_data && s->train.norm;
 }
 
 int mb_session_train(mb_session *s, const mb_opts *o, mb_train_stats *st)
@@ -195,7 +157,7 @@ int mb_session_train(mb_session *s, const mb_opts *o, mb_train_stats *st)
   t.seed = o->seed;
   s->epochs = o->epochs; s->batch = o->batch; s->lr = (float)o->lr; s->t_mix = (float)o->t_mix;
   t.progress = o->json ? NULL : mb_progress_bar;
-  if (s->kind == MB_MODEL_RESNET18 && s->train.norm) {
+  if (cifar_recipe(s)) {
     /* the CIFAR recipe of §0.1/§0.3: crop + flip, cosine annealing over the run
      * (the paper's T_max = 200 is its epoch count) */
     t.augment = 1;
@@ -215,12 +177,12 @@ int mb_session_forget(mb_session *s, const mb_method *me, const double *params,
     return -1;
   }
   mb_forget_request rq = {
-    .m = s->kind == MB_MODEL_MLP ? &s->m : NULL, .model = &s->md, .codes = s->codes, .n_classes = s->n_classes, .forget = forget,
+    .m = s->md.mlp, .model = &s->md, .codes = s->codes, .n_classes = s->n_classes, .forget = forget,
     .n_forget = n_forget, .train = me->needs ? &s->dtrain : NULL, .seed = s->seed,
     .train_epochs = s->epochs, .train_batch = s->batch, .train_lr = s->lr, .train_t_mix = s->t_mix,
     /* the recipe's augmentation and schedule, as mb_session_train chose them */
-    .train_augment = s->kind == MB_MODEL_RESNET18 && s->train.norm,
-    .train_cosine_tmax = s->kind == MB_MODEL_RESNET18 && s->train.norm ? s->epochs : 0,
+    .train_augment = cifar_recipe(s),
+    .train_cosine_tmax = cifar_recipe(s) ? s->epochs : 0,
     .params = params,
   };
   mb_pass_count before = *s->md.passes;
@@ -247,9 +209,6 @@ int mb_session_eval(mb_session *s, const int *forget, int n_forget, mb_eval_resu
 int mb_session_to_checkpoint(mb_session *s, const mb_opts *o, mb_checkpoint *c)
 {
   memset(c, 0, sizeof *c);
-  c->kind = s->kind;
-  c->cfg = s->m.cfg;
-  c->rcfg = s->rn.cfg;
   c->n_classes = s->n_classes;
   c->code_dist = o->code_dist;
   c->has_codes = 1;
@@ -262,30 +221,16 @@ int mb_session_to_checkpoint(mb_session *s, const mb_opts *o, mb_checkpoint *c)
   c->dataset_checksum = s->train.checksum;
   snprintf(c->backend, sizeof c->backend, "%s", s->backend_name);
   snprintf(c->device, sizeof c->device, "%s", s->be->info.name);
-  c->n_params = s->md.total;
-  c->params = malloc(c->n_params * sizeof(float));
   size_t nc = (size_t)s->n_classes * s->in_dim;
   c->codes = malloc(nc * sizeof(float));
-  if (!c->params || !c->codes) { mb_die_msg("out of memory"); return -1; }
+  if (!c->codes || mb_model_save(&s->md, c) != 0) { mb_die_msg("out of memory"); return -1; }
   memcpy(c->codes, s->codes_host, nc * sizeof(float));
-  mb_download(s->be, c->params, s->md.w, c->n_params);
-  if (s->kind == MB_MODEL_RESNET18) {
-    /* BN running statistics are model state: eval mode needs them */
-    c->n_stats = s->rn.n_stats;
-    c->run_mean = malloc(c->n_stats * sizeof(float));
-    c->run_var = malloc(c->n_stats * sizeof(float));
-    if (!c->run_mean || !c->run_var) { mb_die_msg("out of memory"); return -1; }
-    mb_download(s->be, c->run_mean, s->rn.run_mean, c->n_stats);
-    mb_download(s->be, c->run_var, s->rn.run_var, c->n_stats);
-  }
   return report(s, "reading the weights");
 }
 
 void mb_session_model_name(const mb_session *s, char *model, size_t len)
 {
-  if (s->kind == MB_MODEL_MLP) { mb_mlp_describe(&s->m.cfg, model, len); return; }
-  const mb_resnet_config *c = &s->rn.cfg;
-  mb_model_name_resnet(c->stem == MB_RN_IMAGENET, c->in_c, c->in_h, c->width, model, len);
+  mb_model_describe(&s->md, model, len);
 }
 
 void mb_session_result(const mb_session *s, const char *backend, char *model, size_t len,
@@ -325,8 +270,7 @@ void mb_result_set_forgetting(mb_result *r, const mb_method *me, const double *p
 void mb_session_unload_model(mb_session *s)
 {
   if (s->be) {
-    if (s->kind == MB_MODEL_RESNET18) mb_resnet_destroy(&s->rn);
-    else mb_mlp_destroy(&s->m);
+    if (s->md.ops) mb_model_destroy(&s->md);
     mb_release(s->be, s->codes);
   }
   s->codes = mb_none();

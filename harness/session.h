@@ -7,7 +7,7 @@
 #include "core/devdata.h"
 #include "core/eval.h"
 #include "core/forget_mnemonic.h"
-#include "core/method.h"
+#include "methods/methods.h"
 #include "core/mlp.h"
 #include "core/model.h"
 #include "core/resnet.h"

@@ -2,7 +2,7 @@
 #include "harness/spec.h"
 #include "core/codes.h"
 #include "core/mlp.h"
-#include "core/registry.h"
+#include "mb/registry.h"
 
 #include <ctype.h>
 #include <errno.h>

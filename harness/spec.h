@@ -16,7 +16,7 @@
 #ifndef MB_SPEC_H
 #define MB_SPEC_H
 
-#include "core/method.h"
+#include "methods/methods.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,7 +1,8 @@
 /* bench-train's measurements (see throughput.h). */
 #include "harness/throughput.h"
+#include "methods/methods.h"
 #include "core/clock.h"
-#include "core/registry.h"
+#include "mb/registry.h"
 #include "harness/common.h"
 #include "harness/session.h"
 

@@ -5,7 +5,7 @@
 #include "harness/agree.h"
 
 #include "core/ops.h"
-#include "core/registry.h"
+#include "mb/registry.h"
 
 #include <criterion/criterion.h>
 #include <inttypes.h>

@@ -5,7 +5,7 @@
  * the batched method gives the one-batch core method's δ, and that cpu and ref choose
  * the same sign with the same δ.  λ = (1e-3, 1) so δ is well above float rounding. */
 #include "core/forget_mnemonic.h"
-#include "core/registry.h"
+#include "mb/registry.h"
 #include "harness/bench_scale.h"
 
 #include <criterion/criterion.h>

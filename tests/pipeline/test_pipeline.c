@@ -5,11 +5,12 @@
 #include "core/devdata.h"
 #include "core/eval.h"
 #include "core/forget_mnemonic.h"
-#include "core/registry.h"
+#include "mb/registry.h"
 #include "core/train.h"
 #include "mb_config.h"
 
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,6 +256,21 @@ static void agree_with_ref(const char *backend)
   free(a.params); free(b.params); free(a.trained); free(b.trained);
 }
 
-Test(pipeline, opencl_agrees_with_ref_end_to_end, .timeout = 600) { agree_with_ref("opencl"); }
-Test(pipeline, vulkan_agrees_with_ref_end_to_end, .timeout = 600) { agree_with_ref("vulkan"); }
-Test(pipeline, cuda_agrees_with_ref_end_to_end, .timeout = 600) { agree_with_ref("cuda"); }
+/* One case per GPU-API backend in the registry, built or not: one that cannot
+ * open a device reports a skip with the reason. */
+ParameterizedTestParameters(pipeline, gpu_api_agrees_with_ref_end_to_end)
+{
+  static int idx[16];
+  const mb_backend_entry *e;
+  int n = 0, ne = mb_backend_entries(&e);
+  for (int i = 0; i < ne && n < 16; i++)
+    if (e[i].module) idx[n++] = i;
+  return cr_make_param_array(int, idx, (size_t)n);
+}
+
+ParameterizedTest(int *entry, pipeline, gpu_api_agrees_with_ref_end_to_end, .timeout = 600)
+{
+  const mb_backend_entry *e;
+  mb_backend_entries(&e);
+  agree_with_ref(e[*entry].name);
+}

@@ -5,9 +5,9 @@
  * class 0 must be forgotten. */
 #include "core/devdata.h"
 #include "core/eval.h"
-#include "core/method.h"
+#include "methods/methods.h"
 #include "core/model.h"
-#include "core/registry.h"
+#include "mb/registry.h"
 #include "core/resnet.h"
 #include "core/train.h"
 

@@ -13,7 +13,7 @@
 #include "core/forget_mnemonic.h"
 #include "core/method.h"
 #include "core/model.h"
-#include "core/registry.h"
+#include "mb/registry.h"
 #include "core/resnet.h"
 #include "core/train.h"
 

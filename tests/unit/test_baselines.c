@@ -9,9 +9,9 @@
 #include "baselines/sfdn.h"
 #include "baselines/ssd.h"
 #include "core/eval.h"
-#include "core/method.h"
+#include "methods/methods.h"
 #include "core/mlp_extra.h"
-#include "core/registry.h"
+#include "mb/registry.h"
 #include "core/train.h"
 
 #include <criterion/criterion.h>
@@ -547,11 +547,12 @@ static void e2e_both(const char *method, const char *const *kv, e2e *ref)
   float *w0 = base_weights(&train, &cfg, &P);
   cr_assert_eq(run_method("ref", method, kv, &train, &test, &cfg, w0, ref), 0, "ref did not open");
   cr_assert(isfinite(ref->A_R) && isfinite(ref->E_F));
-  static const char *const others[] = {"cpu", "opencl", "vulkan", "cuda"};
-  for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+  const mb_backend_entry *be_list;
+  int n_be = mb_backend_entries(&be_list);
+  for (int i = 0; i < n_be; i++) {
     e2e o;
-    const char *b = others[i];
-    if (run_method(b, method, kv, &train, &test, &cfg, w0, &o) != 0) continue;
+    const char *b = be_list[i].name;
+    if (strcmp(b, "ref") == 0 || run_method(b, method, kv, &train, &test, &cfg, w0, &o) != 0) continue;
     cr_expect_eq(ref->sign, o.sign, "%s: ± choice ref %d, %s %d", method, ref->sign, b, o.sign);
     cr_expect_eq(ref->fwd, o.fwd, "%s: forward passes differ on %s", method, b);
     cr_expect_eq(ref->bwd, o.bwd, "%s: backward passes differ on %s", method, b);

@@ -4,7 +4,7 @@
  * gradients against one backward per sample, cpu against ref, and SGD lowering the loss.
  * Widths 4–8 keep the ref oracle fast.  Backends are opened inside the forked tests. */
 #include "core/clock.h"
-#include "core/registry.h"
+#include "mb/registry.h"
 #include "core/resnet.h"
 #include "core/resnet_sens.h"
 #include "philox.h"
