@@ -1,4 +1,4 @@
-/* The backend registry: ref and cpu linked in, the GPU backends loaded as
+/* The backend registry: ref linked in, cpu and the GPU backends loaded as
  * modules at run time, and the environment filters MB_BACKENDS=a,b and
  * MB_DISABLE_<NAME>=1. */
 #include "mb/registry.h"
@@ -21,12 +21,6 @@
 #endif
 
 extern const mb_backend_ops mb_ref_ops;
-#if MB_HAVE_CPU
-extern const mb_backend_ops mb_cpu_ops;
-#define CPU_OPS &mb_cpu_ops
-#else
-#define CPU_OPS NULL
-#endif
 
 typedef struct {
   mb_backend_entry e;
@@ -38,7 +32,7 @@ typedef struct {
 
 static slot k_slots[] = {
   {{"ref", &mb_ref_ops, NULL, 0}, 1, 1, NULL, ""},
-  {{"cpu", CPU_OPS, "not built (OpenBLAS not found or -Dopenblas=disabled)", 0}, MB_HAVE_CPU, 1, NULL, ""},
+  {{"cpu", NULL, "not built (OpenBLAS not found or -Dopenblas=disabled)", 1}, MB_HAVE_CPU, 0, NULL, ""},
   {{"opencl", NULL, "not built (OpenCL/CLBlast not found or -Dopencl=disabled)", 1}, MB_HAVE_OPENCL, 0, NULL, ""},
   {{"vulkan", NULL, "not built (Vulkan/glslangValidator not found or -Dvulkan=disabled)", 1}, MB_HAVE_VULKAN, 0, NULL, ""},
   {{"cuda", NULL, "not built (nvcc not found or -Dcuda=disabled)", 1}, MB_HAVE_CUDA, 0, NULL, ""},
@@ -112,6 +106,11 @@ static void load_module(slot *s)
     s->e.unavailable = s->why;
     return;
   }
+  /* libgomp reads OMP_WAIT_POLICY once, when it loads, and that is now (the cpu
+   * module brings it).  Its default, workers spinning after every parallel region,
+   * loses their time slices on a shared or busy machine (the cpu backend ran ~2x
+   * slower here), so passive waiting is the default unless the user chose one. */
+  setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
   /* RTLD_NOW: an unresolved symbol fails here, not at the first op;
    * RTLD_LOCAL: modules do not see each other's symbols. */
   void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static const char k_usage[] =
   "usage: mnemobench [COMMAND] [options]   (no command: quickstart)\n"
@@ -36,19 +35,8 @@ static const command k_commands[] = {
   {"report", mb_cmd_report},
 };
 
-/* libgomp reads OMP_WAIT_POLICY once, at load: its default (spinning workers)
- * fights OpenBLAS's own threads for the cores and made the cpu backend ~10x
- * slower on 2 cores.  So the policy is set before the process starts again. */
-static void passive_openmp(char **argv)
-{
-  if (getenv("OMP_WAIT_POLICY")) return;
-  setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-  execv("/proc/self/exe", argv);   /* returns only on failure: carry on as is */
-}
-
 int main(int argc, char **argv)
 {
-  passive_openmp(argv);
   if (argc < 2 || argv[1][0] == '-') {
     if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
       printf("mnemobench %s (commit %s, %s)\n", MB_VERSION, MB_COMMIT, MB_BUILD_FLAGS);

@@ -1,9 +1,10 @@
 /* The backends this binary knows, and how to open one by name.
  *
- * ref and cpu are linked in.  The GPU backends (opencl, vulkan, cuda) are
+ * ref is linked in.  cpu and the GPU backends (opencl, vulkan, cuda) are
  * modules loaded at run time (mb-backend-NAME.so), so a host without one API's
- * runtime library still starts and reports that backend unavailable with the
- * loader's reason.  Modules are looked up in $MB_BACKEND_DIR when it is set,
+ * runtime library (or OpenBLAS) still starts and reports that backend unavailable
+ * with the loader's reason; the cpu module also brings libgomp only after the
+ * registry has set its wait policy.  Modules are looked up in $MB_BACKEND_DIR when it is set,
  * else next to the program: the build tree's backends/NAME/ and the install's
  * module directory (see docs/architecture.md). */
 #ifndef MB_REGISTRY_H

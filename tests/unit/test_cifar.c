@@ -9,6 +9,7 @@
 #include "core/dataset.h"
 #include "core/devdata.h"
 #include "core/streams.h"
+#include "mb/registry.h"
 #include "mb_config.h"
 #include "philox.h"
 
@@ -22,9 +23,6 @@
 #include <unistd.h>
 
 extern const mb_backend_ops mb_ref_ops;
-#if MB_HAVE_CPU
-extern const mb_backend_ops mb_cpu_ops;
-#endif
 
 #define REC 3073
 #define PIXELS 3072
@@ -269,14 +267,9 @@ Test(cifar, folder_kinds)
 
 static mb_backend *open_be(const char *name)
 {
-  const mb_backend_ops *ops = &mb_ref_ops;
-  if (strcmp(name, "cpu") == 0) {
-#if MB_HAVE_CPU
-    ops = &mb_cpu_ops;
-#else
-    cr_skip_test("cpu backend not built");
-#endif
-  }
+  const mb_backend_entry *e = mb_backend_lookup(name);   /* loads the cpu module */
+  if (!e || !e->ops) cr_skip_test("%s: %s", name, e ? e->unavailable : "unknown backend");
+  const mb_backend_ops *ops = e->ops;
   char why[256] = "";
   mb_backend *be = NULL;
   cr_assert_eq(ops->open(0, &be, why, sizeof why), MB_OK, "%s: %s", name, why);

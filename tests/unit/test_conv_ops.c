@@ -7,6 +7,7 @@
 
 #include "mb_config.h"
 #include "mb/backend.h"
+#include "mb/registry.h"
 #include "core/conv.h"
 #include "core/ops.h"
 #include "philox.h"
@@ -17,22 +18,14 @@
 #include <string.h>
 
 extern const mb_backend_ops mb_ref_ops;
-#if MB_HAVE_CPU
-extern const mb_backend_ops mb_cpu_ops;
-#endif
 
 /* ---------------------------------------------------------------- harness */
 
 static mb_backend *open_be(const char *name)
 {
-  const mb_backend_ops *ops = &mb_ref_ops;
-  if (strcmp(name, "cpu") == 0) {
-#if MB_HAVE_CPU
-    ops = &mb_cpu_ops;
-#else
-    cr_skip_test("cpu backend not built");
-#endif
-  }
+  const mb_backend_entry *e = mb_backend_lookup(name);   /* loads the cpu module */
+  if (!e || !e->ops) cr_skip_test("%s: %s", name, e ? e->unavailable : "unknown backend");
+  const mb_backend_ops *ops = e->ops;
   char why[256] = "";
   mb_backend *be = NULL;
   cr_assert_eq(ops->abi, MB_ABI_VERSION);

@@ -7,6 +7,7 @@
 
 #include "mb_config.h"
 #include "mb/backend.h"
+#include "mb/registry.h"
 #include "philox.h"
 
 #include <math.h>
@@ -16,9 +17,6 @@
 #include <string.h>
 
 extern const mb_backend_ops mb_ref_ops;
-#if MB_HAVE_CPU
-extern const mb_backend_ops mb_cpu_ops;
-#endif
 
 /* ---- harness ---- */
 
@@ -36,11 +34,9 @@ typedef struct {
 static const mb_backend_ops *backend_ops(const char *name)
 {
   if (strcmp(name, "ref") == 0) return &mb_ref_ops;
-#if MB_HAVE_CPU
-  return &mb_cpu_ops;
-#else
-  cr_skip_test("cpu backend not built (OpenBLAS not found or -Dopenblas=disabled)");
-#endif
+  const mb_backend_entry *e = mb_backend_lookup(name);   /* loads the cpu module */
+  if (!e || !e->ops) cr_skip_test("%s: %s", name, e ? e->unavailable : "unknown backend");
+  return e->ops;
 }
 
 static ctx start(const char *name)
