@@ -53,26 +53,23 @@ void mb_fisher_from_codes(mb_mlp *m, mb_view codes, int n_classes, const int *fo
   mb_model_fisher_from_codes(&md, codes, n_classes, forget, n_forget, f_forget, f_remain);
 }
 
-void mb_model_delta_from_fisher(mb_model *md, mb_view f_forget, mb_view f_remain, float lambda1,
-                                float lambda2)
+void mb_forget_update_auto(mb_backend *be, const mb_forget_args *a, mb_view scratch)
 {
-  mb_backend *be = md->be;
-  size_t P = md->total;
-  const size_t *offs = md->offs;
-  int nseg = md->nseg;
   if (mb_has_opt(be, MB_OPID_forget_update)) {
-    const mb_forget_args fa = {
-      .f_forget = f_forget, .f_remain = f_remain, .w = md->w, .delta = f_forget,
-      .plus = mb_none(), .minus = mb_none(), .offs = offs, .nseg = nseg,
-      .lambda1 = lambda1, .lambda2 = lambda2,
-    };
-    mb_forget_update(be, &fa);
+    mb_forget_update(be, a);
     return;
   }
-  mb_view r = f_forget, seg = mb_new(be, (size_t)nseg);
-  mb_view log_r = md->g;   /* gradients are free during forgetting */
-  mb_unary(be, MB_UN_LOG, f_forget, r, P, 0, 0);
-  mb_unary(be, MB_UN_LOG, f_remain, log_r, P, 0, 0);
+  if (mb_is_none(a->delta)) {
+    mb_fail(be, MB_BAD_ARG, "forget_update: the op chain needs a delta view");
+    return;
+  }
+  const size_t *offs = a->offs;
+  const int nseg = a->nseg;
+  const size_t P = offs[nseg];
+  mb_view r = a->delta, seg = mb_new(be, (size_t)nseg);
+  mb_view log_r = scratch;
+  mb_unary(be, MB_UN_LOG, a->f_forget, r, P, 0, 0);
+  mb_unary(be, MB_UN_LOG, a->f_remain, log_r, P, 0, 0);
   mb_binary(be, MB_BIN_AXPBY, r, log_r, r, P, 1.0f, -1.0f);
   mb_unary(be, MB_UN_NAN_TO, r, r, P, 0.0f, 0);
   mb_seg_reduce(be, MB_RED_MAX_FINITE, r, seg, offs, nseg);
@@ -80,28 +77,35 @@ void mb_model_delta_from_fisher(mb_model *md, mb_view f_forget, mb_view f_remain
   mb_unary(be, MB_UN_EXP, r, r, P, 0, 0);                     /* η */
   mb_seg_reduce(be, MB_RED_MAX, r, seg, offs, nseg);
   mb_unary(be, MB_UN_RECIP, seg, seg, (size_t)nseg, 0, 0);
-  mb_unary(be, MB_UN_AFFINE, seg, seg, (size_t)nseg, lambda2, 0.0f);
-  mb_unary(be, MB_UN_MIN_S, seg, seg, (size_t)nseg, lambda1, 0);  /* α_l */
-  mb_seg_bcast(be, MB_SEGBC_MUL, r, seg, r, offs, nseg);           /* δ = α_l·η */
+  mb_unary(be, MB_UN_AFFINE, seg, seg, (size_t)nseg, a->lambda2, 0.0f);
+  mb_unary(be, MB_UN_MIN_S, seg, seg, (size_t)nseg, a->lambda1, 0);  /* α_l */
+  mb_seg_bcast(be, MB_SEGBC_MUL, r, seg, r, offs, nseg);              /* δ = α_l·η */
   mb_release(be, seg);
+  /* the candidates of §2.3 (scratch is free again, so minus may be it) */
+  if (!mb_is_none(a->plus)) mb_binary(be, MB_BIN_AXPBY, a->w, r, a->plus, P, 1.0f, 1.0f);
+  if (!mb_is_none(a->minus)) mb_binary(be, MB_BIN_AXPBY, a->w, r, a->minus, P, 1.0f, -1.0f);
+}
+
+void mb_model_delta_from_fisher(mb_model *md, mb_view f_forget, mb_view f_remain, float lambda1,
+                                float lambda2)
+{
+  const mb_forget_args fa = {
+    .f_forget = f_forget, .f_remain = f_remain, .w = md->w, .delta = f_forget,
+    .plus = mb_none(), .minus = mb_none(), .offs = md->offs, .nseg = md->nseg,
+    .lambda1 = lambda1, .lambda2 = lambda2,
+  };
+  mb_forget_update_auto(md->be, &fa, md->g);   /* gradients are free during forgetting */
 }
 
 void mb_model_forget_candidates(mb_model *md, mb_view f_forget, mb_view f_remain, float lambda1,
                                 float lambda2, mb_view plus, mb_view minus)
 {
-  mb_backend *be = md->be;
-  if (mb_has_opt(be, MB_OPID_forget_update)) {
-    const mb_forget_args fa = {
-      .f_forget = f_forget, .f_remain = f_remain, .w = md->w, .delta = f_forget,
-      .plus = plus, .minus = minus, .offs = md->offs, .nseg = md->nseg,
-      .lambda1 = lambda1, .lambda2 = lambda2,
-    };
-    mb_forget_update(be, &fa);
-    return;
-  }
-  mb_model_delta_from_fisher(md, f_forget, f_remain, lambda1, lambda2);
-  mb_binary(be, MB_BIN_AXPBY, md->w, f_forget, plus, md->total, 1.0f, 1.0f);
-  mb_binary(be, MB_BIN_AXPBY, md->w, f_forget, minus, md->total, 1.0f, -1.0f);
+  const mb_forget_args fa = {
+    .f_forget = f_forget, .f_remain = f_remain, .w = md->w, .delta = f_forget,
+    .plus = plus, .minus = minus, .offs = md->offs, .nseg = md->nseg,
+    .lambda1 = lambda1, .lambda2 = lambda2,
+  };
+  mb_forget_update_auto(md->be, &fa, md->g);
 }
 
 void mb_delta_from_fisher(mb_mlp *m, mb_view f_forget, mb_view f_remain, float lambda1,

@@ -5,6 +5,7 @@
 #include "harness/agree.h"
 
 #include "core/conv.h"
+#include "core/forget_mnemonic.h"
 #include "core/ops.h"
 #include "philox.h"
 
@@ -648,6 +649,8 @@ static void conv2d_run(mb_backend *be, const agree_case *c, const mb_view *v, ui
   else if (c->op == CONV2D_DX)
     mb_conv2d_bwd_data(be, g, c->conv.cout, v[0], v[1], v[2], 0, v[3], ws);
   else mb_conv2d_bwd_filter(be, g, c->conv.cout, v[0], v[1], v[2], 0.0f, v[3], ws);
+  /* the workspace is scratch, not a result (an optional conv op leaves it untouched) */
+  mb_fill(be, v[3], ws, 0.0f);
 }
 
 static const char *need_conv2d(const mb_backend_ops *ops, const agree_case *c)
@@ -860,6 +863,46 @@ static const agree_family fam_pool = {"pool", pool_plan, pool_run, need_pool, NU
 static const agree_family fam_pool_bwd = {"pool_bwd", pool_bwd_plan, pool_bwd_run, need_pool_bwd,
                                           NULL};
 
+/* ================================================================ forgetting update
+ * mb_forget_update_auto (core/forget_mnemonic.c): the backend's optional forget_update
+ * where it has one, else the op chain.  The oracle always runs the chain, so on ref
+ * this checks the optional op against the generic composition.  Arguments: f_forget,
+ * f_remain, w, then delta, plus, minus and the chain's scratch (zeroed after the run).
+ * AGREE_ALIAS: delta shares f_forget and plus f_remain, as core/forget_mnemonic.c
+ * calls it. */
+static size_t forget_len(const agree_case *c) { return c->forget.offs[c->forget.nseg]; }
+
+static void forget_plan(const agree_case *c, agree_plan *p)
+{
+  size_t n = forget_len(c);
+  int ff = add_in(p, "f_forget", n, c->gen);
+  int fr = add_in(p, "f_remain", n, gen_or(c->gen2, c->gen));
+  agree_gen wgen = {AGREE_GEN_NORMAL, 0.0f, 0.1f};
+  add_in(p, "w", n, wgen);
+  int d = add_out(p, "delta", n, 0);
+  int pl = add_out(p, "plus", n, 0);
+  add_out(p, "minus", n, 0);
+  add_out(p, "scratch", n, 0);
+  if (c->flags & AGREE_ALIAS) {
+    p->arg[d].alias_of = ff;
+    p->arg[pl].alias_of = fr;
+  }
+}
+
+static void forget_run(mb_backend *be, const agree_case *c, const mb_view *v, uint64_t seed)
+{
+  (void)seed;
+  const mb_forget_args a = {
+    .f_forget = v[0], .f_remain = v[1], .w = v[2], .delta = v[3], .plus = v[4], .minus = v[5],
+    .offs = c->forget.offs, .nseg = c->forget.nseg,
+    .lambda1 = c->forget.lambda1, .lambda2 = c->forget.lambda2,
+  };
+  mb_forget_update_auto(be, &a, v[6]);
+  mb_fill(be, v[6], forget_len(c), 0.0f);   /* scratch, not a result: the optional op leaves it */
+}
+
+static const agree_family fam_forget = {"forget_update", forget_plan, forget_run, NULL, NULL};
+
 /* ================================================================ the table */
 
 /* Distributions travel through the macros as (kind, a, b) tuples; GEN makes the initializer. */
@@ -935,6 +978,11 @@ static const size_t k_odd_offs[] = {0, 1, 4, 11, 44, 45, 301, 1000};
   SEG_TABLES(fam_seg_bcast, "seg_bcast/" name, op, gen, gen2, tol), \
   SEG(fam_seg_bcast, "seg_bcast/" name "_odd_inplace", op, k_odd_offs, 7, 0, gen, gen2, tol, \
       AGREE_ALIAS)
+
+#define FORGET(name, offs_, nseg_, gen_, gen2_, l1, l2, flags_) \
+  {.id = "forget_update/" name, .fam = &fam_forget, .gen = GEN(gen_), .gen2 = GEN(gen2_), \
+   .tol = TRANSC, .flags = flags_, \
+   .forget = {.offs = offs_, .nseg = nseg_, .lambda1 = l1, .lambda2 = l2}}
 
 #define XALL (AGREE_XENT_LOSS | AGREE_XENT_DLOGITS | AGREE_XENT_PROBS)
 #define XENT(name, r, c_, scale_, outs, gen_, flags_) \
@@ -1302,6 +1350,18 @@ static const agree_case k_cases[] = {
        G(MIXED, 0, 2), NOGEN, EXACT, 0, 0),
   ELTW(fam_binary, "binary/residual_add_nchw_2x64x32x32", MB_BIN_AXPBY, 131072, 1.0f, 1.0f,
        N01, N01, ELT, AGREE_ALIAS, 0),
+
+  /* ---- the forgetting update (optional op, or the op chain), MLP table and odd segments:
+   * Fisher values as the method makes them (positive, floored), then zeros, negatives and
+   * non-finite values for the NaN and ±inf paths ---- */
+  FORGET("mlp", k_mlp_offs, 4, G(UNIFORM, 1e-16f, 1e-2f), G(UNIFORM, 1e-16f, 1e-2f), 1e-3f, 10.0f, 0),
+  FORGET("mlp_inplace", k_mlp_offs, 4, G(UNIFORM, 1e-16f, 1e-2f), G(UNIFORM, 1e-16f, 1e-2f),
+         1e-3f, 10.0f, AGREE_ALIAS),
+  FORGET("odd_alpha_lambda1", k_odd_offs, 7, G(UNIFORM, 1e-6f, 1.0f), G(UNIFORM, 1e-6f, 1.0f),
+         1e-3f, 1e6f, 0),
+  FORGET("odd_special", k_odd_offs, 7, G(SPECIAL, 0, 2), G(SPECIAL, 0, 2), 1e-3f, 10.0f, 0),
+  FORGET("odd_nonfinite", k_odd_offs, 7, G(NONFINITE, 0, 2), G(MIXED, 0, 2), 1e-3f, 10.0f,
+         AGREE_ALIAS),
 };
 
 int agree_cases(const agree_case **out)
