@@ -8,10 +8,16 @@
 #include "mb/backend.h"
 
 /* Kernel source families: one .cl file and one program each, same stems as the
- * other backends' op files. */
+ * other backends' op files.  X(ID, stem): MB_CL_<ID>, kernels/opencl/<stem>.cl,
+ * embedded as mb_cl_<stem> (meson.build lists the same files for embed.py). */
+#define MB_CL_FAMILIES(X) \
+  X(ELTWISE, eltwise) X(REDUCE, reduce) X(LOSS, loss) X(GATHER, gather) X(OPTIM, optim) \
+  X(RNG, rng) X(IM2COL, im2col) X(NORM, norm) X(POOL, pool)
+
 typedef enum {
-  MB_CL_ELTWISE, MB_CL_REDUCE, MB_CL_LOSS, MB_CL_GATHER, MB_CL_OPTIM, MB_CL_RNG, MB_CL_IM2COL,
-  MB_CL_NORM, MB_CL_POOL,
+#define MB_CL_FAMILY_ID(id, stem) MB_CL_##id,
+  MB_CL_FAMILIES(MB_CL_FAMILY_ID)
+#undef MB_CL_FAMILY_ID
   MB_CL_NFAMILY
 } mb_cl_family_id;
 

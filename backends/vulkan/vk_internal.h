@@ -57,13 +57,11 @@ typedef struct {
   vk_graveyard dead;
 } vk_frame;
 
-/* One shader module (an embedded SPIR-V blob) and its layouts. */
+/* One shader module (an embedded SPIR-V blob) and its layouts: one per line of
+ * shaders/variants.def. */
 typedef enum {
-  VKS_UNARY, VKS_BINARY, VKS_WHERE, VKS_BCAST,
-  VKS_REDUCE_WG, VKS_REDUCE_COL, VKS_SEG_REDUCE, VKS_SEG_BCAST,
-  VKS_XENT, VKS_GATHER, VKS_OPTIM, VKS_RNG, VKS_IM2COL, VKS_COL2IM, VKS_PERMUTE,
-  VKS_GEMM_TILED, VKS_GEMM_TEXEL, VKS_GEMM_TEXEL1,
-  VKS_BN_TRAIN, VKS_BN_EVAL, VKS_BN_BWD, VKS_POOL_FWD, VKS_POOL_BWD,
+#define MB_VK_SHADER(id, name, source, bindings, defines) VKS_##id,
+#include "variants.def"
   VKS__COUNT
 } vk_shader_id;
 

@@ -263,6 +263,25 @@ typedef struct {
   float lambda1, lambda2;
 } mb_forget_args;
 
+/* Code counts of the enums without a __COUNT member (switches over them stay exhaustive). */
+enum {
+  MB_BC__N = 0
+#define MB_BC(NAME, name) + 1
+#include "mb/op_codes.def"
+  , MB_RED__N = 0
+#define MB_RED(NAME, name) + 1
+#include "mb/op_codes.def"
+  , MB_SEGBC__N = 0
+#define MB_SEGBC(NAME, name) + 1
+#include "mb/op_codes.def"
+  , MB_OPT__N = 0
+#define MB_OPT(NAME, name) + 1
+#include "mb/op_codes.def"
+  , MB_RNG__N = 0
+#define MB_RNG(NAME, name) + 1
+#include "mb/op_codes.def"
+};
+
 /* Op ids, in the order of mb/ops.def (names: mb_op_name() in core/ops.h). */
 typedef enum {
 #define MB_OP(name, params) MB_OPID_##name,
