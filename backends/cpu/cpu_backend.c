@@ -151,6 +151,8 @@ const mb_backend_ops mb_cpu_ops = {
   .copy = cpu_copy,
   .fill = cpu_fill,
 #include "mb/ops_table.inc"
+  .forget_update = cpu_forget_update,
+  .engine = "cpu-fused",
   .sync = host_sync,
   .timer_begin = host_timer_begin,
   .timer_end = host_timer_end,

@@ -31,6 +31,8 @@ static inline int cpu_is_none(mb_view v) { return v.buf == NULL; }
 /* The required ops of mb/ops.def, as cpu_<op>. */
 #define MB_OPS_PREFIX cpu_
 #include "mb/ops_impl.h"
+/* Optional ops (forget.c). */
+void cpu_forget_update(mb_backend *be, const mb_forget_args *a);
 
 
 #endif
