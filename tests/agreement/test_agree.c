@@ -429,3 +429,47 @@ Test(table, ids_unique_and_named_after_family)
     for (int j = 0; j < i; j++) cr_assert_str_neq(c[i].id, c[j].id, "duplicate case id");
   }
 }
+
+/* ---------------------------------------------------------------- the op list */
+
+Test(ops, built_tables_have_every_required_op)
+{
+  const mb_backend_entry *e;
+  int n = mb_backend_entries(&e);
+  for (int i = 0; i < n; i++) {
+    if (!e[i].ops) continue;
+    const char *miss = mb_ops_missing(e[i].ops);
+    cr_assert_null(miss, "%s lacks %s", e[i].name, miss ? miss : "");
+    cr_assert_eq(e[i].ops->abi, MB_ABI_VERSION, "%s", e[i].name);
+  }
+  mb_backend_ops t = mb_ref_ops;
+  t.permute = NULL;
+  cr_assert_str_eq(mb_ops_missing(&t), "permute");
+  t.permute = mb_ref_ops.permute;
+  t.forget_update = NULL;   /* optional */
+  cr_assert_null(mb_ops_missing(&t));
+  cr_assert_str_eq(mb_op_name(MB_OPID_gemm), "gemm");
+  cr_assert(mb_op_is_optional(MB_OPID_conv2d_fwd) && !mb_op_is_optional(MB_OPID_im2col));
+}
+
+Test(ops, engine_switches)
+{
+  char why[256];
+  mb_backend *be = mb_backend_open("ref", 0, why, sizeof why);
+  cr_assert_not_null(be, "%s", why);
+  unsetenv("MB_ENGINE");
+  cr_assert_str_eq(mb_engine_name(be), "ref-direct");
+  cr_assert(mb_has_opt(be, MB_OPID_conv2d_fwd) && !mb_has_opt(be, MB_OPID_gemm));
+  setenv("MB_ENGINE", "generic", 1);
+  cr_assert_str_eq(mb_engine_name(be), "generic");
+  cr_assert(!mb_has_opt(be, MB_OPID_conv2d_fwd));
+  unsetenv("MB_ENGINE");
+  mb_engine_force_generic(1);
+  cr_assert_str_eq(mb_engine_name(be), "generic");
+  mb_engine_force_generic(0);
+  be->engine_generic = 1;
+  cr_assert_str_eq(mb_engine_name(be), "generic");
+  be->engine_generic = 0;
+  cr_assert_str_eq(mb_engine_name(be), "ref-direct");
+  mb_backend_close(be);
+}
