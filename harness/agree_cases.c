@@ -605,7 +605,8 @@ static const agree_family fam_permute = {"permute", permute_plan, permute_run, n
  * gradient (then col2im) and for the weight gradient), checked on the oracle against
  * direct loops in f64.  op: CONV2D_FWD / _DX / _DW; the workspace holds chunks of
  * CONV2D_WS_IMAGES images, fixed at 2 so that batches > 2 run in several chunks. */
-enum { CONV2D_FWD, CONV2D_DX, CONV2D_DW };
+enum { CONV2D_FWD, CONV2D_DX, CONV2D_DW, CONV2D_DX_ACC, CONV2D_DW_BETA };
+#define CONV2D_BETA 0.5f   /* CONV2D_DW_BETA: dw = 0.5·dw + Σ …; CONV2D_DX_ACC: dx += … */
 #define CONV2D_WS_IMAGES 2
 
 static size_t conv_out_len(const agree_case *c)
@@ -628,14 +629,16 @@ static void conv2d_plan(const agree_case *c, agree_plan *p)
     add_in(p, "x", conv_in_len(g), c->gen);
     add_in(p, "w", nw, gen_or(c->gen2, c->gen));
     add_out(p, "y", conv_out_len(c), 0);
-  } else if (c->op == CONV2D_DX) {
+  } else if (c->op == CONV2D_DX || c->op == CONV2D_DX_ACC) {
     add_in(p, "dy", conv_out_len(c), c->gen);
     add_in(p, "w", nw, gen_or(c->gen2, c->gen));
-    add_out(p, "dx", conv_in_len(g), 0);
+    if (c->op == CONV2D_DX) add_out(p, "dx", conv_in_len(g), 0);
+    else add_arg(p, "dx", conv_in_len(g), c->gen, 1, 0);   /* read, then added to */
   } else {
     add_in(p, "x", conv_in_len(g), c->gen);
     add_in(p, "dy", conv_out_len(c), gen_or(c->gen2, c->gen));
-    add_out(p, "dw", nw, 0);
+    if (c->op == CONV2D_DW) add_out(p, "dw", nw, 0);
+    else add_arg(p, "dw", nw, c->gen, 1, 0);
   }
   add_out(p, "ws", conv2d_ws(c), 0);
 }
@@ -646,9 +649,11 @@ static void conv2d_run(mb_backend *be, const agree_case *c, const mb_view *v, ui
   const mb_conv_geom *g = &c->conv.g;
   size_t ws = conv2d_ws(c);
   if (c->op == CONV2D_FWD) mb_conv2d_fwd(be, g, c->conv.cout, v[0], v[1], v[2], v[3], ws);
-  else if (c->op == CONV2D_DX)
-    mb_conv2d_bwd_data(be, g, c->conv.cout, v[0], v[1], v[2], 0, v[3], ws);
-  else mb_conv2d_bwd_filter(be, g, c->conv.cout, v[0], v[1], v[2], 0.0f, v[3], ws);
+  else if (c->op == CONV2D_DX || c->op == CONV2D_DX_ACC)
+    mb_conv2d_bwd_data(be, g, c->conv.cout, v[0], v[1], v[2], c->op == CONV2D_DX_ACC, v[3], ws);
+  else
+    mb_conv2d_bwd_filter(be, g, c->conv.cout, v[0], v[1], v[2],
+                         c->op == CONV2D_DW_BETA ? CONV2D_BETA : 0.0f, v[3], ws);
   /* the workspace is scratch, not a result (an optional conv op leaves it untouched) */
   mb_fill(be, v[3], ws, 0.0f);
 }
@@ -689,10 +694,15 @@ static int conv2d_oracle(const agree_case *c, uint64_t seed, const agree_plan *p
                 size_t wi = (((size_t)co * g->c + ci) * g->kh + ki) * g->kw + kj;
                 size_t yi = (((size_t)b * co_n + co) * g->oh + oy) * g->ow + ox;
                 if (c->op == CONV2D_FWD) acc[yi] += (double)a0[xi] * a1[wi];
-                else if (c->op == CONV2D_DX) acc[xi] += (double)a0[yi] * a1[wi];
+                else if (c->op == CONV2D_DX || c->op == CONV2D_DX_ACC)
+                  acc[xi] += (double)a0[yi] * a1[wi];
                 else acc[wi] += (double)a0[xi] * a1[yi];
               }
-  for (size_t i = 0; i < nr; i++) want[i] = (float)acc[i];
+  const float *start = (const float *)in[2];   /* the result's initial content */
+  for (size_t i = 0; i < nr; i++)
+    want[i] = c->op == CONV2D_DX_ACC    ? (float)(acc[i] + start[i])
+              : c->op == CONV2D_DW_BETA ? (float)(acc[i] + (double)CONV2D_BETA * start[i])
+                                        : (float)acc[i];
   double nmse, max_rel;
   int bad = agree_compare(p->arg[2].name, (const uint32_t *)want, out[2], nr, 0,
                           agree_tolerance(AGREE_TOL_GEMM, NULL), &nmse, &max_rel, why, len);
@@ -1322,6 +1332,17 @@ static const agree_case k_cases[] = {
   CONV2D("stem_c3_64x64_k7s2p3_b2_cout16", GEOM(2, 3, 64, 64, 7, 2, 3), 16),
   CONV2D("pointwise_c5_9x11_k1s1p0_b3_cout7", WIN(3, 5, 9, 11, 1, 1, 1, 0), 7),
   CONV2D("odd_c3_7x5_k3s2p2_b5_cout5", GEOM(5, 3, 7, 5, 3, 2, 2), 5),
+  /* the input gradient added to dx, the weight gradient with beta (dw read) */
+  {.id = "conv2d/dx_acc_c64_32x32_k3s2p1_b3_cout128", .fam = &fam_conv2d, .op = CONV2D_DX_ACC,
+   .gen = GEN(N01), .tol = AGREE_TOL_GEMM, .conv = {.g = GEOM(3, 64, 32, 32, 3, 2, 1), .cout = 128}},
+  {.id = "conv2d/dw_beta_c64_32x32_k3s2p1_b3_cout128", .fam = &fam_conv2d, .op = CONV2D_DW_BETA,
+   .gen = GEN(N01), .tol = AGREE_TOL_GEMM, .conv = {.g = GEOM(3, 64, 32, 32, 3, 2, 1), .cout = 128}},
+  {.id = "conv2d/dx_acc_pointwise_c5_9x11_k1s1p0_b3_cout7", .fam = &fam_conv2d,
+   .op = CONV2D_DX_ACC, .gen = GEN(N01), .tol = AGREE_TOL_GEMM,
+   .conv = {.g = WIN(3, 5, 9, 11, 1, 1, 1, 0), .cout = 7}},
+  {.id = "conv2d/dw_beta_pointwise_c5_9x11_k1s1p0_b3_cout7", .fam = &fam_conv2d,
+   .op = CONV2D_DW_BETA, .gen = GEN(N01), .tol = AGREE_TOL_GEMM,
+   .conv = {.g = WIN(3, 5, 9, 11, 1, 1, 1, 0), .cout = 7}},
 
   /* ---- batchnorm / batchnorm_bwd: train (batch statistics) and eval ---- */
 #define X BN_FWD
