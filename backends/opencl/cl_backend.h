@@ -117,8 +117,7 @@ size_t mb_cl_groups(const mb_cl *cl, size_t n, size_t local);
 /* Largest power of two <= v (1 when v < 2). */
 size_t mb_cl_pow2_floor(size_t v);
 
-/* ops (one file per family) */
-/* The required ops of mb/ops.def, as mb_opencl_<op>. */
+/* ops (one file per family): the required ops of mb/ops.def, as mb_opencl_<op> */
 #define MB_OPS_PREFIX mb_opencl_
 #include "mb/ops_impl.h"
 void mb_cl_release_segs(mb_cl *cl);   /* reduce.c: the cached segment tables */

@@ -182,11 +182,10 @@ vk_bind vk_bind_view(mb_view v);
 vk_bind vk_bind_none(vk_be *be);            /* the dummy buffer */
 uint32_t vk_groups(size_t n, uint32_t per); /* ceil(n / per) */
 
-/* ---- op families (gemm.c, eltwise.c, reduce.c, loss.c, gather.c, optim.c, rng.c, im2col.c) ---- */
-/* The required ops of mb/ops.def, as vk_<op>. */
+/* ---- op families (gemm.c, eltwise.c, reduce.c, ...): the required ops of mb/ops.def,
+ * as vk_<op> ---- */
 #define MB_OPS_PREFIX vk_
 #include "mb/ops_impl.h"
-
 
 static inline vk_be *VKB(mb_backend *be) { return (vk_be *)be; }
 static inline vk_buf *VKBUF(mb_buf *b) { return (vk_buf *)b; }

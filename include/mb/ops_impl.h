@@ -1,7 +1,8 @@
 /* For a backend's private header: declares <prefix><op> for every required op of
  * include/mb/ops.def; mb/ops_table.inc, included inside the backend's mb_backend_ops
- * initialiser, sets .<op> = <prefix><op> for each.  A required op the backend does not define is then an
- * undefined symbol at link time, never a NULL entry at run time.
+ * initialiser, sets .<op> = <prefix><op> for each.  A required op the backend does
+ * not define is then an undefined symbol at link time, never a NULL entry at run
+ * time.
  *
  *   #define MB_OPS_PREFIX ref_
  *   #include "mb/ops_impl.h"
