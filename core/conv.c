@@ -9,7 +9,11 @@
  * Workspace of a chunk: region `a` of n·max(ckk, cout)·ohw elements (the columns
  * [n][ckk][ohw], or the output side [cout][n·ohw]), then region `b` of n·ckk·ohw (the
  * regrouped columns [ckk][n·ohw]).  A chunk of one image needs no regrouping, so it
- * runs in `a` alone, the layouts being the same. */
+ * runs in `a` alone, the layouts being the same.
+ *
+ * A backend's optional conv2d ops (mb/ops.def) replace all of this where present and
+ * not forced off (mb_has_opt).  The workspace rule stays the same for every engine
+ * (callers size it one way), though the optional ops do not use it. */
 #include "core/conv.h"
 
 void mb_conv_geom_finish(mb_conv_geom *g)
@@ -81,6 +85,11 @@ void mb_conv2d_fwd(mb_backend *be, const mb_conv_geom *g, int cout, mb_view x, m
 {
   int chunk = chunk_of(be, "conv2d_fwd", g, cout, ws_n);
   if (!chunk) return;
+  if (mb_has_opt(be, MB_OPID_conv2d_fwd)) {
+    mb_conv_args c = {.g = *g, .cout = cout, .x = x, .w = w, .y = y};
+    mb_conv2d_opt(be, MB_OPID_conv2d_fwd, &c);
+    return;
+  }
   const size_t chw = (size_t)g->c * g->h * g->w, ohw = ohw_of(g);
   const int ckk = (int)ckk_of(g);
   if (direct(g)) {
@@ -115,6 +124,11 @@ void mb_conv2d_bwd_data(mb_backend *be, const mb_conv_geom *g, int cout, mb_view
 {
   int chunk = chunk_of(be, "conv2d_bwd_data", g, cout, ws_n);
   if (!chunk) return;
+  if (mb_has_opt(be, MB_OPID_conv2d_bwd_data)) {
+    mb_conv_args c = {.g = *g, .cout = cout, .dy = dy, .w = w, .dx = dx, .accumulate = accumulate};
+    mb_conv2d_opt(be, MB_OPID_conv2d_bwd_data, &c);
+    return;
+  }
   const size_t chw = (size_t)g->c * g->h * g->w, ohw = ohw_of(g);
   const int ckk = (int)ckk_of(g);
   if (direct(g)) {
@@ -151,6 +165,11 @@ void mb_conv2d_bwd_filter(mb_backend *be, const mb_conv_geom *g, int cout, mb_vi
 {
   int chunk = chunk_of(be, "conv2d_bwd_filter", g, cout, ws_n);
   if (!chunk) return;
+  if (mb_has_opt(be, MB_OPID_conv2d_bwd_filter)) {
+    mb_conv_args c = {.g = *g, .cout = cout, .x = x, .dy = dy, .dw = dw, .beta = beta};
+    mb_conv2d_opt(be, MB_OPID_conv2d_bwd_filter, &c);
+    return;
+  }
   const size_t chw = (size_t)g->c * g->h * g->w, ohw = ohw_of(g);
   const int ckk = (int)ckk_of(g);
   if (direct(g)) {

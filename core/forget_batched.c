@@ -75,12 +75,11 @@ int mb_model_forget_mnemonic_batched(mb_model *md, mb_view codes, int n_classes,
   /* the floor is divided by the class count too (§2.1 step 4) */
   mb_unary(be, MB_UN_AFFINE, f_forget, f_forget, P, 1.0f / (float)n_forget, 0.0f);
   mb_unary(be, MB_UN_AFFINE, f_remain, f_remain, P, 1.0f / (float)(n_classes - n_forget), 0.0f);
-  mb_model_delta_from_fisher(md, f_forget, f_remain, lambda1, lambda2);   /* δ in f_forget */
-
-  /* §2.3: both candidates on every code; f_remain and g are free scratch now */
+  /* δ in f_forget, and the candidates in f_remain and g (free scratch once δ is made) */
   mb_view plus = f_remain, minus = md->g;
-  mb_binary(be, MB_BIN_AXPBY, md->w, f_forget, plus, P, 1.0f, 1.0f);
-  mb_binary(be, MB_BIN_AXPBY, md->w, f_forget, minus, P, 1.0f, -1.0f);
+  mb_model_forget_candidates(md, f_forget, f_remain, lambda1, lambda2, plus, minus);
+
+  /* §2.3: both candidates on every code */
   long ok_p[2] = {0, 0}, ok_m[2] = {0, 0};
   for (int b0 = 0; b0 < n_classes && mb_ok(be); b0 += batch) {
     int rows = n_classes - b0 < batch ? n_classes - b0 : batch;

@@ -53,17 +53,23 @@ void mb_fisher_from_codes(mb_mlp *m, mb_view codes, int n_classes, const int *fo
   mb_model_fisher_from_codes(&md, codes, n_classes, forget, n_forget, f_forget, f_remain);
 }
 
-void mb_model_delta_from_fisher(mb_model *md, mb_view f_forget, mb_view f_remain, float lambda1,
-                                float lambda2)
+void mb_forget_update_auto(mb_backend *be, const mb_forget_args *a, mb_view scratch)
 {
-  mb_backend *be = md->be;
-  size_t P = md->total;
-  const size_t *offs = md->offs;
-  int nseg = md->nseg;
-  mb_view r = f_forget, seg = mb_new(be, (size_t)nseg);
-  mb_view log_r = md->g;   /* gradients are free during forgetting */
-  mb_unary(be, MB_UN_LOG, f_forget, r, P, 0, 0);
-  mb_unary(be, MB_UN_LOG, f_remain, log_r, P, 0, 0);
+  if (mb_has_opt(be, MB_OPID_forget_update)) {
+    mb_forget_update(be, a);
+    return;
+  }
+  if (mb_is_none(a->delta)) {
+    mb_fail(be, MB_BAD_ARG, "forget_update: the op chain needs a delta view");
+    return;
+  }
+  const size_t *offs = a->offs;
+  const int nseg = a->nseg;
+  const size_t P = offs[nseg];
+  mb_view r = a->delta, seg = mb_new(be, (size_t)nseg);
+  mb_view log_r = scratch;
+  mb_unary(be, MB_UN_LOG, a->f_forget, r, P, 0, 0);
+  mb_unary(be, MB_UN_LOG, a->f_remain, log_r, P, 0, 0);
   mb_binary(be, MB_BIN_AXPBY, r, log_r, r, P, 1.0f, -1.0f);
   mb_unary(be, MB_UN_NAN_TO, r, r, P, 0.0f, 0);
   mb_seg_reduce(be, MB_RED_MAX_FINITE, r, seg, offs, nseg);
@@ -71,10 +77,35 @@ void mb_model_delta_from_fisher(mb_model *md, mb_view f_forget, mb_view f_remain
   mb_unary(be, MB_UN_EXP, r, r, P, 0, 0);                     /* η */
   mb_seg_reduce(be, MB_RED_MAX, r, seg, offs, nseg);
   mb_unary(be, MB_UN_RECIP, seg, seg, (size_t)nseg, 0, 0);
-  mb_unary(be, MB_UN_AFFINE, seg, seg, (size_t)nseg, lambda2, 0.0f);
-  mb_unary(be, MB_UN_MIN_S, seg, seg, (size_t)nseg, lambda1, 0);  /* α_l */
-  mb_seg_bcast(be, MB_SEGBC_MUL, r, seg, r, offs, nseg);           /* δ = α_l·η */
+  mb_unary(be, MB_UN_AFFINE, seg, seg, (size_t)nseg, a->lambda2, 0.0f);
+  mb_unary(be, MB_UN_MIN_S, seg, seg, (size_t)nseg, a->lambda1, 0);  /* α_l */
+  mb_seg_bcast(be, MB_SEGBC_MUL, r, seg, r, offs, nseg);              /* δ = α_l·η */
   mb_release(be, seg);
+  /* the candidates of §2.3 (scratch is free again, so minus may be it) */
+  if (!mb_is_none(a->plus)) mb_binary(be, MB_BIN_AXPBY, a->w, r, a->plus, P, 1.0f, 1.0f);
+  if (!mb_is_none(a->minus)) mb_binary(be, MB_BIN_AXPBY, a->w, r, a->minus, P, 1.0f, -1.0f);
+}
+
+void mb_model_delta_from_fisher(mb_model *md, mb_view f_forget, mb_view f_remain, float lambda1,
+                                float lambda2)
+{
+  const mb_forget_args fa = {
+    .f_forget = f_forget, .f_remain = f_remain, .w = md->w, .delta = f_forget,
+    .plus = mb_none(), .minus = mb_none(), .offs = md->offs, .nseg = md->nseg,
+    .lambda1 = lambda1, .lambda2 = lambda2,
+  };
+  mb_forget_update_auto(md->be, &fa, md->g);   /* gradients are free during forgetting */
+}
+
+void mb_model_forget_candidates(mb_model *md, mb_view f_forget, mb_view f_remain, float lambda1,
+                                float lambda2, mb_view plus, mb_view minus)
+{
+  const mb_forget_args fa = {
+    .f_forget = f_forget, .f_remain = f_remain, .w = md->w, .delta = f_forget,
+    .plus = plus, .minus = minus, .offs = md->offs, .nseg = md->nseg,
+    .lambda1 = lambda1, .lambda2 = lambda2,
+  };
+  mb_forget_update_auto(md->be, &fa, md->g);
 }
 
 void mb_delta_from_fisher(mb_mlp *m, mb_view f_forget, mb_view f_remain, float lambda1,
@@ -98,8 +129,21 @@ static double score_of(const int32_t *pred, const int32_t *labels, int rows, con
   return (1.0 - acc_f) + acc_r;
 }
 
+static mb_sign_choice score_candidates(mb_model *md, mb_view plus, mb_view minus, int rows,
+                                       const int32_t *labels, const int *forget, int n_forget);
+
 mb_sign_choice mb_model_choose_sign(mb_model *md, mb_view delta, mb_view plus, mb_view minus,
                                     int rows, const int32_t *labels, const int *forget, int n_forget)
+{
+  mb_backend *be = md->be;
+  mb_binary(be, MB_BIN_AXPBY, md->w, delta, plus, md->total, 1.0f, 1.0f);
+  mb_binary(be, MB_BIN_AXPBY, md->w, delta, minus, md->total, 1.0f, -1.0f);
+  return score_candidates(md, plus, minus, rows, labels, forget, n_forget);
+}
+
+/* Scores the ready candidates plus and minus and keeps the better in w. */
+static mb_sign_choice score_candidates(mb_model *md, mb_view plus, mb_view minus, int rows,
+                                       const int32_t *labels, const int *forget, int n_forget)
 {
   mb_backend *be = md->be;
   mb_sign_choice c = {0, 0, 0};
@@ -107,8 +151,6 @@ mb_sign_choice mb_model_choose_sign(mb_model *md, mb_view delta, mb_view plus, m
   int32_t *pred = malloc(sizeof(int32_t) * (size_t)rows);
   mb_view dpred = mb_new(be, (size_t)rows);
   if (!pred) { mb_fail(be, MB_OOM, "out of memory"); return c; }
-  mb_binary(be, MB_BIN_AXPBY, md->w, delta, plus, P, 1.0f, 1.0f);
-  mb_binary(be, MB_BIN_AXPBY, md->w, delta, minus, P, 1.0f, -1.0f);
   mb_model_predict_loaded(md, plus, rows, dpred, pred);
   c.score_plus = score_of(pred, labels, rows, forget, n_forget);
   mb_model_predict_loaded(md, minus, rows, dpred, pred);
@@ -151,12 +193,12 @@ int mb_model_forget_mnemonic(mb_model *md, mb_view codes, int n_classes, const i
   }
   mb_view f_forget = mb_new(be, P), f_remain = mb_new(be, P);
   mb_model_fisher_from_codes(md, codes, n_classes, forget, n_forget, f_forget, f_remain);
-  mb_model_delta_from_fisher(md, f_forget, f_remain, lambda1, lambda2);
+  mb_model_forget_candidates(md, f_forget, f_remain, lambda1, lambda2, f_remain, md->g);
   /* the input buffer still holds the codes in class order: score the candidates on them */
   int32_t labels[4096];
   int32_t *lab = n_classes <= 4096 ? labels : malloc(sizeof(int32_t) * (size_t)n_classes);
   order_classes(n_classes, forget, n_forget, lab);
-  *choice = mb_model_choose_sign(md, f_forget, f_remain, md->g, n_classes, lab, forget, n_forget);
+  *choice = score_candidates(md, f_remain, md->g, n_classes, lab, forget, n_forget);
   if (lab != labels) free(lab);
   mb_release(be, f_forget);
   mb_release(be, f_remain);

@@ -28,6 +28,18 @@ void mb_model_delta_from_fisher(mb_model *md, mb_view f_forget, mb_view f_remain
 void mb_delta_from_fisher(mb_mlp *m, mb_view f_forget, mb_view f_remain, float lambda1,
                           float lambda2);
 
+/* The forgetting update of mb_forget_args (backend.h): the backend's optional
+ * forget_update where mb_has_opt(), else the op chain above, which needs a->delta
+ * and P elements of scratch (minus may be the scratch; delta may be f_forget and
+ * plus f_remain).  The two paths agree bit for bit on ref. */
+void mb_forget_update_auto(mb_backend *be, const mb_forget_args *a, mb_view scratch);
+
+/* δ as above, left in f_forget, and the two candidates plus = w + δ, minus = w − δ
+ * (§2.3).  plus and minus may be f_remain and md->g.  One call of the backend's
+ * optional forget_update where it has one (mb_has_opt), else the op chain. */
+void mb_model_forget_candidates(mb_model *md, mb_view f_forget, mb_view f_remain, float lambda1,
+                                float lambda2, mb_view plus, mb_view minus);
+
 /* The global ± choice (§2.3), scored (eval mode) on `rows` inputs already in the
  * input buffer with host labels: score = (1 − acc over forget rows) + acc over
  * remaining rows; ties go to minus.  Writes the chosen weights into w.  scratch

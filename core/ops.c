@@ -2,7 +2,10 @@
 #include "core/ops.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 bool mb_ok(const mb_backend *be) { return be && be->status == MB_OK; }
 
@@ -397,6 +400,120 @@ void mb_pool_bwd(mb_backend *be, const mb_pool_args *a)
   if (fits(be, op, "dy", a->dy, out) && fits(be, op, "dx", a->dx, in) &&
       (a->kind != MB_POOL_MAX || fits(be, op, "idx", a->idx, out)))
     be->ops->pool_bwd(be, a);
+}
+
+/* ---- the op list ---- */
+
+static const char *const k_op_names[] = {
+#define MB_OP(name, params) #name,
+#define MB_OP_OPT(name, params) #name,
+#include "mb/ops.def"
+};
+_Static_assert(sizeof k_op_names / sizeof k_op_names[0] == MB_OP_COUNT, "one name per op");
+
+/* Where each op's function pointer sits in the table, and whether it may be NULL. */
+static const struct {
+  size_t off;
+  int optional;
+} k_op_slots[] = {
+#define MB_OP(name, params) {offsetof(mb_backend_ops, name), 0},
+#define MB_OP_OPT(name, params) {offsetof(mb_backend_ops, name), 1},
+#include "mb/ops.def"
+};
+_Static_assert(sizeof k_op_slots / sizeof k_op_slots[0] == MB_OP_COUNT, "one slot per op");
+
+const char *mb_op_name(mb_op_id id)
+{
+  return (unsigned)id < MB_OP_COUNT ? k_op_names[id] : "?";
+}
+
+int mb_op_is_optional(mb_op_id id)
+{
+  return (unsigned)id < MB_OP_COUNT && k_op_slots[id].optional;
+}
+
+static int op_present(const mb_backend_ops *ops, mb_op_id id)
+{
+  void (*fn)(void);
+  memcpy(&fn, (const char *)ops + k_op_slots[id].off, sizeof fn);
+  return fn != NULL;
+}
+
+const char *mb_ops_missing(const mb_backend_ops *ops)
+{
+  for (int id = 0; id < MB_OP_COUNT; id++)
+    if (!k_op_slots[id].optional && !op_present(ops, (mb_op_id)id)) return k_op_names[id];
+  return NULL;
+}
+
+/* ---- optional ops and the engine switch ---- */
+
+static int g_force_generic;
+
+void mb_engine_force_generic(int on) { g_force_generic = on != 0; }
+
+int mb_engine_generic(const mb_backend *be)
+{
+  if (g_force_generic || (be && be->engine_generic)) return 1;
+  const char *e = getenv("MB_ENGINE");
+  return e && strcmp(e, "generic") == 0;
+}
+
+int mb_has_opt(const mb_backend *be, mb_op_id id)
+{
+  return be && mb_op_is_optional(id) && op_present(be->ops, id) && !mb_engine_generic(be);
+}
+
+const char *mb_engine_name(const mb_backend *be)
+{
+  if (!be || mb_engine_generic(be) || !be->ops->engine) return "generic";
+  for (int id = 0; id < MB_OP_COUNT; id++)
+    if (k_op_slots[id].optional && op_present(be->ops, (mb_op_id)id)) return be->ops->engine;
+  return "generic";
+}
+
+void mb_conv2d_opt(mb_backend *be, mb_op_id id, const mb_conv_args *a)
+{
+  const char *op = mb_op_name(id);
+  if (id != MB_OPID_conv2d_fwd && id != MB_OPID_conv2d_bwd_data && id != MB_OPID_conv2d_bwd_filter) {
+    mb_fail(be, MB_BAD_ARG, "conv2d: %s is not a convolution op", op);
+    return;
+  }
+  if (!have_op(be, op, op_present(be->ops, id))) return;
+  const mb_conv_geom *g = &a->g;
+  if (g->n < 1 || g->c < 1 || a->cout < 1 || g->kh < 1 || g->kw < 1 || g->stride < 1 ||
+      g->pad < 0 || g->oh < 1 || g->ow < 1 ||
+      g->oh != mb_conv_out(g->h, g->kh, g->stride, g->pad) ||
+      g->ow != mb_conv_out(g->w, g->kw, g->stride, g->pad)) {
+    mb_fail(be, MB_BAD_ARG, "%s: bad geometry", op);
+    return;
+  }
+  size_t in = conv_in(g), out = (size_t)g->n * a->cout * g->oh * g->ow;
+  size_t nw = (size_t)a->cout * g->c * g->kh * g->kw;
+  if (id == MB_OPID_conv2d_fwd) {
+    if (fits(be, op, "x", a->x, in) && fits(be, op, "w", a->w, nw) && fits(be, op, "y", a->y, out))
+      be->ops->conv2d_fwd(be, a);
+  } else if (id == MB_OPID_conv2d_bwd_data) {
+    if (fits(be, op, "dy", a->dy, out) && fits(be, op, "w", a->w, nw) &&
+        fits(be, op, "dx", a->dx, in))
+      be->ops->conv2d_bwd_data(be, a);
+  } else if (fits(be, op, "x", a->x, in) && fits(be, op, "dy", a->dy, out) &&
+             fits(be, op, "dw", a->dw, nw)) {
+    be->ops->conv2d_bwd_filter(be, a);
+  }
+}
+
+void mb_forget_update(mb_backend *be, const mb_forget_args *a)
+{
+  const char *op = "forget_update";
+  if (!have_op(be, op, be && be->ops->forget_update != NULL) ||
+      !segs_ok(be, op, a->offs, a->nseg))
+    return;
+  size_t n = a->offs[a->nseg];
+  if (fits(be, op, "f_forget", a->f_forget, n) && fits(be, op, "f_remain", a->f_remain, n) &&
+      fits(be, op, "w", a->w, n) && fits_opt(be, op, "delta", a->delta, n) &&
+      fits_opt(be, op, "plus", a->plus, n) && fits_opt(be, op, "minus", a->minus, n))
+    be->ops->forget_update(be, a);
 }
 
 void mb_sync(mb_backend *be)

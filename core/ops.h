@@ -66,6 +66,29 @@ void mb_pool_bwd(mb_backend *be, const mb_pool_args *a);
 /* The output size of a window: (in + 2·pad − k)/stride + 1. */
 static inline int mb_conv_out(int in, int k, int stride, int pad) { return (in + 2 * pad - k) / stride + 1; }
 
+/* ---- the op list and optional ops ----
+ * mb/ops.def lists the ops.  An optional op (conv2d_*, forget_update) runs where the
+ * backend provides it, unless the generic path is forced: MB_ENGINE=generic in the
+ * environment, mb_engine_force_generic(1) (the harness's --engine generic), or
+ * be->engine_generic on one instance (the agreement oracle).  Otherwise the core
+ * composes the same result from required ops (core/conv.c, core/forget_mnemonic.c). */
+const char *mb_op_name(mb_op_id id);                 /* "gemm", ...; "?" out of range */
+int mb_op_is_optional(mb_op_id id);
+/* The first required op an op table leaves NULL (tables built by hand), else NULL. */
+const char *mb_ops_missing(const mb_backend_ops *ops);
+void mb_engine_force_generic(int on);               /* process-wide, beside MB_ENGINE */
+/* 1 when the generic path is forced for be (any of the three switches above). */
+int mb_engine_generic(const mb_backend *be);
+/* 1 when the core will call optional op id on be (provided and not forced off). */
+int mb_has_opt(const mb_backend *be, mb_op_id id);
+/* "generic" where the generic path is forced or the backend provides no optional op,
+ * else the table's engine name (e.g. "ref-direct").  Result rows carry it as `engine`. */
+const char *mb_engine_name(const mb_backend *be);
+/* Checked calls of the optional ops (views validated as for every op; MB_UNSUPPORTED
+ * where the backend lacks the op).  Callers choose them with mb_has_opt(). */
+void mb_conv2d_opt(mb_backend *be, mb_op_id id, const mb_conv_args *a);
+void mb_forget_update(mb_backend *be, const mb_forget_args *a);
+
 void mb_sync(mb_backend *be);
 mb_timer *mb_timer_begin(mb_backend *be);
 void mb_timer_end(mb_backend *be, mb_timer *t);

@@ -245,6 +245,15 @@ static mb_backend *open_target(agree_session *s, char *why, size_t len)
                  : open_ops(s->ops, s->device, why, len);
 }
 
+/* The oracle runs the generic composition of every optional op (im2col + GEMM, the op
+ * chain), so a target's optional ops (ref's own included) are checked against it. */
+static mb_backend *open_oracle(agree_session *s, char *why, size_t len)
+{
+  mb_backend *be = open_ops(s->ref_ops, 0, why, len);
+  if (be) be->engine_generic = 1;
+  return be;
+}
+
 /* The oracle is opened from its op table: MB_BACKENDS filters targets, not ref. */
 static agree_session *open_session(const mb_backend_ops *ops, const char *name, int device,
                                    char *why, size_t len)
@@ -266,7 +275,7 @@ static agree_session *open_session(const mb_backend_ops *ops, const char *name, 
   s->be = open_target(s, why, len);
   if (s->be) {
     char rwhy[256];
-    s->ref = open_ops(s->ref_ops, 0, rwhy, sizeof rwhy);
+    s->ref = open_oracle(s, rwhy, sizeof rwhy);
     if (!s->ref) snprintf(why, len, "cannot open the ref oracle: %s", rwhy);
   }
   if (!s->be || !s->ref) {
@@ -306,7 +315,7 @@ static void reopen(agree_session *s, int oracle)
 {
   mb_backend **slot = oracle ? &s->ref : &s->be;
   if (*slot) (*slot)->ops->close(*slot);
-  *slot = oracle ? open_ops(s->ref_ops, 0, s->reopen_err, sizeof s->reopen_err)
+  *slot = oracle ? open_oracle(s, s->reopen_err, sizeof s->reopen_err)
                  : open_target(s, s->reopen_err, sizeof s->reopen_err);
 }
 

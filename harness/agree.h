@@ -104,6 +104,11 @@ typedef struct {
 } agree_optim_shape;
 typedef struct { size_t n; uint64_t stream; float p0, p1; } agree_rng_shape;
 typedef struct { mb_conv_geom g; int cout; } agree_conv_shape;
+typedef struct {
+  const size_t *offs;  /* nseg + 1 offsets (a flat parameter table) */
+  int nseg;
+  float lambda1, lambda2;
+} agree_forget_shape;
 
 enum {
   AGREE_ALIAS = 1,    /* the output shares the first input's view */
@@ -131,6 +136,7 @@ typedef struct agree_case {
     agree_optim_shape optim;
     agree_rng_shape rng;
     agree_conv_shape conv;
+    agree_forget_shape forget;
   };
 } agree_case;
 

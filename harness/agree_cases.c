@@ -5,6 +5,7 @@
 #include "harness/agree.h"
 
 #include "core/conv.h"
+#include "core/forget_mnemonic.h"
 #include "core/ops.h"
 #include "philox.h"
 
@@ -604,7 +605,8 @@ static const agree_family fam_permute = {"permute", permute_plan, permute_run, n
  * gradient (then col2im) and for the weight gradient), checked on the oracle against
  * direct loops in f64.  op: CONV2D_FWD / _DX / _DW; the workspace holds chunks of
  * CONV2D_WS_IMAGES images, fixed at 2 so that batches > 2 run in several chunks. */
-enum { CONV2D_FWD, CONV2D_DX, CONV2D_DW };
+enum { CONV2D_FWD, CONV2D_DX, CONV2D_DW, CONV2D_DX_ACC, CONV2D_DW_BETA };
+#define CONV2D_BETA 0.5f   /* CONV2D_DW_BETA: dw = 0.5·dw + Σ …; CONV2D_DX_ACC: dx += … */
 #define CONV2D_WS_IMAGES 2
 
 static size_t conv_out_len(const agree_case *c)
@@ -627,14 +629,16 @@ static void conv2d_plan(const agree_case *c, agree_plan *p)
     add_in(p, "x", conv_in_len(g), c->gen);
     add_in(p, "w", nw, gen_or(c->gen2, c->gen));
     add_out(p, "y", conv_out_len(c), 0);
-  } else if (c->op == CONV2D_DX) {
+  } else if (c->op == CONV2D_DX || c->op == CONV2D_DX_ACC) {
     add_in(p, "dy", conv_out_len(c), c->gen);
     add_in(p, "w", nw, gen_or(c->gen2, c->gen));
-    add_out(p, "dx", conv_in_len(g), 0);
+    if (c->op == CONV2D_DX) add_out(p, "dx", conv_in_len(g), 0);
+    else add_arg(p, "dx", conv_in_len(g), c->gen, 1, 0);   /* read, then added to */
   } else {
     add_in(p, "x", conv_in_len(g), c->gen);
     add_in(p, "dy", conv_out_len(c), gen_or(c->gen2, c->gen));
-    add_out(p, "dw", nw, 0);
+    if (c->op == CONV2D_DW) add_out(p, "dw", nw, 0);
+    else add_arg(p, "dw", nw, c->gen, 1, 0);
   }
   add_out(p, "ws", conv2d_ws(c), 0);
 }
@@ -645,9 +649,13 @@ static void conv2d_run(mb_backend *be, const agree_case *c, const mb_view *v, ui
   const mb_conv_geom *g = &c->conv.g;
   size_t ws = conv2d_ws(c);
   if (c->op == CONV2D_FWD) mb_conv2d_fwd(be, g, c->conv.cout, v[0], v[1], v[2], v[3], ws);
-  else if (c->op == CONV2D_DX)
-    mb_conv2d_bwd_data(be, g, c->conv.cout, v[0], v[1], v[2], 0, v[3], ws);
-  else mb_conv2d_bwd_filter(be, g, c->conv.cout, v[0], v[1], v[2], 0.0f, v[3], ws);
+  else if (c->op == CONV2D_DX || c->op == CONV2D_DX_ACC)
+    mb_conv2d_bwd_data(be, g, c->conv.cout, v[0], v[1], v[2], c->op == CONV2D_DX_ACC, v[3], ws);
+  else
+    mb_conv2d_bwd_filter(be, g, c->conv.cout, v[0], v[1], v[2],
+                         c->op == CONV2D_DW_BETA ? CONV2D_BETA : 0.0f, v[3], ws);
+  /* the workspace is scratch, not a result (an optional conv op leaves it untouched) */
+  mb_fill(be, v[3], ws, 0.0f);
 }
 
 static const char *need_conv2d(const mb_backend_ops *ops, const agree_case *c)
@@ -686,10 +694,15 @@ static int conv2d_oracle(const agree_case *c, uint64_t seed, const agree_plan *p
                 size_t wi = (((size_t)co * g->c + ci) * g->kh + ki) * g->kw + kj;
                 size_t yi = (((size_t)b * co_n + co) * g->oh + oy) * g->ow + ox;
                 if (c->op == CONV2D_FWD) acc[yi] += (double)a0[xi] * a1[wi];
-                else if (c->op == CONV2D_DX) acc[xi] += (double)a0[yi] * a1[wi];
+                else if (c->op == CONV2D_DX || c->op == CONV2D_DX_ACC)
+                  acc[xi] += (double)a0[yi] * a1[wi];
                 else acc[wi] += (double)a0[xi] * a1[yi];
               }
-  for (size_t i = 0; i < nr; i++) want[i] = (float)acc[i];
+  const float *start = (const float *)in[2];   /* the result's initial content */
+  for (size_t i = 0; i < nr; i++)
+    want[i] = c->op == CONV2D_DX_ACC    ? (float)(acc[i] + start[i])
+              : c->op == CONV2D_DW_BETA ? (float)(acc[i] + (double)CONV2D_BETA * start[i])
+                                        : (float)acc[i];
   double nmse, max_rel;
   int bad = agree_compare(p->arg[2].name, (const uint32_t *)want, out[2], nr, 0,
                           agree_tolerance(AGREE_TOL_GEMM, NULL), &nmse, &max_rel, why, len);
@@ -860,6 +873,46 @@ static const agree_family fam_pool = {"pool", pool_plan, pool_run, need_pool, NU
 static const agree_family fam_pool_bwd = {"pool_bwd", pool_bwd_plan, pool_bwd_run, need_pool_bwd,
                                           NULL};
 
+/* ================================================================ forgetting update
+ * mb_forget_update_auto (core/forget_mnemonic.c): the backend's optional forget_update
+ * where it has one, else the op chain.  The oracle always runs the chain, so on ref
+ * this checks the optional op against the generic composition.  Arguments: f_forget,
+ * f_remain, w, then delta, plus, minus and the chain's scratch (zeroed after the run).
+ * AGREE_ALIAS: delta shares f_forget and plus f_remain, as core/forget_mnemonic.c
+ * calls it. */
+static size_t forget_len(const agree_case *c) { return c->forget.offs[c->forget.nseg]; }
+
+static void forget_plan(const agree_case *c, agree_plan *p)
+{
+  size_t n = forget_len(c);
+  int ff = add_in(p, "f_forget", n, c->gen);
+  int fr = add_in(p, "f_remain", n, gen_or(c->gen2, c->gen));
+  agree_gen wgen = {AGREE_GEN_NORMAL, 0.0f, 0.1f};
+  add_in(p, "w", n, wgen);
+  int d = add_out(p, "delta", n, 0);
+  int pl = add_out(p, "plus", n, 0);
+  add_out(p, "minus", n, 0);
+  add_out(p, "scratch", n, 0);
+  if (c->flags & AGREE_ALIAS) {
+    p->arg[d].alias_of = ff;
+    p->arg[pl].alias_of = fr;
+  }
+}
+
+static void forget_run(mb_backend *be, const agree_case *c, const mb_view *v, uint64_t seed)
+{
+  (void)seed;
+  const mb_forget_args a = {
+    .f_forget = v[0], .f_remain = v[1], .w = v[2], .delta = v[3], .plus = v[4], .minus = v[5],
+    .offs = c->forget.offs, .nseg = c->forget.nseg,
+    .lambda1 = c->forget.lambda1, .lambda2 = c->forget.lambda2,
+  };
+  mb_forget_update_auto(be, &a, v[6]);
+  mb_fill(be, v[6], forget_len(c), 0.0f);   /* scratch, not a result: the optional op leaves it */
+}
+
+static const agree_family fam_forget = {"forget_update", forget_plan, forget_run, NULL, NULL};
+
 /* ================================================================ the table */
 
 /* Distributions travel through the macros as (kind, a, b) tuples; GEN makes the initializer. */
@@ -935,6 +988,11 @@ static const size_t k_odd_offs[] = {0, 1, 4, 11, 44, 45, 301, 1000};
   SEG_TABLES(fam_seg_bcast, "seg_bcast/" name, op, gen, gen2, tol), \
   SEG(fam_seg_bcast, "seg_bcast/" name "_odd_inplace", op, k_odd_offs, 7, 0, gen, gen2, tol, \
       AGREE_ALIAS)
+
+#define FORGET(name, offs_, nseg_, gen_, gen2_, l1, l2, flags_) \
+  {.id = "forget_update/" name, .fam = &fam_forget, .gen = GEN(gen_), .gen2 = GEN(gen2_), \
+   .tol = TRANSC, .flags = flags_, \
+   .forget = {.offs = offs_, .nseg = nseg_, .lambda1 = l1, .lambda2 = l2}}
 
 #define XALL (AGREE_XENT_LOSS | AGREE_XENT_DLOGITS | AGREE_XENT_PROBS)
 #define XENT(name, r, c_, scale_, outs, gen_, flags_) \
@@ -1274,6 +1332,17 @@ static const agree_case k_cases[] = {
   CONV2D("stem_c3_64x64_k7s2p3_b2_cout16", GEOM(2, 3, 64, 64, 7, 2, 3), 16),
   CONV2D("pointwise_c5_9x11_k1s1p0_b3_cout7", WIN(3, 5, 9, 11, 1, 1, 1, 0), 7),
   CONV2D("odd_c3_7x5_k3s2p2_b5_cout5", GEOM(5, 3, 7, 5, 3, 2, 2), 5),
+  /* the input gradient added to dx, the weight gradient with beta (dw read) */
+  {.id = "conv2d/dx_acc_c64_32x32_k3s2p1_b3_cout128", .fam = &fam_conv2d, .op = CONV2D_DX_ACC,
+   .gen = GEN(N01), .tol = AGREE_TOL_GEMM, .conv = {.g = GEOM(3, 64, 32, 32, 3, 2, 1), .cout = 128}},
+  {.id = "conv2d/dw_beta_c64_32x32_k3s2p1_b3_cout128", .fam = &fam_conv2d, .op = CONV2D_DW_BETA,
+   .gen = GEN(N01), .tol = AGREE_TOL_GEMM, .conv = {.g = GEOM(3, 64, 32, 32, 3, 2, 1), .cout = 128}},
+  {.id = "conv2d/dx_acc_pointwise_c5_9x11_k1s1p0_b3_cout7", .fam = &fam_conv2d,
+   .op = CONV2D_DX_ACC, .gen = GEN(N01), .tol = AGREE_TOL_GEMM,
+   .conv = {.g = WIN(3, 5, 9, 11, 1, 1, 1, 0), .cout = 7}},
+  {.id = "conv2d/dw_beta_pointwise_c5_9x11_k1s1p0_b3_cout7", .fam = &fam_conv2d,
+   .op = CONV2D_DW_BETA, .gen = GEN(N01), .tol = AGREE_TOL_GEMM,
+   .conv = {.g = WIN(3, 5, 9, 11, 1, 1, 1, 0), .cout = 7}},
 
   /* ---- batchnorm / batchnorm_bwd: train (batch statistics) and eval ---- */
 #define X BN_FWD
@@ -1302,6 +1371,18 @@ static const agree_case k_cases[] = {
        G(MIXED, 0, 2), NOGEN, EXACT, 0, 0),
   ELTW(fam_binary, "binary/residual_add_nchw_2x64x32x32", MB_BIN_AXPBY, 131072, 1.0f, 1.0f,
        N01, N01, ELT, AGREE_ALIAS, 0),
+
+  /* ---- the forgetting update (optional op, or the op chain), MLP table and odd segments:
+   * Fisher values as the method makes them (positive, floored), then zeros, negatives and
+   * non-finite values for the NaN and ±inf paths ---- */
+  FORGET("mlp", k_mlp_offs, 4, G(UNIFORM, 1e-16f, 1e-2f), G(UNIFORM, 1e-16f, 1e-2f), 1e-3f, 10.0f, 0),
+  FORGET("mlp_inplace", k_mlp_offs, 4, G(UNIFORM, 1e-16f, 1e-2f), G(UNIFORM, 1e-16f, 1e-2f),
+         1e-3f, 10.0f, AGREE_ALIAS),
+  FORGET("odd_alpha_lambda1", k_odd_offs, 7, G(UNIFORM, 1e-6f, 1.0f), G(UNIFORM, 1e-6f, 1.0f),
+         1e-3f, 1e6f, 0),
+  FORGET("odd_special", k_odd_offs, 7, G(SPECIAL, 0, 2), G(SPECIAL, 0, 2), 1e-3f, 10.0f, 0),
+  FORGET("odd_nonfinite", k_odd_offs, 7, G(NONFINITE, 0, 2), G(MIXED, 0, 2), 1e-3f, 10.0f,
+         AGREE_ALIAS),
 };
 
 int agree_cases(const agree_case **out)

@@ -9,6 +9,11 @@
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const int OP = 0;
 
+/* Count checks: a code added to include/mb/op_codes.def needs its case here. */
+#if UN_COUNT != 14 || BIN_COUNT != 9 || BC_COUNT != 4
+#error "eltwise.comp: a unary, binary or bcast code of include/mb/op_codes.def has no case"
+#endif
+
 #if defined(UNARY)
 layout(std430, binding = 0) readonly buffer Xb { float x[]; };
 layout(std430, binding = 1) writeonly buffer Yb { float y[]; };

@@ -5,6 +5,10 @@
 
 #include <math.h>
 
+/* A unary or binary code of mb/op_codes.def without its case here fails the build. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic error "-Wswitch-enum"
+
 /* One elementwise loop over i in [0, n); the body assigns y[i]. */
 #define EACH(...)                                                                 \
   do {                                                                            \
@@ -35,6 +39,7 @@ void cpu_unary(mb_backend *be, mb_unary_op op, mb_view xv, mb_view yv, size_t n,
   case MB_UN_MAX_S: EACH(y[i] = a > x[i] ? a : x[i]); break;
   case MB_UN_NAN_TO: EACH(y[i] = isnan(x[i]) ? a : x[i]); break;
   case MB_UN_GT_S: EACH(y[i] = x[i] > a ? 1.0f : 0.0f); break;
+  case MB_UN__COUNT:
   default: host_fail(be, MB_BAD_ARG, "unary: unknown op %d", (int)op); break;
   }
 }
@@ -55,11 +60,14 @@ void cpu_binary(mb_backend *be, mb_binary_op op, mb_view x1v, mb_view x2v, mb_vi
   case MB_BIN_SIGMOID_BWD: EACH(y[i] = x1[i] * x2[i] * (1.0f - x2[i])); break;
   case MB_BIN_RELU_BWD: EACH(y[i] = x2[i] > 0.0f ? x1[i] : 0.0f); break;
   case MB_BIN_GT: EACH(y[i] = x1[i] > a * x2[i] ? 1.0f : 0.0f); break;
+  case MB_BIN__COUNT:
   default: host_fail(be, MB_BAD_ARG, "binary: unknown op %d", (int)op); break;
   }
 }
 
 /* cond is compared as f32 (masks come from the GT ops: exactly 1.0f or 0.0f). */
+#pragma GCC diagnostic pop
+
 void cpu_where(mb_backend *be, mb_view cv, mb_view x1v, mb_view x2v, mb_view yv, size_t n)
 {
   if (be->status != MB_OK) return;

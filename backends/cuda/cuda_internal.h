@@ -72,31 +72,10 @@ void cu_upload(mb_backend *be, mb_view dst, const void *src, size_t bytes);
 void cu_download(mb_backend *be, void *dst, mb_view src, size_t bytes);
 void cu_copy(mb_backend *be, mb_view dst, mb_view src, size_t n);
 void cu_fill(mb_backend *be, mb_view dst, size_t n, uint32_t bits);
-void cu_gemm(mb_backend *be, const mb_gemm_args *a);
-void cu_unary(mb_backend *be, mb_unary_op op, mb_view x, mb_view y, size_t n, float a, float b);
-void cu_binary(mb_backend *be, mb_binary_op op, mb_view x1, mb_view x2, mb_view y, size_t n,
-               float a, float b);
-void cu_where(mb_backend *be, mb_view cond, mb_view x1, mb_view x2, mb_view y, size_t n);
-void cu_bcast(mb_backend *be, mb_bcast_op op, mb_view x, mb_view v, mb_view y, size_t outer,
-              size_t mid, size_t inner);
-void cu_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, size_t outer, size_t mid,
-               size_t inner);
-void cu_seg_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, const size_t *offs,
-                   int nseg);
-void cu_seg_bcast(mb_backend *be, mb_segbcast_op op, mb_view x, mb_view v, mb_view y,
-                  const size_t *offs, int nseg);
-void cu_softmax_xent(mb_backend *be, const mb_xent_args *a);
-void cu_gather_rows(mb_backend *be, const mb_gather_args *a);
-void cu_optim(mb_backend *be, const mb_optim_args *a);
-void cu_rng(mb_backend *be, mb_rng_dist d, uint64_t seed, uint64_t stream, mb_view y, size_t n,
-            float p0, float p1);
-void cu_im2col(mb_backend *be, const mb_conv_geom *g, mb_view x, mb_view cols);
-void cu_col2im(mb_backend *be, const mb_conv_geom *g, mb_view cols, mb_view dx);
-void cu_permute(mb_backend *be, mb_view x, mb_view y, size_t outer, size_t mid, size_t inner);
-void cu_batchnorm(mb_backend *be, const mb_bn_args *a);
-void cu_batchnorm_bwd(mb_backend *be, const mb_bn_bwd_args *a);
-void cu_pool(mb_backend *be, const mb_pool_args *a);
-void cu_pool_bwd(mb_backend *be, const mb_pool_args *a);
+/* The required ops of mb/ops.def, as cu_<op>. */
+#define MB_OPS_PREFIX cu_
+#include "mb/ops_impl.h"
+
 mb_timer *cu_timer_begin(mb_backend *be);
 void cu_timer_end(mb_backend *be, mb_timer *t);
 double cu_timer_ms(mb_backend *be, mb_timer *t);

@@ -8,10 +8,16 @@
 #include "mb/backend.h"
 
 /* Kernel source families: one .cl file and one program each, same stems as the
- * other backends' op files. */
+ * other backends' op files.  X(ID, stem): MB_CL_<ID>, kernels/opencl/<stem>.cl,
+ * embedded as mb_cl_<stem> (meson.build lists the same files for embed.py). */
+#define MB_CL_FAMILIES(X) \
+  X(ELTWISE, eltwise) X(REDUCE, reduce) X(LOSS, loss) X(GATHER, gather) X(OPTIM, optim) \
+  X(RNG, rng) X(IM2COL, im2col) X(NORM, norm) X(POOL, pool)
+
 typedef enum {
-  MB_CL_ELTWISE, MB_CL_REDUCE, MB_CL_LOSS, MB_CL_GATHER, MB_CL_OPTIM, MB_CL_RNG, MB_CL_IM2COL,
-  MB_CL_NORM, MB_CL_POOL,
+#define MB_CL_FAMILY_ID(id, stem) MB_CL_##id,
+  MB_CL_FAMILIES(MB_CL_FAMILY_ID)
+#undef MB_CL_FAMILY_ID
   MB_CL_NFAMILY
 } mb_cl_family_id;
 
@@ -111,34 +117,10 @@ size_t mb_cl_groups(const mb_cl *cl, size_t n, size_t local);
 /* Largest power of two <= v (1 when v < 2). */
 size_t mb_cl_pow2_floor(size_t v);
 
-/* ops (one file per family) */
-void mb_opencl_gemm(mb_backend *be, const mb_gemm_args *a);
-void mb_opencl_unary(mb_backend *be, mb_unary_op op, mb_view x, mb_view y, size_t n, float a,
-                     float b);
-void mb_opencl_binary(mb_backend *be, mb_binary_op op, mb_view x1, mb_view x2, mb_view y, size_t n,
-                      float a, float b);
-void mb_opencl_where(mb_backend *be, mb_view cond, mb_view x1, mb_view x2, mb_view y, size_t n);
-void mb_opencl_bcast(mb_backend *be, mb_bcast_op op, mb_view x, mb_view v, mb_view y, size_t outer,
-                     size_t mid, size_t inner);
-void mb_opencl_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, size_t outer,
-                      size_t mid, size_t inner);
-void mb_opencl_seg_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, const size_t *offs,
-                          int nseg);
-void mb_opencl_seg_bcast(mb_backend *be, mb_segbcast_op op, mb_view x, mb_view v, mb_view y,
-                         const size_t *offs, int nseg);
-void mb_cl_release_segs(mb_cl *cl);
-void mb_opencl_softmax_xent(mb_backend *be, const mb_xent_args *a);
-void mb_opencl_gather_rows(mb_backend *be, const mb_gather_args *a);
-void mb_opencl_optim(mb_backend *be, const mb_optim_args *a);
-void mb_opencl_rng(mb_backend *be, mb_rng_dist d, uint64_t seed, uint64_t stream, mb_view y,
-                   size_t n, float p0, float p1);
-void mb_opencl_im2col(mb_backend *be, const mb_conv_geom *g, mb_view x, mb_view cols);
-void mb_opencl_col2im(mb_backend *be, const mb_conv_geom *g, mb_view cols, mb_view dx);
-void mb_opencl_permute(mb_backend *be, mb_view x, mb_view y, size_t outer, size_t mid,
-                       size_t inner);
-void mb_opencl_batchnorm(mb_backend *be, const mb_bn_args *a);
-void mb_opencl_batchnorm_bwd(mb_backend *be, const mb_bn_bwd_args *a);
-void mb_opencl_pool(mb_backend *be, const mb_pool_args *a);
-void mb_opencl_pool_bwd(mb_backend *be, const mb_pool_args *a);
+/* ops (one file per family): the required ops of mb/ops.def, as mb_opencl_<op> */
+#define MB_OPS_PREFIX mb_opencl_
+#include "mb/ops_impl.h"
+void mb_cl_release_segs(mb_cl *cl);   /* reduce.c: the cached segment tables */
+
 
 #endif

@@ -5,6 +5,8 @@
  * Sources are embedded at build time (cl_kernels.h, made by tools/embed.py);
  * with MB_CL_KERNEL_DIR=<dir> they are read from <dir>/<stem>.cl instead, for
  * quick kernel edits (headers from <dir> or <dir>/../common, else embedded).
+ * op_codes.h (the enum values, generated from include/mb/op_codes.def) is a header
+ * like kernels/common/philox.h.
  * Embedded sources cannot rely on -I, so a line `#include "philox.h"` is blanked
  * and the header is passed as its own string ahead of the kernel text.
  * Options: -cl-std=CL1.2, plus -cl-fp32-correctly-rounded-divide-sqrt where the
@@ -20,18 +22,16 @@ static const struct {
   const char *stem;
   const char *text;
 } k_sources[MB_CL_NFAMILY] = {
-  [MB_CL_ELTWISE] = {"eltwise", mb_cl_eltwise}, [MB_CL_REDUCE] = {"reduce", mb_cl_reduce},
-  [MB_CL_LOSS] = {"loss", mb_cl_loss},          [MB_CL_GATHER] = {"gather", mb_cl_gather},
-  [MB_CL_OPTIM] = {"optim", mb_cl_optim},       [MB_CL_RNG] = {"rng", mb_cl_rng},
-  [MB_CL_IM2COL] = {"im2col", mb_cl_im2col},
-  [MB_CL_NORM] = {"norm", mb_cl_norm},          [MB_CL_POOL] = {"pool", mb_cl_pool},
+#define MB_CL_SOURCE(id, stem) [MB_CL_##id] = {#stem, mb_cl_##stem},
+  MB_CL_FAMILIES(MB_CL_SOURCE)
+#undef MB_CL_SOURCE
 };
 
 /* Headers the kernels may include (kernels/common). */
 static const struct {
   const char *name;
   const char *text;
-} k_headers[] = {{"philox.h", mb_cl_philox}};
+} k_headers[] = {{"philox.h", mb_cl_philox}, {"op_codes.h", mb_cl_op_codes}};
 
 #define MAX_INCLUDES 4
 

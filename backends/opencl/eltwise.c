@@ -1,26 +1,26 @@
 /* Elementwise launches: unary, binary, where, bcast (kernels/opencl/eltwise.cl). */
 #include "cl_backend.h"
 
+/* Kernel names: <family>_<code name> for every code of include/mb/op_codes.def, so a
+ * new code needs only its kernel body in eltwise.cl. */
 static const char *const k_unary[MB_UN__COUNT] = {
-  [MB_UN_AFFINE] = "unary_affine", [MB_UN_SQR] = "unary_sqr",         [MB_UN_SQRT] = "unary_sqrt",
-  [MB_UN_EXP] = "unary_exp",       [MB_UN_LOG] = "unary_log",         [MB_UN_RECIP] = "unary_recip",
-  [MB_UN_SIGMOID] = "unary_sigmoid", [MB_UN_RELU] = "unary_relu",     [MB_UN_ABS] = "unary_abs",
-  [MB_UN_CLAMP] = "unary_clamp",   [MB_UN_MIN_S] = "unary_min_s",     [MB_UN_MAX_S] = "unary_max_s",
-  [MB_UN_NAN_TO] = "unary_nan_to", [MB_UN_GT_S] = "unary_gt_s",
+#define MB_UN(NAME, name) [MB_UN_##NAME] = "unary_" #name,
+#include "mb/op_codes.def"
 };
 
 static const char *const k_binary[MB_BIN__COUNT] = {
-  [MB_BIN_AXPBY] = "binary_axpby",     [MB_BIN_MUL] = "binary_mul",
-  [MB_BIN_DIV] = "binary_div",         [MB_BIN_MIN] = "binary_min",
-  [MB_BIN_MAX] = "binary_max",         [MB_BIN_ADD_SQR] = "binary_add_sqr",
-  [MB_BIN_SIGMOID_BWD] = "binary_sigmoid_bwd", [MB_BIN_RELU_BWD] = "binary_relu_bwd",
-  [MB_BIN_GT] = "binary_gt",
+#define MB_BIN(NAME, name) [MB_BIN_##NAME] = "binary_" #name,
+#include "mb/op_codes.def"
 };
 
-static const char *const k_bcast[] = {
-  [MB_BC_ADD] = "bcast_add", [MB_BC_MUL] = "bcast_mul", [MB_BC_SUB] = "bcast_sub",
-  [MB_BC_DIV] = "bcast_div",
+static const char *const k_bcast[MB_BC__N] = {
+#define MB_BC(NAME, name) [MB_BC_##NAME] = "bcast_" #name,
+#include "mb/op_codes.def"
 };
+
+/* every kernel of eltwise.cl has a slot in its family's kernel cache */
+_Static_assert(MB_UN__COUNT + MB_BIN__COUNT + MB_BC__N + 1 <= MB_CL_MAX_KERNELS,
+               "raise MB_CL_MAX_KERNELS");
 
 /* Enqueues a grid-stride kernel over n items with arguments already set. */
 static void run_flat(mb_cl_args *a, const char *op, size_t n)
@@ -84,7 +84,7 @@ void mb_opencl_bcast(mb_backend *be, mb_bcast_op op, mb_view x, mb_view v, mb_vi
   mb_cl *cl = mb_cl_of(be);
   size_t n = outer * mid * inner;
   if (!mb_cl_ok(cl) || !n) return;
-  if ((unsigned)op > MB_BC_DIV) {
+  if ((unsigned)op >= MB_BC__N) {
     mb_cl_fail(cl, MB_BAD_ARG, "bcast: bad op %d", (int)op);
     return;
   }

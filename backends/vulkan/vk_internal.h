@@ -57,13 +57,11 @@ typedef struct {
   vk_graveyard dead;
 } vk_frame;
 
-/* One shader module (an embedded SPIR-V blob) and its layouts. */
+/* One shader module (an embedded SPIR-V blob) and its layouts: one per line of
+ * shaders/variants.def. */
 typedef enum {
-  VKS_UNARY, VKS_BINARY, VKS_WHERE, VKS_BCAST,
-  VKS_REDUCE_WG, VKS_REDUCE_COL, VKS_SEG_REDUCE, VKS_SEG_BCAST,
-  VKS_XENT, VKS_GATHER, VKS_OPTIM, VKS_RNG, VKS_IM2COL, VKS_COL2IM, VKS_PERMUTE,
-  VKS_GEMM_TILED, VKS_GEMM_TEXEL, VKS_GEMM_TEXEL1,
-  VKS_BN_TRAIN, VKS_BN_EVAL, VKS_BN_BWD, VKS_POOL_FWD, VKS_POOL_BWD,
+#define MB_VK_SHADER(id, name, source, bindings, defines) VKS_##id,
+#include "variants.def"
   VKS__COUNT
 } vk_shader_id;
 
@@ -184,32 +182,10 @@ vk_bind vk_bind_view(mb_view v);
 vk_bind vk_bind_none(vk_be *be);            /* the dummy buffer */
 uint32_t vk_groups(size_t n, uint32_t per); /* ceil(n / per) */
 
-/* ---- op families (gemm.c, eltwise.c, reduce.c, loss.c, gather.c, optim.c, rng.c, im2col.c) ---- */
-void vk_gemm(mb_backend *be, const mb_gemm_args *a);
-void vk_unary(mb_backend *be, mb_unary_op op, mb_view x, mb_view y, size_t n, float a, float b);
-void vk_binary(mb_backend *be, mb_binary_op op, mb_view x1, mb_view x2, mb_view y, size_t n,
-               float a, float b);
-void vk_where(mb_backend *be, mb_view cond, mb_view x1, mb_view x2, mb_view y, size_t n);
-void vk_bcast(mb_backend *be, mb_bcast_op op, mb_view x, mb_view v, mb_view y, size_t outer,
-              size_t mid, size_t inner);
-void vk_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, size_t outer, size_t mid,
-               size_t inner);
-void vk_seg_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, const size_t *offs,
-                   int nseg);
-void vk_seg_bcast(mb_backend *be, mb_segbcast_op op, mb_view x, mb_view v, mb_view y,
-                  const size_t *offs, int nseg);
-void vk_softmax_xent(mb_backend *be, const mb_xent_args *a);
-void vk_gather_rows(mb_backend *be, const mb_gather_args *a);
-void vk_optim(mb_backend *be, const mb_optim_args *a);
-void vk_rng(mb_backend *be, mb_rng_dist d, uint64_t seed, uint64_t stream, mb_view y, size_t n,
-            float p0, float p1);
-void vk_im2col(mb_backend *be, const mb_conv_geom *g, mb_view x, mb_view cols);
-void vk_col2im(mb_backend *be, const mb_conv_geom *g, mb_view cols, mb_view dx);
-void vk_permute(mb_backend *be, mb_view x, mb_view y, size_t outer, size_t mid, size_t inner);
-void vk_batchnorm(mb_backend *be, const mb_bn_args *a);
-void vk_batchnorm_bwd(mb_backend *be, const mb_bn_bwd_args *a);
-void vk_pool(mb_backend *be, const mb_pool_args *a);
-void vk_pool_bwd(mb_backend *be, const mb_pool_args *a);
+/* ---- op families (gemm.c, eltwise.c, reduce.c, ...): the required ops of mb/ops.def,
+ * as vk_<op> ---- */
+#define MB_OPS_PREFIX vk_
+#include "mb/ops_impl.h"
 
 static inline vk_be *VKB(mb_backend *be) { return (vk_be *)be; }
 static inline vk_buf *VKBUF(mb_buf *b) { return (vk_buf *)b; }

@@ -1,6 +1,7 @@
 /* Shader modules, descriptor-set and pipeline layouts, and compute pipelines.
  *
- * The SPIR-V is embedded at build time (meson runs glslangValidator --vn).  Modules
+ * The SPIR-V is embedded at build time (meson runs glslangValidator on each variant of
+ * shaders/variants.def, then tools/embed.py).  Modules
  * and layouts are made on first use of a shader; a pipeline is made once per
  * (shader, specialization constants) and cached for the life of the backend.
  * Specialization constant i is entry i of the spec array (ids 0 and 1 are the
@@ -13,65 +14,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spv_col2im.h"
-#include "spv_eltwise_bcast.h"
-#include "spv_eltwise_binary.h"
-#include "spv_eltwise_unary.h"
-#include "spv_eltwise_where.h"
-#include "spv_gather.h"
-#include "spv_gemm_texel.h"
-#include "spv_gemm_texel1.h"
-#include "spv_gemm_tiled.h"
-#include "spv_im2col.h"
-#include "spv_loss.h"
-#include "spv_optim.h"
-#include "spv_permute.h"
-#include "spv_reduce_col.h"
-#include "spv_reduce_seg.h"
-#include "spv_reduce_segbcast.h"
-#include "spv_reduce_wg.h"
-#include "spv_rng.h"
-#include "spv_norm_bn_train.h"
-#include "spv_norm_bn_eval.h"
-#include "spv_norm_bn_bwd.h"
-#include "spv_pool_fwd.h"
-#include "spv_pool_bwd.h"
+#include "spv_shaders.h"
 
 #define PUSH_BYTES 128
 
 typedef struct {
   const char *name;
   const uint32_t *code;
-  size_t bytes;
+  const size_t *bytes;    /* embed.py's length: not a constant expression */
   const char *bindings;   /* per binding: 'b' storage buffer, 't' storage texel buffer */
 } shader_desc;
 
-#define SPV(x) mb_spv_##x, sizeof mb_spv_##x
-
 static const shader_desc k_shaders[VKS__COUNT] = {
-  [VKS_UNARY] = {"eltwise_unary", SPV(eltwise_unary), "bb"},
-  [VKS_BINARY] = {"eltwise_binary", SPV(eltwise_binary), "bbb"},
-  [VKS_WHERE] = {"eltwise_where", SPV(eltwise_where), "bbbb"},
-  [VKS_BCAST] = {"eltwise_bcast", SPV(eltwise_bcast), "bbb"},
-  [VKS_REDUCE_WG] = {"reduce_wg", SPV(reduce_wg), "bb"},
-  [VKS_REDUCE_COL] = {"reduce_col", SPV(reduce_col), "bb"},
-  [VKS_SEG_REDUCE] = {"reduce_seg", SPV(reduce_seg), "bbb"},
-  [VKS_SEG_BCAST] = {"reduce_segbcast", SPV(reduce_segbcast), "bbbb"},
-  [VKS_XENT] = {"loss", SPV(loss), "bbbbb"},
-  [VKS_GATHER] = {"gather", SPV(gather), "bbb"},
-  [VKS_OPTIM] = {"optim", SPV(optim), "bbbb"},
-  [VKS_RNG] = {"rng", SPV(rng), "b"},
-  [VKS_IM2COL] = {"im2col", SPV(im2col), "bb"},
-  [VKS_COL2IM] = {"col2im", SPV(col2im), "bb"},
-  [VKS_PERMUTE] = {"permute", SPV(permute), "bb"},
-  [VKS_GEMM_TILED] = {"gemm_tiled", SPV(gemm_tiled), "bbb"},
-  [VKS_GEMM_TEXEL] = {"gemm_texel", SPV(gemm_texel), "ttt"},
-  [VKS_GEMM_TEXEL1] = {"gemm_texel1", SPV(gemm_texel1), "ttb"},
-  [VKS_BN_TRAIN] = {"norm_bn_train", SPV(norm_bn_train), "bbbbbbbb"},
-  [VKS_BN_EVAL] = {"norm_bn_eval", SPV(norm_bn_eval), "bbbbbb"},
-  [VKS_BN_BWD] = {"norm_bn_bwd", SPV(norm_bn_bwd), "bbbbbbbb"},
-  [VKS_POOL_FWD] = {"pool_fwd", SPV(pool_fwd), "bbb"},
-  [VKS_POOL_BWD] = {"pool_bwd", SPV(pool_bwd), "bbb"},
+#define MB_VK_SHADER(id, name, source, bindings, defines) \
+  [VKS_##id] = {#name, mb_spv_##name, &mb_spv_##name##_len, bindings},
+#include "variants.def"
 };
 
 int vk_shader_binding_count(vk_shader_id s) { return (int)strlen(k_shaders[s].bindings); }
@@ -87,7 +44,7 @@ static vk_shader_state *shader(vk_be *be, vk_shader_id s)
   char what[96];
   VkShaderModuleCreateInfo mi = {
     .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
-    .codeSize = d->bytes,
+    .codeSize = *d->bytes,
     .pCode = d->code,
   };
   snprintf(what, sizeof what, "vkCreateShaderModule(%s)", d->name);

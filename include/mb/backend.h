@@ -18,7 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MB_ABI_VERSION 3   /* 2: batchnorm, batchnorm_bwd, pool, pool_bwd; 3: permute */
+/* 2: batchnorm, batchnorm_bwd, pool, pool_bwd; 3: permute; 4: the table made from
+ * mb/ops.def, optional ops (conv2d_*, forget_update) and the engine name */
+#define MB_ABI_VERSION 4
 
 typedef enum {
   MB_OK = 0,
@@ -55,6 +57,7 @@ typedef struct mb_backend {
   const mb_backend_ops *ops;
   mb_device_info info;
   int device_index;
+  int engine_generic; /* 1: the core ignores this instance's optional ops (see core/ops.h) */
   mb_status status;   /* sticky first error */
   char err[256];
 } mb_backend;
@@ -73,54 +76,39 @@ typedef struct {
   long stride_a, stride_b, stride_c; /* element strides between batch items */
 } mb_gemm_args;
 
+/* The op codes come from mb/op_codes.def (one line each, with its formula). */
 typedef enum {
-  MB_UN_AFFINE,    /* y = a·x + b */
-  MB_UN_SQR,       /* y = x² */
-  MB_UN_SQRT,
-  MB_UN_EXP,
-  MB_UN_LOG,
-  MB_UN_RECIP,     /* y = 1/x */
-  MB_UN_SIGMOID,
-  MB_UN_RELU,
-  MB_UN_ABS,
-  MB_UN_CLAMP,     /* y = min(max(x, a), b) */
-  MB_UN_MIN_S,     /* y = min(x, a) */
-  MB_UN_MAX_S,     /* y = max(x, a) */
-  MB_UN_NAN_TO,    /* y = isnan(x) ? a : x */
-  MB_UN_GT_S,      /* y = x > a ? 1 : 0 */
+#define MB_UN(NAME, name) MB_UN_##NAME,
+#include "mb/op_codes.def"
   MB_UN__COUNT
 } mb_unary_op;
 
 typedef enum {
-  MB_BIN_AXPBY,       /* y = a·x1 + b·x2 */
-  MB_BIN_MUL,         /* y = a·x1·x2 */
-  MB_BIN_DIV,         /* y = x1 / x2 */
-  MB_BIN_MIN,
-  MB_BIN_MAX,
-  MB_BIN_ADD_SQR,     /* y = x1 + a·x2²   (squared-gradient accumulation) */
-  MB_BIN_SIGMOID_BWD, /* y = x1·x2·(1−x2)  (x1 = dy, x2 = sigmoid output) */
-  MB_BIN_RELU_BWD,    /* y = x2 > 0 ? x1 : 0 (x2 = pre- or post-activation) */
-  MB_BIN_GT,          /* y = x1 > a·x2 ? 1 : 0 */
+#define MB_BIN(NAME, name) MB_BIN_##NAME,
+#include "mb/op_codes.def"
   MB_BIN__COUNT
 } mb_binary_op;
 
 /* y[o,m,i] = x[o,m,i] (op) v[m]   over a shape (outer, mid, inner).
  * Bias add on [B×O]: outer=B, mid=O, inner=1.  NCHW channel op: outer=N, mid=C, inner=H·W. */
-typedef enum { MB_BC_ADD, MB_BC_MUL, MB_BC_SUB, MB_BC_DIV } mb_bcast_op;
+typedef enum {
+#define MB_BC(NAME, name) MB_BC_##NAME,
+#include "mb/op_codes.def"
+} mb_bcast_op;
 
 /* y[o,i] = reduce over m of x[o,m,i]   (shape outer, mid, inner; y has outer·inner elements).
  * ARGMAX writes i32 indices (first maximum on ties).  Accumulation is at least f32
  * (ref: f64).  MAX_FINITE ignores NaN and ±inf; it yields -inf if none is finite. */
 typedef enum {
-  MB_RED_SUM, MB_RED_SUMSQ, MB_RED_MAX, MB_RED_MAX_FINITE, MB_RED_ARGMAX
+#define MB_RED(NAME, name) MB_RED_##NAME,
+#include "mb/op_codes.def"
 } mb_reduce_op;
 
 /* Segmented over a flat buffer: segment s covers [offs[s], offs[s+1]).
  * offs is a host array of nseg+1 entries (backends copy it as needed). */
 typedef enum {
-  MB_SEGBC_MUL,     /* y[i] = x[i] · v[seg(i)] */
-  MB_SEGBC_ADD,     /* y[i] = x[i] + v[seg(i)] */
-  MB_SEGBC_INF_TO,  /* y[i] = isinf(x[i]) ? v[seg(i)] : x[i] */
+#define MB_SEGBC(NAME, name) MB_SEGBC_##NAME,
+#include "mb/op_codes.def"
 } mb_segbcast_op;
 
 typedef struct {
@@ -145,9 +133,11 @@ typedef struct {
   float scale;
 } mb_gather_args;
 
+/* MB_OPT_SGD: PyTorch SGD: g += wd·w; buf = first ? g : mom·buf + (1−damp)·g; w −= lr·buf
+ * MB_OPT_ADAM: PyTorch Adam (L2 wd added to g), bias-corrected with step t ≥ 1 */
 typedef enum {
-  MB_OPT_SGD,   /* PyTorch SGD: g += wd·w; buf = first ? g : mom·buf + (1−damp)·g; w −= lr·buf */
-  MB_OPT_ADAM,  /* PyTorch Adam (L2 wd added to g), bias-corrected with step t ≥ 1 */
+#define MB_OPT(NAME, name) MB_OPT_##NAME,
+#include "mb/op_codes.def"
 } mb_optim_kind;
 
 typedef struct {
@@ -161,11 +151,13 @@ typedef struct {
 
 /* Counter-based RNG: Philox4x32-10 (kernels/common/philox.h), identical bits on
  * every backend.  A call (seed, stream, n) writes elements 0..n−1 of that stream;
- * element i uses block i/4 (U32, UNIFORM) or i/2 (NORMAL): see philox.h. */
+ * element i uses block i/4 (U32, UNIFORM) or i/2 (NORMAL): see philox.h.
+ *  MB_RNG_U32:     raw 32-bit words (write to an i32/u32 view)
+ *  MB_RNG_UNIFORM: p0 + (p1−p0)·u, u = (bits >> 8)·2^−24 ∈ [0,1)
+ *  MB_RNG_NORMAL:  p0 + p1·z, Box–Muller (cos branch) */
 typedef enum {
-  MB_RNG_U32,      /* raw 32-bit words (write to an i32/u32 view) */
-  MB_RNG_UNIFORM,  /* p0 + (p1−p0)·u, u = (bits >> 8)·2^−24 ∈ [0,1) */
-  MB_RNG_NORMAL,   /* p0 + p1·z, Box–Muller (cos branch) */
+#define MB_RNG(NAME, name) MB_RNG_##NAME,
+#include "mb/op_codes.def"
 } mb_rng_dist;
 
 /* Convolution geometry (NCHW), used by im2col/col2im. */
@@ -234,6 +226,70 @@ typedef struct {
   mb_view dy, dx;                 /* backward: dy [n·c·oh·ow] -> dx [n·c·h·w] */
 } mb_pool_args;
 
+/* A 2-D convolution (NCHW; no bias: every convolution of the models is followed by
+ * batch norm; one stride and padding for both axes).  Weights w are [cout][c·kh·kw]
+ * (PyTorch's [cout][c][kh][kw]); geometry g as for im2col (oh, ow filled in).
+ *  conv2d_fwd:        y[n][cout][oh·ow] = conv(x, w)
+ *  conv2d_bwd_data:   dx[n][c][h·w] = (accumulate ? dx : 0) + convᵀ(dy, w)
+ *  conv2d_bwd_filter: dw = beta·dw + Σ over images and output positions of dy ⊗ x
+ *                     (beta 0: dw is not read)
+ * Sums accumulate in at least f32 (ref: f64); the result agrees with the generic
+ * composition of core/conv.c within the GEMM tolerance.  No output overlaps an input. */
+typedef struct {
+  mb_conv_geom g;
+  int cout;
+  mb_view x, w, y;        /* fwd reads x, w and writes y */
+  mb_view dy, dx, dw;     /* bwd_data: dy, w -> dx;  bwd_filter: x, dy -> dw */
+  int accumulate;         /* bwd_data */
+  float beta;             /* bwd_filter */
+} mb_conv_args;
+
+/* The forgetting update of the mnemonic method (docs/specification.md §2.2), over the
+ * segments of a flat parameter vector (segment s = [offs[s], offs[s+1]), one tensor):
+ *   r = log f_forget − log f_remain, NaN -> 0;   m_s = max of the finite r (−inf if none)
+ *   r = ±inf -> m_s;   η = exp r;   α_s = min(λ2 · (1 / max_s η), λ1);   δ = η·α_s
+ *   plus = w + δ,   minus = w − δ
+ * Each step rounds to f32 as the generic op chain does (unary LOG, binary AXPBY,
+ * NAN_TO, seg_reduce MAX_FINITE, seg_bcast INF_TO, EXP, seg_reduce MAX, RECIP, AFFINE,
+ * MIN_S, seg_bcast MUL, AXPBY), so a backend whose log/exp match its own unary ops
+ * gives the chain's bits.  delta, plus and minus may each be none, and each may alias
+ * f_forget or f_remain element for element (an element's inputs are read before its
+ * outputs are written).  offs is a host array of nseg + 1 entries. */
+typedef struct {
+  mb_view f_forget, f_remain, w;   /* [offs[nseg]] */
+  mb_view delta, plus, minus;      /* [offs[nseg]], each may be none */
+  const size_t *offs;
+  int nseg;
+  float lambda1, lambda2;
+} mb_forget_args;
+
+/* Code counts of the enums without a __COUNT member (switches over them stay exhaustive). */
+enum {
+  MB_BC__N = 0
+#define MB_BC(NAME, name) + 1
+#include "mb/op_codes.def"
+  , MB_RED__N = 0
+#define MB_RED(NAME, name) + 1
+#include "mb/op_codes.def"
+  , MB_SEGBC__N = 0
+#define MB_SEGBC(NAME, name) + 1
+#include "mb/op_codes.def"
+  , MB_OPT__N = 0
+#define MB_OPT(NAME, name) + 1
+#include "mb/op_codes.def"
+  , MB_RNG__N = 0
+#define MB_RNG(NAME, name) + 1
+#include "mb/op_codes.def"
+};
+
+/* Op ids, in the order of mb/ops.def (names: mb_op_name() in core/ops.h). */
+typedef enum {
+#define MB_OP(name, params) MB_OPID_##name,
+#define MB_OP_OPT(name, params) MB_OPID_##name,
+#include "mb/ops.def"
+  MB_OP_COUNT
+} mb_op_id;
+
 /* ---- the op table ---- */
 struct mb_backend_ops {
   const char *name;    /* "ref", "cpu", "cuda", "vulkan", "opencl" */
@@ -252,39 +308,11 @@ struct mb_backend_ops {
   void (*copy)(mb_backend *be, mb_view dst, mb_view src, size_t n);
   void (*fill)(mb_backend *be, mb_view dst, size_t n, uint32_t bits); /* 4-byte pattern */
 
-  /* compute */
-  void (*gemm)(mb_backend *be, const mb_gemm_args *a);
-  void (*unary)(mb_backend *be, mb_unary_op op, mb_view x, mb_view y, size_t n, float a, float b);
-  void (*binary)(mb_backend *be, mb_binary_op op, mb_view x1, mb_view x2, mb_view y, size_t n,
-                 float a, float b);
-  void (*where)(mb_backend *be, mb_view cond, mb_view x1, mb_view x2, mb_view y, size_t n);
-                 /* y = cond != 0 ? x1 : x2 */
-  void (*bcast)(mb_backend *be, mb_bcast_op op, mb_view x, mb_view v, mb_view y,
-                size_t outer, size_t mid, size_t inner);
-  void (*reduce)(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y,
-                 size_t outer, size_t mid, size_t inner);
-  void (*seg_reduce)(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y,
-                     const size_t *offs, int nseg);   /* SUM, SUMSQ, MAX, MAX_FINITE */
-  void (*seg_bcast)(mb_backend *be, mb_segbcast_op op, mb_view x, mb_view v, mb_view y,
-                    const size_t *offs, int nseg);
-  void (*softmax_xent)(mb_backend *be, const mb_xent_args *a);
-  void (*gather_rows)(mb_backend *be, const mb_gather_args *a);
-  void (*optim)(mb_backend *be, const mb_optim_args *a);
-  void (*rng)(mb_backend *be, mb_rng_dist d, uint64_t seed, uint64_t stream, mb_view y, size_t n,
-              float p0, float p1);
-  /* convolution support (NULL until a backend implements it; see issue on ResNet-18) */
-  void (*im2col)(mb_backend *be, const mb_conv_geom *g, mb_view x, mb_view cols);
-  void (*col2im)(mb_backend *be, const mb_conv_geom *g, mb_view cols, mb_view dx); /* dx += */
-  /* normalisation and pooling (ABI 2; NULL: not implemented, the core reports MB_UNSUPPORTED) */
-  void (*batchnorm)(mb_backend *be, const mb_bn_args *a);
-  void (*batchnorm_bwd)(mb_backend *be, const mb_bn_bwd_args *a);
-  void (*pool)(mb_backend *be, const mb_pool_args *a);       /* reads x, writes y (and idx) */
-  void (*pool_bwd)(mb_backend *be, const mb_pool_args *a);   /* reads dy (and idx), writes dx */
-  /* y[m][o][i] = x[o][m][i] over a shape (outer, mid, inner): the two outer axes swapped,
-   * inner rows moved whole (bit for bit).  y must not overlap x.  Turns per-image conv
-   * columns [n][c·kh·kw][oh·ow] into [c·kh·kw][n·oh·ow] and back, so that a chunk of
-   * images is one GEMM (ABI 3; NULL: not implemented, the core reports MB_UNSUPPORTED). */
-  void (*permute)(mb_backend *be, mb_view x, mb_view y, size_t outer, size_t mid, size_t inner);
+  /* compute: one function pointer per op of mb/ops.def.  Required ops are never
+   * NULL in a backend built with mb/ops_impl.h; optional ops may be. */
+#define MB_OP(name, params) void(*name) params;
+#define MB_OP_OPT(name, params) void(*name) params;
+#include "mb/ops.def"
 
   /* ordering and timing */
   void (*sync)(mb_backend *be);                   /* wait for all submitted work */
@@ -292,6 +320,10 @@ struct mb_backend_ops {
   void (*timer_end)(mb_backend *be, mb_timer *t); /* records the end mark */
   double (*timer_ms)(mb_backend *be, mb_timer *t);/* after sync; < 0 if unreadable */
   void (*timer_free)(mb_backend *be, mb_timer *t);
+
+  /* The name of the engine behind the optional ops this table sets, e.g.
+   * "ref-direct" (NULL: none set; see mb_engine_name() in core/ops.h). */
+  const char *engine;
 };
 
 #endif

@@ -87,18 +87,17 @@ __global__ void bcast_k(const float *x, const float *v, float *y, I n, I mid, I 
 }
 
 typedef void (*unary_fn)(const float *, float *, size_t, float, float);
+/* One instantiation per code of include/mb/op_codes.def, in enum order (the values
+ * count from 0 in the order listed), so a new code needs only its case above. */
 static const unary_fn k_unary[MB_UN__COUNT] = {
-  unary_k<MB_UN_AFFINE>, unary_k<MB_UN_SQR>,     unary_k<MB_UN_SQRT>,  unary_k<MB_UN_EXP>,
-  unary_k<MB_UN_LOG>,    unary_k<MB_UN_RECIP>,   unary_k<MB_UN_SIGMOID>, unary_k<MB_UN_RELU>,
-  unary_k<MB_UN_ABS>,    unary_k<MB_UN_CLAMP>,   unary_k<MB_UN_MIN_S>, unary_k<MB_UN_MAX_S>,
-  unary_k<MB_UN_NAN_TO>, unary_k<MB_UN_GT_S>,
+#define MB_UN(NAME, name) unary_k<MB_UN_##NAME>,
+#include "mb/op_codes.def"
 };
 
 typedef void (*binary_fn)(const float *, const float *, float *, size_t, float, float);
 static const binary_fn k_binary[MB_BIN__COUNT] = {
-  binary_k<MB_BIN_AXPBY>,       binary_k<MB_BIN_MUL>,      binary_k<MB_BIN_DIV>,
-  binary_k<MB_BIN_MIN>,         binary_k<MB_BIN_MAX>,      binary_k<MB_BIN_ADD_SQR>,
-  binary_k<MB_BIN_SIGMOID_BWD>, binary_k<MB_BIN_RELU_BWD>, binary_k<MB_BIN_GT>,
+#define MB_BIN(NAME, name) binary_k<MB_BIN_##NAME>,
+#include "mb/op_codes.def"
 };
 
 template <typename I>

@@ -3,6 +3,14 @@
  * Views arrive as (buffer, element offset).  y may alias x exactly: every
  * element is read before it is written by the same work-item. */
 
+#include "op_codes.h"
+
+/* Count checks: a code added to include/mb/op_codes.def needs its kernel here
+ * (the host names kernels after the codes). */
+#if UN_COUNT != 14 || BIN_COUNT != 9 || BC_COUNT != 4
+#error "eltwise.cl: a unary, binary or bcast code of include/mb/op_codes.def has no kernel"
+#endif
+
 /* Round every operation as written, like the ref oracle (no fused a*x+b). */
 #pragma OPENCL FP_CONTRACT OFF
 

@@ -14,12 +14,8 @@ typedef float acc_t;
 
 #define GRID_LOOP(i, n) for (ulong i = get_global_id(0); i < (n); i += get_global_size(0))
 
-/* mb_reduce_op values */
-#define RED_SUM 0
-#define RED_SUMSQ 1
-#define RED_MAX 2
-#define RED_MAX_FINITE 3
-#define RED_ARGMAX 4
+/* mb_reduce_op values (RED_SUM, ...), generated from include/mb/op_codes.def */
+#include "op_codes.h"
 
 /* A partial result: value, and for ARGMAX the index of its first occurrence
  * (-1 until a non-NaN element is taken: NaN is never greater, so an all-NaN row

@@ -51,6 +51,18 @@ Test(agree, opencl, .timeout = 600) { agree_backend("opencl"); }
 Test(agree, vulkan, .timeout = 600) { agree_backend("vulkan"); }
 Test(agree, cuda, .timeout = 600) { agree_backend("cuda"); }
 
+/* The optional ops against the generic composition: the oracle always composes them
+ * (im2col + GEMM, the op chain), the ref target runs its own direct loops. */
+Test(agree, ref_optional_conv2d, .timeout = 600) { agree_backend_family("ref", "conv2d/"); }
+Test(agree, ref_optional_forget_update) { agree_backend_family("ref", "forget_update/"); }
+
+/* MB_ENGINE=generic: every backend composes the optional ops (cpu's fused update too). */
+Test(agree, cpu_engine_generic, .timeout = 600)
+{
+  setenv("MB_ENGINE", "generic", 1);
+  agree_backend_family("cpu", "forget_update/");
+}
+
 /* lavapipe takes the TEXEL GEMM; GPUs take TILED (shared-memory tiles): check that
  * one here too, through the switch the backend reads when it opens. */
 Test(agree, vulkan_tiled_gemm, .timeout = 600)
@@ -274,7 +286,33 @@ static void expect_fail(const char *id, const char *needle)
   cr_assert(strstr(r.reason, needle), "%s: reason '%s' lacks '%s'", id, r.reason, needle);
 }
 
-static void restore(void) { g_bad = mb_ref_ops; }
+/* ref with its optional ops taken out: the sabotage below breaks required ops, which a
+ * direct convolution or fused update would route around (those ops have their own). */
+static void restore(void)
+{
+  g_bad = mb_ref_ops;
+  g_bad.conv2d_fwd = g_bad.conv2d_bwd_data = g_bad.conv2d_bwd_filter = NULL;
+  g_bad.forget_update = NULL;
+  g_bad.engine = NULL;
+}
+
+/* Optional ops that slip: one output element nudged, or a sign lost. */
+static void conv2d_fwd_nudged(mb_backend *be, const mb_conv_args *a)
+{
+  mb_ref_ops.conv2d_fwd(be, a);
+  float v;
+  mb_ref_ops.download(be, &v, a->y, 4);
+  v *= 1.01f;
+  mb_ref_ops.upload(be, a->y, &v, 4);
+}
+
+static void forget_update_minus_is_plus(mb_backend *be, const mb_forget_args *a)
+{
+  mb_forget_args b = *a;
+  b.minus = mb_none();
+  mb_ref_ops.forget_update(be, &b);
+  if (!mb_is_none(a->minus)) mb_ref_ops.copy(be, a->minus, a->plus, a->offs[a->nseg]);
+}
 
 TestSuite(sabotage, .init = restore);
 
@@ -361,6 +399,15 @@ Test(sabotage, missing_permute_skips_conv2d)
   cr_assert(strstr(r.reason, "permute"), "%s", r.reason);
 }
 
+Test(sabotage, optional_ops_are_checked)
+{
+  g_bad.conv2d_fwd = conv2d_fwd_nudged;
+  g_bad.engine = "sabotaged-direct";
+  expect_fail("conv2d/fwd_c64_32x32_k3s1p1_b2_cout64", "y");
+  g_bad.forget_update = forget_update_minus_is_plus;
+  expect_fail("forget_update/odd_alpha_lambda1", "minus");
+}
+
 Test(sabotage, permute_rows_swapped)
 {
   g_bad.permute = permute_rows_swapped;
@@ -381,4 +428,48 @@ Test(table, ids_unique_and_named_after_family)
               "case %s is not under %s/", c[i].id, c[i].fam->name);
     for (int j = 0; j < i; j++) cr_assert_str_neq(c[i].id, c[j].id, "duplicate case id");
   }
+}
+
+/* ---------------------------------------------------------------- the op list */
+
+Test(ops, built_tables_have_every_required_op)
+{
+  const mb_backend_entry *e;
+  int n = mb_backend_entries(&e);
+  for (int i = 0; i < n; i++) {
+    if (!e[i].ops) continue;
+    const char *miss = mb_ops_missing(e[i].ops);
+    cr_assert_null(miss, "%s lacks %s", e[i].name, miss ? miss : "");
+    cr_assert_eq(e[i].ops->abi, MB_ABI_VERSION, "%s", e[i].name);
+  }
+  mb_backend_ops t = mb_ref_ops;
+  t.permute = NULL;
+  cr_assert_str_eq(mb_ops_missing(&t), "permute");
+  t.permute = mb_ref_ops.permute;
+  t.forget_update = NULL;   /* optional */
+  cr_assert_null(mb_ops_missing(&t));
+  cr_assert_str_eq(mb_op_name(MB_OPID_gemm), "gemm");
+  cr_assert(mb_op_is_optional(MB_OPID_conv2d_fwd) && !mb_op_is_optional(MB_OPID_im2col));
+}
+
+Test(ops, engine_switches)
+{
+  char why[256];
+  mb_backend *be = mb_backend_open("ref", 0, why, sizeof why);
+  cr_assert_not_null(be, "%s", why);
+  unsetenv("MB_ENGINE");
+  cr_assert_str_eq(mb_engine_name(be), "ref-direct");
+  cr_assert(mb_has_opt(be, MB_OPID_conv2d_fwd) && !mb_has_opt(be, MB_OPID_gemm));
+  setenv("MB_ENGINE", "generic", 1);
+  cr_assert_str_eq(mb_engine_name(be), "generic");
+  cr_assert(!mb_has_opt(be, MB_OPID_conv2d_fwd));
+  unsetenv("MB_ENGINE");
+  mb_engine_force_generic(1);
+  cr_assert_str_eq(mb_engine_name(be), "generic");
+  mb_engine_force_generic(0);
+  be->engine_generic = 1;
+  cr_assert_str_eq(mb_engine_name(be), "generic");
+  be->engine_generic = 0;
+  cr_assert_str_eq(mb_engine_name(be), "ref-direct");
+  mb_backend_close(be);
 }
