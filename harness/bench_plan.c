@@ -1,6 +1,7 @@
 /* The plan of a bench run: the cells of the spec (experiments × seeds × t_mix
  * × methods × sweeps × backends), their ids and groups, the models they need,
  * and which already have a row. */
+#include "core/ops.h"
 #include "mb/registry.h"
 #include "methods/methods.h"
 #include "harness/bench_internal.h"
@@ -111,6 +112,7 @@ static void perf_cell_ids(bench *b, cell *c)
   else
     snprintf(canon, sizeof canon, "throughput|data=%s|model=%s|act=%s|repeats=%d", e->data, e->model, e->act,
              e->repeats);
+  if (mb_engine_generic(NULL)) strncat(canon, "|engine=generic", sizeof canon - strlen(canon) - 1);
   uint32_t h = (uint32_t)hash_str(canon);
   snprintf(c->id, sizeof c->id, "%s/%s/%s:%d/s%" PRIu64 "#%08x", e->name, e->kind, c->backend, c->device, c->seed, h);
   snprintf(c->group, sizeof c->group, "%s/s%" PRIu64 "#%08x", e->kind, c->seed, h);
@@ -136,6 +138,8 @@ static void cell_ids(bench *b, cell *c)
   if (o < (int)sizeof canon - 128)
     snprintf(canon + o, sizeof canon - (size_t)o, "|kind=%s|repeats=%d|warmup=%d|budget=%.17g", e->kind, e->repeats,
              e->warmup, e->time_budget);
+  /* a forced generic path is another measurement of the same computation */
+  if (mb_engine_generic(NULL)) strncat(canon, "|engine=generic", sizeof canon - strlen(canon) - 1);
   uint32_t h = (uint32_t)hash_str(canon);
   const char *mname = c->me ? c->me->name : "fim";
   snprintf(c->id, sizeof c->id, "%s/%s/%s:%d/s%" PRIu64 "/t%g%s#%08x", e->name, mname, c->backend,
