@@ -31,11 +31,11 @@ typedef struct {
 } slot;
 
 static slot k_slots[] = {
-  {{"ref", &mb_ref_ops, NULL, 0}, 1, 1, NULL, ""},
-  {{"cpu", NULL, "not built (OpenBLAS not found or -Dopenblas=disabled)", 1}, MB_HAVE_CPU, 0, NULL, ""},
-  {{"opencl", NULL, "not built (OpenCL/CLBlast not found or -Dopencl=disabled)", 1}, MB_HAVE_OPENCL, 0, NULL, ""},
-  {{"vulkan", NULL, "not built (Vulkan/glslangValidator not found or -Dvulkan=disabled)", 1}, MB_HAVE_VULKAN, 0, NULL, ""},
-  {{"cuda", NULL, "not built (nvcc not found or -Dcuda=disabled)", 1}, MB_HAVE_CUDA, 0, NULL, ""},
+  {{"ref", &mb_ref_ops, NULL, 0, 0}, 1, 1, NULL, ""},
+  {{"cpu", NULL, "not built (OpenBLAS not found or -Dopenblas=disabled)", 1, 0}, MB_HAVE_CPU, 0, NULL, ""},
+  {{"opencl", NULL, "not built (OpenCL/CLBlast not found or -Dopencl=disabled)", 1, 1}, MB_HAVE_OPENCL, 0, NULL, ""},
+  {{"vulkan", NULL, "not built (Vulkan/glslangValidator not found or -Dvulkan=disabled)", 1, 1}, MB_HAVE_VULKAN, 0, NULL, ""},
+  {{"cuda", NULL, "not built (nvcc not found or -Dcuda=disabled)", 1, 1}, MB_HAVE_CUDA, 0, NULL, ""},
 };
 
 #define N_SLOTS ((int)(sizeof k_slots / sizeof k_slots[0]))

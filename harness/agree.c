@@ -241,8 +241,11 @@ static mb_backend *open_ops(const mb_backend_ops *ops, int device, char *why, si
 
 static mb_backend *open_target(agree_session *s, char *why, size_t len)
 {
-  return s->name ? mb_backend_open(s->name, s->device, why, len)
-                 : open_ops(s->ops, s->device, why, len);
+  mb_backend *be = s->name ? mb_backend_open(s->name, s->device, why, len)
+                           : open_ops(s->ops, s->device, why, len);
+  /* ref as a target runs its own optional ops (it composes them by default) */
+  if (be && be->ops->name && strcmp(be->ops->name, "ref") == 0) be->engine_generic = 0;
+  return be;
 }
 
 /* The oracle runs the generic composition of every optional op (im2col + GEMM, the op

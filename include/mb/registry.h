@@ -16,7 +16,8 @@ typedef struct {
   const char *name;             /* "ref", "cpu", "opencl", "vulkan", "cuda" */
   const mb_backend_ops *ops;    /* NULL when not built or its module did not load */
   const char *unavailable;      /* why ops is NULL */
-  int module;                   /* a GPU API's backend, loaded at run time */
+  int module;                   /* loaded at run time (every backend but ref) */
+  int gpu_api;                  /* a GPU compute API: opencl, vulkan, cuda */
 } mb_backend_entry;
 
 /* Every backend the project knows, built or not, in a fixed order.  Loads the

@@ -264,7 +264,7 @@ ParameterizedTestParameters(pipeline, gpu_api_agrees_with_ref_end_to_end)
   const mb_backend_entry *e;
   int n = 0, ne = mb_backend_entries(&e);
   for (int i = 0; i < ne && n < 16; i++)
-    if (e[i].module) idx[n++] = i;
+    if (e[i].gpu_api) idx[n++] = i;
   return cr_make_param_array(int, idx, (size_t)n);
 }
 
