@@ -1,4 +1,4 @@
-/* FastMU = UNSIR (Tarun et al., TNNLS 2023), algorithms.md §4.
+/* FastMU = UNSIR (Tarun et al., TNNLS 2023), docs/specification.md §4.
  *
  * Per forget class: learn error-maximising noise (Adam on the input, the model
  * fixed), then impair (one Adam epoch on copies of the noise labelled with the

@@ -1,4 +1,4 @@
-/* One epoch of mini-batch training with a fresh PyTorch Adam (algorithms.md
+/* One epoch of mini-batch training with a fresh PyTorch Adam (docs/specification.md
  * §4: UNSIR's impair and repair steps). */
 #ifndef BL_FINETUNE_H
 #define BL_FINETUNE_H

@@ -1,5 +1,5 @@
 /* MU-Mis: machine unlearning by minimising input sensitivity (Cheng et al.,
- * arXiv 2402.15109), algorithms.md §6.  No public code exists; this follows
+ * arXiv 2402.15109), docs/specification.md §6.  No public code exists; this follows
  * the paper's Algorithm 1 with the suite's documented choices (§6.2):
  *   ℓ(w, x) = φ(∂z_c/∂x) − φ(∂z_c′/∂x), φ = ‖·‖² (default) or ‖·‖ (norm=1),
  *   c′ ≠ c uniform, drawn afresh per sample and iteration (counter-based RNG);

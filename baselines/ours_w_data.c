@@ -1,4 +1,4 @@
-/* ours-w-data: the paper's ablation (§4.3, algorithms.md §7.4).  The model is
+/* ours-w-data: the paper's ablation (§4.3, docs/specification.md §7.4).  The model is
  * trained without codes; f_F and f_R come from n real training samples per
  * class (uniform without replacement, seeded) instead of one code per class,
  * then Eqs. 5–7 and the ± rule apply exactly as for the mnemonic method, the

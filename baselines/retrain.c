@@ -1,4 +1,4 @@
-/* Retrain from scratch on the retain data: the oracle (algorithms.md §7.3).
+/* Retrain from scratch on the retain data: the oracle (docs/specification.md §7.3).
  * Every layer is reinitialised (PyTorch's default init from the seed; a ResNet's
  * BN running statistics are reset too) and trained with the compared model's
  * own recipe (epochs, batch, lr, t_mix from its checkpoint, each overridable;

@@ -1,5 +1,5 @@
 /* SFDN: Fisher forgetting from "Eternal Sunshine of the Spotless Net"
- * (Golatkar et al., CVPR 2020), algorithms.md §5, following the authors'
+ * (Golatkar et al., CVPR 2020), docs/specification.md §5, following the authors'
  * notebook: w = μ + √var ⊙ ε with var from the clamped inverse true-Fisher
  * diagonal on the retain set, and the forget classes' rows of the final layer
  * reset to zero mean.  The final layer is the last Linear (weight and bias),

@@ -1,4 +1,4 @@
-/* SSD, Selective Synaptic Dampening (Foster et al., AAAI 2024), algorithms.md §3.
+/* SSD, Selective Synaptic Dampening (Foster et al., AAAI 2024), docs/specification.md §3.
  *
  * Importances are mini-batch empirical Fishers: I = (1/B_L)·Σ_batches (∇ mean CE)²
  * over the forget set D_f and over the full training set D (retain samples

@@ -1,4 +1,4 @@
-/* The CIFAR-10 training augmentation of algorithms.md §0.1: RandomCrop(32,
+/* The CIFAR-10 training augmentation of docs/specification.md §0.1: RandomCrop(32,
  * padding 4, zero fill) then RandomHorizontalFlip(0.5), written once for every
  * backend.  The draws of a sample depend only on (seed, epoch, sample index),
  * from one Philox block of stream MB_STREAM_AUGMENT + epoch (block = sample):

@@ -1,4 +1,4 @@
-/* Mnemonic codes: one random input per class (algorithms.md §1.1). */
+/* Mnemonic codes: one random input per class (docs/specification.md §1.1). */
 #ifndef MB_CODES_H
 #define MB_CODES_H
 

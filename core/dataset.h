@@ -26,7 +26,7 @@ typedef struct {
                         CIFAR-10: the file bytes, data_batch_1..5 (train) / test_batch;
                         synthetic: the floats of x, each as its little-endian bits */
   /* Per-channel Normalize of the model input, (x − mean[c]) / std[c] with x =
-   * pixel/255 (algorithms.md §0.1).  norm = 0: ToTensor only (IDX, synthetic).
+   * pixel/255 (docs/specification.md §0.1).  norm = 0: ToTensor only (IDX, synthetic).
    * Applied on the device by core/devdata.c, never to the host copy. */
   int norm;
   float norm_mean[MB_DATASET_MAX_CH], norm_std[MB_DATASET_MAX_CH];

@@ -1,4 +1,4 @@
-/* Evaluation metrics (algorithms.md §0.4): A_R over test samples of the
+/* Evaluation metrics (docs/specification.md §0.4): A_R over test samples of the
  * remaining classes (micro-averaged), E_F = 100 − accuracy on the forget classes. */
 #ifndef MB_EVAL_H
 #define MB_EVAL_H

@@ -1,4 +1,4 @@
-/* Mnemonic-code forgetting (algorithms.md §2) with the code passes in batches, for
+/* Mnemonic-code forgetting (docs/specification.md §2) with the code passes in batches, for
  * models whose K codes do not fit one batch workspace (the 1000-class 224×224
  * ResNet-18 of the scalability point).  Same arithmetic as mb_model_forget_mnemonic:
  * codes ordered forget classes first, per-sample squared gradients accumulated over

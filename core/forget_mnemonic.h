@@ -1,4 +1,4 @@
-/* One-shot forgetting with mnemonic codes (algorithms.md §2). */
+/* One-shot forgetting with mnemonic codes (docs/specification.md §2). */
 #ifndef MB_FORGET_MNEMONIC_H
 #define MB_FORGET_MNEMONIC_H
 

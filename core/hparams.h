@@ -1,4 +1,4 @@
-/* Per-data-set, per-model settings of the mnemonic-code method (algorithms.md
+/* Per-data-set, per-model settings of the mnemonic-code method (docs/specification.md
  * §2.4): the authors' configuration files where they exist (MNIST MLP, CIFAR-10
  * ResNet-18), otherwise the values this suite selected with the paper's own
  * protocol (max A_R + E_F over the λ grid, on test metrics as the paper does). */

@@ -32,7 +32,7 @@ typedef struct {
   const mb_devdata *train;      /* device-resident training set (NULL if the method needs none) */
   uint64_t seed;
   /* The compared model's training recipe where known (retrain repeats it,
-   * algorithms.md §7.3); epochs 0 = unknown. */
+   * docs/specification.md §7.3); epochs 0 = unknown. */
   int train_epochs, train_batch;
   float train_lr, train_t_mix;
   int train_augment, train_cosine_tmax;   /* §0.1 crop+flip, cosine T_max (0: constant lr) */

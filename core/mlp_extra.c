@@ -9,7 +9,7 @@
  * and h̄ then flows back through the ordinary forward graph:
  *   r_{L−1} = h̄_{L−1},  r_l = h̄_l + (r_{l+1}·W_{l+1}) ⊙ σ′(h_l),
  *   ∂φ/∂W_l += r_lᵀ·a_{l−1},  ∂φ/∂b_l += Σ_rows r_l.
- * For one hidden layer this is the closed form of algorithms.md §6.4; for ReLU
+ * For one hidden layer this is the closed form of docs/specification.md §6.4; for ReLU
  * (σ″ = 0) only the direct path remains, which is §6.3's masked passes B–D. */
 #include "core/mlp_extra.h"
 

@@ -1,7 +1,7 @@
 /* Input-side derivatives of the MLP (core/mlp.h) that some forgetting methods
  * need: the loss gradient with respect to the input (UNSIR's noise search) and
  * the weight gradient of the input-sensitivity norm ‖∂z_k/∂x‖ (MU-Mis,
- * algorithms.md §6.3–6.4), both batched on the op table. */
+ * docs/specification.md §6.3–6.4), both batched on the op table. */
 #ifndef MB_MLP_EXTRA_H
 #define MB_MLP_EXTRA_H
 

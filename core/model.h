@@ -45,7 +45,7 @@ typedef struct {
   /* Backward of the last forward from the dlogits written by xent. */
   void (*backward)(mb_model *md, int batch, const mb_bwd_opts *o);
   void (*init)(mb_model *md, uint64_t seed);
-  /* MU-Mis (algorithms.md §6.3–6.4): after an eval-mode forward of h samples,
+  /* MU-Mis (docs/specification.md §6.3–6.4): after an eval-mode forward of h samples,
    * grad += ∇_w Σ φ(∂z_c/∂x) − φ(∂z_c′/∂x) and loss += the sum; seeds i32 [2h]
    * (c of each sample, then c′); 2h rows must fit the model and the workspace. */
   int (*sens_create)(mb_model *md, int rows, mb_model_sens *ws);

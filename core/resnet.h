@@ -1,4 +1,4 @@
-/* ResNet-18 on the op table (algorithms.md §0.2): the CIFAR variant (3×3/1 stem, no
+/* ResNet-18 on the op table (docs/specification.md §0.2): the CIFAR variant (3×3/1 stem, no
  * max-pool; in_c = 1 and 28×28 for Fashion-MNIST) and the ImageNet variant (7×7/2 stem +
  * 3×3/2 max-pool) for timing.  BasicBlocks (2,2,2,2) at width·{1,2,4,8} channels; the
  * head is a global average pool (kuangliu's avg_pool(4) on the 4×4 output of a 32×32
@@ -99,7 +99,7 @@ typedef struct {
 } mb_resnet;
 
 /* Squared per-sample gradients of rows [r0, r1) are added onto acc (a flat
- * pt.total buffer): acc += Σ_{n∈[r0,r1)} g_n ⊙ g_n (algorithms.md §2.1). */
+ * pt.total buffer): acc += Σ_{n∈[r0,r1)} g_n ⊙ g_n (docs/specification.md §2.1). */
 typedef struct {
   int r0, r1;
   mb_view acc;

@@ -1,4 +1,4 @@
-/* ResNet-18 backward and the batched per-sample squared gradients (algorithms.md §2.1).
+/* ResNet-18 backward and the batched per-sample squared gradients (docs/specification.md §2.1).
  *
  * The squared per-sample gradients are taken during the backward pass, while each
  * layer's output gradient is at hand (the scratch buffers are reused layer by layer):

@@ -1,4 +1,4 @@
-/* ResNet-18 double backward for MU-Mis (algorithms.md §6.3).
+/* ResNet-18 double backward for MU-Mis (docs/specification.md §6.3).
  *
  * A network of convs, eval-mode BNs, ReLUs, max/avg-pools and residual adds is
  * locally linear in its input, z = J(w)·x + b(w), so the input gradient of

@@ -1,4 +1,4 @@
-/* The MU-Mis double backward of ResNet-18 (algorithms.md §6.3): the weight
+/* The MU-Mis double backward of ResNet-18 (docs/specification.md §6.3): the weight
  * gradient of the input-sensitivity loss through conv, BN (eval), ReLU,
  * max/avg-pool and the residual adds, as the four passes A–D on the op table. */
 #ifndef MB_RESNET_SENS_H

@@ -1,4 +1,4 @@
-/* The MU-Mis input-sensitivity objective (algorithms.md §6.1), shared by the
+/* The MU-Mis input-sensitivity objective (docs/specification.md §6.1), shared by the
  * double backward of every model (mlp_extra.c, resnet_sens.c): one-hot seed
  * rows, φ(g) per row, the loss Σ φ(g_c) − Σ φ(g_c′), and the seed ū = ∂φ/∂g of
  * the linearised pass.  Rows [0, h) carry the target class c of each sample,

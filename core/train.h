@@ -1,4 +1,4 @@
-/* Training with mnemonic codes (algorithms.md §0.3, §1.2): mini-batch SGD with
+/* Training with mnemonic codes (docs/specification.md §0.3, §1.2): mini-batch SGD with
  * momentum and weight decay; each sample is replaced by its class's code with
  * probability t_mix, decided afresh every epoch from the seeded stream. */
 #ifndef MB_TRAIN_H

@@ -1,4 +1,4 @@
-/* Cross-backend op agreement (architecture.md §7.4, our "test-backend-ops").
+/* Cross-backend op agreement (docs/architecture.md §7.4, our "test-backend-ops").
  *
  * Every case runs on the ref oracle and on a target backend with the same
  * Philox-generated inputs.  Each buffer sits between two canary zones; the

@@ -15,7 +15,7 @@ static const char k_usage[] =
   "Trains the paper's MNIST MLP (784-1000-10, sigmoid) with mnemonic codes on Fashion-MNIST\n"
   "(or the synthetic set when it is not installed), forgets class 0 and prints A_R and E_F\n"
   "before and after, the forgetting time, backend and device.  Default backend: cpu.\n"
-  "--model resnet18: the CIFAR ResNet-18 of algorithms.md §0.2 (1×28×28 variant on Fashion-MNIST;\n"
+  "--model resnet18: the CIFAR ResNet-18 of docs/specification.md §0.2 (1×28×28 variant on Fashion-MNIST;\n"
   "on a CIFAR-10 folder with §0.1 crop+flip and cosine lr), λ2 1e4 and λ1 1e-5 on CIFAR-10\n"
   "(with t_mix 0.3), 1e-3 on Fashion-MNIST, unless given.  --width N narrows it (64 = the\n"
   "real model); --train-limit N and --test-limit N keep the first N samples of each class\n"

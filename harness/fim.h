@@ -1,4 +1,4 @@
-/* FIM approximation error (algorithms.md §7.4, paper Fig. 5): the diagonal
+/* FIM approximation error (docs/specification.md §7.4, paper Fig. 5): the diagonal
  * Fisher information from the K mnemonic codes, or from n real training
  * samples per class, against the "oracle" FIM from every training sample, on
  * the same model.  err = ‖f̂ − f_oracle‖₂ / P, for f_F (the default) and f_R. */

@@ -52,7 +52,7 @@ int mb_session_load_model(mb_session *s, const mb_checkpoint *c);
  * after an untimed warm-up run of a method. */
 int mb_session_restore_weights(mb_session *s, const mb_checkpoint *c);
 int mb_session_train(mb_session *s, const mb_opts *o, mb_train_stats *st);
-/* Runs a forgetting method, timed as algorithms.md §2.5 / §7.2 say: the clock
+/* Runs a forgetting method, timed as docs/specification.md §2.5 / §7.2 say: the clock
  * starts with model, codes and the data the method may use resident and the
  * device idle, and stops after the final weights are written and synced. */
 int mb_session_forget(mb_session *s, const mb_method *me, const double *params,

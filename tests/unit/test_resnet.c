@@ -146,7 +146,7 @@ Test(resnet, table_of_the_real_models)
 {
   mb_resnet_config c;
   mb_resnet_config_cifar(&c);
-  table_case(&c, 11173962, "shortcut", "linear");    /* algorithms.md §0.2 */
+  table_case(&c, 11173962, "shortcut", "linear");    /* docs/specification.md §0.2 */
   mb_resnet_config_fmnist(&c);
   table_case(&c, 11173962 - 2 * 64 * 9, "shortcut", "linear");
   mb_resnet_config_imagenet(&c);
