@@ -243,8 +243,9 @@ static mb_backend *open_target(agree_session *s, char *why, size_t len)
 {
   mb_backend *be = s->name ? mb_backend_open(s->name, s->device, why, len)
                            : open_ops(s->ops, s->device, why, len);
-  /* ref as a target runs its own optional ops (it composes them by default) */
-  if (be && be->ops->name && strcmp(be->ops->name, "ref") == 0) be->engine_generic = 0;
+  /* a target runs its own optional ops (ref composes them by default); MB_ENGINE /
+   * --engine generic still force the composition */
+  if (be) be->engine_generic = 0;
   return be;
 }
 
