@@ -17,7 +17,7 @@ static const char k_usage[] =
   "available one but ref, which runs when named or with --quick), on the ImageNet\n"
   "ResNet-18 (7x7/2 stem + max-pool, S x S input, K classes; defaults K 1000, S 224, width\n"
   "64: 11,689,512 parameters) with seeded weights and codes:\n"
-  "  * forgetting class 0 with mnemonic codes, timed as docs/specification.md 2.5 (FIM of the K codes,\n"
+  "  * forgetting class 0 with mnemonic codes, timed as docs/specification.md §2.5 (FIM of the K codes,\n"
   "    eta/alpha per tensor, both candidates, 2K code forward passes), the code passes in\n"
   "    batches of --batch rows (default: from the device's memory; at most 32 on a CPU device);\n"
   "  * SSD importance passes (I_f over --ssd-forget forget-class images, I_D over all\n"
