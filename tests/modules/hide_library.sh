@@ -14,14 +14,21 @@ mods=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
+# TAP: one test point per check (begin ... end), the plan at the end.
 say() { printf '%s\n' "$*"; }
-bad() { say "FAIL: $*"; fail=1; }
+t=0
+begin() { desc=$*; cur=0; }
+bad() { say "# FAIL: $*"; cur=1; fail=1; }
+end() { t=$((t + 1)); if [ "$cur" -eq 0 ]; then say "ok $t - $desc"; else say "not ok $t - $desc"; fi; }
 
 # 1. the program starts without any GPU runtime
 gpu_libs='libcublas|libcudart|libcuda\.so|libOpenCL|libclblast|libvulkan|libopenblas|libgomp'
+begin "the program needs no backend runtime library"
 if ldd "$bin" | grep -E "$gpu_libs"; then bad "$bin needs a backend runtime library"; fi
+end
 
 # 2. a module directory without modules: the GPU backends say where they looked
+begin "an empty MB_BACKEND_DIR: every module says where it looked"
 MB_BACKEND_DIR=$tmp "$bin" devices --json > "$tmp/none.jsonl" 2>&1 || bad "devices failed with MB_BACKEND_DIR=$tmp"
 for m in "$mods"/*/mb-backend-*.so; do
   [ -e "$m" ] || continue
@@ -29,9 +36,11 @@ for m in "$mods"/*/mb-backend-*.so; do
   grep "\"backend\": \"$name\"" "$tmp/none.jsonl" | grep -q "not found in MB_BACKEND_DIR" ||
     bad "$name: no 'not found' reason with an empty MB_BACKEND_DIR"
 done
+end
 
 # 3. MB_BACKEND_DIR holding copies of the modules: each loads from there as from
 #    the build tree (same status)
+begin "modules copied to MB_BACKEND_DIR load as from the build tree"
 mkdir -p "$tmp/copies"
 "$bin" devices --json > "$tmp/tree.jsonl" 2>&1 || bad "devices failed"
 for m in "$mods"/*/mb-backend-*.so; do
@@ -46,15 +55,17 @@ for m in "$tmp"/copies/mb-backend-*.so; do
   b=$(grep "\"backend\": \"$name\"" "$tmp/copies.jsonl" | sed 's/"mem_bytes": [0-9]*//')
   [ "$a" = "$b" ] || bad "$name from MB_BACKEND_DIR: $b, from the build tree: $a"
 done
+end
 
 # 4. each module with one of its libraries broken
 n=0
 for m in "$mods"/*/mb-backend-*.so; do
   [ -e "$m" ] || continue
   name=$(basename "$m" .so); name=${name#mb-backend-}
+  begin "$name: unavailable with its runtime library hidden, the other backends run"
   lib=$(readelf -d "$m" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' |
         grep -Ev '^(libc|libm|libdl|librt|libpthread|libstdc\+\+|libgcc_s|ld-linux.*)\.so' | head -n 1)
-  [ -n "$lib" ] || { bad "$name: no library to hide"; continue; }
+  [ -n "$lib" ] || { bad "$name: no library to hide"; end; continue; }
   hide=$tmp/hide-$name
   mkdir -p "$hide"
   : > "$hide/$lib"   # an empty file: the loader rejects it
@@ -62,7 +73,7 @@ for m in "$mods"/*/mb-backend-*.so; do
     bad "$name: devices failed with $lib hidden"
   row=$(grep "\"backend\": \"$name\"" "$tmp/$name.jsonl")
   case $row in
-    *'"status": "unavailable"'*"$lib"*) say "ok: $name unavailable with $lib hidden: $row" ;;
+    *'"status": "unavailable"'*"$lib"*) say "# $name unavailable with $lib hidden: $row" ;;
     *) bad "$name: expected unavailable naming $lib, got: $row" ;;
   esac
   if [ "$name" != cpu ]; then
@@ -76,6 +87,8 @@ for m in "$mods"/*/mb-backend-*.so; do
     --test-limit 10 --json > "$tmp/$name-run.json" 2>&1 && grep -q '"status": "ok"' "$tmp/$name-run.json" ||
     bad "$name: a $be run fails with $lib hidden: $(cat "$tmp/$name-run.json")"
   n=$((n + 1))
+  end
 done
-say "checked $n module(s)"
+say "# checked $n module(s)"
+say "1..$t"
 exit $fail
