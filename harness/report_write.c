@@ -25,6 +25,14 @@ static const mb_rtable *find_table(const mb_report *r, const char *id)
   return NULL;
 }
 
+/* Whether figure fg is drawn right after table t (Fig. 3 with its table, Fig. 5 with
+ * the FIM table, the λ figures with the λ table). */
+static int figure_follows(const mb_rfigure *fg, const mb_rtable *t)
+{
+  return (!strcmp(fg->id, "fig3") && !strcmp(t->id, "fig3")) || (!strcmp(fg->id, "fig5") && !strcmp(t->id, "fim")) ||
+         (!strncmp(fg->id, "fig-", 4) && !strcmp(t->id, "lambda"));
+}
+
 void mb_report_markdown(const mb_report *r, FILE *f)
 {
   fprintf(f, "# %s\n\n%s\n\n", r->title, r->summary);
@@ -32,8 +40,7 @@ void mb_report_markdown(const mb_report *r, FILE *f)
     const mb_rtable *t = r->tables[i];
     for (int g = 0; g < r->nfigs; g++) {
       const mb_rfigure *fg = r->figs[g];
-      int here = (!strcmp(fg->id, "fig3") && !strcmp(t->id, "fig3")) || (!strcmp(fg->id, "fig5") && !strcmp(t->id, "fim")) ||
-                 (!strncmp(fg->id, "fig-", 4) && !strcmp(t->id, "lambda"));
+      int here = figure_follows(fg, t);
       if (here) fprintf(f, "![%s](%s.svg)\n\n", fg->title, fg->id);
     }
     mb_rt_markdown(t, f);
@@ -92,8 +99,7 @@ int mb_report_write(const mb_report *r, const char *dir)
     const mb_rtable *t = r->tables[i];
     for (int g = 0; g < r->nfigs; g++) {
       const mb_rfigure *fg = r->figs[g];
-      int here = (!strcmp(fg->id, "fig3") && !strcmp(t->id, "fig3")) || (!strcmp(fg->id, "fig5") && !strcmp(t->id, "fim")) ||
-                 (!strncmp(fg->id, "fig-", 4) && !strcmp(t->id, "lambda"));
+      int here = figure_follows(fg, t);
       if (!here) continue;
       fprintf(f, "<figure id=\"%s\">\n", fg->id);
       mb_rf_svg(fg, f);
