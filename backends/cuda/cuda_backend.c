@@ -190,4 +190,6 @@ const mb_backend_ops mb_cuda_ops = {
   .timer_end = cu_timer_end,
   .timer_ms = cu_timer_ms,
   .timer_free = cu_timer_free,
+  .forget_update = cu_forget_update,
+  .engine = "cuda-fused",
 };

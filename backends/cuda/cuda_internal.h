@@ -76,6 +76,9 @@ void cu_fill(mb_backend *be, mb_view dst, size_t n, uint32_t bits);
 #define MB_OPS_PREFIX cu_
 #include "mb/ops_impl.h"
 
+/* Optional ops (forget.c). */
+void cu_forget_update(mb_backend *be, const mb_forget_args *a);
+
 mb_timer *cu_timer_begin(mb_backend *be);
 void cu_timer_end(mb_backend *be, mb_timer *t);
 double cu_timer_ms(mb_backend *be, mb_timer *t);
