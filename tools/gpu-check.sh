@@ -44,9 +44,12 @@ log "devices"; $B devices | tee -a "$out/summary.txt"
 log "agree --backend cuda"
 $B agree --backend cuda >"$out/agree.txt" 2>"$out/agree.err"; echo "exit $?" >>"$out/agree.txt"
 grep -A3 '^summary' "$out/agree.txt" | tee -a "$out/summary.txt"
-log "agree --backend cuda --filter forget_update/ with MB_ENGINE=generic (the op chain the fused update replaces)"
-MB_ENGINE=generic $B agree --backend cuda --filter forget_update/ >"$out/agree-generic.txt" 2>&1; echo "exit $?" >>"$out/agree-generic.txt"
-grep -A3 '^summary' "$out/agree-generic.txt" | tee -a "$out/summary.txt"
+for fam in forget_update conv2d; do
+  log "agree --backend cuda --filter $fam/ with MB_ENGINE=generic (the composition the optional op replaces)"
+  MB_ENGINE=generic $B agree --backend cuda --filter "$fam/" >"$out/agree-generic-$fam.txt" 2>&1
+  echo "exit $?" >>"$out/agree-generic-$fam.txt"
+  grep -A3 '^summary' "$out/agree-generic-$fam.txt" | tee -a "$out/summary.txt"
+done
 log "cuda kernel check: batch norm against an f64 oracle and its time at the bench-scale stem (512x64x112x112); the fused forgetting update against the op chain, bit for bit"
 if nvcc -O2 --fmad=false -gencode "arch=compute_$arch,code=sm_$arch" -Iinclude -Ikernels/cuda -Ikernels/common \
     -o build-gpu/cuda-kernel-check tools/cuda-kernel-check.cu kernels/cuda/norm.cu kernels/cuda/forget.cu \
