@@ -14,6 +14,10 @@
 
 enum { CONV_FWD, CONV_BWD_DATA, CONV_BWD_FILTER };
 
+/* Forward algorithms needing more workspace than this (explicit GEMM's im2col buffer at a
+ * large batch) are passed over: the fallback needs none. */
+#define CONV_WS_CAP ((size_t)256 << 20)
+
 static int dnn_check(mb_backend *be, const char *op, const char *call, cudnnStatus_t st)
 {
   if (st == CUDNN_STATUS_SUCCESS) return 1;
@@ -47,7 +51,7 @@ static int pick_fwd(cudnnHandle_t h, const cu_conv_plan *p)
     for (int i = 0; i < got; i++) {
       cudnnConvolutionFwdAlgo_t a = perf[i].algo;
       if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].determinism == CUDNN_DETERMINISTIC &&
-          perf[i].mathType != CUDNN_TENSOR_OP_MATH &&
+          perf[i].mathType != CUDNN_TENSOR_OP_MATH && perf[i].memory <= CONV_WS_CAP &&
           (a == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM ||
            a == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM ||
            a == CUDNN_CONVOLUTION_FWD_ALGO_GEMM || a == CUDNN_CONVOLUTION_FWD_ALGO_DIRECT))
