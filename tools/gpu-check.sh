@@ -2,7 +2,9 @@
 # The GPU checks of the CUDA backend in one run, for a machine with an NVIDIA GPU,
 # the CUDA toolkit, meson and ninja but none of the Debian packages (so no
 # OpenCL/Vulkan headers, OpenBLAS or Criterion): it builds what it can, lists
-# the drivers it finds, and runs the agreement suite, the quickstarts (MLP and
+# the drivers it finds, and runs the agreement suite, tools/cuda-kernel-check.cu (batch
+# norm against an f64 oracle and its time at the bench-scale stem, the fused forgetting
+# update against the op chain bit for bit), the quickstarts (MLP and
 # ResNet-18), the training/GEMM benchmark and the scalability point on `cuda`.  Results go to
 # $OUT (or ./gpu-check) as logs and JSON rows.  Usage:
 #   bash tools/gpu-check.sh [--scale-quick]
@@ -42,6 +44,21 @@ log "devices"; $B devices | tee -a "$out/summary.txt"
 log "agree --backend cuda"
 $B agree --backend cuda >"$out/agree.txt" 2>"$out/agree.err"; echo "exit $?" >>"$out/agree.txt"
 grep -A3 '^summary' "$out/agree.txt" | tee -a "$out/summary.txt"
+for fam in forget_update conv2d; do
+  log "agree --backend cuda --filter $fam/ with MB_ENGINE=generic (the composition the optional op replaces)"
+  MB_ENGINE=generic $B agree --backend cuda --filter "$fam/" >"$out/agree-generic-$fam.txt" 2>&1
+  echo "exit $?" >>"$out/agree-generic-$fam.txt"
+  grep -A3 '^summary' "$out/agree-generic-$fam.txt" | tee -a "$out/summary.txt"
+done
+log "cuda kernel check: batch norm against an f64 oracle and its time at the bench-scale stem (512x64x112x112); the fused forgetting update against the op chain, bit for bit"
+if nvcc -O2 --fmad=false -gencode "arch=compute_$arch,code=sm_$arch" -Iinclude -Ikernels/cuda -Ikernels/common \
+    -o build-gpu/cuda-kernel-check tools/cuda-kernel-check.cu kernels/cuda/norm.cu kernels/cuda/forget.cu \
+    kernels/cuda/eltwise.cu kernels/cuda/reduce.cu kernels/cuda/rng.cu >"$out/kernel-check-build.log" 2>&1; then
+  ./build-gpu/cuda-kernel-check >"$out/kernel-check.txt" 2>&1; echo "exit $?" >>"$out/kernel-check.txt"
+  grep -E '^(FAIL|bn bench|PASS|device)' "$out/kernel-check.txt" | tee -a "$out/summary.txt"
+else
+  log "kernel check build failed (see kernel-check-build.log)"
+fi
 log "quickstart --backend cuda (default settings)"
 $B quickstart --backend cuda "${data[@]}" --json >"$out/quickstart-cuda.jsonl" 2>"$out/quickstart-cuda.err"
 tail -1 "$out/quickstart-cuda.jsonl" | tee -a "$out/summary.txt"; tail -1 "$out/quickstart-cuda.err" | tee -a "$out/summary.txt"

@@ -83,6 +83,10 @@ static void cu_close(mb_backend *be)
   (void)cudaSetDevice(be->device_index);
   if (cb->stream) (void)cudaStreamSynchronize(cb->stream);
   cu_segtab_release(cb);
+#ifdef MB_HAVE_CUDNN
+  cu_conv_release(cb);
+  if (cb->dnn) (void)cudnnDestroy(cb->dnn);
+#endif
   if (cb->scratch) (void)cudaFree(cb->scratch);
   if (cb->blas) (void)cublasDestroy(cb->blas);
   if (cb->stream) (void)cudaStreamDestroy(cb->stream);
@@ -150,6 +154,18 @@ static mb_status cu_open(int device, mb_backend **out, char *why, size_t why_len
     return MB_DEVICE_ERROR;
   }
 
+#ifdef MB_HAVE_CUDNN
+  /* cuDNN for the optional conv ops; if it does not start (library or GPU too old), this
+   * instance takes the generic compositions of every optional op instead of failing. */
+  if (cudnnCreate(&cb->dnn) != CUDNN_STATUS_SUCCESS) {
+    cb->dnn = NULL;
+  } else if (cudnnSetStream(cb->dnn, cb->stream) != CUDNN_STATUS_SUCCESS) {
+    (void)cudnnDestroy(cb->dnn);
+    cb->dnn = NULL;
+  }
+  if (!cb->dnn) be->engine_generic = 1;
+#endif
+
   mb_device_info *info = &be->info;
   copy_str(info->name, sizeof info->name, prop.name);
   copy_str(info->vendor, sizeof info->vendor, "NVIDIA");
@@ -190,4 +206,13 @@ const mb_backend_ops mb_cuda_ops = {
   .timer_end = cu_timer_end,
   .timer_ms = cu_timer_ms,
   .timer_free = cu_timer_free,
+  .forget_update = cu_forget_update,
+#ifdef MB_HAVE_CUDNN
+  .conv2d_fwd = cu_conv2d_fwd,
+  .conv2d_bwd_data = cu_conv2d_bwd_data,
+  .conv2d_bwd_filter = cu_conv2d_bwd_filter,
+  .engine = "cuda-cudnn",
+#else
+  .engine = "cuda-fused",
+#endif
 };

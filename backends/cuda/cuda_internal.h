@@ -11,6 +11,23 @@
 #include "mb/backend.h"
 #include "launch.h"
 
+#ifdef MB_HAVE_CUDNN
+#include <cudnn.h>
+
+#define CU_CONV_CACHE 64   /* (op, geometry) plans kept: ResNet-18 needs about 35 */
+
+typedef struct {
+  mb_conv_geom g;        /* key, with cout and kind; xd == NULL: slot empty */
+  int cout, kind;
+  cudnnTensorDescriptor_t xd, yd;
+  cudnnFilterDescriptor_t wd;
+  cudnnConvolutionDescriptor_t cd;
+  int algo;              /* the cudnnConvolution*Algo_t of kind */
+  size_t ws;             /* workspace bytes */
+  unsigned long long used;
+} cu_conv_plan;
+#endif
+
 #define CU_SEG_CACHE 4   /* distinct segment tables kept on the device */
 
 typedef struct {
@@ -29,6 +46,11 @@ typedef struct {
   size_t scratch_bytes;
   cu_segtab_slot seg[CU_SEG_CACHE];
   unsigned long long seg_clock;
+#ifdef MB_HAVE_CUDNN
+  cudnnHandle_t dnn;     /* NULL: cuDNN did not start, the instance composes convolutions */
+  cu_conv_plan conv[CU_CONV_CACHE];
+  unsigned long long conv_clock;
+#endif
 } cu_backend;
 
 typedef struct {
@@ -75,6 +97,15 @@ void cu_fill(mb_backend *be, mb_view dst, size_t n, uint32_t bits);
 /* The required ops of mb/ops.def, as cu_<op>. */
 #define MB_OPS_PREFIX cu_
 #include "mb/ops_impl.h"
+
+/* Optional ops (forget.c; conv.c with cuDNN). */
+void cu_forget_update(mb_backend *be, const mb_forget_args *a);
+#ifdef MB_HAVE_CUDNN
+void cu_conv2d_fwd(mb_backend *be, const mb_conv_args *a);
+void cu_conv2d_bwd_data(mb_backend *be, const mb_conv_args *a);
+void cu_conv2d_bwd_filter(mb_backend *be, const mb_conv_args *a);
+void cu_conv_release(cu_backend *cb);
+#endif
 
 mb_timer *cu_timer_begin(mb_backend *be);
 void cu_timer_end(mb_backend *be, mb_timer *t);

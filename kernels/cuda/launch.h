@@ -58,6 +58,13 @@ void mb_cu_seg_reduce(cudaStream_t s, mb_reduce_op op, const float *x, float *y,
 void mb_cu_seg_bcast(cudaStream_t s, mb_segbcast_op op, const float *x, const float *v, float *y,
                      const mb_cu_segtab *t);
 
+/* forget.cu: the fused forgetting update over the chunks of t; delta, plus and minus may
+ * be NULL; scratch holds mb_cu_forget_scratch(t) bytes. */
+size_t mb_cu_forget_scratch(const mb_cu_segtab *t);
+void mb_cu_forget(cudaStream_t s, const mb_cu_segtab *t, const float *ff, const float *fr,
+                  const float *w, float *delta, float *plus, float *minus, float lambda1,
+                  float lambda2, void *scratch);
+
 /* loss.cu: loss, dlogits and probs may be NULL (not wanted); dlogits may equal logits. */
 void mb_cu_softmax_xent(cudaStream_t s, const float *logits, const int *labels, float *loss,
                         float *dlogits, float *probs, int rows, int cols, float scale);
@@ -83,13 +90,17 @@ void mb_cu_col2im(cudaStream_t s, const mb_conv_geom *g, const float *cols, floa
 void mb_cu_permute(cudaStream_t s, const uint32_t *x, uint32_t *y, size_t outer, size_t mid,
                    size_t inner);
 
-/* norm.cu: shapes and mode from a; optional pointers are NULL when absent. */
+/* norm.cu: shapes and mode from a; optional pointers are NULL when absent.  scratch
+ * (device) holds the per-chunk f64 partials and per-channel coefficients: at least the
+ * *_scratch bytes. */
+size_t mb_cu_batchnorm_scratch(const mb_bn_args *a);
 void mb_cu_batchnorm(cudaStream_t s, const mb_bn_args *a, const float *x, float *y,
                      const float *gamma, const float *beta, float *rm, float *rv, float *sm,
-                     float *si);
+                     float *si, void *scratch);
+size_t mb_cu_batchnorm_bwd_scratch(const mb_bn_bwd_args *a);
 void mb_cu_batchnorm_bwd(cudaStream_t s, const mb_bn_bwd_args *a, const float *x, const float *dy,
                          const float *gamma, const float *mean, const float *invstd, float *dx,
-                         float *dg, float *db);
+                         float *dg, float *db, void *scratch);
 
 /* pool.cu: kind, geometry and count_pad from a; idx may be NULL in the forward pass. */
 void mb_cu_pool(cudaStream_t s, const mb_pool_args *a, const float *x, float *y, int *idx);

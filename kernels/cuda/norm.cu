@@ -1,113 +1,394 @@
-/* Batch norm over NCHW x[n][c][hw], per channel over its n·hw elements.  One block
- * per channel for the statistics and the backward sums: thread-strided f64 partials
- * and a fixed shared-memory tree (no atomics, identical bits on every run), the mean
- * first and then the sum of squared deviations, like the oracle.  Eval mode is one
- * thread per element.  y may alias x and dx may alias dy: each element is read and
- * then written by the same thread. */
+/* Batch norm over NCHW x[n][c][hw], per channel over its n·hw elements.
+ *
+ * The statistics and the backward sums are split over many blocks: each channel is cut
+ * into chunks (a run of whole planes, or a piece of one large plane) of about BN_CHUNK
+ * elements, one block per chunk, so even 64 channels of millions of elements fill a
+ * large GPU.  A block accumulates f64 partials (thread-strided, then a fixed
+ * shared-memory tree) and a second small kernel merges each channel's partials in chunk
+ * order, the way seg_reduce does: no atomics, identical bits on every run, the result a
+ * function of the shape alone.  As in the oracle, the mean comes first and then the sum
+ * of squared deviations from it (two passes over x).  The normalisation and the input
+ * gradient are grid-stride passes over all elements with per-channel f32 coefficients.
+ * Inside a chunk a thread walks (plane, position) pairs, so no element needs a division;
+ * the elementwise passes find the channel with 32-bit multiply-shift divisions when the
+ * tensor has fewer than 2^32 elements, else with 64-bit ones.  y may alias x and dx may
+ * alias dy: every statistic is complete before the elementwise pass, in which each
+ * element is read and then written by the same thread. */
 #include "launch.h"
 #include "block.cuh"
+
+/* Elements per chunk (about; planes are not split below it). */
+#define BN_CHUNK 4096u
 
 struct NSum {
   typedef double acc;
   __device__ static acc comb(acc a, acc b) { return a + b; }
 };
 
-__device__ __forceinline__ size_t bn_at(size_t c, size_t hw, size_t ch, size_t j)
+/* How a channel's n·hw elements are cut: chunk q of channel ch covers planes
+ * [pg·pp, pg·pp + pp) ∩ [0, n) and positions [pc·kl, pc·kl + kl) ∩ [0, hw) of each,
+ * with pg = q / ks and pc = q % ks.  Either pp = 1 (a plane of more than BN_CHUNK
+ * elements is cut into ks pieces) or ks = 1 (pp whole planes). */
+struct BnPlan {
+  unsigned n, c, hw;
+  unsigned pp, kl, ks, cpc;   /* cpc: chunks per channel */
+  unsigned twl;               /* log2 of the threads along a plane */
+  size_t nchunks;             /* c · cpc */
+};
+
+static BnPlan bn_plan(int n, int c, int hw)
 {
-  return ((j / hw) * c + ch) * hw + j % hw;
+  BnPlan p;
+  p.n = (unsigned)n;
+  p.c = (unsigned)c;
+  p.hw = (unsigned)hw;
+  p.ks = (p.hw + BN_CHUNK - 1) / BN_CHUNK;
+  p.kl = (p.hw + p.ks - 1) / p.ks;   /* balanced pieces */
+  p.pp = p.ks == 1 ? (BN_CHUNK / p.hw > 1 ? BN_CHUNK / p.hw : 1) : 1;
+  p.cpc = (p.n + p.pp - 1) / p.pp * p.ks;
+  p.twl = 0;
+  while ((1u << p.twl) < MB_CU_THREADS && (1u << p.twl) < p.kl) p.twl++;
+  p.nchunks = (size_t)p.c * p.cpc;
+  return p;
 }
 
-__global__ void bn_train_k(const float *x, float *y, const float *gamma, const float *beta,
-                           float *rm, float *rv, float *sm, float *si, int n, int c, int hw,
-                           float eps, float momentum)
+/* Exact unsigned 32-bit division by a constant: q = (umulhi(x, magic) + x) >> shift
+ * (the sum taken in 64 bits), for every x < 2^32 and divisor >= 1. */
+struct FastDiv {
+  unsigned d, magic, shift;
+  __host__ __device__ unsigned div(unsigned x) const
+  {
+#ifdef __CUDA_ARCH__
+    unsigned t = __umulhi(x, magic);
+#else
+    unsigned t = (unsigned)(((unsigned long long)x * magic) >> 32);
+#endif
+    return (unsigned)(((unsigned long long)t + x) >> shift);
+  }
+};
+
+static FastDiv fast_div(unsigned d)
 {
-  size_t m = (size_t)n * (size_t)hw;
-  for (int ch = blockIdx.x; ch < c; ch += gridDim.x) {
-    double s = 0.0;
-    for (size_t j = threadIdx.x; j < m; j += blockDim.x) s += (double)x[bn_at(c, hw, ch, j)];
-    double mean = mb_cu_block_reduce<NSum>(s) / (double)m;
-    double q = 0.0;
-    for (size_t j = threadIdx.x; j < m; j += blockDim.x) {
-      double d = (double)x[bn_at(c, hw, ch, j)] - mean;
-      q += d * d;
-    }
-    double var = mb_cu_block_reduce<NSum>(q) / (double)m;
+  FastDiv f;
+  f.d = d;
+  f.shift = 0;
+  while (f.shift < 32 && ((unsigned long long)1 << f.shift) < d) f.shift++;
+  f.magic = (unsigned)(((((unsigned long long)1 << f.shift) - d) << 32) / d + 1);
+  return f;
+}
+
+/* Channel of element e (x[n][c][hw]). */
+struct ChanOf32 {
+  FastDiv hw, c;
+  __host__ __device__ unsigned operator()(unsigned e) const
+  {
+    unsigned pl = hw.div(e);
+    return pl - c.div(pl) * c.d;
+  }
+};
+
+struct ChanOf64 {
+  size_t hw, c;
+  __device__ size_t operator()(size_t e) const { return (e / hw) % c; }
+};
+
+/* Chunk g: its channel, planes [p0, p1) and positions [k0, k1) within each plane. */
+struct BnChunk {
+  unsigned ch, p0, p1, k0, k1;
+};
+
+__host__ __device__ inline BnChunk bn_chunk(const BnPlan &p, size_t g)
+{
+  BnChunk r;
+  r.ch = (unsigned)(g / p.cpc);
+  unsigned q = (unsigned)(g - (size_t)r.ch * p.cpc);
+  unsigned pg = q / p.ks, pc = q - pg * p.ks;
+  r.p0 = pg * p.pp;
+  r.p1 = p.n - r.p0 < p.pp ? p.n : r.p0 + p.pp;
+  r.k0 = pc * p.kl;
+  r.k1 = p.hw - r.k0 < p.kl ? p.hw : r.k0 + p.kl;
+  return r;
+}
+
+/* Calls f(e) for this thread's share of the elements e of chunk g (the caller reduces
+ * over the block), in a fixed order: the block is rows × tw threads, a row per plane and
+ * tw threads along it. */
+template <typename I, class F>
+__device__ void bn_chunk_for(const BnPlan &p, size_t g, F &f)
+{
+  BnChunk k = bn_chunk(p, g);
+  unsigned tw = 1u << p.twl, lane = threadIdx.x & (tw - 1);
+  unsigned row = threadIdx.x >> p.twl, rows = blockDim.x >> p.twl;
+  for (unsigned pl = k.p0 + row; pl < k.p1; pl += rows) {
+    I base = ((I)pl * p.c + k.ch) * p.hw;
+    for (unsigned j = k.k0 + lane; j < k.k1; j += tw) f(base + j);
+  }
+}
+
+template <typename I>
+struct SumX {
+  const float *x;
+  double s;
+  __device__ void operator()(I e) { s += (double)x[e]; }
+};
+
+template <typename I>
+struct SqDev {
+  const float *x;
+  double mean, q;
+  __device__ void operator()(I e)
+  {
+    double d = (double)x[e] - mean;
+    q += d * d;
+  }
+};
+
+template <typename I>
+struct BwdSums {
+  const float *x, *dy;
+  double mu, is, s, t;
+  __device__ void operator()(I e)
+  {
+    double g = (double)dy[e];
+    s += g;
+    t += g * (((double)x[e] - mu) * is);
+  }
+};
+
+/* ---- training statistics ---- */
+
+template <typename I>
+__global__ void bn_sum_k(const float *x, BnPlan p, double *part)
+{
+  for (size_t g = blockIdx.x; g < p.nchunks; g += gridDim.x) {
+    SumX<I> f = {x, 0.0};
+    bn_chunk_for<I>(p, g, f);
+    double s = mb_cu_block_reduce<NSum>(f.s);
+    if (threadIdx.x == 0) part[g] = s;
+  }
+}
+
+/* Squared deviations from the channel mean sum[ch] / m. */
+template <typename I>
+__global__ void bn_sqdev_k(const float *x, BnPlan p, const double *sum, double *part)
+{
+  double m = (double)((size_t)p.n * p.hw);
+  for (size_t g = blockIdx.x; g < p.nchunks; g += gridDim.x) {
+    SqDev<I> f = {x, sum[g / p.cpc] / m, 0.0};
+    bn_chunk_for<I>(p, g, f);
+    double q = mb_cu_block_reduce<NSum>(f.q);
+    if (threadIdx.x == 0) part[g] = q;
+  }
+}
+
+/* Sum of channel ch's partials part[ch·cpc .. ch·cpc + cpc) in a fixed order (every
+ * thread of the block gets it). */
+__device__ double bn_merge(const double *part, unsigned cpc, unsigned ch)
+{
+  double a = 0.0;
+  for (unsigned j = threadIdx.x; j < cpc; j += blockDim.x) a += part[(size_t)ch * cpc + j];
+  return mb_cu_block_reduce<NSum>(a);
+}
+
+/* One block per channel: the channel sums. */
+__global__ void bn_merge_k(const double *part, BnPlan p, double *sum)
+{
+  for (unsigned ch = blockIdx.x; ch < p.c; ch += gridDim.x) {
+    double s = bn_merge(part, p.cpc, ch);
+    if (threadIdx.x == 0) sum[ch] = s;
+  }
+}
+
+/* One block per channel: variance, invstd, saved and running statistics, and the f32
+ * coefficients of y = (x − mf)·k + b (coef: mf[c], k[c], b[c]). */
+__global__ void bn_train_fin_k(const double *part, BnPlan p, const double *sum,
+                               const float *gamma, const float *beta, float *rm, float *rv,
+                               float *sm, float *si, float eps, float momentum, float *coef)
+{
+  size_t m = (size_t)p.n * p.hw;
+  for (unsigned ch = blockIdx.x; ch < p.c; ch += gridDim.x) {
+    double q = bn_merge(part, p.cpc, ch);
+    if (threadIdx.x != 0) continue;
+    double mean = sum[ch] / (double)m;
+    double var = q / (double)m;
     double invstd = 1.0 / sqrt(var + (double)eps);
-    if (threadIdx.x == 0) {
-      double mo = (double)momentum, unb = m > 1 ? var * (double)m / (double)(m - 1) : var;
-      if (sm) sm[ch] = (float)mean;
-      if (si) si[ch] = (float)invstd;
-      if (rm) rm[ch] = (float)((1.0 - mo) * (double)rm[ch] + mo * mean);
-      if (rv) rv[ch] = (float)((1.0 - mo) * (double)rv[ch] + mo * unb);
-    }
-    float mf = (float)mean, k = (float)(invstd * (double)gamma[ch]), b = beta[ch];
-    for (size_t j = threadIdx.x; j < m; j += blockDim.x) {
-      size_t e = bn_at(c, hw, ch, j);
-      y[e] = __fadd_rn(__fmul_rn(__fsub_rn(x[e], mf), k), b);
-    }
+    double mo = (double)momentum, unb = m > 1 ? var * (double)m / (double)(m - 1) : var;
+    if (sm) sm[ch] = (float)mean;
+    if (si) si[ch] = (float)invstd;
+    if (rm) rm[ch] = (float)((1.0 - mo) * (double)rm[ch] + mo * mean);
+    if (rv) rv[ch] = (float)((1.0 - mo) * (double)rv[ch] + mo * unb);
+    coef[ch] = (float)mean;
+    coef[p.c + ch] = (float)(invstd * (double)gamma[ch]);
+    coef[2 * (size_t)p.c + ch] = beta[ch];
   }
 }
 
-__global__ void bn_eval_k(const float *x, float *y, const float *gamma, const float *beta,
-                          const float *rm, const float *rv, int c, int hw, float eps, size_t total)
+/* Eval mode: the coefficients from the running statistics, in f32. */
+__global__ void bn_eval_coef_k(const float *gamma, const float *beta, const float *rm,
+                               const float *rv, unsigned c, float eps, float *coef)
 {
-  MB_CU_FOR(size_t, e, total) {
-    size_t ch = (e / (size_t)hw) % (size_t)c;
+  MB_CU_FOR(unsigned, ch, c) {
     float invstd = __fdiv_rn(1.0f, __fsqrt_rn(__fadd_rn(rv[ch], eps)));
-    y[e] = __fadd_rn(__fmul_rn(__fsub_rn(x[e], rm[ch]), __fmul_rn(invstd, gamma[ch])), beta[ch]);
+    coef[ch] = rm[ch];
+    coef[c + ch] = __fmul_rn(invstd, gamma[ch]);
+    coef[2 * (size_t)c + ch] = beta[ch];
   }
 }
 
-__global__ void bn_bwd_k(const float *x, const float *dy, const float *gamma, const float *mean,
-                         const float *invstd, float *dx, float *dg, float *db, int n, int c,
-                         int hw, int train)
+template <typename I, class Chan>
+__global__ void bn_affine_k(const float *x, float *y, const float *coef, size_t c, Chan chan,
+                            I total)
 {
-  size_t m = (size_t)n * (size_t)hw;
-  for (int ch = blockIdx.x; ch < c; ch += gridDim.x) {
-    double mu = (double)mean[ch], is = (double)invstd[ch];
-    double s = 0.0, t = 0.0;
-    for (size_t j = threadIdx.x; j < m; j += blockDim.x) {
-      size_t e = bn_at(c, hw, ch, j);
-      s += (double)dy[e];
-      t += (double)dy[e] * (((double)x[e] - mu) * is);
-    }
-    double sdy = mb_cu_block_reduce<NSum>(s);
-    double sdyx = mb_cu_block_reduce<NSum>(t);
+  MB_CU_FOR(I, e, total) {
+    I ch = chan(e);
+    y[e] = __fadd_rn(__fmul_rn(__fsub_rn(x[e], coef[ch]), coef[c + ch]), coef[2 * c + ch]);
+  }
+}
+
+/* ---- backward ---- */
+
+/* Per chunk: Σdy into part[g], Σdy·xhat into part[nchunks + g]. */
+template <typename I>
+__global__ void bn_bwd_sum_k(const float *x, const float *dy, const float *mean,
+                             const float *invstd, BnPlan p, double *part)
+{
+  for (size_t g = blockIdx.x; g < p.nchunks; g += gridDim.x) {
+    size_t c = g / p.cpc;
+    BwdSums<I> f = {x, dy, (double)mean[c], (double)invstd[c], 0.0, 0.0};
+    bn_chunk_for<I>(p, g, f);
+    double s = mb_cu_block_reduce<NSum>(f.s);
+    double t = mb_cu_block_reduce<NSum>(f.t);
     if (threadIdx.x == 0) {
-      if (dg) dg[ch] = (float)sdyx;
-      if (db) db[ch] = (float)sdy;
-    }
-    if (!dx) continue;
-    float k = (float)((double)gamma[ch] * is), mf = (float)mu, isf = (float)is;
-    float c1 = (float)(sdy / (double)m), c2 = (float)(sdyx / (double)m);
-    for (size_t j = threadIdx.x; j < m; j += blockDim.x) {
-      size_t e = bn_at(c, hw, ch, j);
-      float g = dy[e];
-      dx[e] = train ? k * (g - c1 - (x[e] - mf) * isf * c2) : k * g;
+      part[g] = s;
+      part[p.nchunks + g] = t;
     }
   }
 }
+
+/* One block per channel: dgamma, dbeta and, when coef is set, the f32 coefficients of
+ * dx (coef: k, mf, isf, c1, c2, c entries each). */
+__global__ void bn_bwd_fin_k(const double *part, BnPlan p, const float *gamma, const float *mean,
+                             const float *invstd, float *dg, float *db, float *coef)
+{
+  size_t m = (size_t)p.n * p.hw, c = p.c;
+  for (unsigned ch = blockIdx.x; ch < p.c; ch += gridDim.x) {
+    double sdy = bn_merge(part, p.cpc, ch);
+    double sdyx = bn_merge(part + p.nchunks, p.cpc, ch);
+    if (threadIdx.x != 0) continue;
+    if (dg) dg[ch] = (float)sdyx;
+    if (db) db[ch] = (float)sdy;
+    if (!coef) continue;
+    double is = (double)invstd[ch];
+    coef[ch] = (float)((double)gamma[ch] * is);
+    coef[c + ch] = mean[ch];
+    coef[2 * c + ch] = (float)is;
+    coef[3 * c + ch] = (float)(sdy / (double)m);
+    coef[4 * c + ch] = (float)(sdyx / (double)m);
+  }
+}
+
+/* dx = k·(dy − c1 − (x − mf)·isf·c2) in training mode, k·dy in eval mode. */
+template <typename I, class Chan>
+__global__ void bn_dx_k(const float *x, const float *dy, float *dx, const float *coef, int train,
+                        size_t c, Chan chan, I total)
+{
+  MB_CU_FOR(I, e, total) {
+    I ch = chan(e);
+    float k = coef[ch], g = dy[e];
+    if (train) {
+      float mf = coef[c + ch], isf = coef[2 * c + ch], c1 = coef[3 * c + ch], c2 = coef[4 * c + ch];
+      dx[e] = k * (g - c1 - (x[e] - mf) * isf * c2);
+    } else {
+      dx[e] = k * g;
+    }
+  }
+}
+
+/* ---- launchers ---- */
+
+/* Scratch layout: f64 partials (nparts per chunk), f64 channel sums, then f32 coefs. */
+static size_t bn_scratch(const BnPlan &p, unsigned nparts, unsigned ncoef)
+{
+  return (p.nchunks * nparts + p.c) * sizeof(double) + (size_t)p.c * ncoef * sizeof(float);
+}
+
+extern "C" size_t mb_cu_batchnorm_scratch(const mb_bn_args *a)
+{
+  BnPlan p = bn_plan(a->n, a->c, a->hw);
+  return a->mode == MB_BN_EVAL ? bn_scratch(p, 0, 3) : bn_scratch(p, 1, 3);
+}
+
+extern "C" size_t mb_cu_batchnorm_bwd_scratch(const mb_bn_bwd_args *a)
+{
+  return bn_scratch(bn_plan(a->n, a->c, a->hw), 2, 5);
+}
+
+/* Elementwise launch over total elements: 32-bit indices and channel divisions when no
+ * grid-stride index can wrap, else 64-bit ones. */
+#define BN_ELTWISE(kernel, total, p, ...)                                                  \
+  do {                                                                                     \
+    unsigned g_ = mb_cu_blocks((total), MB_CU_THREADS);                                    \
+    if (mb_cu_fits32((total), g_, MB_CU_THREADS)) {                                        \
+      ChanOf32 ch_ = {fast_div((p).hw), fast_div((p).c)};                                  \
+      kernel<unsigned, ChanOf32><<<g_, MB_CU_THREADS, 0, s>>>(__VA_ARGS__, (size_t)(p).c,  \
+                                                              ch_, (unsigned)(total));     \
+    } else {                                                                               \
+      ChanOf64 ch_ = {(size_t)(p).hw, (size_t)(p).c};                                      \
+      kernel<size_t, ChanOf64><<<g_, MB_CU_THREADS, 0, s>>>(__VA_ARGS__, (size_t)(p).c,    \
+                                                            ch_, (size_t)(total));         \
+    }                                                                                      \
+  } while (0)
 
 extern "C" void mb_cu_batchnorm(cudaStream_t s, const mb_bn_args *a, const float *x, float *y,
                                 const float *gamma, const float *beta, float *rm, float *rv,
-                                float *sm, float *si)
+                                float *sm, float *si, void *scratch)
 {
+  BnPlan p = bn_plan(a->n, a->c, a->hw);
+  size_t total = (size_t)p.n * p.c * p.hw;
+  double *part = (double *)scratch;
   if (a->mode == MB_BN_EVAL) {
-    size_t total = (size_t)a->n * a->c * (size_t)a->hw;
-    bn_eval_k<<<mb_cu_blocks(total, MB_CU_THREADS), MB_CU_THREADS, 0, s>>>(
-        x, y, gamma, beta, rm, rv, a->c, a->hw, a->eps, total);
+    float *coef = (float *)(part + p.c);
+    bn_eval_coef_k<<<mb_cu_blocks(p.c, MB_CU_THREADS), MB_CU_THREADS, 0, s>>>(
+        gamma, beta, rm, rv, p.c, a->eps, coef);
+    BN_ELTWISE(bn_affine_k, total, p, x, y, coef);
     return;
   }
-  unsigned t = mb_cu_row_threads((size_t)a->n * (size_t)a->hw);
-  bn_train_k<<<mb_cu_blocks((size_t)a->c, 1), t, t * sizeof(double), s>>>(
-      x, y, gamma, beta, rm, rv, sm, si, a->n, a->c, a->hw, a->eps, a->momentum);
+  double *sum = part + p.nchunks;
+  float *coef = (float *)(sum + p.c);
+  unsigned gc = mb_cu_blocks(p.nchunks, 1), gm = mb_cu_blocks(p.c, 1);
+  unsigned tm = mb_cu_row_threads(p.cpc);   /* merge: a few warps over cpc partials */
+  size_t sh = MB_CU_THREADS * sizeof(double);
+  if (total < ((size_t)1 << 32)) {
+    bn_sum_k<unsigned><<<gc, MB_CU_THREADS, sh, s>>>(x, p, part);
+    bn_merge_k<<<gm, tm, tm * sizeof(double), s>>>(part, p, sum);
+    bn_sqdev_k<unsigned><<<gc, MB_CU_THREADS, sh, s>>>(x, p, sum, part);
+  } else {
+    bn_sum_k<size_t><<<gc, MB_CU_THREADS, sh, s>>>(x, p, part);
+    bn_merge_k<<<gm, tm, tm * sizeof(double), s>>>(part, p, sum);
+    bn_sqdev_k<size_t><<<gc, MB_CU_THREADS, sh, s>>>(x, p, sum, part);
+  }
+  bn_train_fin_k<<<gm, tm, tm * sizeof(double), s>>>(part, p, sum, gamma, beta, rm, rv, sm, si,
+                                                     a->eps, a->momentum, coef);
+  BN_ELTWISE(bn_affine_k, total, p, x, y, coef);
 }
 
 extern "C" void mb_cu_batchnorm_bwd(cudaStream_t s, const mb_bn_bwd_args *a, const float *x,
                                     const float *dy, const float *gamma, const float *mean,
-                                    const float *invstd, float *dx, float *dg, float *db)
+                                    const float *invstd, float *dx, float *dg, float *db,
+                                    void *scratch)
 {
-  unsigned t = mb_cu_row_threads((size_t)a->n * (size_t)a->hw);
-  bn_bwd_k<<<mb_cu_blocks((size_t)a->c, 1), t, t * sizeof(double), s>>>(
-      x, dy, gamma, mean, invstd, dx, dg, db, a->n, a->c, a->hw, a->mode == MB_BN_TRAIN);
+  BnPlan p = bn_plan(a->n, a->c, a->hw);
+  size_t total = (size_t)p.n * p.c * p.hw;
+  double *part = (double *)scratch;
+  float *coef = dx ? (float *)(part + 2 * p.nchunks + p.c) : NULL;
+  unsigned gc = mb_cu_blocks(p.nchunks, 1), gm = mb_cu_blocks(p.c, 1);
+  unsigned tm = mb_cu_row_threads(p.cpc);
+  size_t sh = MB_CU_THREADS * sizeof(double);
+  if (total < ((size_t)1 << 32))
+    bn_bwd_sum_k<unsigned><<<gc, MB_CU_THREADS, sh, s>>>(x, dy, mean, invstd, p, part);
+  else
+    bn_bwd_sum_k<size_t><<<gc, MB_CU_THREADS, sh, s>>>(x, dy, mean, invstd, p, part);
+  bn_bwd_fin_k<<<gm, tm, tm * sizeof(double), s>>>(part, p, gamma, mean, invstd, dg, db, coef);
+  if (!dx) return;
+  BN_ELTWISE(bn_dx_k, total, p, x, dy, dx, coef, a->mode == MB_BN_TRAIN);
 }

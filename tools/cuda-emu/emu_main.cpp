@@ -1,0 +1,58 @@
+/* tools/cuda-kernel-check.cu on the host emulation (tools/cuda-emu/run.sh): its batch-norm
+ * and forgetting-update checks at shapes small enough for one host thread per CUDA thread;
+ * `emu_check big` adds a larger batch-norm case. */
+#include "cuda_emu.h"
+#include <cuda_runtime.h>
+#include <cstdlib>
+#include <cstdio>
+thread_local EmuIdx threadIdx, blockIdx;
+EmuIdx blockDim, gridDim;
+thread_local std::barrier<> *emu_bar;
+long emu_launches;
+__attribute__((aligned(16))) unsigned char mb_cu_smem[1 << 16];
+/* the runtime calls of the tool, on host memory */
+template <class T> cudaError_t emu_cudaMalloc(T **p, size_t n) { *p = (T *)malloc(n ? n : 1); return cudaSuccess; }
+static cudaError_t emu_cudaMemcpy(void *d, const void *s, size_t n, cudaMemcpyKind) { memmove(d, s, n); return cudaSuccess; }
+static cudaError_t emu_cudaMemset(void *d, int v, size_t n) { memset(d, v, n); return cudaSuccess; }
+template <class T> cudaError_t emu_cudaFree(T *p) { free((void *)p); return cudaSuccess; }
+static cudaError_t emu_ok() { return cudaSuccess; }
+static const char *emu_str(cudaError_t) { return "emu"; }
+static cudaError_t emu_props(cudaDeviceProp *p, int) { memset(p, 0, sizeof *p); strcpy(p->name, "host emulation"); p->multiProcessorCount = 1; return cudaSuccess; }
+static cudaError_t emu_ev(cudaEvent_t *) { return cudaSuccess; }
+static cudaError_t emu_ev1(cudaEvent_t, cudaStream_t = 0) { return cudaSuccess; }
+static cudaError_t emu_el(float *t, cudaEvent_t, cudaEvent_t) { *t = 1; return cudaSuccess; }
+#define cudaMalloc emu_cudaMalloc
+#define cudaMemcpy emu_cudaMemcpy
+#define cudaMemset emu_cudaMemset
+#define cudaFree emu_cudaFree
+#define cudaGetLastError emu_ok
+#define cudaDeviceSynchronize emu_ok
+#define cudaGetErrorString emu_str
+#define cudaGetDeviceProperties emu_props
+#define cudaEventCreate emu_ev
+#define cudaEventRecord emu_ev1
+#define cudaEventSynchronize emu_ev1
+#define cudaEventElapsedTime emu_el
+#define main tool_main
+#include "cuda-kernel-check.cu"
+#undef main
+int main(int argc, char **argv)
+{
+  int big = argc > 1;
+  bn_case(4, 64, 64, 0.5f, 2.0f);
+  bn_case(8, 32, 16, 0.5f, 2.0f);
+  bn_case(2, 4, 12544, 0.0f, 1.0f);
+  bn_case(3, 16, 231, 100.0f, 1.0f);
+  bn_case(7, 512, 1, 0.0f, 1.0f);
+  bn_case(5, 2, 8193, 0.0f, 1.0f);
+  bn_case(9000, 3, 1, 0.0f, 1.0f);
+  bn_case(2, 3, 5, 0.0f, 1.0f);
+  if (big) bn_case(32, 8, 784, 0.0f, 1.0f);
+  std::vector<size_t> small_mlp = {0, 7840, 7850, 7950, 7960};
+  std::vector<size_t> odd = {0, 1, 8193, 8193, 9000, 30001, 30002, 40000};
+  forget_case("mlp_small", small_mlp, 0, 1e-3f, 10.0f);
+  forget_case("odd_special", odd, 1, 1e-3f, 10.0f);
+  forget_case("odd_alpha_lambda1", odd, 0, 1e-3f, 1e6f);
+  printf("%s: %d failure(s), %ld launches\n", g_fail ? "FAIL" : "PASS", g_fail, emu_launches);
+  return g_fail != 0;
+}

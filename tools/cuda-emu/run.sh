@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs tools/cuda-kernel-check.cu's batch-norm and forgetting-update checks on the host,
+# without a GPU: the kernels of kernels/cuda are compiled as C++ by g++ (C++20) against
+# cuda_emu.h, their <<<...>>> launches rewritten to emu_launch(...).  Needs the CUDA
+# toolkit's headers only (no driver).  A few minutes on 2 cores.  Usage:
+#   bash tools/cuda-emu/run.sh [big]
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cuda_inc="${CUDA_HOME:-/usr/local/cuda}/include"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+for f in norm forget eltwise reduce rng; do
+  python3 - "$root/kernels/cuda/$f.cu" "$work/${f}_emu.cpp" <<'PY'
+import re, sys
+s = open(sys.argv[1]).read()
+s = re.sub(r'([A-Za-z_]\w*(?:\[[^\]]*\])?(?:<[^<>]*>)?)\s*<<<(.*?)>>>\(',
+           lambda m: 'emu_launch(%s, %s, ' % (m.group(1), m.group(2)), s, flags=re.S)
+open(sys.argv[2], 'w').write('#include "cuda_emu.h"\n' + s)
+PY
+done
+flags=(-std=c++20 -O1 -ffp-contract=off -pthread -w -I"$root/tools/cuda-emu" -I"$root/tools"
+       -I"$cuda_inc" -I"$root/kernels/cuda" -I"$root/include" -I"$root/kernels/common")
+for f in norm forget eltwise reduce rng; do
+  g++ "${flags[@]}" -c "$work/${f}_emu.cpp" -o "$work/$f.o" &
+done
+wait
+g++ "${flags[@]}" "$root/tools/cuda-emu/emu_main.cpp" "$work"/*.o -o "$work/emu_check"
+"$work/emu_check" "$@"
