@@ -12,7 +12,7 @@
 enum {
   O_BACKEND = 256, O_DEVICE, O_DATA, O_SYNTH, O_SEED, O_EPOCHS, O_BATCH, O_LR, O_TMIX, O_L1, O_L2,
   O_MODEL_SPEC, O_ACT, O_CODES, O_MODEL, O_OUT, O_CLASSES, O_METHOD, O_JSON, O_REPEATS, O_WARMUPS, O_HELP, O_PARAM,
-  O_WIDTH, O_TRAIN_LIMIT, O_TEST_LIMIT, O_ENGINE,
+  O_WIDTH, O_TRAIN_LIMIT, O_TEST_LIMIT, O_ENGINE, O_STEPS,
 };
 
 static const struct option k_long[] = {
@@ -30,6 +30,7 @@ static const struct option k_long[] = {
   {"help", no_argument, 0, O_HELP},             {"param", required_argument, 0, O_PARAM},
   {"width", required_argument, 0, O_WIDTH},     {"train-limit", required_argument, 0, O_TRAIN_LIMIT},
   {"test-limit", required_argument, 0, O_TEST_LIMIT}, {"engine", required_argument, 0, O_ENGINE},
+  {"steps", required_argument, 0, O_STEPS},
   {0, 0, 0, 0},
 };
 
@@ -113,6 +114,7 @@ int mb_parse_opts(int argc, char **argv, const char *usage, mb_opts *o, int *don
     case O_WIDTH: bad = num("width", optarg, 1, 4096, &v); o->width = (int)v; break;
     case O_TRAIN_LIMIT: bad = num("train-limit", optarg, 1, 1e9, &v); o->train_limit = (int)v; break;
     case O_TEST_LIMIT: bad = num("test-limit", optarg, 1, 1e9, &v); o->test_limit = (int)v; break;
+    case O_STEPS: bad = num("steps", optarg, 1, 1e6, &v); o->steps = (int)v; break;
     case O_ENGINE:
       /* generic: the core composes every optional op from required ones (like MB_ENGINE) */
       if (strcmp(optarg, "generic") != 0 && strcmp(optarg, "auto") != 0) {

@@ -35,6 +35,9 @@ static double n_params(row *r)
   return isfinite(p) ? p : N(r, "params");   /* an older scale row: a number */
 }
 
+/* An MLP's model name ("784-1000-10 sigmoid") starts with its layer sizes. */
+static int tp_is_mlp(const char *model) { return model[0] >= '0' && model[0] <= '9'; }
+
 /* The measure of a throughput row: train, forget, gemm or all. */
 static const char *tp_measure(row *r)
 {
@@ -221,10 +224,18 @@ void rp_throughput_table(mb_report *rep, const sel *s)
     for (int k = 0; k < ng; k++) seen |= !strcmp(gemm[k], m);
     if (!seen && ng < 4) snprintf(gemm[ng++], sizeof gemm[0], "%s", m);
   }
-  char heads[8][96];
-  const char *head[8];
+  /* a Model column once the rows hold a model other than an MLP (bench-train --model resnet18) */
+  int models = 0;
+  for (int i = 0; i < s->n; i++) {
+    row *r = s->v[i];
+    if (!strcmp(rp_kind_of(r), "throughput") && is_ok(r) && !tp_is_mlp(S(r, "model"))) models = 1;
+  }
+  char heads[9][96];
+  const char *head[9];
   int nc = 0;
   snprintf(heads[nc++], sizeof heads[0], "Backend");
+  if (models) snprintf(heads[nc++], sizeof heads[0], "Model");
+  const int c0 = models;   /* the columns after Backend move one right */
   snprintf(heads[nc++], sizeof heads[0], "Device");
   snprintf(heads[nc++], sizeof heads[0], "Training (samples/s)");
   snprintf(heads[nc++], sizeof heads[0], "Forgetting latency (ms)");
@@ -235,7 +246,10 @@ void rp_throughput_table(mb_report *rep, const sel *s)
   int ns = 0;
   for (int i = 0; i < s->n; i++) {
     row *r = s->v[i];
-    if (!strcmp(rp_kind_of(r), "throughput")) ns = add_slot(sl, ns, 32, S(r, "backend"), device_index(r), "", 0, i);
+    /* one table row per backend, device and model (the slot's method field holds the model) */
+    if (!strcmp(rp_kind_of(r), "throughput"))
+      ns = add_slot(sl, ns, 32, S(r, "backend"), device_index(r), models ? S(r, "model") : "",
+                    models && !tp_is_mlp(S(r, "model")), i);
   }
   qsort(sl, (size_t)ns, sizeof *sl, cmp_slot);
   double runs = NAN;
@@ -246,7 +260,8 @@ void rp_throughput_table(mb_report *rep, const sel *s)
     row *bad = NULL;
     for (int i = 0; i < s->n; i++) {
       row *r = s->v[i];
-      if (strcmp(rp_kind_of(r), "throughput") || strcmp(S(r, "backend"), sl[k].backend) || device_index(r) != sl[k].device)
+      if (strcmp(rp_kind_of(r), "throughput") || strcmp(S(r, "backend"), sl[k].backend) || device_index(r) != sl[k].device
+          || (models && strcmp(S(r, "model"), sl[k].method)))
         continue;
       if (!is_ok(r)) { bad = r; continue; }
       const char *m = tp_measure(r);
@@ -261,18 +276,21 @@ void rp_throughput_table(mb_report *rep, const sel *s)
     }
     int row_i = mb_rt_add_row(t);
     mb_rt_set(t, row_i, 0, "%s", sl[k].backend);
+    if (models) mb_rt_set(t, row_i, 1, "%s", sl[k].method);
     int any = 0;
     for (int c = 0; c < 2 + ng; c++) any |= v[c].n > 0;
     if (!any) {
-      missing_cells(t, row_i, 1, nc, bad ? reason_of(bad) : "no ok row");
+      missing_cells(t, row_i, 1 + c0, nc, bad ? reason_of(bad) : "no ok row");
       continue;
     }
     char dev[64];
     rp_short_device(device, dev, sizeof dev);
-    mb_rt_set(t, row_i, 1, "%s", dev);
+    mb_rt_set(t, row_i, 1 + c0, "%s", dev);
     for (int c = 0; c < 2 + ng; c++) {
-      if (v[c].n) mb_rt_set(t, row_i, 2 + c, "%.4g", median(&v[c]));
-      else mb_rt_missing(t, row_i, 2 + c, bad ? reason_of(bad) : "not measured on this backend");
+      if (v[c].n) mb_rt_set(t, row_i, 2 + c0 + c, "%.4g", median(&v[c]));
+      else if (c >= 2 && models && !tp_is_mlp(sl[k].method))
+        mb_rt_missing(t, row_i, 2 + c0 + c, "the MLP's GEMM shapes: measured with the MLP only");
+      else mb_rt_missing(t, row_i, 2 + c0 + c, bad ? reason_of(bad) : "not measured on this backend");
     }
   }
   if (!ns) {
@@ -282,9 +300,9 @@ void rp_throughput_table(mb_report *rep, const sel *s)
   if (isfinite(runs))
     snprintf(t->caption, sizeof t->caption,
              "Medians of %.0f repeat(s) after warm-ups, host clock around synchronised regions. Training: samples/s of "
-             "the MLP at batch 128 (t_mix 0.1); forgetting latency: class 0 with mnemonic codes; GEMM: SGEMM at the "
+             "the MLP at batch 128 (t_mix 0.1)%s; forgetting latency: class 0 with mnemonic codes; GEMM: SGEMM at the "
              "MLP's shapes. pocl and lavapipe are CPU implementations of OpenCL and Vulkan: their figures are not GPU "
-             "figures.", runs);
+             "figures.", runs, models ? ", of a ResNet-18 at batch 32" : "");
   else
     snprintf(t->caption, sizeof t->caption, "Throughput figures: run `mnemobench bench-train --json`.");
   rp_add_table(rep, t);

@@ -112,53 +112,67 @@ static void forget_fields(mb_json *j, const void *ctx)
   mb_json_int(j, "n_backward", s->bwd);
 }
 
-/* Training steps per second → samples/s. */
+/* Training steps per second → samples/s: the MLP at batch 128 over 50 steps, or
+ * the ResNet-18 at batch 32 (the README's quickstart) over RN_STEPS (--steps N). */
+enum { MLP_STEPS = 50, RN_STEPS = 8, RN_BATCH = 32 };
+
 static void bench_train(tp *t, mb_session *s)
 {
-  enum { STEPS = 50 };
   const mb_opts *o = t->o;
+  const int rn = s->kind == MB_MODEL_RESNET18;
+  const int steps = o->steps > 0 ? o->steps : rn ? RN_STEPS : MLP_STEPS;
   double *v = calloc((size_t)o->repeats, sizeof *v);
   mb_train_opts to;
   mb_train_defaults(&to);
-  to.batch = 128;
-  to.t_mix = 0.1f;
+  to.batch = rn ? RN_BATCH : 128;
+  to.t_mix = rn ? (float)o->t_mix : 0.1f;
   to.epochs = 1;
-  to.max_steps = STEPS;
+  to.max_steps = steps;
   mb_train_stats st;
   for (int r = -WARMUPS; r < o->repeats && mb_ok(s->be); r++) {
     to.seed = (uint64_t)(r + 10);
-    mb_train(&s->m, &s->dtrain, s->codes, &to, &st);
+    if (rn) mb_model_train(&s->md, &s->dtrain, s->codes, &to, &st);
+    else mb_train(&s->m, &s->dtrain, s->codes, &to, &st);
     if (r >= 0) v[r] = (double)st.samples / st.seconds;
   }
-  shape sh = {.batch = to.batch, .steps = STEPS, .t_mix = mb_float_decimal(to.t_mix)};
-  if (mb_ok(s->be))
-    emit(t, "train", "train MLP b128 (t_mix 0.1)", "samples/s", v, NULL, NULL, NULL, train_fields, &sh);
+  shape sh = {.batch = to.batch, .steps = steps, .t_mix = mb_float_decimal(to.t_mix)};
+  char metric[96];
+  if (rn) snprintf(metric, sizeof metric, "train ResNet-18 b%d (t_mix %g)", to.batch, sh.t_mix);
+  else snprintf(metric, sizeof metric, "train MLP b128 (t_mix 0.1)");
+  if (mb_ok(s->be)) emit(t, "train", metric, "samples/s", v, NULL, NULL, NULL, train_fields, &sh);
   free(v);
 }
 
 static void bench_forget(tp *t, mb_session *s)
 {
   const mb_opts *o = t->o;
+  const int rn = s->kind == MB_MODEL_RESNET18;
   double *v = calloc((size_t)o->repeats, sizeof *v), *d = calloc((size_t)o->repeats, sizeof *d);
-  size_t P = s->m.pt.total;
-  float *w = malloc(P * sizeof *w);
+  /* the trained state (the ResNet's BN statistics too) is put back outside the clock */
+  mb_checkpoint ck;
   int forget[1] = {0};
   const mb_method *me = mb_method_find("mnemonic");   /* the method under test: the codes */
   double params[MB_METHOD_MAX_PARAMS];
-  mb_method_defaults(me, params);
+  if (rn) mb_opts_method_params(o, me, params);   /* λ1, λ2 of the data set and model */
+  else mb_method_defaults(me, params);
   mb_forget_timing ft;
+  memset(&ft, 0, sizeof ft);
   int have_dev = 1;
-  mb_download(s->be, w, s->m.w, P);
+  if (mb_session_to_checkpoint(s, o, &ck) != 0) { free(v); free(d); return; }
   for (int r = -WARMUPS; r < o->repeats && mb_ok(s->be); r++) {
-    mb_upload(s->be, s->m.w, w, P);   /* same trained weights every time, outside the clock */
+    mb_session_restore_weights(s, &ck);   /* same trained weights every time */
     mb_session_forget(s, me, params, forget, 1, &ft);
     if (r >= 0) { v[r] = 1e3 * ft.seconds; d[r] = ft.device_ms; have_dev &= ft.device_ms >= 0; }
   }
-  mb_upload(s->be, s->m.w, w, P);
+  mb_session_restore_weights(s, &ck);
+  mb_checkpoint_free(&ck);
   shape sh = {.fwd = ft.n_forward, .bwd = ft.n_backward};
+  char metric[96];
+  snprintf(metric, sizeof metric, "forget class 0 of %d (mnemonic codes)", s->n_classes);
   if (mb_ok(s->be))
-    emit(t, "forget", "forget class 0 (mnemonic codes)", "ms", v, have_dev ? d : NULL, me, params, forget_fields, &sh);
-  free(v); free(d); free(w);
+    emit(t, "forget", rn ? metric : "forget class 0 (mnemonic codes)", "ms", v, have_dev ? d : NULL, me, params,
+         forget_fields, &sh);
+  free(v); free(d);
 }
 
 static void bench_gemm(tp *t, mb_backend *be, int ta, int tb, int m, int n, int k, const char *label)
@@ -199,8 +213,10 @@ int mb_throughput_backend(const mb_opts *base, const char *name, const mb_row_si
 {
   char why[512];
   tp t = {.o = base, .backend = name, .sink = sink, .dataset = ""};
-  mb_model_name_mlp(base->model_spec ? base->model_spec : "784-1000-10", base->act ? base->act : "sigmoid",
-                    t.model, sizeof t.model);
+  const int rn = base->model_kind == MB_MODEL_RESNET18;
+  if (rn) snprintf(t.model, sizeof t.model, "resnet18");
+  else mb_model_name_mlp(base->model_spec ? base->model_spec : "784-1000-10", base->act ? base->act : "sigmoid",
+                         t.model, sizeof t.model);
   if (mb_backend_devices(name, why, sizeof why) == 0) {
     emit_status(&t, "skipped", why);
     return t.failed ? -1 : 0;
@@ -208,6 +224,7 @@ int mb_throughput_backend(const mb_opts *base, const char *name, const mb_row_si
   mb_opts o = *base;
   o.backend = name;
   o.json = 1;    /* no progress bars inside the benchmark */
+  if (rn) o.batch = RN_BATCH;   /* the workspace of a training batch */
   mb_session s;
   if (mb_session_open(&s, &o, 1) == 0 && mb_session_new_model(&s, &o) == 0) {
     o.json = base->json;
@@ -216,9 +233,12 @@ int mb_throughput_backend(const mb_opts *base, const char *name, const mb_row_si
     t.dataset = s.train.name;
     t.checksum = s.train.checksum;
     mb_session_model_name(&s, t.model, sizeof t.model);
-    bench_gemm(&t, s.be, 0, 1, 128, 1000, 784, "sgemm 128x1000x784 (x*W^T)");
-    bench_gemm(&t, s.be, 1, 0, 1000, 784, 128, "sgemm 1000x784x128 (dY^T*X)");
-    bench_gemm(&t, s.be, 0, 0, 1024, 1024, 1024, "sgemm 1024^3");
+    mb_opts_model_defaults(&o, o.model_kind, s.train.name);   /* t_mix, λ1, λ2 of this data */
+    if (!rn) {
+      bench_gemm(&t, s.be, 0, 1, 128, 1000, 784, "sgemm 128x1000x784 (x*W^T)");
+      bench_gemm(&t, s.be, 1, 0, 1000, 784, 128, "sgemm 1000x784x128 (dY^T*X)");
+      bench_gemm(&t, s.be, 0, 0, 1024, 1024, 1024, "sgemm 1024^3");
+    }
     bench_train(&t, &s);
     bench_forget(&t, &s);
     if (!mb_ok(s.be)) emit_status(&t, "failed", mb_error(s.be));

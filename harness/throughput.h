@@ -1,7 +1,9 @@
 /* The throughput measurements of `bench-train` (and of a bench spec's
  * `kind = throughput` experiments): training samples/s of the MLP at batch
  * 128, forgetting latency with mnemonic codes, SGEMM GFLOP/s at the MLP's
- * shapes, each the statistics of o->repeats runs after 2 warm-ups. */
+ * shapes, each the statistics of o->repeats runs after 2 warm-ups; with
+ * o->model_kind == MB_MODEL_RESNET18 the ResNet-18 at batch 32 and its
+ * forgetting, without GEMM rows. */
 #ifndef MB_THROUGHPUT_H
 #define MB_THROUGHPUT_H
 

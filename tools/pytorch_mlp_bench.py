@@ -1,46 +1,32 @@
 #!/usr/bin/env python3
-"""The same measurement as `mnemobench bench-train` for the cpu backend, in
+"""The same measurements as `mnemobench bench-train` for the cpu backend, in
 PyTorch: the paper's 784-1000-10 sigmoid MLP, batch 128, SGD (lr 0.01,
-momentum 0.9, weight decay 5e-4), samples/s over 50 training steps, median of
-5 repeats after 2 warm-ups.  Inputs are random tensors already in memory (no
-data loader), so this is the framework's best case.  Usage:
-  /usr/bin/python3 tools/pytorch_mlp_bench.py [threads]   (Debian: python3-torch)"""
+momentum 0.9, weight decay 5e-4), samples/s over 50 training steps, and the
+mnemonic forgetting of class 0 with its 10 codes (λ1 = 1e-3, λ2 = 10, the
+method's defaults; the FIM by functorch vmap(grad) per-sample gradients), the
+whole forgetting timed; each the median of 5 repeats after 2 warm-ups.  Inputs
+are random tensors already in memory (no data loader), so this is the
+framework's best case.  Usage (Debian: apt-get install -y python3-torch):
+  /usr/bin/python3 tools/pytorch_mlp_bench.py [threads]"""
 import os
-import statistics
 import sys
-import time
 
-# libgomp's default busy-waiting workers lose their time slices on a shared 2-vCPU
-# machine (measured here: ~2,200 samples/s spinning, ~17,000 passive); give
-# PyTorch the same passive waiting the cpu backend uses.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import torch  # noqa: E402  (after the OpenMP setting, which libgomp reads at load)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pytorch_common as pc  # noqa: E402  (sets the OpenMP waiting policy before torch loads)
+from pytorch_common import torch  # noqa: E402
 
 threads = int(sys.argv[1]) if len(sys.argv) > 1 else 2
-torch.set_num_threads(threads)
-torch.manual_seed(1)
+pc.setup(threads)
 model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 1000), torch.nn.Sigmoid(),
                             torch.nn.Linear(1000, 10))
-opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-loss_fn = torch.nn.CrossEntropyLoss()
-steps, batch = 50, 128
-x = torch.rand(steps, batch, 1, 28, 28)
-y = torch.randint(0, 10, (steps, batch))
+rates = pc.time_runs(pc.train_rate(model, 50, 128, (1, 28, 28), 10), 5)
+pc.line(threads, "train MLP b128", rates, "samples/s")
+f = pc.Forgetter(model, torch.rand(10, 1, 28, 28), 1e-3, 10.0, chunk=10)
 
 
 def run():
-    t0 = time.perf_counter()
-    for s in range(steps):
-        opt.zero_grad(set_to_none=True)
-        loss = loss_fn(model(x[s]), y[s])
-        loss.backward()
-        opt.step()
-    return steps * batch / (time.perf_counter() - t0)
+    f.restore()                         # the same weights every time, outside the clock
+    return 1e3 * f()
 
 
-for _ in range(2):
-    run()
-rates = sorted(run() for _ in range(5))
-print(f"pytorch {torch.__version__} threads={threads}: train MLP b128 "
-      f"median {statistics.median(rates):.0f} samples/s [min {rates[0]:.0f}, max {rates[-1]:.0f}]")
+pc.line(threads, "forget class 0 (mnemonic codes)", pc.time_runs(run, 5), "ms")

@@ -419,8 +419,9 @@ static void expect_table_everywhere(const char *d, const char *title, const char
 }
 
 /* The rows of bench-scale --json and bench-train --json (mnemobench.result/2,
- * written by the binary: ref and cpu, a backend that does not exist), and
- * older mnemobench.scale/1 and mnemobench.bench/1 rows. */
+ * written by the binary: ref and cpu, a backend that does not exist, the MLP and
+ * a narrow ResNet-18: a Model column), and older mnemobench.scale/1 and
+ * mnemobench.bench/1 rows. */
 Test(report, table4_and_throughput_from_bench_rows)
 {
   char path[1024], *d = tmpdir();
@@ -434,7 +435,7 @@ Test(report, table4_and_throughput_from_bench_rows)
   static const char *const t4[] = {"mnemonic,ref,", "mnemonic,cpu,", "ssd,cpu,", "mnemonic,vulkan,", "all,nosuch,",
                                    ",60,20,", NULL};
   expect_table_everywhere(d, "Table 4: processing time of the scalability point", "table4", t4);
-  static const char *const tp[] = {"ref,", "cpu,", "opencl,", "sgemm 1024^3 (GFLOP/s)", NULL};
+  static const char *const tp[] = {"ref,", "cpu,", "opencl,", "sgemm 1024^3 (GFLOP/s)", "cpu,resnet18-fmnist-w8,", NULL};
   expect_table_everywhere(d, "Throughput: training, forgetting latency and GEMM rate per backend", "throughput", tp);
   /* backends in table order: ref before cpu, the unknown one last */
   char *md = slurp(strcat(strcpy(path, d), "/report.md"));
