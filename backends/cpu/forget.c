@@ -1,11 +1,13 @@
 /* Optional forgetting update (mb_forget_args): the op chain of the mnemonic method
- * fused into three OpenMP loops per segment (largest finite log-ratio, largest η,
- * then δ and the candidates) instead of about fifteen passes over memory.  Each
- * step is written as this backend's own unary, binary and segmented ops write it
- * (logf, expf, f32 as written, -ffp-contract=off), so the result is the chain's bit
- * for bit; the maxima are exact whatever the split between threads.  The
- * log-ratio is recomputed in each loop instead of stored, so the outputs may alias
- * the inputs element for element. */
+ * fused into three OpenMP loops per segment (the log-ratio and its largest finite
+ * value, η and its largest value, then δ and the candidates) instead of about
+ * fifteen passes over memory.  Each step is written as this backend's own unary,
+ * binary and segmented ops write it (logf, expf, f32 as written, -ffp-contract=off),
+ * so the result is the chain's bit for bit; the maxima are exact whatever the split
+ * between threads.  The log-ratio and then η are kept in one of the outputs, so
+ * each element costs two logf and one expf (the transcendental calls are most of
+ * the time); an output may alias an input element for element because each loop
+ * reads an element's inputs before it writes that element. */
 #include "cpu_backend.h"
 
 #include <float.h>
@@ -18,13 +20,6 @@ static inline float log_ratio(const float *ff, const float *fr, size_t i)
   return isnan(r) ? 0.0f : r;
 }
 
-/* η: INF_TO(m), then EXP. */
-static inline float eta_of(const float *ff, const float *fr, size_t i, float m)
-{
-  const float r = log_ratio(ff, fr, i);
-  return expf(isinf(r) ? m : r);
-}
-
 void cpu_forget_update(mb_backend *be, const mb_forget_args *a)
 {
   if (be->status != MB_OK) return;
@@ -32,6 +27,9 @@ void cpu_forget_update(mb_backend *be, const mb_forget_args *a)
   float *delta = cpu_is_none(a->delta) ? NULL : host_f32(a->delta);
   float *plus = cpu_is_none(a->plus) ? NULL : host_f32(a->plus);
   float *minus = cpu_is_none(a->minus) ? NULL : host_f32(a->minus);
+  /* t holds r, then η: any output will do, since w is never an output */
+  float *t = delta ? delta : plus ? plus : minus;
+  if (!t) return;
   for (int s = 0; s < a->nseg; s++) {
     const size_t lo = a->offs[s], hi = a->offs[s + 1];
     const int team = hi - lo >= CPU_PAR_MIN;
@@ -40,12 +38,15 @@ void cpu_forget_update(mb_backend *be, const mb_forget_args *a)
     CPU_OMP(omp parallel for if (team) schedule(static) reduction(max:m))
     for (size_t i = lo; i < hi; i++) {
       const float r = log_ratio(ff, fr, i);
+      t[i] = r;
       m = fabsf(r) <= FLT_MAX && r > m ? r : m;
     }
     float top = -INFINITY;   /* seg_reduce MAX: η is never NaN */
     CPU_OMP(omp parallel for if (team) schedule(static) reduction(max:top))
     for (size_t i = lo; i < hi; i++) {
-      const float eta = eta_of(ff, fr, i, m);
+      const float r = t[i];
+      const float eta = expf(isinf(r) ? m : r);                      /* INF_TO(m), EXP */
+      t[i] = eta;
       top = eta > top ? eta : top;
     }
     const float inv = 1.0f / top;                                    /* RECIP */
@@ -53,7 +54,7 @@ void cpu_forget_update(mb_backend *be, const mb_forget_args *a)
     const float alpha = a->lambda1 < scaled ? a->lambda1 : scaled;   /* MIN_S(λ1) */
     CPU_OMP(omp parallel for if (team) schedule(static))
     for (size_t i = lo; i < hi; i++) {
-      const float d = eta_of(ff, fr, i, m) * alpha;                  /* seg_bcast MUL */
+      const float d = t[i] * alpha;                                  /* seg_bcast MUL */
       const float wi = w[i];
       if (delta) delta[i] = d;
       if (plus) plus[i] = 1.0f * wi + 1.0f * d;                      /* AXPBY(1, 1) */
