@@ -18,6 +18,9 @@
  * starting the team costs microseconds (tens when the workers must be woken, e.g.
  * with OMP_WAIT_POLICY=passive or on a busy machine). */
 #define CPU_PAR_MIN ((size_t)1 << 16)
+/* The same for loops that call logf/expf per element (several ns each): a team
+ * pays for itself from a few thousand elements. */
+#define CPU_PAR_MIN_MATH ((size_t)1 << 12)
 
 typedef struct {
   mb_backend base;

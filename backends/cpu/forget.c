@@ -32,7 +32,7 @@ void cpu_forget_update(mb_backend *be, const mb_forget_args *a)
   if (!t) return;
   for (int s = 0; s < a->nseg; s++) {
     const size_t lo = a->offs[s], hi = a->offs[s + 1];
-    const int team = hi - lo >= CPU_PAR_MIN;
+    const int team = hi - lo >= CPU_PAR_MIN_MATH;
     (void)team;
     float m = -INFINITY;   /* seg_reduce MAX_FINITE */
     CPU_OMP(omp parallel for if (team) schedule(static) reduction(max:m))
