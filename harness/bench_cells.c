@@ -279,8 +279,13 @@ int bp_run_perf_cell(bench *b, const cell *c, char *why, size_t len)
     o.seed = c->seed;
     o.data = strcmp(e->data, "default") == 0 || strcmp(e->data, "synthetic") == 0 ? NULL : e->data;
     o.synthetic = strcmp(e->data, "synthetic") == 0;
-    o.model_spec = e->model;
-    o.act = e->act;
+    if (strcmp(e->model, "resnet18") == 0) {   /* bench-train --model resnet18 --width N */
+      o.model_kind = MB_MODEL_RESNET18;
+      o.width = e->width;
+    } else {
+      o.model_spec = e->model;
+      o.act = e->act;
+    }
     o.json = 1;
     mb_throughput_backend(&o, c->backend, &sink);
   }

@@ -109,9 +109,12 @@ static void perf_cell_ids(bench *b, cell *c)
   if (!strcmp(e->kind, "scale"))
     snprintf(canon, sizeof canon, "scale|classes=%d|size=%d|width=%d|code_batch=%d|ssd=%ld,%ld|repeats=%d|warmup=%d",
              e->classes, e->size, e->width, e->code_batch, e->ssd_images, e->ssd_forget, e->repeats, e->warmup);
-  else
-    snprintf(canon, sizeof canon, "throughput|data=%s|model=%s|act=%s|repeats=%d", e->data, e->model, e->act,
-             e->repeats);
+  else {
+    int o = snprintf(canon, sizeof canon, "throughput|data=%s|model=%s|act=%s|repeats=%d", e->data, e->model,
+                     e->act, e->repeats);
+    if (!strcmp(e->model, "resnet18") && o > 0 && o < (int)sizeof canon)
+      snprintf(canon + o, sizeof canon - (size_t)o, "|width=%d", e->width);
+  }
   if (mb_engine_generic(NULL)) strncat(canon, "|engine=generic", sizeof canon - strlen(canon) - 1);
   uint32_t h = (uint32_t)hash_str(canon);
   snprintf(c->id, sizeof c->id, "%s/%s/%s:%d/s%" PRIu64 "#%08x", e->name, e->kind, c->backend, c->device, c->seed, h);
