@@ -5,6 +5,7 @@
  * Written against the core and the op table only; weights and codes are seeded. */
 #include "core/clock.h"
 #include "core/codes.h"
+#include "core/region.h"
 #include "baselines/ssd.h"
 #include "harness/bench_scale.h"
 
@@ -119,16 +120,13 @@ int mb_scale_forget(mb_scale *s, int n_classes, mb_scale_forget_run *out,
   memset(out, 0, sizeof *out);
   mb_upload(be, s->md.w, s->w0, s->md.total);   /* same weights every time, outside the clock */
   mb_pass_count p0 = *s->md.passes;
-  mb_sync(be);
-  double t0 = mb_now();
-  mb_timer *tm = mb_timer_begin(be);
+  mb_region rg;
+  mb_region_begin(&rg, be);
   mb_model_forget_mnemonic_batched(&s->md, s->codes, n_classes, forget, 1, s->batch,
                                    s->cfg.lambda1, s->cfg.lambda2, &out->choice, progress, ctx);
-  mb_timer_end(be, tm);
-  mb_sync(be);
-  out->seconds = mb_now() - t0;
-  out->device_ms = be->info.has_device_timer ? mb_timer_ms(be, tm) : -1;
-  mb_timer_free(be, tm);
+  double dms;
+  out->seconds = mb_region_end(&rg, &dms);
+  out->device_ms = be->info.has_device_timer ? dms : -1;
   out->n_forward = s->md.passes->forward - p0.forward;
   out->n_backward = s->md.passes->backward - p0.backward;
   return mb_ok(be) ? 0 : -1;
@@ -197,9 +195,8 @@ int mb_scale_ssd(mb_scale *s, long n_f, long n, int pool, mb_scale_ssd_run *out,
   free(idx); free(lab);
   mb_upload(be, s->md.w, s->w0, P);
   mb_pass_count p0 = *s->md.passes;
-  mb_sync(be);
-  double t0 = mb_now();
-  mb_timer *tm = mb_timer_begin(be);
+  mb_region rg;
+  mb_region_begin(&rg, be);
   ssd_importance(s, dpool, pool, didx, dlab, 0, n_f, i_f, "ssd I_f", progress, ctx);
   mb_sync(be);
   double t1 = mb_now();
@@ -208,13 +205,11 @@ int mb_scale_ssd(mb_scale *s, long n_f, long n, int pool, mb_scale_ssd_run *out,
   double t2 = mb_now();
   /* SSD's own dampening (baselines/ssd.c): w ← min(λ·I_D/I_f, 1)·w where I_f > α·I_D */
   double nsel = bl_ssd_dampen(be, s->md.w, i_f, i_d, s->md.g, P, alpha, lambda);
-  mb_timer_end(be, tm);
-  mb_sync(be);
-  out->seconds = mb_now() - t0;
-  out->if_s = t1 - t0;
+  double dms;
+  out->seconds = mb_region_end(&rg, &dms);
+  out->if_s = t1 - rg.t0;
   out->id_s = t2 - t1;
-  out->device_ms = be->info.has_device_timer ? mb_timer_ms(be, tm) : -1;
-  mb_timer_free(be, tm);
+  out->device_ms = be->info.has_device_timer ? dms : -1;
   out->dampened = nsel;
   out->n_forward = s->md.passes->forward - p0.forward;
   out->n_backward = s->md.passes->backward - p0.backward;

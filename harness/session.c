@@ -1,7 +1,7 @@
 /* Shared run steps of the commands. */
 #include "harness/session.h"
 #include "harness/row.h"
-#include "core/clock.h"
+#include "core/region.h"
 #include "mb/registry.h"
 #include "harness/common.h"
 
@@ -186,15 +186,12 @@ int mb_session_forget(mb_session *s, const mb_method *me, const double *params,
     .params = params,
   };
   mb_pass_count before = *s->md.passes;
-  mb_sync(be);
-  double t0 = mb_now();
-  mb_timer *dt = mb_timer_begin(be);
+  mb_region rg;
+  mb_region_begin(&rg, be);
   me->forget(&rq, &t->outcome);
-  mb_timer_end(be, dt);
-  mb_sync(be);
-  t->seconds = mb_now() - t0;
-  t->device_ms = be->info.has_device_timer ? mb_timer_ms(be, dt) : -1.0;
-  mb_timer_free(be, dt);
+  double dms;
+  t->seconds = mb_region_end(&rg, &dms);
+  t->device_ms = be->info.has_device_timer ? dms : -1.0;
   t->n_forward = s->md.passes->forward - before.forward;
   t->n_backward = s->md.passes->backward - before.backward;
   return report(s, me->name);

@@ -1,7 +1,7 @@
 /* bench-train's measurements (see throughput.h). */
 #include "harness/throughput.h"
 #include "methods/methods.h"
-#include "core/clock.h"
+#include "core/region.h"
 #include "mb/registry.h"
 #include "harness/common.h"
 #include "harness/session.h"
@@ -186,14 +186,10 @@ static void bench_gemm(tp *t, mb_backend *be, int ta, int tb, int m, int n, int 
   int iters = 1;
   int have_dev = 1;
   for (int r = -WARMUPS; r < o->repeats && mb_ok(be); r++) {
-    mb_sync(be);
-    double t0 = mb_now();
-    mb_timer *tm = mb_timer_begin(be);
+    mb_region rg;
+    mb_region_begin(&rg, be);
     for (int i = 0; i < iters; i++) mb_matmul(be, ta, tb, m, n, k, 1.0f, a, b, 0.0f, c);
-    mb_timer_end(be, tm);
-    mb_sync(be);
-    double sec = mb_now() - t0, dms = mb_timer_ms(be, tm);
-    mb_timer_free(be, tm);
+    double dms, sec = mb_region_end(&rg, &dms);
     double flop = 2.0 * m * n * k * iters;
     if (r < 0) {
       if (sec < 0.05) iters = (int)fmin(10000, fmax(1, iters * 0.05 / fmax(sec, 1e-6)));
