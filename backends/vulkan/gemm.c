@@ -1,12 +1,17 @@
-/* SGEMM (shaders/gemm.comp).  Two designs, chosen per device type at open():
- *  - GPUs: TILED, shared-memory tiles of 128×128 (8×8 outputs per invocation) or
- *    64×64 (4×4) for small matrices;
- *  - CPU devices (lavapipe): TEXEL, A and B read as storage texel buffers, 16×8
+/* SGEMM (shaders/gemm.comp, gemm_subgroup.comp, gemm_coopmat.comp).  Four designs;
+ * vk_device.c picks one per device at open() from its type and features, and
+ * MB_VK_GEMM forces one (docs/architecture.md, "Vulkan GEMM designs"):
+ *  - TEXEL, CPU devices (lavapipe): A and B read as storage texel buffers, 16×8
  *    outputs per invocation, no shared memory (vulkan-gemm-on-lavapipe.md; about
  *    10× faster than TILED there).  rgba32f views of A, B and C when their leading
  *    dimensions, offsets and batch strides are multiples of 4; otherwise r32f views
  *    of A and B, and C as a storage buffer.  A matrix beyond maxTexelBufferElements
- *    takes TILED, which accepts any shape. */
+ *    takes TILED, which accepts any shape.
+ *  - COOPMAT, GPUs with VK_NV_cooperative_matrix f32 fragments (or forced, with
+ *    split f16 inputs): 4 subgroups of 2×2 fragments per work-group.
+ *  - SUBGROUP, GPUs with subgroupShuffle: A passed between lanes, no shared memory.
+ *  - TILED, other GPUs: shared-memory tiles of 128×128 (8×8 outputs per invocation)
+ *    or 64×64 (4×4) for small matrices. */
 #include "vk_internal.h"
 
 typedef struct {
@@ -95,6 +100,40 @@ static int gemm_texel(vk_be *be, const mb_gemm_args *a, gemm_push *pc)
   return 1;
 }
 
+/* The smallest power of two >= min(n, cap). */
+static uint32_t pow2_upto(long n, uint32_t cap)
+{
+  uint32_t t = 1;
+  while (t < cap && (long)t < n) t *= 2;
+  return t;
+}
+
+/* 64 invocations share TM rows and own TN columns each: TM × 64·TN blocks, both
+ * shrunk for small matrices so that few invocations idle past the edge. */
+static void gemm_subgroup(vk_be *be, const mb_gemm_args *a, const gemm_push *pc)
+{
+  const uint32_t wg = 64;
+  uint32_t tm = pow2_upto(a->m, 8), tn = pow2_upto((a->n + wg - 1) / wg, 4);
+  vk_bind bind[] = {vk_bind_view(a->a), vk_bind_view(a->b), vk_bind_view(a->c)};
+  uint32_t spec[] = {wg, 1, a->trans_a ? 1u : 0u, a->trans_b ? 1u : 0u, tm, tn};
+  vk_dispatch(be, VKS_GEMM_SUBGROUP, spec, 6, bind, 3, pc, sizeof *pc,
+              vk_groups((size_t)a->n, wg * tn), vk_groups((size_t)a->m, tm), (uint32_t)a->batch);
+}
+
+/* 4 subgroups of 2×2 fragments: (4·LM) × (4·LN) blocks of C. */
+static void gemm_coopmat(vk_be *be, const mb_gemm_args *a, const gemm_push *pc)
+{
+  const vk_coopmat *cm = &be->coopmat;
+  int f32 = cm->f32_m != 0;
+  uint32_t lm = f32 ? cm->f32_m : cm->f16_m, ln = f32 ? cm->f32_n : cm->f16_n,
+           lk = f32 ? cm->f32_k : cm->f16_k;
+  vk_bind bind[] = {vk_bind_view(a->a), vk_bind_view(a->b), vk_bind_view(a->c)};
+  uint32_t spec[] = {4 * be->subgroup_size, 1, a->trans_a ? 1u : 0u, a->trans_b ? 1u : 0u,
+                     lm, ln, lk};
+  vk_dispatch(be, f32 ? VKS_GEMM_COOPMAT32 : VKS_GEMM_COOPMAT16, spec, 7, bind, 3, pc, sizeof *pc,
+              vk_groups((size_t)a->n, 4 * ln), vk_groups((size_t)a->m, 4 * lm), (uint32_t)a->batch);
+}
+
 void vk_gemm(mb_backend *mbe, const mb_gemm_args *a)
 {
   vk_be *be = VKB(mbe);
@@ -104,7 +143,18 @@ void vk_gemm(mb_backend *mbe, const mb_gemm_args *a)
     (uint32_t)a->a.off, (uint32_t)a->b.off, (uint32_t)a->c.off,
     (uint32_t)a->stride_a, (uint32_t)a->stride_b, (uint32_t)a->stride_c,
     a->alpha, a->beta};
-  if (be->gemm_texel && gemm_texel(be, a, &pc)) return;
+  if (be->gemm_why[0]) {
+    vk_fail(be, MB_UNSUPPORTED, "gemm: %s", be->gemm_why);
+    return;
+  }
+  switch (be->gemm) {
+  case VK_GEMM_TEXEL:
+    if (gemm_texel(be, a, &pc)) return;
+    break;
+  case VK_GEMM_SUBGROUP: gemm_subgroup(be, a, &pc); return;
+  case VK_GEMM_COOPMAT: gemm_coopmat(be, a, &pc); return;
+  case VK_GEMM_TILED: break;
+  }
   /* 16×16 invocations; 8×8 outputs each (128×128 tiles, 16 KiB of shared memory) when
    * the matrix fills such tiles, else 4×4 so that small shapes still spread out */
   uint32_t t = a->m >= 128 && a->n >= 128 ? 8 : 4;

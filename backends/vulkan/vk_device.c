@@ -259,6 +259,130 @@ static void fill_info(vk_be *be)
   in->has_device_timer = be->ts_valid_bits > 0 && p->limits.timestampPeriod > 0.0f;
 }
 
+/* ---- what the GEMM designs need (gemm.c) ---- */
+
+static void query_subgroup(vk_be *be)
+{
+  VkPhysicalDeviceSubgroupProperties sg = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
+  VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &sg};
+  vkGetPhysicalDeviceProperties2(be->phys, &p2);
+  be->subgroup_size = sg.subgroupSize;
+  VkSubgroupFeatureFlags need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_BIT;
+  be->subgroup_shuffle = (sg.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
+                         (sg.supportedOperations & need) == need && sg.subgroupSize > 0;
+}
+
+static int has_device_ext(VkPhysicalDevice pd, const char *name)
+{
+  uint32_t n = 0;
+  if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL) != VK_SUCCESS || n == 0) return 0;
+  VkExtensionProperties *e = calloc(n, sizeof *e);
+  int found = 0;
+  if (e && vkEnumerateDeviceExtensionProperties(pd, NULL, &n, e) == VK_SUCCESS)
+    for (uint32_t i = 0; i < n; i++)
+      if (strcmp(e[i].extensionName, name) == 0) found = 1;
+  free(e);
+  return found;
+}
+
+/* Shared memory of gemm_coopmat.comp: A and B slices (twice for split f16 inputs)
+ * and the f32 block of C; 4 subgroups of 2×2 fragments each. */
+static int coopmat_fits(const vk_be *be, uint32_t m, uint32_t n, uint32_t k, int f16)
+{
+  uint64_t bm = 4 * (uint64_t)m, bn = 4 * (uint64_t)n;
+  uint64_t bytes = (bm * k + k * bn) * (f16 ? 2 * 2 : 4) + bm * bn * 4;
+  return m && n && k && bytes <= be->props.limits.maxComputeSharedMemorySize &&
+         4 * (uint64_t)be->subgroup_size <= be->props.limits.maxComputeWorkGroupInvocations;
+}
+
+/* VK_NV_cooperative_matrix shapes with subgroup scope and f32 accumulators, f32 or
+ * f16 inputs (16×16×16 preferred); 1 if one is usable and its features are there. */
+static int query_coopmat(vk_be *be)
+{
+  memset(&be->coopmat, 0, sizeof be->coopmat);
+  if (!be->subgroup_size || !has_device_ext(be->phys, VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME))
+    return 0;
+  VkPhysicalDeviceCooperativeMatrixFeaturesNV cmf = {
+    .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV};
+  VkPhysicalDeviceVulkan12Features f12 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
+                                          .pNext = &cmf};
+  VkPhysicalDeviceFeatures2 f2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &f12};
+  vkGetPhysicalDeviceFeatures2(be->phys, &f2);
+  PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesNV list =
+    (PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesNV)vkGetInstanceProcAddr(
+      be->instance, "vkGetPhysicalDeviceCooperativeMatrixPropertiesNV");
+  if (!cmf.cooperativeMatrix || !f12.vulkanMemoryModel || !list) return 0;
+  uint32_t n = 0;
+  if (list(be->phys, &n, NULL) != VK_SUCCESS || n == 0) return 0;
+  VkCooperativeMatrixPropertiesNV *cp = calloc(n, sizeof *cp);
+  if (!cp) return 0;
+  for (uint32_t i = 0; i < n; i++) cp[i].sType = VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_NV;
+  if (list(be->phys, &n, cp) != VK_SUCCESS) n = 0;
+  vk_coopmat *c = &be->coopmat;
+  for (uint32_t i = 0; i < n; i++) {
+    const VkCooperativeMatrixPropertiesNV *q = &cp[i];
+    if (q->scope != VK_SCOPE_SUBGROUP_NV || q->CType != VK_COMPONENT_TYPE_FLOAT32_NV ||
+        q->DType != VK_COMPONENT_TYPE_FLOAT32_NV || q->AType != q->BType)
+      continue;
+    int f16 = q->AType == VK_COMPONENT_TYPE_FLOAT16_NV;
+    if (!f16 && q->AType != VK_COMPONENT_TYPE_FLOAT32_NV) continue;
+    if (f16 && !f12.shaderFloat16) continue;
+    if (!coopmat_fits(be, q->MSize, q->NSize, q->KSize, f16)) continue;
+    uint32_t *m = f16 ? &c->f16_m : &c->f32_m, *nn = f16 ? &c->f16_n : &c->f32_n,
+             *k = f16 ? &c->f16_k : &c->f32_k;
+    int square = q->MSize == 16 && q->NSize == 16 && q->KSize == 16;
+    if (*m == 0 || square) {
+      *m = q->MSize;
+      *nn = q->NSize;
+      *k = q->KSize;
+    }
+  }
+  free(cp);
+  return c->f32_m || c->f16_m;
+}
+
+const char *vk_gemm_design_name(vk_gemm_design d)
+{
+  switch (d) {
+  case VK_GEMM_TILED: return "tiled";
+  case VK_GEMM_TEXEL: return "texel";
+  case VK_GEMM_SUBGROUP: return "subgroup";
+  case VK_GEMM_COOPMAT: return "coopmat";
+  }
+  return "?";
+}
+
+/* The GEMM design: texel on CPU devices (lavapipe), else cooperative matrices with
+ * f32 inputs, else subgroup shuffles, else tiled.  Split-f16 cooperative matrices
+ * only when forced (f16's range: gemm_coopmat.comp).  MB_VK_GEMM forces a design;
+ * one the device lacks leaves the reason in gemm_why (every GEMM then fails
+ * MB_UNSUPPORTED: a forced test must skip, not pass on another design). */
+static void pick_gemm(vk_be *be)
+{
+  const char *dev = be->props.deviceName;
+  if (be->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU) be->gemm = VK_GEMM_TEXEL;
+  else if (be->coopmat.f32_m) be->gemm = VK_GEMM_COOPMAT;
+  else if (be->subgroup_shuffle) be->gemm = VK_GEMM_SUBGROUP;
+  else be->gemm = VK_GEMM_TILED;
+  be->gemm_why[0] = '\0';
+  const char *g = getenv("MB_VK_GEMM");
+  if (!g) return;
+  if (strcmp(g, "tiled") == 0) be->gemm = VK_GEMM_TILED;
+  else if (strcmp(g, "texel") == 0) be->gemm = VK_GEMM_TEXEL;
+  else if (strcmp(g, "subgroup") == 0) {
+    be->gemm = VK_GEMM_SUBGROUP;
+    if (!be->subgroup_shuffle)
+      snprintf(be->gemm_why, sizeof be->gemm_why,
+               "MB_VK_GEMM=subgroup: %.96s has no subgroupShuffle in compute shaders", dev);
+  } else if (strcmp(g, "coopmat") == 0) {
+    be->gemm = VK_GEMM_COOPMAT;
+    if (!be->coopmat.enabled)
+      snprintf(be->gemm_why, sizeof be->gemm_why,
+               "MB_VK_GEMM=coopmat: %.64s lists no VK_NV_cooperative_matrix shape "
+               "(subgroup scope, f16 or f32 A and B, f32 C)", dev);
+  }
+}
+
 mb_status vk_device_open(vk_be *be, int device, char *why, size_t why_len)
 {
   VkResult r = make_instance(be, &be->instance, why, why_len);
@@ -306,6 +430,26 @@ mb_status vk_device_open(vk_be *be, int device, char *why, size_t why_len)
     .queueCreateInfoCount = 1,
     .pQueueCreateInfos = &qci,
   };
+  query_subgroup(be);
+  /* cooperative matrices: the extension and the features its shaders need, only
+   * where the device lists a shape the GEMM can use */
+  VkPhysicalDeviceCooperativeMatrixFeaturesNV cmf = {
+    .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV,
+    .cooperativeMatrix = VK_TRUE,
+  };
+  VkPhysicalDeviceVulkan12Features f12 = {
+    .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
+    .pNext = &cmf,
+    .vulkanMemoryModel = VK_TRUE,
+  };
+  const char *cm_ext[] = {VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME};
+  if (query_coopmat(be)) {
+    f12.shaderFloat16 = be->coopmat.f16_m ? VK_TRUE : VK_FALSE;
+    dci.pNext = &f12;
+    dci.enabledExtensionCount = 1;
+    dci.ppEnabledExtensionNames = cm_ext;
+    be->coopmat.enabled = 1;
+  }
   r = vkCreateDevice(be->phys, &dci, NULL, &be->dev);
   if (r != VK_SUCCESS) {
     be->dev = VK_NULL_HANDLE;
@@ -317,10 +461,7 @@ mb_status vk_device_open(vk_be *be, int device, char *why, size_t why_len)
   /* texel views must start on a texel (16 bytes) and on the device's alignment */
   VkDeviceSize al = be->props.limits.minTexelBufferOffsetAlignment;
   be->texel_align = al > 16 ? al : 16;
-  be->gemm_texel = be->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
-  const char *g = getenv("MB_VK_GEMM");   /* force a GEMM design, for testing both */
-  if (g && strcmp(g, "tiled") == 0) be->gemm_texel = 0;
-  if (g && strcmp(g, "texel") == 0) be->gemm_texel = 1;
+  pick_gemm(be);
   fill_info(be);
   return MB_OK;
 }

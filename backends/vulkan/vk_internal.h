@@ -82,6 +82,22 @@ typedef struct {
   VkPipelineLayout layout;
 } vk_shader_state;
 
+/* The SGEMM designs (gemm.c; docs/architecture.md, "Vulkan GEMM designs"). */
+typedef enum {
+  VK_GEMM_TILED,      /* shared-memory tiles: GPUs without the features below */
+  VK_GEMM_TEXEL,      /* texel-buffer loads, no shared memory: CPU devices (lavapipe) */
+  VK_GEMM_SUBGROUP,   /* A shared through subgroupShuffle: GPUs that have it */
+  VK_GEMM_COOPMAT,    /* VK_NV_cooperative_matrix fragments, f32 accumulation */
+} vk_gemm_design;
+
+/* A fragment shape M×N×K of VK_NV_cooperative_matrix (subgroup scope, f32 C and D);
+ * m == 0: none listed.  f32: A and B are f32; f16: A and B are f16 (split inputs). */
+typedef struct {
+  uint32_t f32_m, f32_n, f32_k;
+  uint32_t f16_m, f16_n, f16_k;
+  int enabled;               /* the extension and its feature are on in be->dev */
+} vk_coopmat;
+
 typedef struct vk_be {
   mb_backend base;           /* first member (mb_backend contract) */
   VkInstance instance;
@@ -98,7 +114,12 @@ typedef struct vk_be {
   uint32_t mem_device;       /* memory type of buffers */
   uint32_t mem_staging;      /* host-visible coherent type of chunks */
   int device_mapped;         /* buffers are host-visible: uploads/downloads by memcpy */
-  int gemm_texel;            /* CPU device: texel-buffer GEMM where the shape allows */
+  vk_gemm_design gemm;       /* picked at open from the device's features (vk_device.c) */
+  char gemm_why[192];        /* non-empty: the design MB_VK_GEMM forces is missing here, and
+                              * every GEMM fails MB_UNSUPPORTED with this reason */
+  uint32_t subgroup_size;    /* VkPhysicalDeviceSubgroupProperties */
+  int subgroup_shuffle;      /* subgroupShuffle in compute shaders */
+  vk_coopmat coopmat;        /* cooperative-matrix fragment shapes the device lists */
   VkDeviceSize texel_align;  /* byte alignment of texel-buffer view offsets */
   VkCommandPool cmdpool;
   vk_frame frames[MBVK_FRAMES];
@@ -124,6 +145,7 @@ typedef struct {
 int vk_device_count(char *why, size_t why_len);
 mb_status vk_device_open(vk_be *be, int device, char *why, size_t why_len);
 void vk_device_close(vk_be *be);
+const char *vk_gemm_design_name(vk_gemm_design d);   /* "tiled", "texel", ... */
 
 /* ---- vk_memory.c ---- */
 mb_status vk_alloc(mb_backend *be, size_t bytes, mb_buf **out);
