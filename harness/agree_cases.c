@@ -255,6 +255,11 @@ static const agree_case k_cases[] = {
   GEMM("nt_7x33x5_batch5_ldpad", 0, 1, 7, 33, 5, 1.0f, 0.0f, 2, 5, 1),
   GEMM("tn_33x7x65_batch2_beta", 1, 0, 33, 7, 65, 0.75f, 1.0f, 0, 2, 0),
   GEMM("tt_5x9x7_batch4_beta", 1, 1, 5, 9, 7, 1.0f, 0.5f, 1, 4, 3),
+  /* The blocks of Vulkan's GPU designs (MB_VK_GEMM): 64×64 cooperative-matrix blocks
+   * with 16-deep slices, 8×256 subgroup blocks with k slices of the subgroup size
+   * (8..64): partial last blocks and slices, then whole ones, batched with beta. */
+  MM4("67x300x100", 67, 300, 100),
+  GEMM("nn_128x256x48_blocks_batch2_beta", 0, 0, 128, 256, 48, 1.0f, -1.0f, 0, 2, 5),
   /* Launch dimensions above 65535 in each grid axis. */
   MM("nn_70000x3x5", 0, 0, 70000, 3, 5),
   MM("nt_3x70000x5", 0, 1, 3, 70000, 5),
