@@ -69,6 +69,8 @@ void main()
   uint z = gl_WorkGroupID.z;
   int m0 = int(gl_WorkGroupID.y) * BM, n0 = int(gl_WorkGroupID.x) * BN;
   int tid = int(gl_LocalInvocationID.x), NT = int(gl_WorkGroupSize.x);
+  /* the host sizes the work-group as 4 subgroups of the reported size: devices with
+   * this extension (NVIDIA) run compute shaders in subgroups of that one size */
   int sg = int(gl_SubgroupID), wm = sg / 2, wn = sg % 2;
   uint a0 = p.a_off + z * p.sa, b0 = p.b_off + z * p.sb;
 

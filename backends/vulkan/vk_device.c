@@ -3,7 +3,10 @@
  * Every physical device the loader reports is listed, sorted (GPUs first, then by
  * name and UUID) so that an index names the same device from run to run.  No driver or no loader is not an error: the count is
  * 0 with the reason.  MB_VK_VALIDATION=1 enables VK_LAYER_KHRONOS_validation with a
- * debug-utils messenger that turns any warning or error into the sticky error. */
+ * debug-utils messenger that turns any warning or error into the sticky error.
+ * Opening also reads what the GEMM designs need (subgroup operations, cooperative-
+ * matrix shapes), enables VK_NV_cooperative_matrix only where a shape is usable, and
+ * picks the design (pick_gemm). */
 #include "vk_internal.h"
 
 #include <stdio.h>
