@@ -21,12 +21,33 @@ static const char k_forget_usage[] =
   "  --test-limit N     evaluate on the first N test samples of each class\n"
   "  --param K=V        set a method parameter (repeatable)\n"
   "  --out FILE         write the forgotten checkpoint\n"
-  "  --data DIR | --synthetic   test data (as for train)\n"
+  "  --data DIR | --synthetic   test data (default: the data set the model was trained on)\n"
   "  --backend NAME     (default cpu); --device N;  --json  print the row as JSON\n";
 
 static const char k_eval_usage[] =
   "usage: mnemobench eval --model FILE [--classes LIST] [--data DIR | --synthetic] [--backend NAME] [--json]\n"
-  "Test accuracy of a checkpoint; with --classes, A_R and E_F for those forget classes.\n";
+  "Test accuracy of a checkpoint; with --classes, A_R and E_F for those forget classes.\n"
+  "The test set is the one the model was trained with unless --data or --synthetic says otherwise.\n";
+
+/* The data a checkpoint's model is evaluated on: --data / --synthetic when
+ * given, else the set it was trained on, as the checkpoint records it. */
+static int data_of(const mb_opts *o, const mb_checkpoint *c, mb_opts *data)
+{
+  *data = *o;
+  data->seed = c->seed;   /* the synthetic set is keyed by the training seed */
+  if (o->data || o->synthetic) return 0;
+  if (strcmp(c->data_kind, "synthetic") == 0 || strcmp(c->dataset, "synthetic") == 0)
+    data->synthetic = 1;
+  else if (c->data_path[0])
+    data->data = c->data_path;
+  else if (c->dataset[0] && strcmp(c->dataset, "fashion-mnist") != 0) {
+    /* a version 1/2 checkpoint names its data set but not its folder */
+    mb_die_msg("%s: the checkpoint does not record where its data set '%s' is; give --data DIR",
+               o->in, c->dataset);
+    return -1;
+  }
+  return 0;
+}
 
 static int load(const mb_opts *o, mb_session *s, mb_checkpoint *c, int need_train)
 {
@@ -35,13 +56,8 @@ static int load(const mb_opts *o, mb_session *s, mb_checkpoint *c, int need_trai
   memset(c, 0, sizeof *c);
   if (!o->in) { mb_die_msg("%s: --model FILE is required", "forget/eval"); return -1; }
   if (mb_checkpoint_read(o->in, c, err, sizeof err) != 0) { mb_die_msg("%s", err); return -1; }
-  mb_opts data = *o;
-  if (!o->data && !o->synthetic && strcmp(c->dataset, "synthetic") == 0) data.synthetic = 1;
-  data.seed = c->seed;   /* the synthetic set is keyed by the training seed */
-  if (mb_session_open(s, &data, need_train) != 0) return -1;
-  if (s->test.checksum && c->dataset[0] && strcmp(c->dataset, s->test.name) != 0)
-    fprintf(stderr, "mnemobench: note: model was trained on '%s', evaluating on '%s'\n", c->dataset,
-            s->test.name);
+  mb_opts data;
+  if (data_of(o, c, &data) != 0 || mb_session_open(s, &data, need_train) != 0) return -1;
   return mb_session_load_model(s, c);
 }
 
@@ -102,6 +118,8 @@ int mb_cmd_forget(int argc, char **argv)
     if (mb_session_to_checkpoint(&s, &co, &f) != 0) goto out;
     snprintf(f.dataset, sizeof f.dataset, "%s", c.dataset);
     f.dataset_checksum = c.dataset_checksum;
+    memcpy(f.data_kind, c.data_kind, sizeof f.data_kind);   /* still the model's training data */
+    memcpy(f.data_path, c.data_path, sizeof f.data_path);
     snprintf(f.forgotten, sizeof f.forgotten, "%s", o.classes);
     char err[512];
     int w = mb_checkpoint_write(o.out, &f, err, sizeof err);
