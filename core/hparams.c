@@ -29,3 +29,9 @@ const mb_hparams *mb_hparams_for(const char *dataset, const char *model)
   }
   return fallback ? fallback : &k_rows[0];
 }
+
+const mb_hparams *mb_hparams_row(const char *dataset, const char *model)
+{
+  const mb_hparams *h = mb_hparams_for(dataset, model);
+  return dataset && strcmp(h->dataset, dataset) == 0 && strcmp(h->model, model) == 0 ? h : NULL;
+}

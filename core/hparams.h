@@ -15,5 +15,8 @@ typedef struct {
 /* The row for a data set and model; an unknown data set gets the paper's row
  * for that model (MNIST for the MLP, CIFAR-10 for ResNet-18). */
 const mb_hparams *mb_hparams_for(const char *dataset, const char *model);
+/* The data set's own row, or NULL: then λ1 and λ2 come from the codes
+ * (core/lambda_codes.h) unless the user sets them. */
+const mb_hparams *mb_hparams_row(const char *dataset, const char *model);
 
 #endif

@@ -2,11 +2,13 @@
 #include "harness/commands.h"
 #include "methods/methods.h"
 #include "harness/common.h"
+#include "harness/lambda_choice.h"
 #include "harness/session.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char k_forget_usage[] =
   "usage: mnemobench forget --model FILE --classes LIST [options]\n"
@@ -15,7 +17,9 @@ static const char k_forget_usage[] =
   "  --classes LIST     e.g. 0 or 0,3\n"
   "  --method NAME      mnemonic (default) or a baseline; all are listed below\n"
   "  --lambda1 X, --lambda2 X   default per data set and model (core/hparams.c): MNIST MLP\n"
-  "                     1e-3, 10; Fashion-MNIST MLP 1e-3, 0.1; CIFAR-10 ResNet-18 1e-5, 1e4\n"
+  "                     1e-3, 10; Fashion-MNIST MLP 1e-3, 0.1; CIFAR-10 ResNet-18 1e-5, 1e4;\n"
+  "                     any other data set: the smallest pair of the paper's grid whose sign\n"
+  "                     choice separates the forget codes from the others (code score 2)\n"
   "  --warmups N        untimed runs of the method first (default 0): keeps first-use kernel\n"
   "                     compilation out of forget_s on GPU-API backends\n"
   "  --test-limit N     evaluate on the first N test samples of each class\n"
@@ -38,8 +42,14 @@ static int data_of(const mb_opts *o, const mb_checkpoint *c, mb_opts *data)
   if (o->data || o->synthetic) return 0;
   if (strcmp(c->data_kind, "synthetic") == 0 || strcmp(c->dataset, "synthetic") == 0)
     data->synthetic = 1;
-  else if (c->data_path[0])
+  else if (c->data_path[0]) {
+    struct stat st;
+    if (stat(c->data_path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+      mb_die_msg("%s: the model's data folder %s is gone; give --data DIR", o->in, c->data_path);
+      return -1;
+    }
     data->data = c->data_path;
+  }
   else if (c->dataset[0] && strcmp(c->dataset, "fashion-mnist") != 0) {
     /* a version 1/2 checkpoint names its data set but not its folder */
     mb_die_msg("%s: the checkpoint does not record where its data set '%s' is; give --data DIR",
@@ -97,10 +107,16 @@ int mb_cmd_forget(int argc, char **argv)
   mb_checkpoint c;
   int forget[MB_MAX_FORGET], nf;
   if (load(&o, &s, &c, me->needs != 0) != 0) goto out;
-  /* λ defaults depend on the checkpoint's model */
-  mb_opts_model_defaults(&o, c.kind, s.test.name);
+  /* λ defaults depend on the checkpoint's model and the data it was trained on */
+  const char *trained_on = c.dataset[0] ? c.dataset : s.test.name;
+  mb_opts_model_defaults(&o, c.kind, trained_on);
+  const char *lambda_source = mb_lambda_source(&o, me, trained_on, c.kind);
   if (mb_opts_method_params(&o, me, params) != 0) { rc = 2; goto out; }
   if (mb_parse_classes(o.classes, s.n_classes, forget, MB_MAX_FORGET, &nf) != 0) { rc = 2; goto out; }
+  mb_lambda_choice lc = {0};
+  if (strcmp(lambda_source, "codes") == 0 &&
+      mb_lambda_choose(&s, me, forget, nf, params, &lc) != 0)
+    goto out;
   mb_eval_result before, after;
   mb_forget_timing t;
   if (mb_session_eval(&s, forget, nf, &before)) goto out;
@@ -137,11 +153,17 @@ int mb_cmd_forget(int argc, char **argv)
   r.t_mix = mb_float_decimal(c.t_mix);
   r.epochs = c.epochs;
   r.warmups = o.warmups;
+  r.lambda_source = lambda_source;
   if (o.json) mb_result_write_json(stdout, &r);
-  else
+  else {
     printf("forgot class(es) %s with %s on %s: A_R %.2f -> %.2f, E_F %.2f -> %.2f, %.3f ms (%s)\n",
            o.classes, me->name, s.be->info.name, before.A_R, after.A_R, before.E_F, after.E_F,
            1e3 * t.seconds, t.outcome.note);
+    if (*lambda_source == 'c')
+      printf("lambda1 %g, lambda2 %g chosen from the codes (%s; %d grid pairs scored)\n",
+             lc.lambda1, lc.lambda2, lc.score >= 2.0 ? "code score 2" : "no pair scores 2: the best",
+             lc.tried);
+  }
   rc = 0;
 out:
   mb_checkpoint_free(&c);
