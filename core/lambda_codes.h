@@ -11,16 +11,19 @@
 extern const double mb_lambda1_grid[MB_LAMBDA_GRID_N], mb_lambda2_grid[MB_LAMBDA_GRID_N];
 
 typedef struct {
-  double lambda1, lambda2;
-  double score;     /* the ± choice's score on the codes at that pair; 2 = separated */
+  double lambda1, lambda2;              /* the choice */
+  double first_lambda1, first_lambda2;  /* the smallest pair that separates the codes */
+  double score;     /* the ± choice's score on the codes at the smallest pair; 2 = separated */
   int tried;        /* grid pairs scored */
 } mb_lambda_choice;
 
-/* Walks the grid λ1 ascending and, for each λ1, λ2 ascending, and returns the
- * first pair whose ± choice (§2.3) scores 2 on the codes: every forget code
- * misclassified, every remaining code right.  If none does, the first pair
- * with the highest score.  One FIM of the codes serves every pair; the model's
- * weights are left as they were.  0, or -1 with the backend's error set. */
+/* Walks the grid λ1 ascending and, for each λ1, λ2 ascending, to the first
+ * pair whose ± choice (§2.3) scores 2 on the codes: every forget code
+ * misclassified, every remaining code right.  The choice is that pair with λ1
+ * one grid step (a decade) larger, when the codes stay separated there, else
+ * the pair itself.  If no pair separates the codes, the first pair with the
+ * highest score.  One FIM of the codes serves every pair; the model's weights
+ * are left as they were.  0, or -1 with the backend's error set. */
 int mb_lambda_from_codes(mb_model *md, mb_view codes, int n_classes, const int *forget,
                          int n_forget, mb_lambda_choice *out);
 

@@ -110,7 +110,7 @@ int mb_cmd_forget(int argc, char **argv)
   /* λ defaults depend on the checkpoint's model and the data it was trained on */
   const char *trained_on = c.dataset[0] ? c.dataset : s.test.name;
   mb_opts_model_defaults(&o, c.kind, trained_on);
-  const char *lambda_source = mb_lambda_source(&o, me, trained_on, c.kind);
+  const char *lambda_source = mb_lambda_source(&o, me, trained_on, c.kind, c.rcfg.width);
   if (mb_opts_method_params(&o, me, params) != 0) { rc = 2; goto out; }
   if (mb_parse_classes(o.classes, s.n_classes, forget, MB_MAX_FORGET, &nf) != 0) { rc = 2; goto out; }
   mb_lambda_choice lc = {0};
@@ -159,10 +159,7 @@ int mb_cmd_forget(int argc, char **argv)
     printf("forgot class(es) %s with %s on %s: A_R %.2f -> %.2f, E_F %.2f -> %.2f, %.3f ms (%s)\n",
            o.classes, me->name, s.be->info.name, before.A_R, after.A_R, before.E_F, after.E_F,
            1e3 * t.seconds, t.outcome.note);
-    if (*lambda_source == 'c')
-      printf("lambda1 %g, lambda2 %g chosen from the codes (%s; %d grid pairs scored)\n",
-             lc.lambda1, lc.lambda2, lc.score >= 2.0 ? "code score 2" : "no pair scores 2: the best",
-             lc.tried);
+    if (*lambda_source == 'c') mb_lambda_print(&lc);
   }
   rc = 0;
 out:

@@ -39,7 +39,7 @@ int mb_cmd_quickstart(int argc, char **argv)
   int forget[MB_MAX_FORGET] = {0}, nf = 1;
   if (mb_session_open(&s, &o, 1)) goto out;
   mb_opts_model_defaults(&o, o.model_kind, s.train.name);
-  const char *lambda_source = mb_lambda_source(&o, me, s.train.name, o.model_kind);
+  const char *lambda_source = mb_lambda_source(&o, me, s.train.name, o.model_kind, o.width);
   int from_codes = strcmp(lambda_source, "codes") == 0;
   mb_lambda_choice lc = {0};
   if (mb_opts_method_params(&o, me, params) != 0) { rc = 2; goto out; }
@@ -93,9 +93,7 @@ int mb_cmd_quickstart(int argc, char **argv)
            "backward sample passes%s\n", o.classes ? o.classes : "0", o.backend, s.be->info.name,
            t.n_forward, t.n_backward,
            t.device_ms >= 0 ? "" : " (no device timer)");
-    if (from_codes)
-      printf("lambda1 %g, lambda2 %g chosen from the codes (%s)\n", lc.lambda1, lc.lambda2,
-             lc.score >= 2.0 ? "code score 2" : "no pair scores 2: the best");
+    if (from_codes) mb_lambda_print(&lc);
   }
   rc = 0;
 out:
