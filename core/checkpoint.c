@@ -1,6 +1,7 @@
 /* Checkpoint file: "MNEMOBCK", u32 version, u32 header length, header text
  * (key=value lines), u64 n_params, f32 params, u64 n_code_floats, f32 codes,
  * [version ≥ 2: u64 n_stats, f32 running means, f32 running variances],
+ * (version 3 adds the data_kind and data_path header keys, nothing binary)
  * u64 FNV-1a of every byte before it.  Little-endian hosts only (checked). */
 #include "core/checkpoint.h"
 
@@ -63,10 +64,11 @@ static void header_text(const mb_checkpoint *c, char *h, size_t len)
   snprintf(h, len,
            "%sclasses=%d\ncodes=%s\nhas_codes=%d\n"
            "t_mix=%.9g\nseed=%" PRIu64 "\nepochs=%d\nbatch=%d\nlr=%.9g\ndataset=%s\n"
-           "dataset_checksum=%016" PRIx64 "\nbackend=%s\ndevice=%s\nforgotten=%s\n",
+           "dataset_checksum=%016" PRIx64 "\nbackend=%s\ndevice=%s\nforgotten=%s\n"
+           "data_kind=%s\ndata_path=%s\n",
            arch, c->n_classes, mb_code_dist_name(c->code_dist), c->has_codes, c->t_mix,
            c->seed, c->epochs, c->batch, c->lr, c->dataset, c->dataset_checksum, c->backend,
-           c->device, c->forgotten);
+           c->device, c->forgotten, c->data_kind, strchr(c->data_path, '\n') ? "" : c->data_path);
 }
 
 int mb_checkpoint_write(const char *path, const mb_checkpoint *c, char *err, size_t len)
@@ -75,7 +77,7 @@ int mb_checkpoint_write(const char *path, const mb_checkpoint *c, char *err, siz
   snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
   ckfile o = {fopen(tmp, "wb"), 1469598103934665603ull, 0};
   if (!o.f) { snprintf(err, len, "%s: cannot create: %s", tmp, strerror(errno)); return -1; }
-  char h[2048];
+  char h[8192];
   header_text(c, h, sizeof h);
   uint32_t ver = MB_CKPT_VERSION, hl = (uint32_t)strlen(h);
   uint64_t np = c->n_params, nc = c->codes ? (uint64_t)c->n_classes * mb_checkpoint_in_dim(c) : 0;
@@ -99,6 +101,22 @@ int mb_checkpoint_write(const char *path, const mb_checkpoint *c, char *err, siz
     return -1;
   }
   return 0;
+}
+
+void mb_checkpoint_set_data(mb_checkpoint *c, const mb_dataset *train, const char *dir)
+{
+  c->data_path[0] = 0;
+  if (train->synthetic) {
+    snprintf(c->data_kind, sizeof c->data_kind, "synthetic");
+    return;
+  }
+  snprintf(c->data_kind, sizeof c->data_kind, "%s",
+           strcmp(train->name, "cifar-10") == 0 ? "cifar-10" : "idx");
+  if (!dir) dir = mb_data_default_dir();
+  char *abs = dir ? realpath(dir, NULL) : NULL;
+  if (abs && strlen(abs) < sizeof c->data_path && !strchr(abs, '\n'))
+    memcpy(c->data_path, abs, strlen(abs) + 1);
+  free(abs);
 }
 
 static const char *field(const char *h, const char *key, char *out, size_t len)
@@ -186,6 +204,8 @@ static int parse_header(const char *h, mb_checkpoint *c, char *err, size_t len)
   field(h, "backend", c->backend, sizeof c->backend);
   field(h, "device", c->device, sizeof c->device);
   field(h, "forgotten", c->forgotten, sizeof c->forgotten);
+  field(h, "data_kind", c->data_kind, sizeof c->data_kind);   /* absent before version 3 */
+  field(h, "data_path", c->data_path, sizeof c->data_path);
   return 0;
 }
 
@@ -220,7 +240,7 @@ int mb_checkpoint_read(const char *path, mb_checkpoint *c, char *err, size_t len
   const char *why = NULL;
   if (get(&o, magic, 8) || memcmp(magic, k_magic, 8) != 0) why = "not a mnemobench checkpoint (bad magic)";
   else if (get(&o, &ver, 4) || ver < 1 || ver > MB_CKPT_VERSION)
-    why = "unsupported checkpoint version (this build reads versions 1 and 2)";
+    why = "unsupported checkpoint version (this build reads versions 1 to 3)";
   else if (get(&o, &hl, 4) || hl == 0 || hl > 65536 || !(h = calloc(hl + 1, 1)) || get(&o, h, hl))
     why = "truncated or corrupt header";
   else if (parse_header(h, c, err, len)) why = "";

@@ -5,12 +5,14 @@
 #define MB_CHECKPOINT_H
 
 #include "core/codes.h"
+#include "core/dataset.h"
 #include "core/mlp.h"
 #include "core/model.h"
 
 /* 2: model kind, ResNet configuration and BN running statistics (version 1
- * files, MLP only, still load). */
-#define MB_CKPT_VERSION 2
+ * files, MLP only, still load).  3: where the training data came from
+ * (data_kind, data_path); versions 1 and 2 load with both empty. */
+#define MB_CKPT_VERSION 3
 
 struct mb_checkpoint {
   mb_model_kind kind;
@@ -25,6 +27,8 @@ struct mb_checkpoint {
   float lr;
   char dataset[64];
   uint64_t dataset_checksum;
+  char data_kind[16];     /* "idx", "cifar-10", "synthetic"; "" in a version 1/2 file */
+  char data_path[4096];   /* absolute folder of an idx / cifar-10 set, else "" */
   char backend[16];
   char device[128];
   char forgotten[64];     /* e.g. "0" or "" */
@@ -37,6 +41,11 @@ struct mb_checkpoint {
 
 /* Elements of one input (= one code) of the checkpoint's model. */
 int mb_checkpoint_in_dim(const mb_checkpoint *c);
+
+/* Records where a training set came from: its kind, and for a folder (dir, or
+ * the default Fashion-MNIST folder when dir is NULL) its absolute path.  A path
+ * that cannot be resolved or holds a newline is left empty. */
+void mb_checkpoint_set_data(mb_checkpoint *c, const mb_dataset *train, const char *dir);
 
 int mb_checkpoint_write(const char *path, const mb_checkpoint *c, char *err, size_t len);
 int mb_checkpoint_read(const char *path, mb_checkpoint *c, char *err, size_t len);

@@ -5,18 +5,18 @@
 
 static const mb_hparams k_rows[] = {
   /* the paper's rows come first: they are the fallbacks */
-  {"mnist", "mlp", 0.1, 1e-3, 10.0, "authors' conf/mnist.yaml"},
-  {"cifar-10", "resnet18", 0.3, 1e-5, 1e4, "authors' conf/cifar10.yaml"},
+  {"mnist", "mlp", 0, 0.1, 1e-3, 10.0, "authors' conf/mnist.yaml"},
+  {"cifar-10", "resnet18", 64, 0.3, 1e-5, 1e4, "authors' conf/cifar10.yaml"},
   /* The 784-1000-10 sigmoid MLP trained 60 epochs with codes: λ2 = 0.1 takes A_R
    * 85.70 → 86.99 with E_F 19.8 → 100, MNIST's λ2 = 10 lowers A_R to 82.13 (after
    * 30 epochs: 84.86 with λ2 = 10, 85.53 and E_F 99.9 with λ2 = 0.1). */
-  {"fashion-mnist", "mlp", 0.1, 1e-3, 0.1, "selected by max A_R + E_F on the 60-epoch model"},
+  {"fashion-mnist", "mlp", 0, 0.1, 1e-3, 0.1, "selected by max A_R + E_F on the 60-epoch model"},
   /* Width-64 1-channel ResNet-18 trained 5 epochs (batch 32) on 300 per class, test
    * accuracy 84.3 %, A_R 84.33 and E_F 16 before (first 100 test images per class):
    * λ1 = 1e-3, λ2 = 1e4 gave A_R 85.67, E_F 100; 3e-4 85.33, 100; 1e-4 85.56, 78;
    * 3e-3 82.33, 100; λ2 = 1e5 lowered A_R (82.22 at 1e-3).  On a 2-epoch model
    * (200 per class) 1e-4 had sufficed: longer training needs a larger λ1. */
-  {"fashion-mnist", "resnet18", 0.1, 1e-3, 1e4, "selected by max A_R + E_F on a 5-epoch subset model"},
+  {"fashion-mnist", "resnet18", 64, 0.1, 1e-3, 1e4, "selected by max A_R + E_F on a 5-epoch subset model"},
 };
 
 const mb_hparams *mb_hparams_for(const char *dataset, const char *model)
@@ -28,4 +28,11 @@ const mb_hparams *mb_hparams_for(const char *dataset, const char *model)
     if (dataset && strcmp(dataset, k_rows[i].dataset) == 0) return &k_rows[i];
   }
   return fallback ? fallback : &k_rows[0];
+}
+
+const mb_hparams *mb_hparams_row(const char *dataset, const char *model, int width)
+{
+  const mb_hparams *h = mb_hparams_for(dataset, model);
+  if (!dataset || strcmp(h->dataset, dataset) != 0 || strcmp(h->model, model) != 0) return NULL;
+  return h->width && strcmp(model, "resnet18") == 0 && width != h->width ? NULL : h;
 }

@@ -231,7 +231,8 @@ int mb_model_kind_parse(const char *s, mb_model_kind *k)
 /* ---------------------------------------------------------------- creation */
 
 int mb_model_config_make(mb_model_kind kind, const char *mlp_spec, const char *act, int width,
-                         int c, int h, int w, mb_model_config *cfg, char *err, size_t len)
+                         int c, int h, int w, int n_classes, mb_model_config *cfg, char *err,
+                         size_t len)
 {
   memset(cfg, 0, sizeof *cfg);
   cfg->kind = kind;
@@ -244,9 +245,16 @@ int mb_model_config_make(mb_model_kind kind, const char *mlp_spec, const char *a
     cfg->rn.in_h = h;
     cfg->rn.in_w = w;
     cfg->rn.width = width;
+    if (n_classes > 0) cfg->rn.classes = n_classes;
     return 0;
   }
   if (mb_mlp_config_parse(mlp_spec, act, &cfg->mlp, err, len) != 0) return -1;
+  /* No sizes given (or the paper's model by name): the paper's hidden layer
+   * (§0.2) between the data's input and class count. */
+  if (!mlp_spec || strcmp(mlp_spec, "mlp") == 0) {
+    cfg->mlp.dims[0] = c * h * w;
+    if (n_classes > 0) cfg->mlp.dims[cfg->mlp.n_layers] = n_classes;
+  }
   cfg->mlp.in_c = c; cfg->mlp.in_h = h; cfg->mlp.in_w = w;
   return 0;
 }

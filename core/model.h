@@ -93,11 +93,15 @@ typedef struct {
   mb_resnet_config rn;      /* kind == MB_MODEL_RESNET18 */
 } mb_model_config;
 
-/* The configuration of `kind` for inputs of shape c×h×w: the MLP from its spec
- * ("784-1000-10") and activation, the ResNet-18 of docs/specification.md §0.2 at
- * `width` (the 1×28×28 variant for Fashion-MNIST-shaped input).  -1 with a reason. */
+/* The configuration of `kind` for inputs of shape c×h×w and n_classes classes
+ * (0: the model's own count): the MLP from its spec ("784-1000-10") and
+ * activation, or with no spec (NULL or "mlp") the paper's hidden layer between
+ * the data's sizes; the ResNet-18 of docs/specification.md §0.2 at `width` (the
+ * 1×28×28 variant for Fashion-MNIST-shaped input) with n_classes outputs.  -1
+ * with a reason. */
 int mb_model_config_make(mb_model_kind kind, const char *mlp_spec, const char *act, int width,
-                         int c, int h, int w, mb_model_config *cfg, char *err, size_t len);
+                         int c, int h, int w, int n_classes, mb_model_config *cfg, char *err,
+                         size_t len);
 /* The configuration a checkpoint was made with. */
 void mb_model_config_of(const mb_checkpoint *c, mb_model_config *cfg);
 /* Elements of one input and number of classes of a configuration. */

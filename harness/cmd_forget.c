@@ -2,11 +2,13 @@
 #include "harness/commands.h"
 #include "methods/methods.h"
 #include "harness/common.h"
+#include "harness/lambda_choice.h"
 #include "harness/session.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char k_forget_usage[] =
   "usage: mnemobench forget --model FILE --classes LIST [options]\n"
@@ -15,18 +17,48 @@ static const char k_forget_usage[] =
   "  --classes LIST     e.g. 0 or 0,3\n"
   "  --method NAME      mnemonic (default) or a baseline; all are listed below\n"
   "  --lambda1 X, --lambda2 X   default per data set and model (core/hparams.c): MNIST MLP\n"
-  "                     1e-3, 10; Fashion-MNIST MLP 1e-3, 0.1; CIFAR-10 ResNet-18 1e-5, 1e4\n"
+  "                     1e-3, 10; Fashion-MNIST MLP 1e-3, 0.1; CIFAR-10 ResNet-18 1e-5, 1e4;\n"
+  "                     other data (or ResNet widths): from the codes, the smallest pair of the\n"
+  "                     paper's grid whose sign choice separates the forget codes from the\n"
+  "                     others (code score 2), with lambda1 a decade up (specification §2.4)\n"
   "  --warmups N        untimed runs of the method first (default 0): keeps first-use kernel\n"
   "                     compilation out of forget_s on GPU-API backends\n"
   "  --test-limit N     evaluate on the first N test samples of each class\n"
   "  --param K=V        set a method parameter (repeatable)\n"
   "  --out FILE         write the forgotten checkpoint\n"
-  "  --data DIR | --synthetic   test data (as for train)\n"
+  "  --data DIR | --synthetic   test data (default: the data set the model was trained on)\n"
   "  --backend NAME     (default cpu); --device N;  --json  print the row as JSON\n";
 
 static const char k_eval_usage[] =
   "usage: mnemobench eval --model FILE [--classes LIST] [--data DIR | --synthetic] [--backend NAME] [--json]\n"
-  "Test accuracy of a checkpoint; with --classes, A_R and E_F for those forget classes.\n";
+  "Test accuracy of a checkpoint; with --classes, A_R and E_F for those forget classes.\n"
+  "The test set is the one the model was trained with unless --data or --synthetic says otherwise.\n";
+
+/* The data a checkpoint's model is evaluated on: --data / --synthetic when
+ * given, else the set it was trained on, as the checkpoint records it. */
+static int data_of(const mb_opts *o, const mb_checkpoint *c, mb_opts *data)
+{
+  *data = *o;
+  data->seed = c->seed;   /* the synthetic set is keyed by the training seed */
+  if (o->data || o->synthetic) return 0;
+  if (strcmp(c->data_kind, "synthetic") == 0 || strcmp(c->dataset, "synthetic") == 0)
+    data->synthetic = 1;
+  else if (c->data_path[0]) {
+    struct stat st;
+    if (stat(c->data_path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+      mb_die_msg("%s: the model's data folder %s is gone; give --data DIR", o->in, c->data_path);
+      return -1;
+    }
+    data->data = c->data_path;
+  }
+  else if (c->dataset[0] && strcmp(c->dataset, "fashion-mnist") != 0) {
+    /* a version 1/2 checkpoint names its data set but not its folder */
+    mb_die_msg("%s: the checkpoint does not record where its data set '%s' is; give --data DIR",
+               o->in, c->dataset);
+    return -1;
+  }
+  return 0;
+}
 
 static int load(const mb_opts *o, mb_session *s, mb_checkpoint *c, int need_train)
 {
@@ -35,13 +67,8 @@ static int load(const mb_opts *o, mb_session *s, mb_checkpoint *c, int need_trai
   memset(c, 0, sizeof *c);
   if (!o->in) { mb_die_msg("%s: --model FILE is required", "forget/eval"); return -1; }
   if (mb_checkpoint_read(o->in, c, err, sizeof err) != 0) { mb_die_msg("%s", err); return -1; }
-  mb_opts data = *o;
-  if (!o->data && !o->synthetic && strcmp(c->dataset, "synthetic") == 0) data.synthetic = 1;
-  data.seed = c->seed;   /* the synthetic set is keyed by the training seed */
-  if (mb_session_open(s, &data, need_train) != 0) return -1;
-  if (s->test.checksum && c->dataset[0] && strcmp(c->dataset, s->test.name) != 0)
-    fprintf(stderr, "mnemobench: note: model was trained on '%s', evaluating on '%s'\n", c->dataset,
-            s->test.name);
+  mb_opts data;
+  if (data_of(o, c, &data) != 0 || mb_session_open(s, &data, need_train) != 0) return -1;
   return mb_session_load_model(s, c);
 }
 
@@ -81,10 +108,16 @@ int mb_cmd_forget(int argc, char **argv)
   mb_checkpoint c;
   int forget[MB_MAX_FORGET], nf;
   if (load(&o, &s, &c, me->needs != 0) != 0) goto out;
-  /* λ defaults depend on the checkpoint's model */
-  mb_opts_model_defaults(&o, c.kind, s.test.name);
+  /* λ defaults depend on the checkpoint's model and the data it was trained on */
+  const char *trained_on = c.dataset[0] ? c.dataset : s.test.name;
+  mb_opts_model_defaults(&o, c.kind, trained_on);
+  const char *lambda_source = mb_lambda_source(&o, me, trained_on, c.kind, c.rcfg.width);
   if (mb_opts_method_params(&o, me, params) != 0) { rc = 2; goto out; }
   if (mb_parse_classes(o.classes, s.n_classes, forget, MB_MAX_FORGET, &nf) != 0) { rc = 2; goto out; }
+  mb_lambda_choice lc = {0};
+  if (strcmp(lambda_source, "codes") == 0 &&
+      mb_lambda_choose(&s, me, forget, nf, params, &lc) != 0)
+    goto out;
   mb_eval_result before, after;
   mb_forget_timing t;
   if (mb_session_eval(&s, forget, nf, &before)) goto out;
@@ -102,6 +135,8 @@ int mb_cmd_forget(int argc, char **argv)
     if (mb_session_to_checkpoint(&s, &co, &f) != 0) goto out;
     snprintf(f.dataset, sizeof f.dataset, "%s", c.dataset);
     f.dataset_checksum = c.dataset_checksum;
+    memcpy(f.data_kind, c.data_kind, sizeof f.data_kind);   /* still the model's training data */
+    memcpy(f.data_path, c.data_path, sizeof f.data_path);
     snprintf(f.forgotten, sizeof f.forgotten, "%s", o.classes);
     char err[512];
     int w = mb_checkpoint_write(o.out, &f, err, sizeof err);
@@ -119,11 +154,14 @@ int mb_cmd_forget(int argc, char **argv)
   r.t_mix = mb_float_decimal(c.t_mix);
   r.epochs = c.epochs;
   r.warmups = o.warmups;
+  r.lambda_source = lambda_source;
   if (o.json) mb_result_write_json(stdout, &r);
-  else
+  else {
     printf("forgot class(es) %s with %s on %s: A_R %.2f -> %.2f, E_F %.2f -> %.2f, %.3f ms (%s)\n",
            o.classes, me->name, s.be->info.name, before.A_R, after.A_R, before.E_F, after.E_F,
            1e3 * t.seconds, t.outcome.note);
+    if (*lambda_source == 'c') mb_lambda_print(&lc);
+  }
   rc = 0;
 out:
   mb_checkpoint_free(&c);

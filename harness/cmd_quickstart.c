@@ -3,10 +3,12 @@
 #include "harness/commands.h"
 #include "methods/methods.h"
 #include "harness/common.h"
+#include "harness/lambda_choice.h"
 #include "harness/session.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 static const char k_usage[] =
   "usage: mnemobench quickstart [--backend NAME] [--epochs N] [--data DIR | --synthetic]\n"
@@ -37,6 +39,9 @@ int mb_cmd_quickstart(int argc, char **argv)
   int forget[MB_MAX_FORGET] = {0}, nf = 1;
   if (mb_session_open(&s, &o, 1)) goto out;
   mb_opts_model_defaults(&o, o.model_kind, s.train.name);
+  const char *lambda_source = mb_lambda_source(&o, me, s.train.name, o.model_kind, o.width);
+  int from_codes = strcmp(lambda_source, "codes") == 0;
+  mb_lambda_choice lc = {0};
   if (mb_opts_method_params(&o, me, params) != 0) { rc = 2; goto out; }
   if (mb_session_new_model(&s, &o)) goto out;
   if (o.classes && mb_parse_classes(o.classes, s.n_classes, forget, MB_MAX_FORGET, &nf) != 0) {
@@ -47,12 +52,17 @@ int mb_cmd_quickstart(int argc, char **argv)
   {
     char name[64];
     mb_session_model_name(&s, name, sizeof name);
+    char lambda[64];
+    if (from_codes) snprintf(lambda, sizeof lambda, "from the codes");
+    else snprintf(lambda, sizeof lambda, "%g/%g", params[0], params[1]);
     printf("mnemobench quickstart: %s on %s (%d train, %d test), %d epochs, t_mix %.2f, "
-           "lambda %g/%g, seed %llu, backend %s (%s)\n", name,
+           "lambda %s, seed %llu, backend %s (%s)\n", name,
            s.train.synthetic ? "SYNTHETIC data" : s.train.name, s.train.n, s.test.n, o.epochs,
-           o.t_mix, params[0], params[1], (unsigned long long)o.seed, o.backend, s.be->info.name);
+           o.t_mix, lambda, (unsigned long long)o.seed, o.backend, s.be->info.name);
   }
-  if (mb_session_train(&s, &o, &st) || mb_session_eval(&s, forget, nf, &before) ||
+  if (mb_session_train(&s, &o, &st) ||
+      (from_codes && mb_lambda_choose(&s, me, forget, nf, params, &lc)) ||
+      mb_session_eval(&s, forget, nf, &before) ||
       mb_session_forget(&s, me, params, forget, nf, &t) ||
       mb_session_eval(&s, forget, nf, &after))
     goto out;
@@ -66,6 +76,7 @@ int mb_cmd_quickstart(int argc, char **argv)
   r.t_mix = o.t_mix;
   r.epochs = o.epochs;
   r.train_s = st.seconds;
+  r.lambda_source = lambda_source;
   if (o.json) {
     mb_result_write_json(stdout, &r);
   } else {
@@ -82,6 +93,7 @@ int mb_cmd_quickstart(int argc, char **argv)
            "backward sample passes%s\n", o.classes ? o.classes : "0", o.backend, s.be->info.name,
            t.n_forward, t.n_backward,
            t.device_ms >= 0 ? "" : " (no device timer)");
+    if (from_codes) mb_lambda_print(&lc);
   }
   rc = 0;
 out:

@@ -7,8 +7,9 @@
 
 static const char k_usage[] =
   "usage: mnemobench train --out FILE [options]\n"
-  "Trains an MLP (default: the paper's 784-1000-10 sigmoid model) or ResNet-18 with mnemonic\n"
-  "codes and writes a checkpoint (weights, codes, BN statistics, settings, checksum).\n"
+  "Trains an MLP (default: the paper's sigmoid model, 784-1000-10 on Fashion-MNIST) or ResNet-18\n"
+  "with mnemonic codes and writes a checkpoint (weights, codes, BN statistics, settings, checksum,\n"
+  "and where the data came from: forget and eval use that data unless --data says otherwise).\n"
   "  --model mlp|resnet18   architecture (default mlp); --width N ResNet width (64)\n"
   "  --train-limit N    train on the first N samples of each class (--test-limit N: test)\n"
   "  --data DIR         IDX (MNIST format) or CIFAR-10 binary folder (default: Debian's\n"
@@ -18,7 +19,8 @@ static const char k_usage[] =
   "  --epochs N         (default 60)   --batch N (128)   --lr X (0.01)\n"
   "  --t-mix X          probability of replacing a sample by its class code (0.1; 0 = plain model)\n"
   "  --codes DIST       uniform01 (default, as the authors' code) or normal01 (as the paper)\n"
-  "  --arch SIZES       e.g. 784-1000-10 (default)   --act sigmoid|relu\n"
+  "  --arch SIZES       e.g. 784-1000-10; default: the data's input size, the paper's hidden\n"
+  "                     layer of 1000, the data's class count   --act sigmoid|relu\n"
   "  --seed N           (default 1)   --json  print a result row instead of text\n";
 
 int mb_cmd_train(int argc, char **argv)

@@ -123,8 +123,10 @@ void mb_result_write_json(FILE *f, const mb_result *r)
     .model = r->model, .seed = r->seed,
   };
   mb_row_begin(&j, &p);
-  if (r->me) mb_row_method(&j, r->me, r->method_values);
-  else mb_json_str(&j, "method", r->method ? r->method : "");
+  if (r->me) {
+    mb_row_method(&j, r->me, r->method_values);
+    mb_row_lambda_source(&j, r->lambda_source);
+  } else mb_json_str(&j, "method", r->method ? r->method : "");
   mb_json_raw(&j, "forget_classes", classes);
   mb_json_num(&j, "t_mix", r->t_mix);
   mb_json_int(&j, "epochs", r->epochs);

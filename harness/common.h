@@ -47,6 +47,7 @@ typedef struct {
   double train_s, test_acc;
   int warmups;                  /* untimed runs before the timed one */
   const char *note;             /* the method's own account, e.g. what it selected */
+  const char *lambda_source;    /* "user", "table", "codes"; "" (NULL) for a method without λ */
 } mb_result;
 
 void mb_result_init(mb_result *r);

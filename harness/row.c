@@ -89,6 +89,11 @@ void mb_row_method(mb_json *j, const mb_method *me, const double *values)
   }
 }
 
+void mb_row_lambda_source(mb_json *j, const char *source)
+{
+  mb_json_str(j, "lambda_source", source ? source : "");
+}
+
 void mb_row_stats(mb_json *j, const char *key, const mb_stats *s, const double *samples, int n)
 {
   char k[96];

@@ -58,6 +58,10 @@ int mb_row_put(const mb_row_sink *sink, mb_json *j);
  * params (the values, in the order of its parameter table; NULL: none). */
 void mb_row_method(mb_json *j, const mb_method *me, const double *values);
 
+/* lambda_source: where a method's λ1, λ2 came from, "user", "table" or "codes"
+ * (docs/specification.md §2.4); "" for a method without them. */
+void mb_row_lambda_source(mb_json *j, const char *source);
+
 /* KEY (the median), KEY_min, KEY_max, KEY_mean, KEY_std and, when samples is
  * not NULL, KEY_samples. */
 void mb_row_stats(mb_json *j, const char *key, const mb_stats *s, const double *samples, int n);

@@ -86,8 +86,10 @@ int mb_session_new_model(mb_session *s, const mb_opts *o)
 {
   mb_model_config cfg;
   char err[256];
+  /* sizes the user did not give follow the data (classes: the larger split's count) */
+  int classes = s->train.n_classes > s->test.n_classes ? s->train.n_classes : s->test.n_classes;
   if (mb_model_config_make(o->model_kind, o->model_spec, o->act, o->width, s->test.c, s->test.h,
-                           s->test.w, &cfg, err, sizeof err) != 0) {
+                           s->test.w, classes, &cfg, err, sizeof err) != 0) {
     mb_die_msg("%s", err);
     return -1;
   }
@@ -216,6 +218,7 @@ int mb_session_to_checkpoint(mb_session *s, const mb_opts *o, mb_checkpoint *c)
   c->lr = (float)o->lr;
   snprintf(c->dataset, sizeof c->dataset, "%s", s->train.name);
   c->dataset_checksum = s->train.checksum;
+  mb_checkpoint_set_data(c, &s->train, o->synthetic ? NULL : o->data);
   snprintf(c->backend, sizeof c->backend, "%s", s->backend_name);
   snprintf(c->device, sizeof c->device, "%s", s->be->info.name);
   size_t nc = (size_t)s->n_classes * s->in_dim;

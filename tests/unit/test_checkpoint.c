@@ -1,0 +1,125 @@
+/* Checkpoints record where their data came from (version 3), and version 2
+ * files, which do not, still load. */
+#include "core/checkpoint.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define NP 131   /* 12-7-5 MLP: 12·7 + 7 + 7·5 + 5 */
+#define NC 60    /* 5 codes of 12 */
+
+static void toy(mb_checkpoint *c, float *params, float *codes)
+{
+  memset(c, 0, sizeof *c);
+  c->kind = MB_MODEL_MLP;
+  c->cfg = (mb_mlp_config){.n_layers = 2, .dims = {12, 7, 5}, .act = MB_ACT_SIGMOID,
+                           .in_c = 1, .in_h = 3, .in_w = 4};
+  c->n_classes = 5;
+  c->has_codes = 1;
+  c->seed = 7;
+  snprintf(c->dataset, sizeof c->dataset, "toy");
+  for (int i = 0; i < NP; i++) params[i] = (float)i / 64.0f - 1.0f;
+  for (int i = 0; i < NC; i++) codes[i] = (float)i / 60.0f;
+  c->n_params = NP;
+  c->params = params;
+  c->codes = codes;
+}
+
+static void put(FILE *f, uint64_t *h, const void *p, size_t n)
+{
+  cr_assert_eq(fwrite(p, 1, n, f), n);
+  *h = mb_fnv1a64(*h, p, n);
+}
+
+Test(data, checkpoint_records_its_data)
+{
+  float params[NP], codes[NC];
+  mb_checkpoint c, back;
+  char path[] = "/tmp/mb-ckpt-XXXXXX", err[512];
+  int fd = mkstemp(path);
+  cr_assert(fd >= 0);
+  close(fd);
+  toy(&c, params, codes);
+  snprintf(c.data_kind, sizeof c.data_kind, "idx");
+  snprintf(c.data_path, sizeof c.data_path, "/data/sets/my set");
+  cr_assert_eq(mb_checkpoint_write(path, &c, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(mb_checkpoint_read(path, &back, err, sizeof err), 0, "%s", err);
+  cr_assert_str_eq(back.data_kind, "idx");
+  cr_assert_str_eq(back.data_path, "/data/sets/my set");
+  cr_assert_str_eq(back.dataset, "toy");
+  cr_assert_eq(memcmp(back.params, params, sizeof params), 0);
+  mb_checkpoint_free(&back);
+  remove(path);
+}
+
+Test(data, version2_checkpoint_still_loads)
+{
+  char path[] = "/tmp/mb-ckpt-XXXXXX", err[512];
+  int fd = mkstemp(path);
+  cr_assert(fd >= 0);
+  FILE *f = fdopen(fd, "wb");
+  const char *h = "model=mlp\ndims=12,7,5\nact=sigmoid\nin_shape=1,3,4\nclasses=5\ncodes=uniform01\n"
+                  "has_codes=1\nt_mix=0.1\nseed=7\nepochs=3\nbatch=128\nlr=0.01\ndataset=toy\n"
+                  "dataset_checksum=00000000000000ab\nbackend=cpu\ndevice=x\nforgotten=\n";
+  float params[NP], codes[NC];
+  mb_checkpoint c;
+  toy(&c, params, codes);
+  uint32_t ver = 2, hl = (uint32_t)strlen(h);
+  /* the checkpoint format's FNV-1a starts from 1469598103934665603 (core/checkpoint.c) */
+  uint64_t hash = 1469598103934665603ull, np = NP, nc = NC, ns = 0;
+  put(f, &hash, "MNEMOBCK", 8);
+  put(f, &hash, &ver, 4);
+  put(f, &hash, &hl, 4);
+  put(f, &hash, h, hl);
+  put(f, &hash, &np, 8);
+  put(f, &hash, params, sizeof params);
+  put(f, &hash, &nc, 8);
+  put(f, &hash, codes, sizeof codes);
+  put(f, &hash, &ns, 8);
+  cr_assert_eq(fwrite(&hash, 8, 1, f), 1);
+  cr_assert_eq(fclose(f), 0);
+  mb_checkpoint back;
+  cr_assert_eq(mb_checkpoint_read(path, &back, err, sizeof err), 0, "%s", err);
+  cr_assert_str_eq(back.data_kind, "");
+  cr_assert_str_eq(back.data_path, "");
+  cr_assert_str_eq(back.dataset, "toy");
+  cr_assert_eq(back.dataset_checksum, 0xab);
+  cr_assert_eq(back.cfg.dims[0], 12);
+  cr_assert_eq(memcmp(back.params, params, sizeof params), 0);
+  cr_assert_eq(memcmp(back.codes, codes, sizeof codes), 0);
+  mb_checkpoint_free(&back);
+
+  /* a version this build does not know: one line saying so */
+  f = fopen(path, "r+b");
+  fseek(f, 8, SEEK_SET);
+  ver = 99;
+  fwrite(&ver, 4, 1, f);
+  fclose(f);
+  cr_assert_neq(mb_checkpoint_read(path, &back, err, sizeof err), 0);
+  cr_assert(strstr(err, "unsupported checkpoint version") && !strchr(err, '\n'), "%s", err);
+  remove(path);
+}
+
+Test(data, checkpoint_data_kind_and_path)
+{
+  mb_checkpoint c;
+  mb_dataset d;
+  memset(&c, 0, sizeof c);
+  memset(&d, 0, sizeof d);
+  d.synthetic = 1;
+  mb_checkpoint_set_data(&c, &d, "/tmp");
+  cr_assert_str_eq(c.data_kind, "synthetic");
+  cr_assert_str_eq(c.data_path, "");
+  d.synthetic = 0;
+  snprintf(d.name, sizeof d.name, "cifar-10");
+  mb_checkpoint_set_data(&c, &d, "/tmp/../tmp/");
+  cr_assert_str_eq(c.data_kind, "cifar-10");
+  cr_assert_str_eq(c.data_path, "/tmp");   /* absolute and resolved */
+  snprintf(d.name, sizeof d.name, "my-digits");
+  mb_checkpoint_set_data(&c, &d, "/no/such/folder");
+  cr_assert_str_eq(c.data_kind, "idx");
+  cr_assert_str_eq(c.data_path, "");
+}

@@ -1,0 +1,154 @@
+/* λ from the codes (docs/specification.md §2.4): the rule, checked against
+ * one forgetting run per grid pair, and where a run's λ comes from. */
+#include "core/codes.h"
+#include "core/devdata.h"
+#include "core/forget_mnemonic.h"
+#include "core/lambda_codes.h"
+#include "core/train.h"
+#include "harness/lambda_choice.h"
+#include "methods/methods.h"
+#include "mb/registry.h"
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define K 10
+#define D 784
+
+typedef struct {
+  mb_backend *be;
+  mb_mlp mlp;
+  mb_resnet rn;
+  mb_model md;
+  mb_view codes;
+  float *w0;
+} toy;
+
+/* A 784-64-10 sigmoid MLP with codes, trained `epochs` on the synthetic set (0: untrained). */
+static void make(toy *t, int epochs)
+{
+  char why[512];
+  t->be = mb_backend_open("cpu", 0, why, sizeof why);
+  if (!t->be) cr_skip_test("cpu: %s", why);
+  mb_model_config cfg;
+  char err[256];
+  cr_assert_eq(mb_model_config_make(MB_MODEL_MLP, "784-64-10", "sigmoid", 64, 1, 28, 28, 10, &cfg,
+                                    err, sizeof err), 0, "%s", err);
+  cr_assert_eq(mb_model_create(t->be, &cfg, 128, &t->mlp, &t->rn, &t->md), 0, "%s", mb_error(t->be));
+  mb_model_init(&t->md, 3);
+  float *codes = malloc(sizeof(float) * K * D);
+  mb_codes_generate(3, K, D, MB_CODES_UNIFORM01, codes);
+  t->codes = mb_new(t->be, K * D);
+  mb_upload(t->be, t->codes, codes, K * D);
+  free(codes);
+  if (epochs) {
+    mb_dataset tr, te;
+    mb_devdata dtr;
+    mb_data_synthetic(3, 3000, 100, &tr, &te);
+    mb_devdata_upload(t->be, &tr, &dtr);
+    mb_train_opts o;
+    mb_train_defaults(&o);
+    o.epochs = epochs;
+    o.seed = 3;
+    mb_train_stats st;
+    cr_assert_eq(mb_model_train(&t->md, &dtr, t->codes, &o, &st), 0, "%s", mb_error(t->be));
+    mb_devdata_free(t->be, &dtr);
+    mb_dataset_free(&tr);
+    mb_dataset_free(&te);
+  }
+  t->w0 = malloc(sizeof(float) * t->md.total);
+  mb_download(t->be, t->w0, t->md.w, t->md.total);
+}
+
+static void drop(toy *t)
+{
+  free(t->w0);
+  mb_release(t->be, t->codes);
+  mb_model_destroy(&t->md);
+  mb_backend_close(t->be);
+}
+
+/* The best code score of one forgetting run at (λ1, λ2), from the original weights. */
+static double run_score(toy *t, double l1, double l2)
+{
+  int forget[1] = {0};
+  mb_sign_choice c;
+  mb_upload(t->be, t->md.w, t->w0, t->md.total);
+  cr_assert_eq(mb_model_forget_mnemonic(&t->md, t->codes, K, forget, 1, (float)l1, (float)l2, &c), 0,
+               "%s", mb_error(t->be));
+  return c.score_plus > c.score_minus ? c.score_plus : c.score_minus;
+}
+
+/* The choice is what the rule says, pair by pair; returns 1 if the codes were separated. */
+static int check_rule(toy *t)
+{
+  int forget[1] = {0};
+  mb_lambda_choice ch;
+  cr_assert_eq(mb_lambda_from_codes(&t->md, t->codes, K, forget, 1, &ch), 0, "%s", mb_error(t->be));
+  float *w = malloc(sizeof(float) * t->md.total);
+  mb_download(t->be, w, t->md.w, t->md.total);
+  cr_assert_eq(memcmp(w, t->w0, sizeof(float) * t->md.total), 0, "the search changed the weights");
+  free(w);
+  double best = -1, bl1 = 0, bl2 = 0;
+  int n = 0;
+  for (int i = 0; i < MB_LAMBDA_GRID_N; i++)
+    for (int j = 0; j < MB_LAMBDA_GRID_N; j++) {
+      double l1 = mb_lambda1_grid[i], l2 = mb_lambda2_grid[j], s = run_score(t, l1, l2);
+      n++;
+      if (s > best) { best = s; bl1 = l1; bl2 = l2; }
+      if (s < 2.0) continue;
+      /* the first separating pair, then λ1 a decade up if the codes stay separated */
+      cr_assert_eq(ch.first_lambda1, l1);
+      cr_assert_eq(ch.first_lambda2, l2);
+      cr_assert_eq(ch.score, 2.0);
+      double up = i + 1 < MB_LAMBDA_GRID_N && run_score(t, mb_lambda1_grid[i + 1], l2) >= 2.0
+                      ? mb_lambda1_grid[i + 1] : l1;
+      cr_assert_eq(ch.lambda1, up, "lambda1 %g, expected %g", ch.lambda1, up);
+      cr_assert_eq(ch.lambda2, l2);
+      cr_assert_eq(ch.tried, n + (i + 1 < MB_LAMBDA_GRID_N));
+      return 1;
+    }
+  /* nothing separates: the first pair with the highest score */
+  cr_assert_eq(ch.score, best);
+  cr_assert_eq(ch.lambda1, bl1);
+  cr_assert_eq(ch.lambda2, bl2);
+  cr_assert_eq(ch.tried, MB_LAMBDA_GRID_N * MB_LAMBDA_GRID_N);
+  return 0;
+}
+
+Test(lambda, trained_model_smallest_separating_pair_then_a_decade, .timeout = 300)
+{
+  toy t;
+  make(&t, 10);
+  cr_assert(check_rule(&t), "the codes of a trained model were never separated");
+  drop(&t);
+}
+
+Test(lambda, untrained_model_follows_the_rule, .timeout = 300)
+{
+  toy t;
+  make(&t, 0);
+  check_rule(&t);
+  drop(&t);
+}
+
+Test(lambda, where_lambda_comes_from)
+{
+  mb_opts o;
+  mb_opts_defaults(&o);
+  const mb_method *me = mb_method_find("mnemonic"), *ssd = mb_method_find("ssd");
+  cr_assert(me && ssd);
+  cr_assert_str_eq(mb_lambda_source(&o, me, "fashion-mnist", MB_MODEL_MLP, 64), "table");
+  cr_assert_str_eq(mb_lambda_source(&o, me, "mnist", MB_MODEL_MLP, 64), "table");
+  cr_assert_str_eq(mb_lambda_source(&o, me, "my-digits", MB_MODEL_MLP, 64), "codes");
+  cr_assert_str_eq(mb_lambda_source(&o, me, "fashion-mnist", MB_MODEL_RESNET18, 64), "table");
+  cr_assert_str_eq(mb_lambda_source(&o, me, "fashion-mnist", MB_MODEL_RESNET18, 8), "codes");
+  cr_assert_str_eq(mb_lambda_source(&o, me, "cifar-10", MB_MODEL_RESNET18, 16), "codes");
+  cr_assert_str_eq(mb_lambda_source(&o, ssd, "my-digits", MB_MODEL_MLP, 64), "");
+  o.params[o.n_params++] = "lambda2=3";
+  cr_assert_str_eq(mb_lambda_source(&o, me, "my-digits", MB_MODEL_MLP, 64), "user");
+  o.n_params = 0;
+  o.set_lambda1 = 1;
+  cr_assert_str_eq(mb_lambda_source(&o, me, "fashion-mnist", MB_MODEL_MLP, 64), "user");
+}
