@@ -33,6 +33,7 @@ void mb_row_begin(mb_json *j, const mb_row_prov *p)
   mb_json_str(j, "driver", be ? be->info.driver : "");
   mb_json_str(j, "api", be ? be->info.api : "");
   mb_json_str(j, "engine", be ? mb_engine_name(be) : "");   /* generic, or the optional ops' library */
+  mb_json_str(j, "tuning", be ? be->info.tuning : "");      /* e.g. CLBlast's parameters */
   mb_json_str(j, "dataset", p->dataset ? p->dataset : "");
   mb_json_str(j, "dataset_checksum", sum);
   mb_json_str(j, "model", p->model ? p->model : "");

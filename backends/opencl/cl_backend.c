@@ -2,6 +2,7 @@
  * One context and one in-order queue per instance; the queue has profiling
  * enabled so timers read device timestamps from marker events. */
 #include "cl_backend.h"
+#include "clblast_tuning.h"
 
 #include <clblast_c.h>
 #include <stdarg.h>
@@ -103,6 +104,11 @@ static mb_status cl_open(int device, mb_backend **out, char *why, size_t why_len
    * occupancy.  Larger launches stride. */
   cl->max_groups = ((size_t)1 << 28) / cl->wg;
   cl->fp32_div_sqrt_cr = (fp & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0;
+  /* after the context exists: the last close's CLBlastClearCache dropped earlier overrides */
+  if (mb_clt_open(dev, &cl->base.info, why, why_len)) {
+    cl_close(&cl->base);
+    return MB_BAD_ARG;
+  }
   cl->base.ops = &mb_opencl_ops;
   cl->base.status = MB_OK;
   *out = &cl->base;

@@ -19,8 +19,9 @@
 #include <stdint.h>
 
 /* 2: batchnorm, batchnorm_bwd, pool, pool_bwd; 3: permute; 4: the table made from
- * mb/ops.def, optional ops (conv2d_*, forget_update) and the engine name */
-#define MB_ABI_VERSION 4
+ * mb/ops.def, optional ops (conv2d_*, forget_update) and the engine name; 5: the
+ * device info's tuning */
+#define MB_ABI_VERSION 5
 
 typedef enum {
   MB_OK = 0,
@@ -48,6 +49,7 @@ typedef struct {
   char type[16];      /* "gpu", "cpu", "other" */
   uint64_t mem_bytes; /* device memory (0 if unknown) */
   int has_device_timer; /* timer_ms() reads a device clock, not the host clock */
+  char tuning[96];    /* library tuning in use, e.g. "clblast tuned: FILE" ("": none) */
 } mb_device_info;
 
 typedef struct mb_backend_ops mb_backend_ops;
