@@ -29,12 +29,14 @@ static void print_device(const char *name, int i, const mb_backend *be, int json
     mb_json_str(&j, "api", be->info.api);
     mb_json_int(&j, "mem_bytes", (long long)be->info.mem_bytes);
     mb_json_int(&j, "device_timer", be->info.has_device_timer);
+    mb_json_str(&j, "tuning", be->info.tuning);
     printf("%s\n", mb_json_end(&j));
     mb_json_free(&j);
   } else {
-    printf("  %-7s %d  %s [%s] — %s; driver %s; %.1f GiB%s\n", name, i, be->info.name,
+    printf("  %-7s %d  %s [%s] — %s; driver %s; %.1f GiB%s%s%s\n", name, i, be->info.name,
            be->info.type, be->info.api, be->info.driver, (double)be->info.mem_bytes / 1073741824.0,
-           be->info.has_device_timer ? "; device timer" : "");
+           be->info.has_device_timer ? "; device timer" : "", be->info.tuning[0] ? "; " : "",
+           be->info.tuning);
   }
 }
 

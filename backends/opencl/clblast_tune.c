@@ -260,7 +260,8 @@ static void usage(FILE *f)
   fprintf(f,
           "usage: mnemobench-clblast-tune [--device N] [--seconds S] [--out FILE] [--seed N]\n"
           "  Measures CLBlast's GEMM parameters on OpenCL device N (as `mnemobench devices`\n"
-          "  numbers them; default 0) for about S seconds (default 300) and writes the fastest\n"
+          "  numbers them; default 0) for about S seconds (default 300; then the switch between\n"
+          "  CLBlast's direct and indirect GEMM is measured at 5 sizes) and writes the fastest\n"
           "  set to FILE (default: the path the OpenCL backend looks in,\n"
           "  ${XDG_CACHE_HOME:-~/.cache}/mnemobench/clblast/DEVICE-DRIVER.tune).  Writes nothing\n"
           "  when CLBlast's own parameters are as fast.  MB_CLBLAST_TUNING=none turns a file off.\n");
@@ -382,7 +383,7 @@ int main(int argc, char **argv)
   reset_to(&best_x, &best_d);
 
   /* phase 3: where the routine switches, over all shapes */
-  static const size_t switch_at[] = {0, 64, 128, 192, 256, 384, 512, 768, DIRECT_ALWAYS};
+  static const size_t switch_at[] = {0, 128, 256, 384, DIRECT_ALWAYS};
   size_t best_switch = 0;
   best = 1e300;
   for (size_t i = 0; i < sizeof switch_at / sizeof switch_at[0]; i++) {
