@@ -81,7 +81,8 @@ void mb_forget_update_auto(mb_backend *be, const mb_forget_args *a, mb_view scra
   mb_unary(be, MB_UN_MIN_S, seg, seg, (size_t)nseg, a->lambda1, 0);  /* α_l */
   mb_seg_bcast(be, MB_SEGBC_MUL, r, seg, r, offs, nseg);              /* δ = α_l·η */
   mb_release(be, seg);
-  /* the candidates of §2.3 (scratch is free again, so minus may be it) */
+  /* the candidates of §2.3 (scratch is free again, so minus may be it; minus may be w,
+   * so plus is written first) */
   if (!mb_is_none(a->plus)) mb_binary(be, MB_BIN_AXPBY, a->w, r, a->plus, P, 1.0f, 1.0f);
   if (!mb_is_none(a->minus)) mb_binary(be, MB_BIN_AXPBY, a->w, r, a->minus, P, 1.0f, -1.0f);
 }
@@ -100,8 +101,10 @@ void mb_model_delta_from_fisher(mb_model *md, mb_view f_forget, mb_view f_remain
 void mb_model_forget_candidates(mb_model *md, mb_view f_forget, mb_view f_remain, float lambda1,
                                 float lambda2, mb_view plus, mb_view minus)
 {
+  /* δ itself is wanted only as the op chain's working array */
+  const int fused = mb_has_opt(md->be, MB_OPID_forget_update);
   const mb_forget_args fa = {
-    .f_forget = f_forget, .f_remain = f_remain, .w = md->w, .delta = f_forget,
+    .f_forget = f_forget, .f_remain = f_remain, .w = md->w, .delta = fused ? mb_none() : f_forget,
     .plus = plus, .minus = minus, .offs = md->offs, .nseg = md->nseg,
     .lambda1 = lambda1, .lambda2 = lambda2,
   };
@@ -129,6 +132,11 @@ static double score_of(const int32_t *pred, const int32_t *labels, int rows, con
   return (1.0 - acc_f) + acc_r;
 }
 
+void mb_keep_candidate(mb_model *md, mb_view chosen)
+{
+  if (chosen.buf != md->w.buf || chosen.off != md->w.off) mb_copy(md->be, md->w, chosen, md->total);
+}
+
 static mb_sign_choice score_candidates(mb_model *md, mb_view plus, mb_view minus, int rows,
                                        const int32_t *labels, const int *forget, int n_forget);
 
@@ -147,7 +155,6 @@ static mb_sign_choice score_candidates(mb_model *md, mb_view plus, mb_view minus
 {
   mb_backend *be = md->be;
   mb_sign_choice c = {0, 0, 0};
-  size_t P = md->total;
   int32_t *pred = malloc(sizeof(int32_t) * (size_t)rows);
   mb_view dpred = mb_new(be, (size_t)rows);
   if (!pred) { mb_fail(be, MB_OOM, "out of memory"); return c; }
@@ -156,7 +163,7 @@ static mb_sign_choice score_candidates(mb_model *md, mb_view plus, mb_view minus
   mb_model_predict_loaded(md, minus, rows, dpred, pred);
   c.score_minus = score_of(pred, labels, rows, forget, n_forget);
   c.sign = c.score_plus > c.score_minus ? 1 : -1;   /* ties to minus */
-  mb_copy(be, md->w, c.sign > 0 ? plus : minus, P);
+  mb_keep_candidate(md, c.sign > 0 ? plus : minus);
   mb_release(be, dpred);
   free(pred);
   return c;
@@ -193,12 +200,13 @@ int mb_model_forget_mnemonic(mb_model *md, mb_view codes, int n_classes, const i
   }
   mb_view f_forget = mb_new(be, P), f_remain = mb_new(be, P);
   mb_model_fisher_from_codes(md, codes, n_classes, forget, n_forget, f_forget, f_remain);
-  mb_model_forget_candidates(md, f_forget, f_remain, lambda1, lambda2, f_remain, md->g);
+  /* minus straight into w: when it wins (ties too) nothing is copied */
+  mb_model_forget_candidates(md, f_forget, f_remain, lambda1, lambda2, f_remain, md->w);
   /* the input buffer still holds the codes in class order: score the candidates on them */
   int32_t labels[4096];
   int32_t *lab = n_classes <= 4096 ? labels : malloc(sizeof(int32_t) * (size_t)n_classes);
   order_classes(n_classes, forget, n_forget, lab);
-  *choice = score_candidates(md, f_remain, md->g, n_classes, lab, forget, n_forget);
+  *choice = score_candidates(md, f_remain, md->w, n_classes, lab, forget, n_forget);
   if (lab != labels) free(lab);
   mb_release(be, f_forget);
   mb_release(be, f_remain);

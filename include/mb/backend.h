@@ -253,8 +253,8 @@ typedef struct {
  * NAN_TO, seg_reduce MAX_FINITE, seg_bcast INF_TO, EXP, seg_reduce MAX, RECIP, AFFINE,
  * MIN_S, seg_bcast MUL, AXPBY), so a backend whose log/exp match its own unary ops
  * gives the chain's bits.  delta, plus and minus may each be none, and each may alias
- * f_forget or f_remain element for element (an element's inputs are read before its
- * outputs are written).  offs is a host array of nseg + 1 entries. */
+ * f_forget or f_remain element for element, minus also w (an element's inputs are read
+ * before its outputs are written).  offs is a host array of nseg + 1 entries. */
 typedef struct {
   mb_view f_forget, f_remain, w;   /* [offs[nseg]] */
   mb_view delta, plus, minus;      /* [offs[nseg]], each may be none */
