@@ -243,6 +243,10 @@ static const agree_case k_cases[] = {
   MM("nn_128x784x1000_mlp_dx1", 0, 0, 128, 784, 1000),
   MM("nn_128x1000x10_mlp_dx2", 0, 0, 128, 1000, 10),
   MM("nt_4x4x4608_longk", 0, 1, 4, 4, 4608),
+  /* The 10 codes through the MLP's first layer (cpu: its own small-M kernel), and that
+   * kernel's odd shapes: k % 8, n % 4, odd m, padded rows, batches, α. */
+  MM("nt_10x1000x784_codes_fwd", 0, 1, 10, 1000, 784),
+  GEMM("nt_11x259x37_alpha_ldpad_batch2", 0, 1, 11, 259, 37, -2.0f, 0.0f, 3, 2, 1),
   GEMM("tn_10x1000x128_accumulate", 1, 0, 10, 1000, 128, 1.0f, 1.0f, 0, 1, 0),
   GEMM("nt_65x33x17_alpha", 0, 1, 65, 33, 17, -2.0f, 0.0f, 0, 1, 0),
   GEMM("nn_33x65x17_beta", 0, 0, 33, 65, 17, 0.5f, 1.0f, 0, 1, 0),

@@ -1,11 +1,13 @@
 /* GEMM through OpenBLAS cblas_sgemm (row-major); batches are a loop of calls.
  *
- * One shape has its own kernel: C = α·A·Bᵀ with at most SMALL_M rows of A and β = 0,
- * the forward pass of a few inputs (the 10 mnemonic codes) through a dense layer.
- * OpenBLAS packs all of B (the layer's weights) for it on every call, which costs
- * as much as the multiplication; here each group of four rows of B is read once,
- * from where it lies, against every row of A (AVX2 + FMA, chosen at run time).
- * Each element is one fixed-order dot product, whatever the thread count. */
+ * One shape has its own kernel: C = α·A·Bᵀ with β = 0, at most SMALL_M rows of A
+ * against at least WIDE_N rows of B of at most LONG_K elements: the forward pass of a
+ * few inputs (the 10 mnemonic codes) through a wide dense layer.  OpenBLAS packs all
+ * of B (the layer's weights) for it on every call, which costs as much as the
+ * multiplication; here each group of four rows of B is read once, from where it lies,
+ * against every row of A (AVX2 + FMA, chosen at run time).  Each element is one
+ * fixed-order dot product, whatever the thread count.  Narrower B (a classifier head,
+ * a narrow conv's filter gradient) stays with OpenBLAS: packing it is cheap. */
 #include "cpu_backend.h"
 
 #include <cblas.h>
@@ -15,8 +17,10 @@
 #define SMALL_KERNEL 1
 #endif
 
-/* Rows of A up to which the small kernel runs (the method's code count is 10). */
+/* The small kernel's shapes (the method's code count is 10; the MLP's layer is 1000 × 784). */
 #define SMALL_M 16
+#define WIDE_N 256
+#define LONG_K 4096
 
 #ifdef SMALL_KERNEL
 __attribute__((target("avx2,fma"))) static inline float hsum8(__m256 v)
@@ -118,8 +122,8 @@ void cpu_gemm(mb_backend *be, const mb_gemm_args *a)
   const float *A = host_f32(a->a), *B = host_f32(a->b);
   float *C = host_f32(a->c);
 #ifdef SMALL_KERNEL
-  if (!a->trans_a && a->trans_b && a->beta == 0.0f && a->m <= SMALL_M && a->k > 0 &&
-      have_avx2_fma()) {
+  if (!a->trans_a && a->trans_b && a->beta == 0.0f && a->m <= SMALL_M && a->n >= WIDE_N &&
+      a->k > 0 && a->k <= LONG_K && have_avx2_fma()) {
     for (int bi = 0; bi < a->batch; bi++)
       small_gemm(a->m, a->n, a->k, a->alpha, A + (size_t)bi * (size_t)a->stride_a, a->lda,
                  B + (size_t)bi * (size_t)a->stride_b, a->ldb,
