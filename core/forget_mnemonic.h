@@ -41,6 +41,13 @@ void mb_forget_update_auto(mb_backend *be, const mb_forget_args *a, mb_view scra
 void mb_model_forget_candidates(mb_model *md, mb_view f_forget, mb_view f_remain, float lambda1,
                                 float lambda2, mb_view plus, mb_view minus);
 
+/* The same from the Fisher sums over the codes (floor included): the update divides
+ * them by n_forget and n_remain first (§2.1 step 4), with no pass of its own where the
+ * backend has the fused op. */
+void mb_model_forget_candidates_sums(mb_model *md, mb_view f_forget, mb_view f_remain,
+                                     int n_forget, int n_remain, float lambda1, float lambda2,
+                                     mb_view plus, mb_view minus);
+
 /* Puts the chosen candidate into md->w (nothing to do when it is w already). */
 void mb_keep_candidate(mb_model *md, mb_view chosen);
 

@@ -95,6 +95,13 @@ static const size_t k_odd_offs[] = {0, 1, 4, 11, 44, 45, 301, 1000};
    .tol = TRANSC, .flags = flags_, \
    .forget = {.offs = offs_, .nseg = nseg_, .lambda1 = l1, .lambda2 = l2}}
 
+/* The same on Fisher sums that the update first divides by the code counts. */
+#define FORGET_SUMS(name, offs_, nseg_, gen_, gen2_, l1, l2, sf, sr, flags_) \
+  {.id = "forget_update/" name, .fam = &fam_forget, .gen = GEN(gen_), .gen2 = GEN(gen2_), \
+   .tol = TRANSC, .flags = flags_, \
+   .forget = {.offs = offs_, .nseg = nseg_, .lambda1 = l1, .lambda2 = l2, .scale_forget = sf, \
+              .scale_remain = sr}}
+
 #define XALL (AGREE_XENT_LOSS | AGREE_XENT_DLOGITS | AGREE_XENT_PROBS)
 #define XENT(name, r, c_, scale_, outs, gen_, flags_) \
   {.id = "softmax_xent/" name, .fam = &fam_xent, .gen = GEN(gen_), .tol = TRANSC, .flags = flags_, \
@@ -488,6 +495,10 @@ static const agree_case k_cases[] = {
   FORGET("odd_special", k_odd_offs, 7, G(SPECIAL, 0, 2), G(SPECIAL, 0, 2), 1e-3f, 10.0f, 0),
   FORGET("odd_nonfinite", k_odd_offs, 7, G(NONFINITE, 0, 2), G(MIXED, 0, 2), 1e-3f, 10.0f,
          AGREE_ALIAS),
+  FORGET_SUMS("mlp_sums_inplace", k_mlp_offs, 4, G(UNIFORM, 1e-16f, 3e-2f),
+              G(UNIFORM, 1e-16f, 9e-2f), 1e-3f, 10.0f, 1.0f / 3.0f, 1.0f / 9.0f, AGREE_ALIAS),
+  FORGET_SUMS("odd_special_sums", k_odd_offs, 7, G(SPECIAL, 0, 2), G(SPECIAL, 0, 2), 1e-3f, 10.0f,
+              0.5f, 1.0f / 7.0f, 0),
 };
 
 int agree_cases(const agree_case **out)

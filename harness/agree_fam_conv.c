@@ -483,6 +483,7 @@ static void forget_run(mb_backend *be, const agree_case *c, const mb_view *v, ui
     .f_forget = v[0], .f_remain = v[1], .w = v[2], .delta = v[3], .plus = v[4], .minus = v[5],
     .offs = c->forget.offs, .nseg = c->forget.nseg,
     .lambda1 = c->forget.lambda1, .lambda2 = c->forget.lambda2,
+    .scale_forget = c->forget.scale_forget, .scale_remain = c->forget.scale_remain,
   };
   mb_forget_update_auto(be, &a, v[6]);
   mb_fill(be, v[6], forget_len(c), 0.0f);   /* scratch, not a result: the optional op leaves it */

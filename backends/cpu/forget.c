@@ -15,6 +15,7 @@
  *     segment's largest η;
  *   - both finite positive: η = the quotient (it overflows to inf or underflows to 0
  *     where exp(r) does, up to the rounding at the limits).
+ * The inputs are first scaled as the contract says (AFFINE(s, 0), in f32 as unary does).
  * Pass 1 finds the segment's largest quotient and which special cases occur; pass 2
  * recomputes η and writes δ and the candidates.  Nothing is stored between the
  * passes, so an output may alias an input element for element.  The generic op chain
@@ -53,13 +54,14 @@ static inline float eta_of(float x, float y, float top)
   return pick(regular(x) & regular(y), x / y, pick(nan_case(x, y), 1.0f, top));
 }
 
-/* Pass 2 over [lo, hi): d = η·α (seg_bcast MUL), wi = w[i]; the body writes the
- * outputs (w + d and w − d are AXPBY(1, ±1): 1·x is exact). */
+/* Pass 2 over [lo, hi): d = η·α (seg_bcast MUL) of the scaled inputs, wi = w[i]; the
+ * body writes the outputs (w + d and w − d are AXPBY(1, ±1): 1·x is exact). */
 #define WRITE(...)                                                                \
   do {                                                                            \
     CPU_OMP(omp parallel for simd if (team) schedule(static))                     \
     for (size_t i = lo; i < hi; i++) {                                            \
-      const float d = eta_of(ff[i], fr[i], top) * alpha, wi = w[i];               \
+      const float d = eta_of(sf * ff[i] + 0.0f, sr * fr[i] + 0.0f, top) * alpha; \
+      const float wi = w[i];                                                      \
       (void)wi;                                                                   \
       __VA_ARGS__;                                                                \
     }                                                                             \
@@ -73,6 +75,10 @@ void cpu_forget_update(mb_backend *be, const mb_forget_args *a)
   float *plus = cpu_is_none(a->plus) ? NULL : host_f32(a->plus);
   float *minus = cpu_is_none(a->minus) ? NULL : host_f32(a->minus);
   if (!delta && !plus && !minus) return;
+  /* AFFINE(s, 0) as unary writes it; scale 1 for "none" changes only −0 to +0, which
+   * are the same input here (log is −inf for both) */
+  const float sf = a->scale_forget != 0.0f ? a->scale_forget : 1.0f;
+  const float sr = a->scale_remain != 0.0f ? a->scale_remain : 1.0f;
   for (int s = 0; s < a->nseg; s++) {
     const size_t lo = a->offs[s], hi = a->offs[s + 1];
     const int team = hi - lo >= CPU_PAR_MIN;
@@ -81,9 +87,10 @@ void cpu_forget_update(mb_backend *be, const mb_forget_args *a)
     int n_one = 0;       /* elements whose η is 1 */
     CPU_OMP(omp parallel for simd if (team) schedule(static) reduction(max:qmax) reduction(+:n_one))
     for (size_t i = lo; i < hi; i++) {
-      const float x = ff[i], y = fr[i], q = x / y;
+      const float x = sf * ff[i] + 0.0f, y = sr * fr[i] + 0.0f;
       const int reg = regular(x) & regular(y);
-      qmax = reg && q > qmax ? q : qmax;
+      const float q = pick(reg, x / y, 0.0f);   /* ≥ 0 */
+      qmax = q > qmax ? q : qmax;
       n_one += (reg == 0) & nan_case(x, y);
     }
     /* exp(MAX_FINITE r), the ±inf elements' η, is also the largest η (seg_reduce MAX) */
