@@ -5,9 +5,10 @@
  * few inputs (the 10 mnemonic codes) through a wide dense layer.  OpenBLAS packs all
  * of B (the layer's weights) for it on every call, which costs as much as the
  * multiplication; here each group of four rows of B is read once, from where it lies,
- * against every row of A (AVX2 + FMA, chosen at run time).  Each element is one
- * fixed-order dot product, whatever the thread count.  Narrower B (a classifier head,
- * a narrow conv's filter gradient) stays with OpenBLAS: packing it is cheap. */
+ * against every row of A (AVX2 + FMA, or AVX-512 with the same sums, chosen at run
+ * time).  Each element is one fixed-order dot product, whatever the thread count.
+ * Narrower B (a classifier head, a narrow conv's filter gradient) stays with OpenBLAS:
+ * packing it is cheap. */
 #include "cpu_backend.h"
 
 #include <cblas.h>
@@ -89,6 +90,81 @@ __attribute__((target("avx2,fma"))) static void block_avx2(int m, int k, float a
   }
 }
 
+/* The same sums with AVX-512: two rows of B share a register (the low and the high 8
+ * lanes), so every element still has the AVX2 kernel's 8 lanes, in the same order, and
+ * the same bits; half the FMA instructions. */
+__attribute__((target("avx512f,avx2,fma"))) static inline __m512 pair8(const float *lo,
+                                                                     const float *hi)
+{
+  const __m256d h = _mm256_castps_pd(_mm256_loadu_ps(hi));
+  return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(_mm256_loadu_ps(lo))), h, 1));
+}
+
+__attribute__((target("avx512f,avx2,fma"))) static inline __m512 bcast8(const float *x)
+{
+  return _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_castps_pd(_mm256_loadu_ps(x))));
+}
+
+__attribute__((target("avx512f,avx2,fma"))) static inline void sums4(__m512 s01, __m512 s23,
+                                                                    float r[4])
+{
+  r[0] = hsum8(_mm512_castps512_ps256(s01));
+  r[1] = hsum8(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(s01), 1)));
+  r[2] = hsum8(_mm512_castps512_ps256(s23));
+  r[3] = hsum8(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(s23), 1)));
+}
+
+__attribute__((target("avx512f,avx2,fma"))) static void block_avx512(int m, int k, float alpha,
+                                                                    const float *A, int lda,
+                                                                    const float *B, int ldb,
+                                                                    float *C, int ldc, int j0,
+                                                                    int nj)
+{
+  const float *b[4];
+  rows4(B, ldb, j0, nj, b);
+  const int kw = k & ~7;
+  int i = 0;
+  for (; i + 1 < m; i += 2) {
+    const float *a0 = A + (size_t)i * (size_t)lda, *a1 = a0 + lda;
+    __m512 s01 = _mm512_setzero_ps(), s23 = s01, t01 = s01, t23 = s01;
+    for (int p = 0; p < kw; p += 8) {
+      const __m512 x0 = bcast8(a0 + p), x1 = bcast8(a1 + p);
+      const __m512 y01 = pair8(b[0] + p, b[1] + p), y23 = pair8(b[2] + p, b[3] + p);
+      s01 = _mm512_fmadd_ps(x0, y01, s01);
+      s23 = _mm512_fmadd_ps(x0, y23, s23);
+      t01 = _mm512_fmadd_ps(x1, y01, t01);
+      t23 = _mm512_fmadd_ps(x1, y23, t23);
+    }
+    float r0[4], r1[4];
+    sums4(s01, s23, r0);
+    sums4(t01, t23, r1);
+    store4(C, ldc, i, j0, nj, r0, a0, b, kw, k, alpha);
+    store4(C, ldc, i + 1, j0, nj, r1, a1, b, kw, k, alpha);
+  }
+  for (; i < m; i++) {
+    const float *a0 = A + (size_t)i * (size_t)lda;
+    __m512 s01 = _mm512_setzero_ps(), s23 = s01;
+    for (int p = 0; p < kw; p += 8) {
+      const __m512 x0 = bcast8(a0 + p);
+      s01 = _mm512_fmadd_ps(x0, pair8(b[0] + p, b[1] + p), s01);
+      s23 = _mm512_fmadd_ps(x0, pair8(b[2] + p, b[3] + p), s23);
+    }
+    float r0[4];
+    sums4(s01, s23, r0);
+    store4(C, ldc, i, j0, nj, r0, a0, b, kw, k, alpha);
+  }
+}
+
+static int have_avx512f(void)
+{
+  static int known = -1;
+  if (known < 0) {
+    __builtin_cpu_init();
+    known = __builtin_cpu_supports("avx512f");
+  }
+  return known;
+}
+
 static int have_avx2_fma(void)
 {
   static int known = -1;
@@ -106,10 +182,12 @@ static void small_gemm(int m, int n, int k, float alpha, const float *A, int lda
   /* a team from about a million multiply-adds (the forward GEMM of 10 codes is 7.8 M) */
   const int team = (size_t)m * (size_t)n * (size_t)k >= ((size_t)1 << 20);
   (void)team;
+  const int wide = have_avx512f();
   CPU_OMP(omp parallel for if (team) schedule(static))
   for (int blk = 0; blk < blocks; blk++) {
-    const int j0 = 4 * blk;
-    block_avx2(m, k, alpha, A, lda, B, ldb, C, ldc, j0, n - j0 < 4 ? n - j0 : 4);
+    const int j0 = 4 * blk, nj = n - j0 < 4 ? n - j0 : 4;
+    if (wide) block_avx512(m, k, alpha, A, lda, B, ldb, C, ldc, j0, nj);
+    else block_avx2(m, k, alpha, A, lda, B, ldb, C, ldc, j0, nj);
   }
 }
 #endif
