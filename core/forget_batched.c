@@ -72,12 +72,12 @@ int mb_model_forget_mnemonic_batched(mb_model *md, mb_view codes, int n_classes,
     mb_model_backward(md, rows, &bo);
     if (progress) progress(ctx, "fim", b0 + rows, n_classes);
   }
-  /* the floor is divided by the class count too (§2.1 step 4) */
-  mb_unary(be, MB_UN_AFFINE, f_forget, f_forget, P, 1.0f / (float)n_forget, 0.0f);
-  mb_unary(be, MB_UN_AFFINE, f_remain, f_remain, P, 1.0f / (float)(n_classes - n_forget), 0.0f);
-  /* δ in f_forget, and the candidates in f_remain and g (free scratch once δ is made) */
-  mb_view plus = f_remain, minus = md->g;
-  mb_model_forget_candidates(md, f_forget, f_remain, lambda1, lambda2, plus, minus);
+  /* the candidates in f_remain and, once the FIM is made, in w itself (copied over
+   * only when plus wins); the sums become means (the floor divided too, §2.1 step 4)
+   * inside the update */
+  mb_view plus = f_remain, minus = md->w;
+  mb_model_forget_candidates_sums(md, f_forget, f_remain, n_forget, n_classes - n_forget, lambda1,
+                                  lambda2, plus, minus);
 
   /* §2.3: both candidates on every code */
   long ok_p[2] = {0, 0}, ok_m[2] = {0, 0};
@@ -94,7 +94,7 @@ int mb_model_forget_mnemonic_batched(mb_model *md, mb_view codes, int n_classes,
   choice->score_plus = (1.0 - ok_p[0] / nf) + ok_p[1] / nr;
   choice->score_minus = (1.0 - ok_m[0] / nf) + ok_m[1] / nr;
   choice->sign = choice->score_plus > choice->score_minus ? 1 : -1;   /* ties to minus */
-  mb_copy(be, md->w, choice->sign > 0 ? plus : minus, P);
+  mb_keep_candidate(md, choice->sign > 0 ? plus : minus);
   mb_release(be, dorder);
   mb_release(be, dpred);
   mb_release(be, f_forget);

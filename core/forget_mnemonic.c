@@ -14,8 +14,9 @@ static int order_classes(int n_classes, const int *forget, int n_forget, int32_t
   return k;
 }
 
-void mb_model_fisher_from_codes(mb_model *md, mb_view codes, int n_classes, const int *forget,
-                                int n_forget, mb_view f_forget, mb_view f_remain)
+/* The Fisher sums over the codes (floor included), not yet divided by the counts. */
+static void fisher_sums(mb_model *md, mb_view codes, int n_classes, const int *forget, int n_forget,
+                        mb_view f_forget, mb_view f_remain)
 {
   mb_backend *be = md->be;
   int32_t *order = malloc(sizeof(int32_t) * (size_t)n_classes);
@@ -38,11 +39,19 @@ void mb_model_fisher_from_codes(mb_model *md, mb_view codes, int n_classes, cons
   const mb_sq_target sq[2] = {{0, n_forget, f_forget}, {n_forget, n_classes, f_remain}};
   const mb_bwd_opts bo = {.want_grads = 0, .n_sq = 2, .sq = sq};
   mb_model_backward(md, n_classes, &bo);
+  mb_release(be, dorder);
+  free(order);
+}
+
+void mb_model_fisher_from_codes(mb_model *md, mb_view codes, int n_classes, const int *forget,
+                                int n_forget, mb_view f_forget, mb_view f_remain)
+{
+  mb_backend *be = md->be;
+  const size_t P = md->total;
+  fisher_sums(md, codes, n_classes, forget, n_forget, f_forget, f_remain);
   /* the floor is divided by the class count too (§2.1 step 4) */
   mb_unary(be, MB_UN_AFFINE, f_forget, f_forget, P, 1.0f / (float)n_forget, 0.0f);
   mb_unary(be, MB_UN_AFFINE, f_remain, f_remain, P, 1.0f / (float)(n_classes - n_forget), 0.0f);
-  mb_release(be, dorder);
-  free(order);
 }
 
 void mb_fisher_from_codes(mb_mlp *m, mb_view codes, int n_classes, const int *forget, int n_forget,
@@ -68,8 +77,18 @@ void mb_forget_update_auto(mb_backend *be, const mb_forget_args *a, mb_view scra
   const size_t P = offs[nseg];
   mb_view r = a->delta, seg = mb_new(be, (size_t)nseg);
   mb_view log_r = scratch;
-  mb_unary(be, MB_UN_LOG, a->f_forget, r, P, 0, 0);
-  mb_unary(be, MB_UN_LOG, a->f_remain, log_r, P, 0, 0);
+  if (a->scale_forget != 0.0f) {   /* f/n first (§2.1 step 4), into the outputs */
+    mb_unary(be, MB_UN_AFFINE, a->f_forget, r, P, a->scale_forget, 0.0f);
+    mb_unary(be, MB_UN_LOG, r, r, P, 0, 0);
+  } else {
+    mb_unary(be, MB_UN_LOG, a->f_forget, r, P, 0, 0);
+  }
+  if (a->scale_remain != 0.0f) {
+    mb_unary(be, MB_UN_AFFINE, a->f_remain, log_r, P, a->scale_remain, 0.0f);
+    mb_unary(be, MB_UN_LOG, log_r, log_r, P, 0, 0);
+  } else {
+    mb_unary(be, MB_UN_LOG, a->f_remain, log_r, P, 0, 0);
+  }
   mb_binary(be, MB_BIN_AXPBY, r, log_r, r, P, 1.0f, -1.0f);
   mb_unary(be, MB_UN_NAN_TO, r, r, P, 0.0f, 0);
   mb_seg_reduce(be, MB_RED_MAX_FINITE, r, seg, offs, nseg);
@@ -81,7 +100,8 @@ void mb_forget_update_auto(mb_backend *be, const mb_forget_args *a, mb_view scra
   mb_unary(be, MB_UN_MIN_S, seg, seg, (size_t)nseg, a->lambda1, 0);  /* α_l */
   mb_seg_bcast(be, MB_SEGBC_MUL, r, seg, r, offs, nseg);              /* δ = α_l·η */
   mb_release(be, seg);
-  /* the candidates of §2.3 (scratch is free again, so minus may be it) */
+  /* the candidates of §2.3 (scratch is free again, so minus may be it; minus may be w,
+   * so plus is written first) */
   if (!mb_is_none(a->plus)) mb_binary(be, MB_BIN_AXPBY, a->w, r, a->plus, P, 1.0f, 1.0f);
   if (!mb_is_none(a->minus)) mb_binary(be, MB_BIN_AXPBY, a->w, r, a->minus, P, 1.0f, -1.0f);
 }
@@ -97,15 +117,33 @@ void mb_model_delta_from_fisher(mb_model *md, mb_view f_forget, mb_view f_remain
   mb_forget_update_auto(md->be, &fa, md->g);   /* gradients are free during forgetting */
 }
 
+static void candidates(mb_model *md, mb_view f_forget, mb_view f_remain, float scale_forget,
+                       float scale_remain, float lambda1, float lambda2, mb_view plus, mb_view minus)
+{
+  /* δ itself is wanted only as the op chain's working array */
+  const int fused = mb_has_opt(md->be, MB_OPID_forget_update);
+  const mb_forget_args fa = {
+    .f_forget = f_forget, .f_remain = f_remain, .w = md->w, .delta = fused ? mb_none() : f_forget,
+    .plus = plus, .minus = minus, .offs = md->offs, .nseg = md->nseg,
+    .lambda1 = lambda1, .lambda2 = lambda2,
+    .scale_forget = scale_forget, .scale_remain = scale_remain,
+  };
+  mb_forget_update_auto(md->be, &fa, md->g);
+}
+
 void mb_model_forget_candidates(mb_model *md, mb_view f_forget, mb_view f_remain, float lambda1,
                                 float lambda2, mb_view plus, mb_view minus)
 {
-  const mb_forget_args fa = {
-    .f_forget = f_forget, .f_remain = f_remain, .w = md->w, .delta = f_forget,
-    .plus = plus, .minus = minus, .offs = md->offs, .nseg = md->nseg,
-    .lambda1 = lambda1, .lambda2 = lambda2,
-  };
-  mb_forget_update_auto(md->be, &fa, md->g);
+  candidates(md, f_forget, f_remain, 0.0f, 0.0f, lambda1, lambda2, plus, minus);
+}
+
+void mb_model_forget_candidates_sums(mb_model *md, mb_view f_forget, mb_view f_remain,
+                                     int n_forget, int n_remain, float lambda1, float lambda2,
+                                     mb_view plus, mb_view minus)
+{
+  /* the means of §2.1 step 4, the floor divided too: the AFFINE the update starts with */
+  candidates(md, f_forget, f_remain, 1.0f / (float)n_forget, 1.0f / (float)n_remain, lambda1,
+             lambda2, plus, minus);
 }
 
 void mb_delta_from_fisher(mb_mlp *m, mb_view f_forget, mb_view f_remain, float lambda1,
@@ -129,6 +167,11 @@ static double score_of(const int32_t *pred, const int32_t *labels, int rows, con
   return (1.0 - acc_f) + acc_r;
 }
 
+void mb_keep_candidate(mb_model *md, mb_view chosen)
+{
+  if (chosen.buf != md->w.buf || chosen.off != md->w.off) mb_copy(md->be, md->w, chosen, md->total);
+}
+
 static mb_sign_choice score_candidates(mb_model *md, mb_view plus, mb_view minus, int rows,
                                        const int32_t *labels, const int *forget, int n_forget);
 
@@ -147,7 +190,6 @@ static mb_sign_choice score_candidates(mb_model *md, mb_view plus, mb_view minus
 {
   mb_backend *be = md->be;
   mb_sign_choice c = {0, 0, 0};
-  size_t P = md->total;
   int32_t *pred = malloc(sizeof(int32_t) * (size_t)rows);
   mb_view dpred = mb_new(be, (size_t)rows);
   if (!pred) { mb_fail(be, MB_OOM, "out of memory"); return c; }
@@ -156,7 +198,7 @@ static mb_sign_choice score_candidates(mb_model *md, mb_view plus, mb_view minus
   mb_model_predict_loaded(md, minus, rows, dpred, pred);
   c.score_minus = score_of(pred, labels, rows, forget, n_forget);
   c.sign = c.score_plus > c.score_minus ? 1 : -1;   /* ties to minus */
-  mb_copy(be, md->w, c.sign > 0 ? plus : minus, P);
+  mb_keep_candidate(md, c.sign > 0 ? plus : minus);
   mb_release(be, dpred);
   free(pred);
   return c;
@@ -192,13 +234,15 @@ int mb_model_forget_mnemonic(mb_model *md, mb_view codes, int n_classes, const i
     return -1;
   }
   mb_view f_forget = mb_new(be, P), f_remain = mb_new(be, P);
-  mb_model_fisher_from_codes(md, codes, n_classes, forget, n_forget, f_forget, f_remain);
-  mb_model_forget_candidates(md, f_forget, f_remain, lambda1, lambda2, f_remain, md->g);
+  fisher_sums(md, codes, n_classes, forget, n_forget, f_forget, f_remain);
+  /* minus straight into w: when it wins (ties too) nothing is copied */
+  mb_model_forget_candidates_sums(md, f_forget, f_remain, n_forget, n_classes - n_forget, lambda1,
+                                  lambda2, f_remain, md->w);
   /* the input buffer still holds the codes in class order: score the candidates on them */
   int32_t labels[4096];
   int32_t *lab = n_classes <= 4096 ? labels : malloc(sizeof(int32_t) * (size_t)n_classes);
   order_classes(n_classes, forget, n_forget, lab);
-  *choice = score_candidates(md, f_remain, md->g, n_classes, lab, forget, n_forget);
+  *choice = score_candidates(md, f_remain, md->w, n_classes, lab, forget, n_forget);
   if (lab != labels) free(lab);
   mb_release(be, f_forget);
   mb_release(be, f_remain);

@@ -34,11 +34,22 @@ void mb_delta_from_fisher(mb_mlp *m, mb_view f_forget, mb_view f_remain, float l
  * plus f_remain).  The two paths agree bit for bit on ref. */
 void mb_forget_update_auto(mb_backend *be, const mb_forget_args *a, mb_view scratch);
 
-/* δ as above, left in f_forget, and the two candidates plus = w + δ, minus = w − δ
- * (§2.3).  plus and minus may be f_remain and md->g.  One call of the backend's
- * optional forget_update where it has one (mb_has_opt), else the op chain. */
+/* The two candidates plus = w + δ, minus = w − δ (§2.3), δ as above.  plus and minus
+ * may be f_remain and md->g, and minus may be md->w itself.  One call of the backend's
+ * optional forget_update where it has one (mb_has_opt; f_forget is then left as it
+ * is), else the op chain (δ left in f_forget). */
 void mb_model_forget_candidates(mb_model *md, mb_view f_forget, mb_view f_remain, float lambda1,
                                 float lambda2, mb_view plus, mb_view minus);
+
+/* The same from the Fisher sums over the codes (floor included): the update divides
+ * them by n_forget and n_remain first (§2.1 step 4), with no pass of its own where the
+ * backend has the fused op. */
+void mb_model_forget_candidates_sums(mb_model *md, mb_view f_forget, mb_view f_remain,
+                                     int n_forget, int n_remain, float lambda1, float lambda2,
+                                     mb_view plus, mb_view minus);
+
+/* Puts the chosen candidate into md->w (nothing to do when it is w already). */
+void mb_keep_candidate(mb_model *md, mb_view chosen);
 
 /* The global ± choice (§2.3), scored (eval mode) on `rows` inputs already in the
  * input buffer with host labels: score = (1 − acc over forget rows) + acc over

@@ -108,6 +108,7 @@ typedef struct {
   const size_t *offs;  /* nseg + 1 offsets (a flat parameter table) */
   int nseg;
   float lambda1, lambda2;
+  float scale_forget, scale_remain;   /* mb_forget_args: 0, or the Fisher sums' 1/n */
 } agree_forget_shape;
 
 enum {

@@ -95,6 +95,13 @@ static const size_t k_odd_offs[] = {0, 1, 4, 11, 44, 45, 301, 1000};
    .tol = TRANSC, .flags = flags_, \
    .forget = {.offs = offs_, .nseg = nseg_, .lambda1 = l1, .lambda2 = l2}}
 
+/* The same on Fisher sums that the update first divides by the code counts. */
+#define FORGET_SUMS(name, offs_, nseg_, gen_, gen2_, l1, l2, sf, sr, flags_) \
+  {.id = "forget_update/" name, .fam = &fam_forget, .gen = GEN(gen_), .gen2 = GEN(gen2_), \
+   .tol = TRANSC, .flags = flags_, \
+   .forget = {.offs = offs_, .nseg = nseg_, .lambda1 = l1, .lambda2 = l2, .scale_forget = sf, \
+              .scale_remain = sr}}
+
 #define XALL (AGREE_XENT_LOSS | AGREE_XENT_DLOGITS | AGREE_XENT_PROBS)
 #define XENT(name, r, c_, scale_, outs, gen_, flags_) \
   {.id = "softmax_xent/" name, .fam = &fam_xent, .gen = GEN(gen_), .tol = TRANSC, .flags = flags_, \
@@ -243,6 +250,10 @@ static const agree_case k_cases[] = {
   MM("nn_128x784x1000_mlp_dx1", 0, 0, 128, 784, 1000),
   MM("nn_128x1000x10_mlp_dx2", 0, 0, 128, 1000, 10),
   MM("nt_4x4x4608_longk", 0, 1, 4, 4, 4608),
+  /* The 10 codes through the MLP's first layer (cpu: its own small-M kernel), and that
+   * kernel's odd shapes: k % 8, n % 4, odd m, padded rows, batches, α. */
+  MM("nt_10x1000x784_codes_fwd", 0, 1, 10, 1000, 784),
+  GEMM("nt_11x259x37_alpha_ldpad_batch2", 0, 1, 11, 259, 37, -2.0f, 0.0f, 3, 2, 1),
   GEMM("tn_10x1000x128_accumulate", 1, 0, 10, 1000, 128, 1.0f, 1.0f, 0, 1, 0),
   GEMM("nt_65x33x17_alpha", 0, 1, 65, 33, 17, -2.0f, 0.0f, 0, 1, 0),
   GEMM("nn_33x65x17_beta", 0, 0, 33, 65, 17, 0.5f, 1.0f, 0, 1, 0),
@@ -489,6 +500,10 @@ static const agree_case k_cases[] = {
   FORGET("odd_special", k_odd_offs, 7, G(SPECIAL, 0, 2), G(SPECIAL, 0, 2), 1e-3f, 10.0f, 0),
   FORGET("odd_nonfinite", k_odd_offs, 7, G(NONFINITE, 0, 2), G(MIXED, 0, 2), 1e-3f, 10.0f,
          AGREE_ALIAS),
+  FORGET_SUMS("mlp_sums_inplace", k_mlp_offs, 4, G(UNIFORM, 1e-16f, 3e-2f),
+              G(UNIFORM, 1e-16f, 9e-2f), 1e-3f, 10.0f, 1.0f / 3.0f, 1.0f / 9.0f, AGREE_ALIAS),
+  FORGET_SUMS("odd_special_sums", k_odd_offs, 7, G(SPECIAL, 0, 2), G(SPECIAL, 0, 2), 1e-3f, 10.0f,
+              0.5f, 1.0f / 7.0f, 0),
 };
 
 int agree_cases(const agree_case **out)

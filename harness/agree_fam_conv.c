@@ -454,7 +454,7 @@ const agree_family fam_pool_bwd = {"pool_bwd", pool_bwd_plan, pool_bwd_run, need
  * where it has one, else the op chain.  The oracle always runs the chain, so on ref
  * this checks the optional op against the generic composition.  Arguments: f_forget,
  * f_remain, w, then delta, plus, minus and the chain's scratch (zeroed after the run).
- * AGREE_ALIAS: delta shares f_forget and plus f_remain, as core/forget_mnemonic.c
+ * AGREE_ALIAS: delta shares f_forget, plus f_remain and minus w, as core/forget_mnemonic.c
  * calls it. */
 static size_t forget_len(const agree_case *c) { return c->forget.offs[c->forget.nseg]; }
 
@@ -464,14 +464,15 @@ static void forget_plan(const agree_case *c, agree_plan *p)
   int ff = agree_add_in(p, "f_forget", n, c->gen);
   int fr = agree_add_in(p, "f_remain", n, agree_gen_or(c->gen2, c->gen));
   agree_gen wgen = {AGREE_GEN_NORMAL, 0.0f, 0.1f};
-  agree_add_in(p, "w", n, wgen);
+  int w = agree_add_in(p, "w", n, wgen);
   int d = agree_add_out(p, "delta", n, 0);
   int pl = agree_add_out(p, "plus", n, 0);
-  agree_add_out(p, "minus", n, 0);
+  int mi = agree_add_out(p, "minus", n, 0);
   agree_add_out(p, "scratch", n, 0);
   if (c->flags & AGREE_ALIAS) {
     p->arg[d].alias_of = ff;
     p->arg[pl].alias_of = fr;
+    p->arg[mi].alias_of = w;
   }
 }
 
@@ -482,6 +483,7 @@ static void forget_run(mb_backend *be, const agree_case *c, const mb_view *v, ui
     .f_forget = v[0], .f_remain = v[1], .w = v[2], .delta = v[3], .plus = v[4], .minus = v[5],
     .offs = c->forget.offs, .nseg = c->forget.nseg,
     .lambda1 = c->forget.lambda1, .lambda2 = c->forget.lambda2,
+    .scale_forget = c->forget.scale_forget, .scale_remain = c->forget.scale_remain,
   };
   mb_forget_update_auto(be, &a, v[6]);
   mb_fill(be, v[6], forget_len(c), 0.0f);   /* scratch, not a result: the optional op leaves it */

@@ -11,6 +11,6 @@ void cu_forget_update(mb_backend *be, const mb_forget_args *a)
   if (!scratch) return;
   mb_cu_forget(cu_of(be)->stream, t, cu_ptr(a->f_forget), cu_ptr(a->f_remain), cu_ptr(a->w),
                cu_ptr(a->delta), cu_ptr(a->plus), cu_ptr(a->minus), a->lambda1, a->lambda2,
-               scratch);
+               a->scale_forget, a->scale_remain, scratch);
   cu_launched(be, "forget_update");
 }

@@ -8,18 +8,22 @@
 
 #include <math.h>
 
+/* Input x after the optional AFFINE(s, 0) (s == 0: none), as ref's unary op rounds it. */
+static float scaled(float x, float s) { return s != 0.0f ? s * x + 0.0f : x; }
+
 /* The log-ratio r of element i after NAN_TO (±inf left as they are). */
-static float log_ratio(const float *ff, const float *fr, size_t i)
+static float log_ratio(const mb_forget_args *a, const float *ff, const float *fr, size_t i)
 {
-  const float lf = (float)log((double)ff[i]), lr = (float)log((double)fr[i]);
+  const float lf = (float)log((double)scaled(ff[i], a->scale_forget));
+  const float lr = (float)log((double)scaled(fr[i], a->scale_remain));
   const float r = 1.0f * lf + -1.0f * lr;   /* binary AXPBY(1, −1) */
   return isnan(r) ? 0.0f : r;
 }
 
 /* η of element i given the segment's largest finite log-ratio m. */
-static float eta_of(const float *ff, const float *fr, size_t i, float m)
+static float eta_of(const mb_forget_args *a, const float *ff, const float *fr, size_t i, float m)
 {
-  float r = log_ratio(ff, fr, i);
+  float r = log_ratio(a, ff, fr, i);
   if (isinf(r)) r = m;                      /* seg_bcast INF_TO */
   return (float)exp((double)r);             /* unary EXP */
 }
@@ -35,19 +39,19 @@ void ref_forget_update(mb_backend *be, const mb_forget_args *a)
     const size_t b = a->offs[s], e = a->offs[s + 1];
     float m = -INFINITY;                    /* seg_reduce MAX_FINITE */
     for (size_t i = b; i < e; i++) {
-      const float r = log_ratio(ff, fr, i);
+      const float r = log_ratio(a, ff, fr, i);
       if (isfinite(r) && r > m) m = r;
     }
     float top = -INFINITY;                  /* seg_reduce MAX (η is never NaN) */
     for (size_t i = b; i < e; i++) {
-      const float eta = eta_of(ff, fr, i, m);
+      const float eta = eta_of(a, ff, fr, i, m);
       if (eta > top) top = eta;
     }
     const float inv = 1.0f / top;                        /* RECIP */
-    const float scaled = a->lambda2 * inv + 0.0f;        /* AFFINE(λ2, 0) */
-    const float alpha = a->lambda1 < scaled ? a->lambda1 : scaled;   /* MIN_S(λ1) */
+    const float capped = a->lambda2 * inv + 0.0f;        /* AFFINE(λ2, 0) */
+    const float alpha = a->lambda1 < capped ? a->lambda1 : capped;   /* MIN_S(λ1) */
     for (size_t i = b; i < e; i++) {
-      const float d = eta_of(ff, fr, i, m) * alpha;      /* seg_bcast MUL */
+      const float d = eta_of(a, ff, fr, i, m) * alpha;      /* seg_bcast MUL */
       const float wi = w[i];
       if (delta) delta[i] = d;
       if (plus) plus[i] = 1.0f * wi + 1.0f * d;          /* AXPBY(1, 1) */

@@ -19,9 +19,9 @@
 #include <stdint.h>
 
 /* 2: batchnorm, batchnorm_bwd, pool, pool_bwd; 3: permute; 4: the table made from
- * mb/ops.def, optional ops (conv2d_*, forget_update) and the engine name; 5: the
- * device info's tuning */
-#define MB_ABI_VERSION 5
+ * mb/ops.def, optional ops (conv2d_*, forget_update) and the engine name;
+ * 5: mb_forget_args scale_forget, scale_remain; 6: the device info's tuning */
+#define MB_ABI_VERSION 6
 
 typedef enum {
   MB_OK = 0,
@@ -248,21 +248,27 @@ typedef struct {
 
 /* The forgetting update of the mnemonic method (docs/specification.md §2.2), over the
  * segments of a flat parameter vector (segment s = [offs[s], offs[s+1]), one tensor):
+ *   f = AFFINE(f, scale, 0) for each input whose scale is not 0 (the Fisher sums over
+ *       the codes become means: §2.1 step 4), as the chain's unary AFFINE rounds it;
  *   r = log f_forget − log f_remain, NaN -> 0;   m_s = max of the finite r (−inf if none)
  *   r = ±inf -> m_s;   η = exp r;   α_s = min(λ2 · (1 / max_s η), λ1);   δ = η·α_s
  *   plus = w + δ,   minus = w − δ
  * Each step rounds to f32 as the generic op chain does (unary LOG, binary AXPBY,
  * NAN_TO, seg_reduce MAX_FINITE, seg_bcast INF_TO, EXP, seg_reduce MAX, RECIP, AFFINE,
  * MIN_S, seg_bcast MUL, AXPBY), so a backend whose log/exp match its own unary ops
- * gives the chain's bits.  delta, plus and minus may each be none, and each may alias
- * f_forget or f_remain element for element (an element's inputs are read before its
- * outputs are written).  offs is a host array of nseg + 1 entries. */
+ * gives the chain's bits.  A backend may instead take η as the quotient of the inputs
+ * (exp(log a − log b) = a / b for finite positive a, b), keeping every special case of
+ * the chain (backends/cpu/forget.c): the same η up to the chain's own rounding of r,
+ * checked against the oracle by the agreement suite, not bit for bit.  delta, plus and minus may each be none, and each may alias
+ * f_forget or f_remain element for element, minus also w (an element's inputs are read
+ * before its outputs are written).  offs is a host array of nseg + 1 entries. */
 typedef struct {
   mb_view f_forget, f_remain, w;   /* [offs[nseg]] */
   mb_view delta, plus, minus;      /* [offs[nseg]], each may be none */
   const size_t *offs;
   int nseg;
   float lambda1, lambda2;
+  float scale_forget, scale_remain;   /* 0: that input is used as it is */
 } mb_forget_args;
 
 /* Code counts of the enums without a __COUNT member (switches over them stay exhaustive). */

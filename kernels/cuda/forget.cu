@@ -3,6 +3,7 @@
  * of the op chain's dozen, with two small per-segment merges between them.
  *
  *   pass 1   r = NAN_TO(log f_forget − log f_remain)     per-chunk max of the finite r
+ *            (each input first AFFINE(scale, 0) when its scale is not 0)
  *   merge    m_s = max of segment s's partials
  *   pass 2   η = exp(INF_TO(r, m_s))                      per-chunk max of η
  *   merge    α_s = MIN_S(λ2 · RECIP(max η) + 0, λ1)
@@ -25,15 +26,23 @@ struct FMax {
   __device__ static acc comb(acc a, acc b) { return b > a ? b : a; }
 };
 
-/* The AXPBY / AFFINE constants (1, −1, 0), passed in so that they stay multiplications. */
+/* The AXPBY / AFFINE constants (1, −1, 0) and the inputs' scales (0: none), passed in
+ * so that they stay multiplications. */
 struct FgConst {
-  float one, mone, zero;
+  float one, mone, zero, sf, sr;
 };
 
-/* r of element i: unary LOG twice, binary AXPBY(1, −1), unary NAN_TO(0). */
+/* An input after the optional unary AFFINE(s, 0). */
+__device__ __forceinline__ float fg_scaled(float x, float s, FgConst k)
+{
+  return s != 0.0f ? s * x + k.zero : x;
+}
+
+/* r of element i: the optional AFFINEs, unary LOG twice, binary AXPBY(1, −1), unary NAN_TO(0). */
 __device__ __forceinline__ float fg_ratio(const float *ff, const float *fr, size_t i, FgConst k)
 {
-  float lf = (float)log((double)ff[i]), lr = (float)log((double)fr[i]);
+  float lf = (float)log((double)fg_scaled(ff[i], k.sf, k));
+  float lr = (float)log((double)fg_scaled(fr[i], k.sr, k));
   float r = k.one * lf + k.mone * lr;
   return r != r ? k.zero : r;
 }
@@ -127,10 +136,11 @@ extern "C" size_t mb_cu_forget_scratch(const mb_cu_segtab *t)
 
 extern "C" void mb_cu_forget(cudaStream_t s, const mb_cu_segtab *t, const float *ff,
                              const float *fr, const float *w, float *delta, float *plus,
-                             float *minus, float lambda1, float lambda2, void *scratch)
+                             float *minus, float lambda1, float lambda2, float scale_forget,
+                             float scale_remain, void *scratch)
 {
   float *part = (float *)scratch, *m = part + t->nchunks, *alpha = m + t->nseg;
-  FgConst k = {1.0f, -1.0f, 0.0f};
+  FgConst k = {1.0f, -1.0f, 0.0f, scale_forget, scale_remain};
   unsigned g = mb_cu_blocks(t->nchunks, 1), gs = mb_cu_blocks((size_t)t->nseg, 1);
   size_t sh = MB_CU_THREADS * sizeof(float);
   /* Segments have about nchunks / nseg partials each; a few warps cover them. */

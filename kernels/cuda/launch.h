@@ -59,11 +59,12 @@ void mb_cu_seg_bcast(cudaStream_t s, mb_segbcast_op op, const float *x, const fl
                      const mb_cu_segtab *t);
 
 /* forget.cu: the fused forgetting update over the chunks of t; delta, plus and minus may
- * be NULL; scratch holds mb_cu_forget_scratch(t) bytes. */
+ * be NULL; scale_forget, scale_remain as mb_forget_args (0: none); scratch holds
+ * mb_cu_forget_scratch(t) bytes. */
 size_t mb_cu_forget_scratch(const mb_cu_segtab *t);
 void mb_cu_forget(cudaStream_t s, const mb_cu_segtab *t, const float *ff, const float *fr,
                   const float *w, float *delta, float *plus, float *minus, float lambda1,
-                  float lambda2, void *scratch);
+                  float lambda2, float scale_forget, float scale_remain, void *scratch);
 
 /* loss.cu: loss, dlogits and probs may be NULL (not wanted); dlogits may equal logits. */
 void mb_cu_softmax_xent(cudaStream_t s, const float *logits, const int *labels, float *loss,
