@@ -3,6 +3,9 @@
 #include "cpu_backend.h"
 
 #include <cblas.h>
+#ifdef MB_HAVE_DNNL
+#include <dnnl.h>
+#endif
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +86,11 @@ static mb_status cpu_open(int device, mb_backend **out, char *why, size_t why_le
   be->ops = &mb_cpu_ops;
   be->device_index = 0;
   be->status = MB_OK;
+#ifdef MB_HAVE_DNNL
+  /* after omp_set_num_threads: oneDNN's OpenMP build sizes its work for the team */
+  char dnn_why[128];
+  if (!cpu_dnn_open(cb, dnn_why, sizeof dnn_why)) be->engine_generic = 1;   /* compose instead */
+#endif
   mb_device_info *in = &be->info;
   const char *conf = openblas_get_config();
   if (!conf) conf = "unknown";
@@ -97,7 +105,11 @@ static mb_status cpu_open(int device, mb_backend **out, char *why, size_t why_le
   in->name[nl] = '\0';
   snprintf(in->vendor, sizeof in->vendor, "host");
   snprintf(in->driver, sizeof in->driver, "%s", conf);
-#ifdef _OPENMP
+#if defined MB_HAVE_DNNL && defined _OPENMP
+  const dnnl_version_t *dv = dnnl_version();
+  snprintf(in->api, sizeof in->api, "OpenBLAS + oneDNN %d.%d.%d + OpenMP %d", dv->major, dv->minor,
+           dv->patch, _OPENMP);
+#elif defined _OPENMP
   snprintf(in->api, sizeof in->api, "OpenBLAS + OpenMP %d", _OPENMP);
 #else
   snprintf(in->api, sizeof in->api, "OpenBLAS");
@@ -112,6 +124,9 @@ static mb_status cpu_open(int device, mb_backend **out, char *why, size_t why_le
 
 static void cpu_close(mb_backend *be)
 {
+#ifdef MB_HAVE_DNNL
+  cpu_dnn_close((cpu_backend *)be);
+#endif
   free(be);
 }
 
@@ -152,7 +167,14 @@ const mb_backend_ops mb_cpu_ops = {
   .fill = cpu_fill,
 #include "mb/ops_table.inc"
   .forget_update = cpu_forget_update,
+#ifdef MB_HAVE_DNNL
+  .conv2d_fwd = cpu_conv2d_fwd,
+  .conv2d_bwd_data = cpu_conv2d_bwd_data,
+  .conv2d_bwd_filter = cpu_conv2d_bwd_filter,
+  .engine = "cpu-onednn",
+#else
   .engine = "cpu-fused",
+#endif
   .sync = host_sync,
   .timer_begin = host_timer_begin,
   .timer_end = host_timer_end,
