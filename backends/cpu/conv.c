@@ -17,6 +17,8 @@
 
 #include <dnnl.h>
 
+#include <dlfcn.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +53,73 @@ struct cpu_dnn {
   size_t work_bytes[3];
 };
 
+/* libdnnl is opened at run time, not linked: Debian's build needs libOpenCL, and a host
+ * without it must still run the cpu backend (on the generic path). */
+#define DNN_FUNCS(X) \
+  X(dnnl_convolution_backward_data_desc_init) \
+  X(dnnl_convolution_backward_weights_desc_init) \
+  X(dnnl_convolution_forward_desc_init) \
+  X(dnnl_engine_create) \
+  X(dnnl_engine_destroy) \
+  X(dnnl_memory_create) \
+  X(dnnl_memory_desc_equal) \
+  X(dnnl_memory_desc_get_size) \
+  X(dnnl_memory_desc_init_by_tag) \
+  X(dnnl_memory_destroy) \
+  X(dnnl_memory_set_data_handle) \
+  X(dnnl_post_ops_append_sum) \
+  X(dnnl_post_ops_create) \
+  X(dnnl_post_ops_destroy) \
+  X(dnnl_primitive_attr_create) \
+  X(dnnl_primitive_attr_destroy) \
+  X(dnnl_primitive_attr_set_post_ops) \
+  X(dnnl_primitive_create) \
+  X(dnnl_primitive_desc_create) \
+  X(dnnl_primitive_desc_destroy) \
+  X(dnnl_primitive_desc_query_md) \
+  X(dnnl_primitive_destroy) \
+  X(dnnl_primitive_execute) \
+  X(dnnl_reorder_primitive_desc_create) \
+  X(dnnl_stream_create) \
+  X(dnnl_stream_destroy) \
+  X(dnnl_stream_wait) \
+  X(dnnl_version)
+
+static struct {
+  int tried;
+  void *lib;
+  char why[256];   /* why it did not load */
+#define DNN_PTR(f) __typeof__(&f) f;
+  DNN_FUNCS(DNN_PTR)
+#undef DNN_PTR
+} dl;
+
+/* Loads libdnnl and its entry points once; 0 with a reason if it cannot. */
+static int dnn_load(char *why, size_t why_len)
+{
+  if (!dl.tried) {
+    dl.tried = 1;
+    void *h = dlopen("libdnnl.so.2", RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+      const char *e = dlerror();
+      snprintf(dl.why, sizeof dl.why, "cpu: cannot load oneDNN: %.200s", e ? e : "libdnnl.so.2");
+      goto out;
+    }
+#define DNN_SYM(f) *(void **)&dl.f = dlsym(h, #f); \
+    if (!dl.f) { \
+      snprintf(dl.why, sizeof dl.why, "cpu: oneDNN lacks %s", #f); \
+      dlclose(h); \
+      goto out; \
+    }
+    DNN_FUNCS(DNN_SYM)
+#undef DNN_SYM
+    dl.lib = h;
+  }
+out:
+  if (!dl.lib) snprintf(why, why_len, "%s", dl.why);
+  return dl.lib != NULL;
+}
+
 static int dnn_ok(mb_backend *be, const char *op, const char *call, dnnl_status_t st)
 {
   if (st == dnnl_success) return 1;
@@ -61,32 +130,41 @@ static int dnn_ok(mb_backend *be, const char *op, const char *call, dnnl_status_
 
 static void plan_clear(dnn_plan *p)
 {
-  if (p->prim) (void)dnnl_primitive_destroy(p->prim);
+  if (p->prim) (void)dl.dnnl_primitive_destroy(p->prim);
   for (int i = 0; i < 3; i++) {
-    if (p->re[i]) (void)dnnl_primitive_destroy(p->re[i]);
-    if (p->mem[i]) (void)dnnl_memory_destroy(p->mem[i]);
-    if (p->user[i]) (void)dnnl_memory_destroy(p->user[i]);
+    if (p->re[i]) (void)dl.dnnl_primitive_destroy(p->re[i]);
+    if (p->mem[i]) (void)dl.dnnl_memory_destroy(p->mem[i]);
+    if (p->user[i]) (void)dl.dnnl_memory_destroy(p->user[i]);
   }
   memset(p, 0, sizeof *p);
 }
 
 int cpu_dnn_open(cpu_backend *cb, char *why, size_t why_len)
 {
+  if (!dnn_load(why, why_len)) return 0;
   cpu_dnn *d = calloc(1, sizeof *d);
   if (!d) {
     snprintf(why, why_len, "cpu: out of host memory");
     return 0;
   }
-  dnnl_status_t st = dnnl_engine_create(&d->eng, dnnl_cpu, 0);
-  if (st == dnnl_success) st = dnnl_stream_create(&d->stream, d->eng, dnnl_stream_default_flags);
+  dnnl_status_t st = dl.dnnl_engine_create(&d->eng, dnnl_cpu, 0);
+  if (st == dnnl_success) st = dl.dnnl_stream_create(&d->stream, d->eng, dnnl_stream_default_flags);
   if (st != dnnl_success) {
     snprintf(why, why_len, "cpu: oneDNN engine did not start (status %d)", (int)st);
-    if (d->eng) (void)dnnl_engine_destroy(d->eng);
+    if (d->eng) (void)dl.dnnl_engine_destroy(d->eng);
     free(d);
     return 0;
   }
   cb->dnn = d;
   return 1;
+}
+
+const char *cpu_dnn_version(char *buf, size_t len)
+{
+  if (!dl.lib) return NULL;
+  const dnnl_version_t *v = dl.dnnl_version();
+  snprintf(buf, len, "%d.%d.%d", v->major, v->minor, v->patch);
+  return buf;
 }
 
 void cpu_dnn_close(cpu_backend *cb)
@@ -95,8 +173,8 @@ void cpu_dnn_close(cpu_backend *cb)
   if (!d) return;
   for (int i = 0; i < DNN_CACHE; i++) plan_clear(&d->plan[i]);
   for (int i = 0; i < 3; i++) free(d->work[i]);
-  (void)dnnl_stream_destroy(d->stream);
-  (void)dnnl_engine_destroy(d->eng);
+  (void)dl.dnnl_stream_destroy(d->stream);
+  (void)dl.dnnl_engine_destroy(d->eng);
   free(d);
   cb->dnn = NULL;
 }
@@ -119,13 +197,13 @@ static dnnl_status_t conv_desc(dnnl_convolution_desc_t *cd, int kind, const mb_c
   const dnnl_dims_t strides = {g->stride, g->stride}, pad = {g->pad, g->pad};
   switch (kind) {
   case CONV_FWD:
-    return dnnl_convolution_forward_desc_init(cd, dnnl_forward_training, dnnl_convolution_direct,
+    return dl.dnnl_convolution_forward_desc_init(cd, dnnl_forward_training, dnnl_convolution_direct,
                                               src, wei, NULL, dst, strides, pad, pad);
   case CONV_BWD_DATA:
-    return dnnl_convolution_backward_data_desc_init(cd, dnnl_convolution_direct, src, wei, dst,
+    return dl.dnnl_convolution_backward_data_desc_init(cd, dnnl_convolution_direct, src, wei, dst,
                                                     strides, pad, pad);
   default:
-    return dnnl_convolution_backward_weights_desc_init(cd, dnnl_convolution_direct, src, wei, NULL,
+    return dl.dnnl_convolution_backward_weights_desc_init(cd, dnnl_convolution_direct, src, wei, NULL,
                                                        dst, strides, pad, pad);
   }
 }
@@ -137,17 +215,17 @@ static dnnl_status_t make_reorder(cpu_dnn *d, const dnnl_memory_desc_t *from,
   dnnl_primitive_attr_t attr = NULL;
   dnnl_post_ops_t po = NULL;
   dnnl_primitive_desc_t pd = NULL;
-  dnnl_status_t st = dnnl_primitive_attr_create(&attr);
+  dnnl_status_t st = dl.dnnl_primitive_attr_create(&attr);
   if (st == dnnl_success && sum != 0.0f) {
-    st = dnnl_post_ops_create(&po);
-    if (st == dnnl_success) st = dnnl_post_ops_append_sum(po, sum);
-    if (st == dnnl_success) st = dnnl_primitive_attr_set_post_ops(attr, po);
+    st = dl.dnnl_post_ops_create(&po);
+    if (st == dnnl_success) st = dl.dnnl_post_ops_append_sum(po, sum);
+    if (st == dnnl_success) st = dl.dnnl_primitive_attr_set_post_ops(attr, po);
   }
-  if (st == dnnl_success) st = dnnl_reorder_primitive_desc_create(&pd, from, d->eng, to, d->eng, attr);
-  if (st == dnnl_success) st = dnnl_primitive_create(out, pd);
-  if (pd) (void)dnnl_primitive_desc_destroy(pd);
-  if (po) (void)dnnl_post_ops_destroy(po);
-  if (attr) (void)dnnl_primitive_attr_destroy(attr);
+  if (st == dnnl_success) st = dl.dnnl_reorder_primitive_desc_create(&pd, from, d->eng, to, d->eng, attr);
+  if (st == dnnl_success) st = dl.dnnl_primitive_create(out, pd);
+  if (pd) (void)dl.dnnl_primitive_desc_destroy(pd);
+  if (po) (void)dl.dnnl_post_ops_destroy(po);
+  if (attr) (void)dl.dnnl_primitive_attr_destroy(attr);
   return st;
 }
 
@@ -162,12 +240,12 @@ static dnnl_status_t plan_build(cpu_dnn *d, dnn_plan *p, int kind, const mb_conv
   dnnl_memory_desc_t x_plain, y_plain, w_plain, x_any, y_any, w_any;
   dnnl_status_t st;
   *call = "memory_desc_init_by_tag";
-  if ((st = dnnl_memory_desc_init_by_tag(&x_plain, 4, xd, dnnl_f32, dnnl_nchw)) ||
-      (st = dnnl_memory_desc_init_by_tag(&y_plain, 4, yd, dnnl_f32, dnnl_nchw)) ||
-      (st = dnnl_memory_desc_init_by_tag(&w_plain, 4, wd, dnnl_f32, dnnl_oihw)) ||
-      (st = dnnl_memory_desc_init_by_tag(&x_any, 4, xd, dnnl_f32, dnnl_format_tag_any)) ||
-      (st = dnnl_memory_desc_init_by_tag(&y_any, 4, yd, dnnl_f32, dnnl_format_tag_any)) ||
-      (st = dnnl_memory_desc_init_by_tag(&w_any, 4, wd, dnnl_f32, dnnl_format_tag_any)))
+  if ((st = dl.dnnl_memory_desc_init_by_tag(&x_plain, 4, xd, dnnl_f32, dnnl_nchw)) ||
+      (st = dl.dnnl_memory_desc_init_by_tag(&y_plain, 4, yd, dnnl_f32, dnnl_nchw)) ||
+      (st = dl.dnnl_memory_desc_init_by_tag(&w_plain, 4, wd, dnnl_f32, dnnl_oihw)) ||
+      (st = dl.dnnl_memory_desc_init_by_tag(&x_any, 4, xd, dnnl_f32, dnnl_format_tag_any)) ||
+      (st = dl.dnnl_memory_desc_init_by_tag(&y_any, 4, yd, dnnl_f32, dnnl_format_tag_any)) ||
+      (st = dl.dnnl_memory_desc_init_by_tag(&w_any, 4, wd, dnnl_f32, dnnl_format_tag_any)))
     return st;
 
   /* Backward primitives take the forward one as a hint. */
@@ -177,7 +255,7 @@ static dnnl_status_t plan_build(cpu_dnn *d, dnn_plan *p, int kind, const mb_conv
   if (kind != CONV_FWD) {
     if ((st = conv_desc(&fwd_d, CONV_FWD, g, &x_any, &w_any, &y_any))) return st;
     *call = "primitive_desc_create (forward hint)";
-    if ((st = dnnl_primitive_desc_create(&hint, &fwd_d, NULL, d->eng, NULL))) return st;
+    if ((st = dl.dnnl_primitive_desc_create(&hint, &fwd_d, NULL, d->eng, NULL))) return st;
   }
   /* operands in0, in1, out of each op, and their plain layouts */
   static const int args[3][3] = {
@@ -199,34 +277,34 @@ static dnnl_status_t plan_build(cpu_dnn *d, dnn_plan *p, int kind, const mb_conv
   st = conv_desc(&cd, kind, g, &x_any, &w_any, &y_any);
   if (st == dnnl_success) {
     *call = "primitive_desc_create";
-    st = dnnl_primitive_desc_create(&pd, &cd, NULL, d->eng, hint);
+    st = dl.dnnl_primitive_desc_create(&pd, &cd, NULL, d->eng, hint);
   }
   if (st == dnnl_success) {
     *call = "primitive_create";
-    st = dnnl_primitive_create(&p->prim, pd);
+    st = dl.dnnl_primitive_create(&p->prim, pd);
   }
   for (int i = 0; i < 3 && st == dnnl_success; i++) {
-    const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, queries[kind][i], 0);
+    const dnnl_memory_desc_t *md = dl.dnnl_primitive_desc_query_md(pd, queries[kind][i], 0);
     p->arg[i] = args[kind][i];
     *call = "memory_create";
     if (!md) {
       st = dnnl_runtime_error;
       break;
     }
-    st = dnnl_memory_create(&p->mem[i], md, d->eng, DNNL_MEMORY_NONE);
+    st = dl.dnnl_memory_create(&p->mem[i], md, d->eng, DNNL_MEMORY_NONE);
     /* the output is reordered also to accumulate */
-    int same = dnnl_memory_desc_equal(md, plain[kind][i]);
+    int same = dl.dnnl_memory_desc_equal(md, plain[kind][i]);
     if (st != dnnl_success || (same && (i < 2 || sum == 0.0f))) continue;
-    p->bytes[i] = dnnl_memory_desc_get_size(md);
+    p->bytes[i] = dl.dnnl_memory_desc_get_size(md);
     *call = "memory_create (plain)";
-    st = dnnl_memory_create(&p->user[i], plain[kind][i], d->eng, DNNL_MEMORY_NONE);
+    st = dl.dnnl_memory_create(&p->user[i], plain[kind][i], d->eng, DNNL_MEMORY_NONE);
     *call = "reorder";
     if (st == dnnl_success)
       st = i < 2 ? make_reorder(d, plain[kind][i], md, 0.0f, &p->re[i])
                  : make_reorder(d, md, plain[kind][i], sum, &p->re[i]);
   }
-  if (pd) (void)dnnl_primitive_desc_destroy(pd);
-  if (hint) (void)dnnl_primitive_desc_destroy(hint);
+  if (pd) (void)dl.dnnl_primitive_desc_destroy(pd);
+  if (hint) (void)dl.dnnl_primitive_desc_destroy(hint);
   return st;
 }
 
@@ -280,7 +358,7 @@ static int run(mb_backend *be, const char *op, dnnl_primitive_t prim, int nargs,
                const dnnl_exec_arg_t *args)
 {
   cpu_dnn *d = ((cpu_backend *)be)->dnn;
-  return dnn_ok(be, op, "primitive_execute", dnnl_primitive_execute(prim, d->stream, nargs, args));
+  return dnn_ok(be, op, "primitive_execute", dl.dnnl_primitive_execute(prim, d->stream, nargs, args));
 }
 
 /* Runs one op: reorders in, the convolution, the reorder out. */
@@ -301,10 +379,10 @@ static void conv_exec(mb_backend *be, const char *op, int kind, const mb_conv_ar
     if (p->re[i]) {
       buf = work(be, op, i, p->bytes[i]);
       if (!buf) return;
-      if (!dnn_ok(be, op, "memory_set_data_handle", dnnl_memory_set_data_handle(p->user[i], ptr[i])))
+      if (!dnn_ok(be, op, "memory_set_data_handle", dl.dnnl_memory_set_data_handle(p->user[i], ptr[i])))
         return;
     }
-    if (!dnn_ok(be, op, "memory_set_data_handle", dnnl_memory_set_data_handle(p->mem[i], buf)))
+    if (!dnn_ok(be, op, "memory_set_data_handle", dl.dnnl_memory_set_data_handle(p->mem[i], buf)))
       return;
   }
   for (int i = 0; i < 2; i++) {
@@ -318,7 +396,7 @@ static void conv_exec(mb_backend *be, const char *op, int kind, const mb_conv_ar
     dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, p->mem[2]}, {DNNL_ARG_TO, p->user[2]}};
     if (!run(be, op, p->re[2], 2, ra)) return;
   }
-  (void)dnn_ok(be, op, "stream_wait", dnnl_stream_wait(d->stream));
+  (void)dnn_ok(be, op, "stream_wait", dl.dnnl_stream_wait(d->stream));
 }
 
 void cpu_conv2d_fwd(mb_backend *be, const mb_conv_args *a)

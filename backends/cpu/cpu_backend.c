@@ -3,14 +3,25 @@
 #include "cpu_backend.h"
 
 #include <cblas.h>
-#ifdef MB_HAVE_DNNL
-#include <dnnl.h>
-#endif
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#ifdef MB_HAVE_DNNL
+/* The op table less the oneDNN conv ops, for an instance where libdnnl did not load. */
+static const mb_backend_ops *cpu_ops_without_dnn(void)
+{
+  static mb_backend_ops t;
+  t = mb_cpu_ops;
+  t.conv2d_fwd = NULL;
+  t.conv2d_bwd_data = NULL;
+  t.conv2d_bwd_filter = NULL;
+  t.engine = "cpu-fused";
+  return &t;
+}
+#endif
 
 static int cpu_device_count(char *why, size_t why_len)
 {
@@ -87,9 +98,10 @@ static mb_status cpu_open(int device, mb_backend **out, char *why, size_t why_le
   be->device_index = 0;
   be->status = MB_OK;
 #ifdef MB_HAVE_DNNL
-  /* after omp_set_num_threads: oneDNN's OpenMP build sizes its work for the team */
+  /* after omp_set_num_threads: oneDNN's OpenMP build sizes its work for the team.  Without
+   * it this instance takes the table without the conv ops (the core composes them). */
   char dnn_why[128];
-  if (!cpu_dnn_open(cb, dnn_why, sizeof dnn_why)) be->engine_generic = 1;   /* compose instead */
+  if (!cpu_dnn_open(cb, dnn_why, sizeof dnn_why)) be->ops = cpu_ops_without_dnn();
 #endif
   mb_device_info *in = &be->info;
   const char *conf = openblas_get_config();
@@ -106,9 +118,11 @@ static mb_status cpu_open(int device, mb_backend **out, char *why, size_t why_le
   snprintf(in->vendor, sizeof in->vendor, "host");
   snprintf(in->driver, sizeof in->driver, "%s", conf);
 #if defined MB_HAVE_DNNL && defined _OPENMP
-  const dnnl_version_t *dv = dnnl_version();
-  snprintf(in->api, sizeof in->api, "OpenBLAS + oneDNN %d.%d.%d + OpenMP %d", dv->major, dv->minor,
-           dv->patch, _OPENMP);
+  char dv[24];
+  if (cpu_dnn_version(dv, sizeof dv))
+    snprintf(in->api, sizeof in->api, "OpenBLAS + oneDNN %.12s + OpenMP %d", dv, _OPENMP);
+  else
+    snprintf(in->api, sizeof in->api, "OpenBLAS + OpenMP %d", _OPENMP);
 #elif defined _OPENMP
   snprintf(in->api, sizeof in->api, "OpenBLAS + OpenMP %d", _OPENMP);
 #else

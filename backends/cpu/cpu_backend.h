@@ -40,9 +40,11 @@ static inline int cpu_is_none(mb_view v) { return v.buf == NULL; }
 /* Optional ops (forget.c). */
 void cpu_forget_update(mb_backend *be, const mb_forget_args *a);
 #ifdef MB_HAVE_DNNL
-/* Optional ops through oneDNN (conv.c); open returns 0 with a reason if it cannot start. */
+/* Optional ops through oneDNN (conv.c, libdnnl opened at run time); open returns 0 with a
+ * reason if it cannot load or start. */
 int cpu_dnn_open(cpu_backend *cb, char *why, size_t why_len);
 void cpu_dnn_close(cpu_backend *cb);
+const char *cpu_dnn_version(char *buf, size_t len);   /* "2.6.3", or NULL when not loaded */
 void cpu_conv2d_fwd(mb_backend *be, const mb_conv_args *a);
 void cpu_conv2d_bwd_data(mb_backend *be, const mb_conv_args *a);
 void cpu_conv2d_bwd_filter(mb_backend *be, const mb_conv_args *a);
