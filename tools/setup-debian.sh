@@ -3,7 +3,7 @@
 # CUDA is optional: the CUDA backend is built when nvcc is found (/usr/local/cuda).
 set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc python3 git
-      libopenblas-dev libopenblas-openmp-dev zlib1g-dev libcriterion-dev
+      libopenblas-dev libopenblas-openmp-dev libdnnl-dev zlib1g-dev libcriterion-dev
       ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libclblast-dev clinfo
       libvulkan-dev mesa-vulkan-drivers vulkan-tools vulkan-validationlayers glslang-tools
       dataset-fashion-mnist chromium)

@@ -9,6 +9,20 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifdef MB_HAVE_DNNL
+/* The op table less the oneDNN conv ops, for an instance where libdnnl did not load. */
+static const mb_backend_ops *cpu_ops_without_dnn(void)
+{
+  static mb_backend_ops t;
+  t = mb_cpu_ops;
+  t.conv2d_fwd = NULL;
+  t.conv2d_bwd_data = NULL;
+  t.conv2d_bwd_filter = NULL;
+  t.engine = "cpu-fused";
+  return &t;
+}
+#endif
+
 static int cpu_device_count(char *why, size_t why_len)
 {
   if (why && why_len) why[0] = '\0';
@@ -83,6 +97,12 @@ static mb_status cpu_open(int device, mb_backend **out, char *why, size_t why_le
   be->ops = &mb_cpu_ops;
   be->device_index = 0;
   be->status = MB_OK;
+#ifdef MB_HAVE_DNNL
+  /* after omp_set_num_threads: oneDNN's OpenMP build sizes its work for the team.  Without
+   * it this instance takes the table without the conv ops (the core composes them). */
+  char dnn_why[128];
+  if (!cpu_dnn_open(cb, dnn_why, sizeof dnn_why)) be->ops = cpu_ops_without_dnn();
+#endif
   mb_device_info *in = &be->info;
   const char *conf = openblas_get_config();
   if (!conf) conf = "unknown";
@@ -97,7 +117,13 @@ static mb_status cpu_open(int device, mb_backend **out, char *why, size_t why_le
   in->name[nl] = '\0';
   snprintf(in->vendor, sizeof in->vendor, "host");
   snprintf(in->driver, sizeof in->driver, "%s", conf);
-#ifdef _OPENMP
+#if defined MB_HAVE_DNNL && defined _OPENMP
+  char dv[24];
+  if (cpu_dnn_version(dv, sizeof dv))
+    snprintf(in->api, sizeof in->api, "OpenBLAS + oneDNN %.12s + OpenMP %d", dv, _OPENMP);
+  else
+    snprintf(in->api, sizeof in->api, "OpenBLAS + OpenMP %d", _OPENMP);
+#elif defined _OPENMP
   snprintf(in->api, sizeof in->api, "OpenBLAS + OpenMP %d", _OPENMP);
 #else
   snprintf(in->api, sizeof in->api, "OpenBLAS");
@@ -112,6 +138,9 @@ static mb_status cpu_open(int device, mb_backend **out, char *why, size_t why_le
 
 static void cpu_close(mb_backend *be)
 {
+#ifdef MB_HAVE_DNNL
+  cpu_dnn_close((cpu_backend *)be);
+#endif
   free(be);
 }
 
@@ -152,7 +181,14 @@ const mb_backend_ops mb_cpu_ops = {
   .fill = cpu_fill,
 #include "mb/ops_table.inc"
   .forget_update = cpu_forget_update,
+#ifdef MB_HAVE_DNNL
+  .conv2d_fwd = cpu_conv2d_fwd,
+  .conv2d_bwd_data = cpu_conv2d_bwd_data,
+  .conv2d_bwd_filter = cpu_conv2d_bwd_filter,
+  .engine = "cpu-onednn",
+#else
   .engine = "cpu-fused",
+#endif
   .sync = host_sync,
   .timer_begin = host_timer_begin,
   .timer_end = host_timer_end,

@@ -22,9 +22,12 @@
  * pays for itself from a few thousand elements. */
 #define CPU_PAR_MIN_MATH ((size_t)1 << 12)
 
+typedef struct cpu_dnn cpu_dnn;   /* oneDNN engine, plans and work buffers (conv.c) */
+
 typedef struct {
   mb_backend base;
   int threads;
+  cpu_dnn *dnn;   /* NULL without oneDNN */
 } cpu_backend;
 
 extern const mb_backend_ops mb_cpu_ops;
@@ -36,6 +39,16 @@ static inline int cpu_is_none(mb_view v) { return v.buf == NULL; }
 #include "mb/ops_impl.h"
 /* Optional ops (forget.c). */
 void cpu_forget_update(mb_backend *be, const mb_forget_args *a);
+#ifdef MB_HAVE_DNNL
+/* Optional ops through oneDNN (conv.c, libdnnl opened at run time); open returns 0 with a
+ * reason if it cannot load or start. */
+int cpu_dnn_open(cpu_backend *cb, char *why, size_t why_len);
+void cpu_dnn_close(cpu_backend *cb);
+const char *cpu_dnn_version(char *buf, size_t len);   /* "2.6.3", or NULL when not loaded */
+void cpu_conv2d_fwd(mb_backend *be, const mb_conv_args *a);
+void cpu_conv2d_bwd_data(mb_backend *be, const mb_conv_args *a);
+void cpu_conv2d_bwd_filter(mb_backend *be, const mb_conv_args *a);
+#endif
 
 
 #endif
