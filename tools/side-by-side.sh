@@ -43,7 +43,7 @@ import re, statistics, sys
 vals = {}   # (workload, side) -> {pair: value}
 for line in open(sys.argv[1]):
     pair, group, side, text = line.rstrip("\n").split("|", 3)
-    m = re.match(r"\s*(\S+)\s+(.*?)\s{2,}([0-9.]+)\s+(samples/s|ms|s)\b", text)
+    m = re.match(r"\s*(\S+)\s+(.*?)\s{2,}([0-9.]+(?:e[+-]?[0-9]+)?)\s+(samples/s|ms|s)\b", text)
     if not m:
         continue
     what, value, unit = m.group(2), float(m.group(3)), m.group(4)
