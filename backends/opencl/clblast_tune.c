@@ -187,6 +187,11 @@ static size_t pick(const size_t *v, int n) { return v[next_u64() % (uint64_t)n];
 
 static int multiple(size_t x, size_t of) { return of && x % of == 0; }
 
+/* Xgemm's parameters, in the order of the value lists below. */
+static const char *const k_xgemm_names[16] = {"GEMMK", "KREG", "KWG", "KWI", "MDIMA", "MDIMC",
+                                              "MWG", "NDIMB", "NDIMC", "NWG", "SA", "SB",
+                                              "STRM", "STRN", "VWM", "VWN"};
+
 /* A random valid Xgemm set (kernel 0 of CLBlast's two GEMM kernels). */
 static int random_xgemm(mb_clt_kernel *k)
 {
@@ -203,11 +208,9 @@ static int random_xgemm(mb_clt_kernel *k)
         (sa * kw * mwg + sb * kw * nwg) * 4 > g_local_mem)
       continue;
     *k = (mb_clt_kernel){.kernel = "Xgemm"};
-    const char *names[] = {"GEMMK", "KREG", "KWG", "KWI", "MDIMA", "MDIMC", "MWG", "NDIMB",
-                           "NDIMC", "NWG", "SA", "SB", "STRM", "STRN", "VWM", "VWN"};
     size_t vals[] = {0, 1, kw, ki, mdima, mdimc, mwg, ndimb, ndimc, nwg, sa, sb, strm, strn, vwm,
                      vwn};
-    for (int i = 0; i < 16; i++) mb_clt_set(k, names[i], vals[i]);
+    for (int i = 0; i < 16; i++) mb_clt_set(k, k_xgemm_names[i], vals[i]);
     return 0;
   }
   return -1;
@@ -248,10 +251,8 @@ static void seeded_xgemm(int i, mb_clt_kernel *k)
     {0, 1, 16, 2, 16, 16, 64, 16, 16, 64, 1, 1, 0, 0, 2, 2},
     {0, 1, 32, 2, 16, 16, 128, 16, 16, 128, 1, 1, 1, 1, 4, 4},
   };
-  const char *names[] = {"GEMMK", "KREG", "KWG", "KWI", "MDIMA", "MDIMC", "MWG", "NDIMB",
-                         "NDIMC", "NWG", "SA", "SB", "STRM", "STRN", "VWM", "VWN"};
   *k = (mb_clt_kernel){.kernel = "Xgemm"};
-  for (int p = 0; p < 16; p++) mb_clt_set(k, names[p], sets[i][p]);
+  for (int p = 0; p < 16; p++) mb_clt_set(k, k_xgemm_names[p], sets[i][p]);
 }
 enum { NSEEDED = 4 };
 
