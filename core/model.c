@@ -215,6 +215,11 @@ void mb_model_from_resnet(mb_resnet *r, mb_model *md)
   md->passes = &r->passes;
 }
 
+const char *mb_model_tensor_name(const mb_model *md, int i)
+{
+  return md->kind == MB_MODEL_RESNET18 ? md->rn->pt.t[i].name : md->mlp->pt.t[i].name;
+}
+
 const char *mb_model_kind_name(mb_model_kind k)
 {
   return k == MB_MODEL_RESNET18 ? "resnet18" : "mlp";

@@ -153,6 +153,9 @@ static inline void mb_model_sens_destroy(mb_model *md, mb_model_sens *ws)
 }
 
 /* "mlp" / "resnet18" */
+/* The name of parameter tensor i (segment i), as PyTorch's named_parameters() gives it. */
+const char *mb_model_tensor_name(const mb_model *md, int i);
+
 const char *mb_model_kind_name(mb_model_kind k);
 int mb_model_kind_parse(const char *s, mb_model_kind *k);
 

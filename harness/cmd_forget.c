@@ -2,6 +2,7 @@
 #include "harness/commands.h"
 #include "methods/methods.h"
 #include "harness/common.h"
+#include "harness/explain.h"
 #include "harness/lambda_choice.h"
 #include "harness/session.h"
 
@@ -26,6 +27,8 @@ static const char k_forget_usage[] =
   "  --test-limit N     evaluate on the first N test samples of each class\n"
   "  --param K=V        set a method parameter (repeatable)\n"
   "  --out FILE         write the forgotten checkpoint\n"
+  "  --explain          first print, per parameter tensor, what the lambda1/lambda2 update\n"
+  "                     (specification §2.2) will do: max eta, alpha, max delta against max |w|\n"
   "  --data DIR | --synthetic   test data (default: the data set the model was trained on)\n"
   "  --backend NAME     (default cpu); --device N;  --json  print the row as JSON\n";
 
@@ -117,6 +120,9 @@ int mb_cmd_forget(int argc, char **argv)
   mb_lambda_choice lc = {0};
   if (strcmp(lambda_source, "codes") == 0 &&
       mb_lambda_choose(&s, me, forget, nf, params, &lc) != 0)
+    goto out;
+  /* before the forgetting, outside its clock; the weights are left as they were */
+  if (o.explain && mb_explain_update(&s, me, params, forget, nf, o.json ? stderr : stdout) != 0)
     goto out;
   mb_eval_result before, after;
   mb_forget_timing t;

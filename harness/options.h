@@ -22,6 +22,7 @@ typedef struct {
   const char *classes;
   const char *method;
   int json;
+  int explain;                   /* forget: per-tensor table of the §2.2 update */
   int repeats;
   int warmups;                   /* untimed runs before the timed one (forget) */
   const char *backends[8]; int n_backends;   /* repeated --backend for bench */
