@@ -2,6 +2,7 @@
  * one forgetting run per grid pair, and where a run's λ comes from. */
 #include "core/codes.h"
 #include "core/devdata.h"
+#include "core/forget_explain.h"
 #include "core/forget_mnemonic.h"
 #include "core/lambda_codes.h"
 #include "core/train.h"
@@ -10,6 +11,7 @@
 #include "mb/registry.h"
 
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,4 +153,39 @@ Test(lambda, where_lambda_comes_from)
   o.n_params = 0;
   o.set_lambda1 = 1;
   cr_assert_str_eq(mb_lambda_source(&o, me, "fashion-mnist", MB_MODEL_MLP, 64), "user");
+}
+
+/* forget --explain's numbers (core/forget_explain.h): per tensor, max δ is
+ * min(λ1·max η, λ2) as §2.2 says, the bound is named right, the counts add up,
+ * and the weights are left as they were. */
+Test(lambda, explain_matches_the_update_rule, .timeout = 300)
+{
+  toy t;
+  make(&t, 2);
+  const double pairs[3][2] = {{1e-3, 0.1}, {1e-5, 1e4}, {1.0, 1.0}};
+  int forget[1] = {3};
+  mb_tensor_update *u = calloc((size_t)t.md.nseg, sizeof *u);
+  float *w = malloc(sizeof(float) * t.md.total);
+  for (int p = 0; p < 3; p++) {
+    const double l1 = pairs[p][0], l2 = pairs[p][1];
+    cr_assert_eq(mb_forget_explain(&t.md, t.codes, K, forget, 1, (float)l1, (float)l2, u), 0, "%s",
+                 mb_error(t.be));
+    size_t n = 0;
+    for (int s = 0; s < t.md.nseg; s++) {
+      n += u[s].n;
+      cr_assert_gt(u[s].max_eta, 0.0, "%s", u[s].name);
+      const double want = fmin(l1 * u[s].max_eta, l2);
+      cr_assert_float_eq(u[s].max_delta, want, 1e-4 * want, "%s at (%g, %g): max δ %g, want %g",
+                         u[s].name, l1, l2, u[s].max_delta, want);
+      cr_assert_eq(u[s].capped, l1 * u[s].max_eta > l2, "%s: bound", u[s].name);
+      cr_assert_leq(u[s].n_over, u[s].n);
+    }
+    cr_assert_eq(n, t.md.total);
+    mb_download(t.be, w, t.md.w, t.md.total);
+    cr_assert_eq(memcmp(w, t.w0, sizeof(float) * t.md.total), 0, "explain changed the weights");
+  }
+  cr_assert_str_eq(u[0].name, "fc1.weight");
+  free(w);
+  free(u);
+  drop(&t);
 }
