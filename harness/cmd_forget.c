@@ -22,6 +22,8 @@ static const char k_forget_usage[] =
   "                     other data (or ResNet widths): from the codes, the smallest pair of the\n"
   "                     paper's grid whose sign choice separates the forget codes from the\n"
   "                     others (code score 2), with lambda1 a decade up (specification §2.4)\n"
+  "  --lambda-from codes|table   take lambda1, lambda2 from the codes (or the table) whatever\n"
+  "                     the data set and model\n"
   "  --warmups N        untimed runs of the method first (default 0): keeps first-use kernel\n"
   "                     compilation out of forget_s on GPU-API backends\n"
   "  --test-limit N     evaluate on the first N test samples of each class\n"

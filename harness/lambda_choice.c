@@ -31,7 +31,10 @@ const char *mb_lambda_source(const mb_opts *o, const mb_method *me, const char *
   /* the §2.2 rule's λ's: a method that perturbs the codes-trained model by them */
   if (lambda_index(me, 0) < 0 || lambda_index(me, 1) < 0 || !me->uses_codes_model) return "";
   if (o->set_lambda1 || o->set_lambda2 || param_sets_lambda(o, me)) return "user";
+  if (o->lambda_from && strcmp(o->lambda_from, "codes") == 0) return "codes";
   const char *model = kind == MB_MODEL_RESNET18 ? "resnet18" : "mlp";
+  /* --lambda-from table without a row: the model kind's fallback row (core/hparams.c) */
+  if (o->lambda_from) return "table";
   return mb_hparams_row(dataset, model, width) ? "table" : "codes";
 }
 

@@ -12,7 +12,7 @@
 enum {
   O_BACKEND = 256, O_DEVICE, O_DATA, O_SYNTH, O_SEED, O_EPOCHS, O_BATCH, O_LR, O_TMIX, O_L1, O_L2,
   O_MODEL_SPEC, O_ACT, O_CODES, O_MODEL, O_OUT, O_CLASSES, O_METHOD, O_JSON, O_REPEATS, O_WARMUPS, O_HELP, O_PARAM,
-  O_WIDTH, O_TRAIN_LIMIT, O_TEST_LIMIT, O_ENGINE, O_STEPS, O_EXPLAIN,
+  O_WIDTH, O_TRAIN_LIMIT, O_TEST_LIMIT, O_ENGINE, O_STEPS, O_EXPLAIN, O_LAMBDA_FROM,
 };
 
 static const struct option k_long[] = {
@@ -31,6 +31,7 @@ static const struct option k_long[] = {
   {"width", required_argument, 0, O_WIDTH},     {"train-limit", required_argument, 0, O_TRAIN_LIMIT},
   {"test-limit", required_argument, 0, O_TEST_LIMIT}, {"engine", required_argument, 0, O_ENGINE},
   {"steps", required_argument, 0, O_STEPS},     {"explain", no_argument, 0, O_EXPLAIN},
+  {"lambda-from", required_argument, 0, O_LAMBDA_FROM},
   {0, 0, 0, 0},
 };
 
@@ -128,6 +129,13 @@ int mb_parse_opts(int argc, char **argv, const char *usage, mb_opts *o, int *don
     case O_METHOD: o->method = optarg; break;
     case O_JSON: o->json = 1; break;
     case O_EXPLAIN: o->explain = 1; break;
+    case O_LAMBDA_FROM:
+      if (strcmp(optarg, "codes") != 0 && strcmp(optarg, "table") != 0) {
+        mb_die_msg("--lambda-from: '%s' is not codes or table", optarg);
+        bad = 1;
+      }
+      o->lambda_from = optarg;
+      break;
     case O_REPEATS: bad = num("repeats", optarg, 1, 1000, &v); o->repeats = (int)v; break;
     case O_WARMUPS: bad = num("warmups", optarg, 0, 100, &v); o->warmups = (int)v; break;
     case O_PARAM:

@@ -22,7 +22,8 @@ typedef struct {
   const char *classes;
   const char *method;
   int json;
-  int explain;                   /* forget: per-tensor table of the §2.2 update */
+  int explain;
+  const char *lambda_from;       /* "codes" or "table": overrides the §2.4 default source */                   /* forget: per-tensor table of the §2.2 update */
   int repeats;
   int warmups;                   /* untimed runs before the timed one (forget) */
   const char *backends[8]; int n_backends;   /* repeated --backend for bench */
