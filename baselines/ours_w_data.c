@@ -110,7 +110,7 @@ static int owd_forget(const mb_forget_request *rq, mb_forget_outcome *out)
   mb_view fF = mb_new(be, P), fR = mb_new(be, P), wrow = mb_new(be, (size_t)(dd->n ? dd->n : 1));
   mb_view dpred = mb_new(be, (size_t)B);
   int32_t *pred = malloc(sizeof(int32_t) * (size_t)B);
-  mb_sign_choice ch = {0, 0, 0};
+  mb_sign_choice ch = {0};
   if (build_rows(rq, per_class, &r) == 0 && pred) {
     bl_plan_upload(be, dd, r.idx, NULL, NULL, r.n, &p);
     mb_upload(be, wrow, r.wrow, (size_t)r.n);

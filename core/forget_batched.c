@@ -28,8 +28,7 @@ int mb_model_forget_mnemonic_batched(mb_model *md, mb_view codes, int n_classes,
 {
   mb_backend *be = md->be;
   const size_t P = md->total;
-  choice->sign = 0;
-  choice->score_plus = choice->score_minus = 0;
+  *choice = (mb_sign_choice){0};
   if (n_forget < 1 || n_forget >= n_classes) {
     mb_fail(be, MB_BAD_ARG, "forget: need between 1 and %d forget classes", n_classes - 1);
     return -1;
@@ -93,6 +92,8 @@ int mb_model_forget_mnemonic_batched(mb_model *md, mb_view codes, int n_classes,
   const double nf = n_forget, nr = n_classes - n_forget;
   choice->score_plus = (1.0 - ok_p[0] / nf) + ok_p[1] / nr;
   choice->score_minus = (1.0 - ok_m[0] / nf) + ok_m[1] / nr;
+  choice->remain_plus = ok_p[1] / nr;
+  choice->remain_minus = ok_m[1] / nr;
   choice->sign = choice->score_plus > choice->score_minus ? 1 : -1;   /* ties to minus */
   mb_keep_candidate(md, choice->sign > 0 ? plus : minus);
   mb_release(be, dorder);

@@ -154,8 +154,9 @@ void mb_delta_from_fisher(mb_mlp *m, mb_view f_forget, mb_view f_remain, float l
   mb_model_delta_from_fisher(&md, f_forget, f_remain, lambda1, lambda2);
 }
 
+/* score = (1 − acc over forget rows) + acc over remaining rows; *acc_r gets the latter */
 static double score_of(const int32_t *pred, const int32_t *labels, int rows, const int *forget,
-                       int n_forget)
+                       int n_forget, double *acc_r)
 {
   long ok_f = 0, n_f = 0, ok_r = 0, n_r = 0;
   for (int i = 0; i < rows; i++) {
@@ -163,8 +164,8 @@ static double score_of(const int32_t *pred, const int32_t *labels, int rows, con
     else { n_r++; ok_r += pred[i] == labels[i]; }
   }
   double acc_f = n_f ? (double)ok_f / (double)n_f : 0.0;
-  double acc_r = n_r ? (double)ok_r / (double)n_r : 0.0;
-  return (1.0 - acc_f) + acc_r;
+  *acc_r = n_r ? (double)ok_r / (double)n_r : 0.0;
+  return (1.0 - acc_f) + *acc_r;
 }
 
 void mb_keep_candidate(mb_model *md, mb_view chosen)
@@ -189,14 +190,14 @@ static mb_sign_choice score_candidates(mb_model *md, mb_view plus, mb_view minus
                                        const int32_t *labels, const int *forget, int n_forget)
 {
   mb_backend *be = md->be;
-  mb_sign_choice c = {0, 0, 0};
+  mb_sign_choice c = {0};
   int32_t *pred = malloc(sizeof(int32_t) * (size_t)rows);
   mb_view dpred = mb_new(be, (size_t)rows);
   if (!pred) { mb_fail(be, MB_OOM, "out of memory"); return c; }
   mb_model_predict_loaded(md, plus, rows, dpred, pred);
-  c.score_plus = score_of(pred, labels, rows, forget, n_forget);
+  c.score_plus = score_of(pred, labels, rows, forget, n_forget, &c.remain_plus);
   mb_model_predict_loaded(md, minus, rows, dpred, pred);
-  c.score_minus = score_of(pred, labels, rows, forget, n_forget);
+  c.score_minus = score_of(pred, labels, rows, forget, n_forget, &c.remain_minus);
   c.sign = c.score_plus > c.score_minus ? 1 : -1;   /* ties to minus */
   mb_keep_candidate(md, c.sign > 0 ? plus : minus);
   mb_release(be, dpred);

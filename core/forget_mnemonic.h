@@ -8,7 +8,17 @@
 typedef struct {
   int sign;                  /* +1: w + δ chosen, −1: w − δ */
   double score_plus, score_minus;
+  /* of each candidate, the fraction of remaining classes whose code is still
+   * right: a candidate that predicts one class everywhere scores 1 + 1/(K − 1),
+   * above an unchanged model's 1, so the score alone can hide a broken network */
+  double remain_plus, remain_minus;
 } mb_sign_choice;
+
+/* The chosen candidate's fraction of remaining codes still right. */
+static inline double mb_sign_choice_kept(const mb_sign_choice *c)
+{
+  return c->sign > 0 ? c->remain_plus : c->remain_minus;
+}
 
 /* Each step exists for any model (mb_model_*) and, unchanged, for an MLP. */
 

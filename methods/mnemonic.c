@@ -12,12 +12,18 @@ static const mb_method_param k_mnemonic_params[] = {
 
 static int mnemonic_forget(const mb_forget_request *rq, mb_forget_outcome *out)
 {
-  mb_sign_choice c = {0, 0, 0};
+  mb_sign_choice c = {0};
   mb_model wrapped, *md = mb_method_model(rq, &wrapped);
   int rc = mb_model_forget_mnemonic(md, rq->codes, rq->n_classes, rq->forget, rq->n_forget,
                                     (float)rq->params[0], (float)rq->params[1], &c);
   out->sign = c.sign;
-  snprintf(out->note, sizeof out->note, "score+ %.3f, score- %.3f", c.score_plus, c.score_minus);
+  int n = snprintf(out->note, sizeof out->note, "score+ %.3f, score- %.3f", c.score_plus,
+                   c.score_minus);
+  /* §2.3 may keep a candidate that lost remaining codes (docs/specification.md §9) */
+  if (rc == 0 && mb_sign_choice_kept(&c) < 1.0 && n > 0 && (size_t)n < sizeof out->note)
+    snprintf(out->note + n, sizeof out->note - (size_t)n,
+             "; the chosen weights misclassify %.0f%% of the remaining codes",
+             100.0 * (1.0 - mb_sign_choice_kept(&c)));
   return rc;
 }
 
