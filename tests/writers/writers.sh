@@ -140,5 +140,35 @@ for a in "--shard 3/3" "--shard 1" "--shard -1/2" "--shard 0/0" "--stage run" "-
 done
 end
 
+begin "mnemobench slurm: the scripts, run by hand without a cluster, give the whole plan once"
+"$bin" slurm tiny.spec --array 4 --partition gpu-a --gres gpu:1 --backend ref --cpus-per-task 2 --time 1:00:00 \
+  --dir sl --cache "$PWD/c5" > sl.out 2> sl.err || bad "slurm: $(cat sl.err)"
+grep -q '^#SBATCH --array=0-3$' sl/shards.sbatch || bad "no array line"
+grep -q '^#SBATCH --requeue$' sl/shards.sbatch || bad "shards not requeueable"
+grep -q '^#SBATCH --partition=gpu-a$' sl/train.sbatch || bad "no partition"
+grep -q '^#SBATCH --gres=gpu:1$' sl/shards.sbatch || bad "no gres on the shards"
+grep -q 'gres' sl/report.sbatch && bad "the report job asks for a GPU"
+grep -q -- '--stage train' sl/train.sbatch || bad "the training job does not train"
+grep -q 'afterok:$t shards.sbatch' sl/submit.sh && grep -q 'afterok:$a report.sbatch' sl/submit.sh ||
+  bad "submit.sh lacks the dependencies: $(cat sl/submit.sh)"
+sh sl/train.sbatch 2> sl-train.log || bad "train.sbatch by hand: $(tail -2 sl-train.log)"
+for i in 0 1 2 3; do SLURM_ARRAY_TASK_ID=$i sh sl/shards.sbatch 2> /dev/null || bad "shard $i by hand"; done
+sh sl/report.sbatch > /dev/null 2>&1 || bad "report.sbatch by hand"
+[ -s sl/report/report.md ] || bad "no report"
+check <(cat sl/results/shard-*-of-4.jsonl) all.txt || bad "the shards' rows"
+end
+
+begin "mnemobench slurm: bad options, one line, exit 2, no scripts"
+for a in "--array 0" "--array x" "--partition 'a;b'" "--gres 'gpu 1'" "--backend metal" "--cpus-per-task 0" "--nosuch"; do
+  eval "\"$bin\" slurm tiny.spec $a --dir bad-sl" > out.txt 2> err.txt
+  rc=$?
+  [ "$rc" -eq 2 ] || bad "$a: exit $rc"
+  head -1 err.txt | grep -q 'mnemobench: slurm: ' || bad "$a: $(head -1 err.txt)"
+  [ -e bad-sl ] && bad "$a: wrote scripts"
+done
+"$bin" slurm nosuch.spec --dir bad-sl > out.txt 2> err.txt
+[ $? -eq 2 ] && [ ! -e bad-sl ] || bad "a missing spec"
+end
+
 echo "1..$t"
 exit $fail
