@@ -24,7 +24,7 @@
 static const char k_usage[] =
   "usage: mnemobench slurm SPEC [--partition P] [--gres G] [--array N] [--backend NAME]...\n"
   "                       [--dir DIR] [--cache DIR] [--data DIR] [--cpus-per-task N]\n"
-  "                       [--time T] [--submit]\n"
+  "                       [--time T] [--exclusive] [--submit]\n"
   "Writes the Slurm batch scripts that run the spec on a cluster into DIR (default\n"
   "slurm/NAME, plus -PARTITION and -BACKEND when given):\n"
   "  train.sbatch   bench SPEC --stage train: every model the cells need, into the cache\n"
@@ -43,7 +43,9 @@ static const char k_usage[] =
   "  --gres G           #SBATCH --gres for the training and shard jobs (e.g. gpu:1)\n"
   "  --backend NAME     only the spec's cells on this backend (repeatable)\n"
   "  --cpus-per-task N  #SBATCH --cpus-per-task (default 1), also the backends' MB_THREADS\n"
-  "  --time T           #SBATCH --time for the training and shard jobs\n";
+  "  --time T           #SBATCH --time for the training and shard jobs\n"
+  "  --exclusive        #SBATCH --exclusive for them: no other job shares their nodes, as\n"
+  "                     the timings need when nodes are shared\n";
 
 /* Slurm option values go into #SBATCH lines: a plain set of characters. */
 static int plain(const char *s)
@@ -124,7 +126,7 @@ static void add(sbuf *b, const char *fmt, ...)
 typedef struct {
   const char *partition, *gres, *time, *data;
   const char *backends[16];
-  int n_backends, shards, cpus;
+  int n_backends, shards, cpus, exclusive;
   char bin[PATH_MAX], spec[PATH_MAX], dir[PATH_MAX], cache[PATH_MAX], cwd[PATH_MAX];
   const char *name;
 } plan;
@@ -138,6 +140,7 @@ static void header(sbuf *b, const plan *p, const char *job, int gpu, const char 
   if (p->partition) add(b, "#SBATCH --partition=%s\n", p->partition);
   if (gpu && p->gres) add(b, "#SBATCH --gres=%s\n", p->gres);
   if (gpu && p->time) add(b, "#SBATCH --time=%s\n", p->time);
+  if (gpu && p->exclusive) add(b, "#SBATCH --exclusive\n");
   add(b, "#SBATCH --cpus-per-task=%d\n", gpu ? p->cpus : 1);
   add(b, "#SBATCH --chdir=%s\n", p->cwd);
   add(b, "#SBATCH --output=%s/logs/%s\n", p->dir, *extra ? "%x-%A_%a.out" : "%x-%j.out");
@@ -170,7 +173,8 @@ int mb_cmd_slurm(int argc, char **argv)
     {"dir", required_argument, 0, 'D'},       {"cache", required_argument, 0, 'c'},
     {"data", required_argument, 0, 'd'},      {"cpus-per-task", required_argument, 0, 'C'},
     {"time", required_argument, 0, 't'},      {"submit", no_argument, 0, 's'},
-    {"help", no_argument, 0, 'h'},            {0, 0, 0, 0},
+    {"exclusive", no_argument, 0, 'x'},       {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
   };
   static plan p;
   memset(&p, 0, sizeof p);
@@ -190,6 +194,7 @@ int mb_cmd_slurm(int argc, char **argv)
     case 'c': cache = optarg; break;
     case 'd': p.data = optarg; break;
     case 's': submit = 1; break;
+    case 'x': p.exclusive = 1; break;
     case 'a':
       p.shards = (int)strtol(optarg, &end, 10);
       if (*end || end == optarg || p.shards < 1 || p.shards > 10000) {

@@ -141,13 +141,14 @@ done
 end
 
 begin "mnemobench slurm: the scripts, run by hand without a cluster, give the whole plan once"
-"$bin" slurm tiny.spec --array 4 --partition gpu-a --gres gpu:1 --backend ref --cpus-per-task 2 --time 1:00:00 \
+"$bin" slurm tiny.spec --array 4 --partition gpu-a --gres gpu:1 --backend ref --cpus-per-task 2 --time 1:00:00 --exclusive \
   --dir sl --cache "$PWD/c5" > sl.out 2> sl.err || bad "slurm: $(cat sl.err)"
 grep -q '^#SBATCH --array=0-3$' sl/shards.sbatch || bad "no array line"
 grep -q '^#SBATCH --requeue$' sl/shards.sbatch || bad "shards not requeueable"
 grep -q '^#SBATCH --partition=gpu-a$' sl/train.sbatch || bad "no partition"
 grep -q '^#SBATCH --gres=gpu:1$' sl/shards.sbatch || bad "no gres on the shards"
 grep -q 'gres' sl/report.sbatch && bad "the report job asks for a GPU"
+grep -q '^#SBATCH --exclusive$' sl/shards.sbatch || bad "shards not exclusive"
 grep -q -- '--stage train' sl/train.sbatch || bad "the training job does not train"
 grep -q 'afterok:$t shards.sbatch' sl/submit.sh && grep -q 'afterok:$a report.sbatch' sl/submit.sh ||
   bad "submit.sh lacks the dependencies: $(cat sl/submit.sh)"
