@@ -7,7 +7,8 @@
 #   tools/slurm-cluster.sh stop DIR
 #
 # Needs Debian's slurmctld, slurmd, slurm-client and munge (tools/setup-debian.sh).
-# Ports: MB_SLURM_PORT (default 16817) for slurmctld, the next one for slurmd.
+# Ports: MB_SLURM_PORT for slurmctld, the next one for slurmd (default: the first
+# free pair from 16817, away from a real cluster's 6817).
 set -euo pipefail
 cmd=${1:-}; dir=${2:-}
 if [ -z "$cmd" ] || [ -z "$dir" ]; then
@@ -15,14 +16,26 @@ if [ -z "$cmd" ] || [ -z "$dir" ]; then
 fi
 
 stop() {
+  # this cluster's jobs first (their slurmstepd would outlive slurmd), then
   # only the daemons this cluster started, by the pids in its own files
+  if [ -s "$dir/slurmctld.pid" ] && kill -0 "$(cat "$dir/slurmctld.pid")" 2>/dev/null; then
+    SLURM_CONF="$dir/slurm.conf" timeout 10 scancel --quiet --user="$(id -un)" 2>/dev/null || true
+    for _ in $(seq 50); do
+      [ -z "$(SLURM_CONF="$dir/slurm.conf" timeout 5 squeue -h 2>/dev/null)" ] && break
+      sleep 0.1
+    done
+  fi
+  pids=""
   for f in "$dir"/slurmd.pid "$dir"/slurmctld.pid "$dir"/munged.pid; do
-    [ -s "$f" ] || continue
-    pid=$(cat "$f")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
+    [ -s "$f" ] && pids="$pids $(cat "$f")"
     rm -f "$f"
+  done
+  [ -n "$pids" ] || return 0
+  # shellcheck disable=SC2086
+  kill $pids 2>/dev/null || true
+  for pid in $pids; do
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
   done
 }
 
@@ -40,7 +53,15 @@ done
 
 mkdir -p "$dir"/state "$dir"/spool "$dir"/log "$dir"/munge
 dir=$(cd "$dir" && pwd)
+# a free pair of ports (another test cluster may be up): something answering is taken
+in_use() { (exec 3<> "/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 port=${MB_SLURM_PORT:-16817}
+if [ -z "${MB_SLURM_PORT:-}" ]; then
+  while in_use "$port" || in_use $((port + 1)); do
+    port=$((port + 2))
+    [ "$port" -lt 16900 ] || { echo "$0: no free port pair in 16817-16899" >&2; exit 1; }
+  done
+fi
 host=$(hostname -s)
 cpus=$(nproc)
 mem=$(awk '/MemTotal/ {print int($2 / 1024 * 0.9)}' /proc/meminfo)

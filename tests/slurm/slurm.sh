@@ -22,6 +22,7 @@ tmp=$(mktemp -d)
 cluster="$tmp/cluster"
 cleanup() { bash "$src/tools/slurm-cluster.sh" stop "$cluster"; rm -rf "$tmp"; }
 trap cleanup EXIT
+trap 'exit 1' TERM INT   # a timeout still stops the cluster
 cd "$tmp" || exit 1
 t=0
 fail=0
