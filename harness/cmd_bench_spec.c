@@ -39,13 +39,17 @@ static const char k_usage[] =
   "  --backend NAME   only the cells on this backend (repeatable; before --shard)\n"
   "Then: mnemobench report FILE... --out DIR   (`mnemobench slurm` runs the shards on a cluster)\n";
 
-/* The models the cells to run need, trained once into the (shared) cache:
+/* The models the cells to run need (not those of cells on an unavailable
+ * backend: they get a skipped row), trained once into the (shared) cache:
  * those no other process is training first, then the others, waiting. */
 static int train_models(bench *b)
 {
-  for (int i = 0; i < b->n_cells; i++)
-    if (!b->cells[i].done)
-      for (int k = 0; k < b->cells[i].n_models; k++) b->models[b->cells[i].model[k]].needed = 1;
+  for (int i = 0; i < b->n_cells; i++) {
+    const cell *c = &b->cells[i];
+    const char *why;
+    if (!c->done && bp_backend_devices(b, c->backend, &why) > c->device)
+      for (int k = 0; k < c->n_models; k++) b->models[c->model[k]].needed = 1;
+  }
   int n_train = 0, k_train = 0, failed = 0;
   for (int m = 0; m < b->n_models; m++) n_train += b->models[m].needed && access(b->models[m].path, R_OK) != 0;
   if (!n_train) return 0;
