@@ -39,12 +39,19 @@ typedef struct {
   int model[2], n_models;        /* indices into the model list; FIM: mnemonic, plain */
   char id[512], group[512];
   int done;
+  int busy;                      /* claimed by another live writer when last tried */
 } cell;
 
 typedef struct {
   mb_spec spec;
   const char *results_path, *cache;
   int retry, list;
+  int stage_train;               /* --stage train: train and cache the models, run no cell */
+  int shard_i, shard_n;          /* --shard I/N: the cells whose index mod N is I (n 0: all) */
+  const char *only_backends[16]; int n_only_backends;   /* --backend NAME... */
+  long long scan_off;            /* the results file is read up to here (whole lines) */
+  int scanned;                   /* read once: later rows are other writers' */
+  int n_elsewhere;               /* cells another writer ran or is running */
   model_desc *models; int n_models, cap_models;
   cell *cells; int n_cells, cap_cells;
   /* backend availability */
@@ -83,7 +90,18 @@ int bp_is_resnet(const mb_spec_exp *e);
 int bp_is_perf(const mb_spec_exp *e);
 int bp_backend_devices(bench *b, const char *name, const char **why);
 int bp_enumerate(bench *b);
+/* Keeps the cells of --backend and --shard (round-robin over the sorted plan,
+ * so the split depends on the spec and the options only). */
+void bp_select(bench *b);
+/* Reads the rows appended since the last call and marks their cells done.
+ * The first read (nothing read yet) takes ok rows and, without --retry,
+ * skipped ones; later reads see rows other writers appended during this run,
+ * so a failed or skipped row there counts as done too (tried this run). */
 void bp_mark_done(bench *b);
+/* Takes cell c for this process (results.h: the mutex, the new rows, its
+ * claim): 1 taken (release its claim after its row), 0 done by another
+ * writer, 2 another writer holds it (c->busy set), -1 the lock failed. */
+int bp_take_cell(bench *b, cell *c, int wait);
 
 /* bench_progress.c */
 int bp_method_slot(const cell *c);
@@ -102,6 +120,10 @@ int bp_write_status_row(bench *b, const cell *c, const mb_session *s, const char
 int bp_mkdir_p(const char *dir);
 int bp_open_session(mb_session *s, const char *backend, int device, const mb_spec_exp *e);
 int bp_train_model(bench *b, int mi, int k, int n, char *why, size_t len);
+/* Model mi in the cache: trains it under the entry's lock (PATH.lock) unless
+ * it is there; another process training it: with wait, waits and uses its
+ * result, else returns 2.  0 ready, 1 trained here, -1 failed (why set). */
+int bp_ensure_model(bench *b, int mi, int k, int n, int wait, char *why, size_t len);
 void bp_runner_close(runner *r);
 int bp_runner_open(runner *r, const cell *c, const mb_spec_exp *e, char *why, size_t len);
 int bp_runner_load(bench *b, runner *r, int mi, char *why, size_t len);

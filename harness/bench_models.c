@@ -120,25 +120,56 @@ int bp_train_model(bench *b, int mi, int k, int n, char *why, size_t len)
   memset(&c, 0, sizeof c);
   if (mb_session_new_model(&s, &o) == 0 && mb_session_train(&s, &o, &st) == 0 &&
       mb_session_eval(&s, NULL, 0, &ev) == 0 && mb_session_to_checkpoint(&s, &o, &c) == 0) {
-    char err[512];
+    char err[512], sc[1200], tmp[1300];
+    /* the sidecar first, the checkpoint last (each written whole, then
+     * renamed): a reader that finds the checkpoint finds its sidecar */
+    sidecar_path(md, sc, sizeof sc);
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", sc, (long)getpid());
+    FILE *f = NULL;
     if (bp_mkdir_p(b->cache) != 0) snprintf(why, len, "cannot create the cache directory %s: %s", b->cache, strerror(errno));
-    else if (mb_checkpoint_write(md->path, &c, err, sizeof err) != 0) snprintf(why, len, "%s", err);
+    else if (!(f = fopen(tmp, "w"))) snprintf(why, len, "cannot write %s: %s", tmp, strerror(errno));
     else {
-      char sc[1200];
-      sidecar_path(md, sc, sizeof sc);
-      FILE *f = fopen(sc, "w");
-      if (f) {
-        fprintf(f, "{\"train_s\": %.6g, \"test_acc\": %.6g, \"train_backend\": \"%s\", \"epochs\": %d}\n",
-                st.seconds, ev.acc, md->train_backend, e->epochs);
-        fclose(f);
-      }
-      rc = 0;
+      fprintf(f, "{\"train_s\": %.6g, \"test_acc\": %.6g, \"train_backend\": \"%s\", \"epochs\": %d}\n",
+              st.seconds, ev.acc, md->train_backend, e->epochs);
+      if (fclose(f) != 0 || rename(tmp, sc) != 0) {
+        snprintf(why, len, "cannot write %s: %s", sc, strerror(errno));
+        remove(tmp);
+      } else if (mb_checkpoint_write(md->path, &c, err, sizeof err) != 0) snprintf(why, len, "%s", err);
+      else rc = 0;
     }
   } else {
     snprintf(why, len, "training failed: %s", s.be && !mb_ok(s.be) ? mb_error(s.be) : "see above");
   }
   mb_checkpoint_free(&c);
   mb_session_close(&s);
+  return rc;
+}
+
+int bp_ensure_model(bench *b, int mi, int k, int n, int wait, char *why, size_t len)
+{
+  const model_desc *md = &b->models[mi];
+  if (access(md->path, R_OK) == 0) return 0;
+  if (bp_mkdir_p(b->cache) != 0) {
+    snprintf(why, len, "cannot create the cache directory %s: %s", b->cache, strerror(errno));
+    return -1;
+  }
+  /* the entry's lock: one process trains it, the others wait and load it */
+  char lp[1200], err[1300];
+  snprintf(lp, sizeof lp, "%s.lock", md->path);
+  int fd = mb_file_lock(lp, 0, err, sizeof err);
+  if (fd == -2 && !wait) return 2;
+  if (fd == -2) {
+    bp_progress_end(b);
+    fprintf(stderr, "mnemobench bench: model %s is being trained by another process; waiting for it\n", md->key);
+    fd = mb_file_lock(lp, 1, err, sizeof err);
+  }
+  if (fd < 0) {
+    snprintf(why, len, "%.*s", (int)len - 1, err);
+    return -1;
+  }
+  int rc = 0;
+  if (access(md->path, R_OK) != 0) rc = bp_train_model(b, mi, k, n, why, len) == 0 ? 1 : -1;
+  close(fd);   /* the lock file stays: removing it could split two waiters */
   return rc;
 }
 

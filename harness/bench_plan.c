@@ -263,19 +263,73 @@ int bp_enumerate(bench *b)
   return 0;
 }
 
-void bp_mark_done(bench *b)
+void bp_select(bench *b)
 {
-  mb_rowset rs = {0};
-  if (access(b->results_path, F_OK) != 0) return;
-  mb_rows_read(b->results_path, 0, &rs, stderr);
-  for (int r = 0; r < rs.n; r++) {
-    const char *id = mb_jv_str(&rs.rows[r].v, "cell", NULL), *st = mb_jv_str(&rs.rows[r].v, "status", "");
-    if (!id) continue;
-    int done = strcmp(st, "ok") == 0 || (strcmp(st, "skipped") == 0 && !b->retry);
-    if (!done) continue;
-    for (int i = 0; i < b->n_cells; i++)
-      if (strcmp(b->cells[i].id, id) == 0) b->cells[i].done = 1;
+  int n = 0, k = 0;
+  for (int i = 0; i < b->n_cells; i++) {
+    int keep = b->n_only_backends == 0;
+    for (int j = 0; j < b->n_only_backends; j++) keep |= strcmp(b->cells[i].backend, b->only_backends[j]) == 0;
+    if (!keep) continue;
+    if (b->shard_n > 0 && k++ % b->shard_n != b->shard_i) continue;
+    b->cells[n++] = b->cells[i];
   }
-  mb_rows_free(&rs);
+  b->n_cells = n;
 }
 
+static cell *find_cell(bench *b, const char *id)
+{
+  for (int i = 0; i < b->n_cells; i++)
+    if (strcmp(b->cells[i].id, id) == 0) return &b->cells[i];
+  return NULL;
+}
+
+void bp_mark_done(bench *b)
+{
+  int live = b->scanned;
+  b->scanned = 1;
+  FILE *f = fopen(b->results_path, "rb");
+  if (!f) return;
+  if (fseeko(f, (off_t)b->scan_off, SEEK_SET) != 0) { fclose(f); return; }
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t got;
+  while ((got = getline(&line, &cap, f)) > 0) {
+    if (line[got - 1] != '\n') break;   /* a line being written: read it next time */
+    b->scan_off += got;
+    mb_jv v;
+    char err[160];
+    if (mb_jv_parse(line, &v, err, sizeof err) != 0) continue;   /* corrupt: the report says so */
+    const char *id = mb_jv_str(&v, "cell", NULL), *st = mb_jv_str(&v, "status", "");
+    cell *c = id ? find_cell(b, id) : NULL;
+    if (c && !c->done) {
+      int done = strcmp(st, "ok") == 0 || (strcmp(st, "skipped") == 0 && (live || !b->retry)) ||
+                 (live && strcmp(st, "failed") == 0);
+      if (done) {
+        c->done = 1;
+        if (live) b->n_elsewhere++;
+      }
+    }
+    mb_jv_free(&v);
+  }
+  free(line);
+  fclose(f);
+}
+
+int bp_take_cell(bench *b, cell *c, int wait)
+{
+  char err[600];
+  if (wait && mb_results_claim(&b->out, c->id, 1, err, sizeof err) < 0) { mb_die_msg("%s", err); return -1; }
+  if (mb_results_lock(&b->out, err, sizeof err) != 0) { mb_die_msg("%s", err); return -1; }
+  bp_mark_done(b);
+  int rc;
+  if (c->done) rc = 0;
+  else {
+    int got = wait ? 1 : mb_results_claim(&b->out, c->id, 0, err, sizeof err);
+    if (got < 0) mb_die_msg("%s", err);
+    rc = got < 0 ? -1 : got ? 1 : 2;
+  }
+  mb_results_unlock(&b->out);
+  if (wait && rc != 1) mb_results_release(&b->out, c->id);
+  c->busy = rc == 2;
+  return rc;
+}

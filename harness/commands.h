@@ -12,5 +12,6 @@ int mb_cmd_bench_scale(int argc, char **argv);
 int mb_cmd_agree(int argc, char **argv);
 int mb_cmd_bench(int argc, char **argv);
 int mb_cmd_report(int argc, char **argv);
+int mb_cmd_slurm(int argc, char **argv);
 
 #endif

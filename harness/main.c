@@ -20,6 +20,7 @@ static const char k_usage[] =
   "  bench-scale  the scalability point: forgetting one class of a 1000-class 224x224 ResNet-18\n"
   "  bench SPEC   run a benchmark specification (reports/specs/*.spec) into a results file\n"
   "  report FILE  paper-style tables and figures from results files; --compare OLD NEW\n"
+  "  slurm SPEC   Slurm batch scripts for a spec (training job, job array of shards, report)\n"
   "  --version, --help;  `mnemobench COMMAND --help` describes a command\n";
 
 typedef struct {
@@ -32,7 +33,7 @@ static const command k_commands[] = {
   {"eval", mb_cmd_eval},             {"devices", mb_cmd_devices}, {"agree", mb_cmd_agree},
   {"bench-train", mb_cmd_bench_train}, {"bench-scale", mb_cmd_bench_scale},
   {"bench", mb_cmd_bench},
-  {"report", mb_cmd_report},
+  {"report", mb_cmd_report},          {"slurm", mb_cmd_slurm},
 };
 
 int main(int argc, char **argv)

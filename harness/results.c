@@ -4,9 +4,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -82,25 +82,106 @@ static int write_all(int fd, const char *p, size_t n)
   return 0;
 }
 
+/* ------------------------------------------------------------ the locks */
+
+static int setlk(int fd, short type, off_t start, off_t len, int wait)
+{
+  struct flock fl;
+  memset(&fl, 0, sizeof fl);
+  fl.l_type = type;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = start;
+  fl.l_len = len;
+  for (;;) {
+    if (fcntl(fd, wait ? F_SETLKW : F_SETLK, &fl) == 0) return 0;
+    if (errno == EINTR) continue;
+    return errno == EACCES || errno == EAGAIN ? 1 : -1;
+  }
+}
+
+/* A cell's claim byte: 1 + 40 bits of the id's FNV-1a hash (byte 0 is the mutex). */
+static off_t claim_offset(const char *id)
+{
+  uint64_t h = 1469598103934665603ull;
+  for (const unsigned char *p = (const unsigned char *)id; *p; p++) h = (h ^ *p) * 1099511628211ull;
+  return (off_t)(1 + (h & ((1ull << 40) - 1)));
+}
+
+int mb_results_lock(mb_results *r, char *err, size_t len)
+{
+  if (r->locked) return 0;
+  if (setlk(r->lock_fd, F_WRLCK, 0, 1, 1) != 0) {
+    snprintf(err, len, "cannot lock the results file: %s", strerror(errno));
+    return -1;
+  }
+  r->locked = 1;
+  return 0;
+}
+
+void mb_results_unlock(mb_results *r)
+{
+  if (!r->locked) return;
+  setlk(r->lock_fd, F_UNLCK, 0, 1, 0);
+  r->locked = 0;
+}
+
+int mb_results_claim(mb_results *r, const char *id, int wait, char *err, size_t len)
+{
+  int rc = setlk(r->lock_fd, F_WRLCK, claim_offset(id), 1, wait);
+  if (rc < 0) {
+    snprintf(err, len, "cannot lock cell %s in the results file's lock file: %s", id, strerror(errno));
+    return -1;
+  }
+  return rc == 0;
+}
+
+void mb_results_release(mb_results *r, const char *id) { setlk(r->lock_fd, F_UNLCK, claim_offset(id), 1, 0); }
+
+int mb_file_lock(const char *path, int wait, char *err, size_t len)
+{
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    snprintf(err, len, "cannot open the lock file %s: %s", path, strerror(errno));
+    return -1;
+  }
+  int rc = setlk(fd, F_WRLCK, 0, 0, wait);
+  if (rc != 0) {
+    if (rc < 0) snprintf(err, len, "cannot lock %s: %s", path, strerror(errno));
+    close(fd);
+    return rc < 0 ? -1 : -2;
+  }
+  return fd;
+}
+
+/* ------------------------------------------------------- the results file */
+
 int mb_results_open(mb_results *r, const char *path, char *err, size_t len)
 {
   memset(r, 0, sizeof *r);
+  r->lock_fd = -1;
   r->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (r->fd < 0) {
     snprintf(err, len, "cannot open the results file %s: %s", path, strerror(errno));
     return -1;
   }
-  if (flock(r->fd, LOCK_EX | LOCK_NB) != 0) {
-    snprintf(err, len, "%s is in use by another mnemobench bench (locked)", path);
-    close(r->fd);
-    r->fd = -1;
+  char lp[4200];
+  snprintf(lp, sizeof lp, "%s.lock", path);
+  r->lock_fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (r->lock_fd < 0) {
+    snprintf(err, len, "cannot open the lock file %s: %s", lp, strerror(errno));
+    mb_results_close(r);
+    return -1;
+  }
+  if (mb_results_lock(r, err, len) != 0) {
+    mb_results_close(r);
     return -1;
   }
   struct stat st;
   if (fstat(r->fd, &st) == 0 && st.st_size > 0) {
     char last = '\n';
     if (pread(r->fd, &last, 1, st.st_size - 1) == 1 && last != '\n') {
-      /* an interrupted write: end the torn line so it stays one (skipped) line */
+      /* an interrupted write (writers append whole lines under the mutex):
+       * end the torn line so it stays one (skipped) line */
       if (write_all(r->fd, "\n", 1) != 0 || fsync(r->fd) != 0) {
         snprintf(err, len, "cannot write to %s: %s", path, strerror(errno));
         mb_results_close(r);
@@ -110,6 +191,7 @@ int mb_results_open(mb_results *r, const char *path, char *err, size_t len)
               "corrupt line and its cell runs again\n", path);
     }
   }
+  mb_results_unlock(r);
   return 0;
 }
 
@@ -120,10 +202,15 @@ int mb_results_append(mb_results *r, const char *json, char *err, size_t len)
   if (!buf) { snprintf(err, len, "out of memory"); return -1; }
   memcpy(buf, json, n);
   buf[n] = '\n';
-  int rc = write_all(r->fd, buf, n + 1);   /* one write: O_APPEND keeps the row whole */
+  int held = r->locked;
+  if (!held && mb_results_lock(r, err, len) != 0) { free(buf); return -1; }
+  int rc = write_all(r->fd, buf, n + 1);   /* one write of the whole line, under the mutex */
+  int saved = errno;
+  if (rc == 0 && fsync(r->fd) != 0) { rc = -1; saved = errno; }
+  if (!held) mb_results_unlock(r);
   free(buf);
-  if (rc != 0 || fsync(r->fd) != 0) {
-    snprintf(err, len, "cannot write a row to the results file: %s", strerror(errno));
+  if (rc != 0) {
+    snprintf(err, len, "cannot write a row to the results file: %s", strerror(saved));
     return -1;
   }
   r->rows_written++;
@@ -132,9 +219,8 @@ int mb_results_append(mb_results *r, const char *json, char *err, size_t len)
 
 void mb_results_close(mb_results *r)
 {
-  if (r->fd >= 0) {
-    flock(r->fd, LOCK_UN);
-    close(r->fd);
-  }
-  r->fd = -1;
+  if (r->fd >= 0) close(r->fd);
+  if (r->lock_fd >= 0) close(r->lock_fd);   /* drops every lock of this process on it */
+  r->fd = r->lock_fd = -1;
+  r->locked = 0;
 }

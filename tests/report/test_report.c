@@ -106,14 +106,55 @@ Test(results, corrupt_lines_are_reported_with_line_numbers_and_skipped)
   mb_results out;
   char err[256];
   cr_assert_eq(mb_results_open(&out, path, err, sizeof err), 0, "%s", err);
-  mb_results second;
-  cr_assert_neq(mb_results_open(&second, path, err, sizeof err), 0, "a second writer got the lock");
+  mb_results second;   /* writers cooperate: a second one opens too, and ends no line twice */
+  cr_assert_eq(mb_results_open(&second, path, err, sizeof err), 0, "%s", err);
   cr_assert_eq(mb_results_append(&out, "{\"cell\": \"d\", \"status\": \"ok\"}", err, sizeof err), 0, "%s", err);
+  cr_assert_eq(mb_results_append(&second, "{\"cell\": \"e\", \"status\": \"ok\"}", err, sizeof err), 0, "%s", err);
+  mb_results_close(&second);
   mb_results_close(&out);
   cr_assert_eq(mb_rows_read(path, 0, &rs, NULL), 0);
-  cr_assert_eq(rs.n, 3);
+  cr_assert_eq(rs.n, 4);
+  cr_assert_eq(rs.n_corrupt, 3);
   cr_assert_str_eq(mb_jv_str(&rs.rows[2].v, "cell", ""), "d");
+  cr_assert_str_eq(mb_jv_str(&rs.rows[3].v, "cell", ""), "e");
+  cr_assert_eq(rs.rows[2].line, 7, "no blank line between the torn one and the next row");
   mb_rows_free(&rs);
+  free(d);
+}
+
+/* In a child process (fcntl locks belong to processes): what claiming `id`
+ * gives there, 1 claimed or 0 held by another live process. */
+static int claim_in_child(const char *path, const char *id)
+{
+  pid_t pid = fork();
+  cr_assert_neq(pid, -1);
+  if (pid == 0) {
+    mb_results r;
+    char err[256];
+    if (mb_results_open(&r, path, err, sizeof err) != 0) _exit(3);
+    int got = mb_results_claim(&r, id, 0, err, sizeof err);
+    _exit(got < 0 ? 4 : got);
+  }
+  int st;
+  waitpid(pid, &st, 0);
+  cr_assert(WIFEXITED(st) && WEXITSTATUS(st) <= 1, "the child failed (status %d)", st);
+  return WEXITSTATUS(st);
+}
+
+Test(results, a_claimed_cell_is_refused_to_other_writers_until_released)
+{
+  char *d = tmpdir(), path[256], err[256];
+  snprintf(path, sizeof path, "%s/r.jsonl", d);
+  mb_results r;
+  cr_assert_eq(mb_results_open(&r, path, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(mb_results_claim(&r, "exp/mnemonic/cpu:0/s1", 0, err, sizeof err), 1, "%s", err);
+  cr_assert_eq(claim_in_child(path, "exp/mnemonic/cpu:0/s1"), 0, "another writer took a held cell");
+  cr_assert_eq(claim_in_child(path, "exp/mnemonic/cpu:0/s2"), 1, "another cell was refused");
+  mb_results_release(&r, "exp/mnemonic/cpu:0/s1");
+  cr_assert_eq(claim_in_child(path, "exp/mnemonic/cpu:0/s1"), 1, "a released cell stayed held");
+  cr_assert_eq(mb_results_claim(&r, "exp/mnemonic/cpu:0/s1", 0, err, sizeof err), 1, "%s", err);
+  mb_results_close(&r);   /* closing drops the claims */
+  cr_assert_eq(claim_in_child(path, "exp/mnemonic/cpu:0/s1"), 1, "a closed writer's cell stayed held");
   free(d);
 }
 
