@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# One fuzz target as a TAP test:
+#   1  every committed input (corpus and regressions) replayed once;
+#   2  MB_FUZZ_SECONDS (default 10) of fuzzing from them.
+# New inputs go to a temporary folder, never into the repository.  A finding
+# (crash, leak, undefined behaviour, broken reader contract, input slower than
+# 10 s) is saved as FINDINGS/<target>-crash-... and named in the output; the
+# whole libFuzzer log is FINDINGS/<target>.log.
+# usage: run_fuzz.sh FUZZ_BINARY CORPUS_DIR REGRESSIONS_DIR FINDINGS_DIR
+set -u
+bin=$1 corpus=$2 regress=$3 findings=$4
+secs=${MB_FUZZ_SECONDS:-10}
+name=$(basename "$bin")
+mkdir -p "$findings" || exit 1
+work=$(mktemp -d) || exit 1
+trap 'rm -rf "$work"' EXIT
+export TMPDIR="$work"
+export ASAN_OPTIONS="detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+inputs=("$corpus")
+[ -d "$regress" ] && inputs+=("$regress")
+log="$findings/$name.log"
+echo "1..2"
+
+# The figures of libFuzzer's last status line ("#N DONE cov: C ft: F ... exec/s: E").
+figures() {
+  sed -n 's/^#\([0-9]*\)[[:space:]]*DONE[[:space:]]*cov: \([0-9]*\) ft: \([0-9]*\).*exec\/s: \([0-9]*\).*/\1 execs, cov \2, ft \3, \4 exec\/s/p' "$1" | tail -1
+}
+finding() {
+  grep -m1 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|^fuzz: |SUMMARY:' "$1" | cut -c1-300
+  grep -m1 -o 'Test unit written to .*' "$1"
+}
+
+ncommitted=$(find "${inputs[@]}" -type f | wc -l)
+"$bin" -runs=0 -timeout=10 -artifact_prefix="$findings/$name-" "${inputs[@]}" >"$log.replay" 2>&1
+rc=$?
+if [ $rc -eq 0 ]; then
+  echo "ok 1 - $name: $ncommitted committed inputs replayed"
+else
+  echo "not ok 1 - $name: a committed input fails (exit $rc)"
+  finding "$log.replay" | sed 's/^/# /'
+fi
+
+mkdir -p "$work/new"
+start=$(date +%s)
+"$bin" -max_total_time="$secs" -timeout=10 -print_final_stats=1 -artifact_prefix="$findings/$name-" \
+  "$work/new" "${inputs[@]}" >"$log" 2>&1
+rc=$?
+took=$(( $(date +%s) - start ))
+if [ $rc -eq 0 ]; then
+  echo "ok 2 - $name: ${secs} s from $ncommitted inputs, no finding: $(figures "$log") (${took} s)"
+else
+  echo "not ok 2 - $name: finding after ${took} s (exit $rc; log $log)"
+  finding "$log" | sed 's/^/# /'
+fi
