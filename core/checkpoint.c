@@ -274,6 +274,9 @@ int mb_checkpoint_read(const char *path, mb_checkpoint *c, char *err, size_t len
       snprintf(inner, sizeof inner, "%s", err);
       snprintf(err, len, "%s: %s", path, inner);
     }
+    /* one line even when it quotes a header value holding a CR (or the path a newline) */
+    for (char *p = err; *p; p++)
+      if (*p == '\n' || *p == '\r') *p = ' ';
     mb_checkpoint_free(c);
     return -1;
   }

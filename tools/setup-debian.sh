@@ -6,7 +6,8 @@ pkgs=(meson ninja-build pkg-config gcc python3 git
       libopenblas-dev libopenblas-openmp-dev libdnnl-dev zlib1g-dev libcriterion-dev
       ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libclblast-dev clinfo
       libvulkan-dev mesa-vulkan-drivers vulkan-tools vulkan-validationlayers glslang-tools
-      dataset-fashion-mnist chromium)
+      dataset-fashion-mnist chromium
+      clang libclang-rt-14-dev)   # the fuzz targets (tests/fuzz): clang's libFuzzer
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -123,3 +123,27 @@ Test(data, checkpoint_data_kind_and_path)
   cr_assert_str_eq(c.data_kind, "idx");
   cr_assert_str_eq(c.data_path, "");
 }
+
+/* A header value holding a CR is quoted on one line (found by fuzz_checkpoint:
+ * tests/fuzz/regressions/checkpoint/cr_in_model_name). */
+Test(data, checkpoint_error_quoting_a_cr_is_one_line)
+{
+  char path[] = "/tmp/mb-ckpt-XXXXXX", err[512];
+  int fd = mkstemp(path);
+  cr_assert(fd >= 0);
+  FILE *f = fdopen(fd, "wb");
+  const char *h = "model=mlp\r\ndims=12,7,5\n";
+  uint32_t ver = 3, hl = (uint32_t)strlen(h);
+  uint64_t hash = 1469598103934665603ull;
+  put(f, &hash, "MNEMOBCK", 8);
+  put(f, &hash, &ver, 4);
+  put(f, &hash, &hl, 4);
+  put(f, &hash, h, hl);
+  cr_assert_eq(fclose(f), 0);
+  mb_checkpoint back;
+  cr_assert_neq(mb_checkpoint_read(path, &back, err, sizeof err), 0);
+  cr_assert(strstr(err, path) && strstr(err, "unsupported model 'mlp '"), "%s", err);
+  cr_assert_null(strpbrk(err, "\r\n"), "message is not one line: '%s'", err);
+  cr_assert_null(back.params);
+  remove(path);
+}
