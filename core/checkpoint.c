@@ -197,7 +197,13 @@ static int parse_header(const char *h, mb_checkpoint *c, char *err, size_t len)
   c->t_mix = (float)atof(field(h, "t_mix", v, sizeof v) ? v : "0");
   c->seed = strtoull(field(h, "seed", v, sizeof v) ? v : "0", NULL, 10);
   c->epochs = atoi(field(h, "epochs", v, sizeof v) ? v : "0");
-  c->batch = atoi(field(h, "batch", v, sizeof v) ? v : "0");
+  /* the training batch also sizes the loaded model's buffers: the range training allows */
+  long batch = strtol(field(h, "batch", v, sizeof v) ? v : "0", NULL, 10);
+  if (batch < 0 || batch > 65536) {
+    snprintf(err, len, "bad batch %s in header (0 to 65536)", v);
+    return -1;
+  }
+  c->batch = (int)batch;
   c->lr = (float)atof(field(h, "lr", v, sizeof v) ? v : "0");
   field(h, "dataset", c->dataset, sizeof c->dataset);
   c->dataset_checksum = strtoull(field(h, "dataset_checksum", v, sizeof v) ? v : "0", NULL, 16);
