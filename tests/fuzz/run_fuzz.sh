@@ -5,10 +5,11 @@
 # New inputs go to a temporary folder, never into the repository.  A finding
 # (crash, leak, undefined behaviour, broken reader contract, input slower than
 # 10 s) is saved as FINDINGS/<target>-crash-... and named in the output; the
-# whole libFuzzer log is FINDINGS/<target>.log.
-# usage: run_fuzz.sh FUZZ_BINARY CORPUS_DIR REGRESSIONS_DIR FINDINGS_DIR
+# whole libFuzzer log is FINDINGS/<target>.log.  With GROWN_DIR, the new inputs
+# are kept there and the next run starts from them too (tools/fuzz.sh does this).
+# usage: run_fuzz.sh FUZZ_BINARY CORPUS_DIR REGRESSIONS_DIR FINDINGS_DIR [GROWN_DIR]
 set -u
-bin=$1 corpus=$2 regress=$3 findings=$4
+bin=$1 corpus=$2 regress=$3 findings=$4 grown=${5:-}
 secs=${MB_FUZZ_SECONDS:-10}
 name=$(basename "$bin")
 mkdir -p "$findings" || exit 1
@@ -44,14 +45,18 @@ else
   finding "$log.replay" | sed 's/^/# /'
 fi
 
-mkdir -p "$work/new"
+new="$work/new"
+[ -n "$grown" ] && new=$grown
+mkdir -p "$new" || exit 1
 start=$(date +%s)
 "$bin" -max_total_time="$secs" -timeout=10 -print_final_stats=1 -artifact_prefix="$findings/$name-" \
-  "$work/new" "${inputs[@]}" >"$log" 2>&1
+  "$new" "${inputs[@]}" >"$log" 2>&1
 rc=$?
 took=$(( $(date +%s) - start ))
 if [ $rc -eq 0 ]; then
-  echo "ok 2 - $name: ${secs} s from $ncommitted inputs, no finding: $(figures "$log") (${took} s)"
+  from="$ncommitted inputs"
+  [ -n "$grown" ] && from="$from + $(find "$new" -type f | wc -l) grown"
+  echo "ok 2 - $name: ${secs} s from $from, no finding: $(figures "$log") (${took} s)"
 else
   echo "not ok 2 - $name: finding after ${took} s (exit $rc; log $log)"
   finding "$log" | sed 's/^/# /'
