@@ -197,7 +197,13 @@ static int parse_header(const char *h, mb_checkpoint *c, char *err, size_t len)
   c->t_mix = (float)atof(field(h, "t_mix", v, sizeof v) ? v : "0");
   c->seed = strtoull(field(h, "seed", v, sizeof v) ? v : "0", NULL, 10);
   c->epochs = atoi(field(h, "epochs", v, sizeof v) ? v : "0");
-  c->batch = atoi(field(h, "batch", v, sizeof v) ? v : "0");
+  /* the training batch also sizes the loaded model's buffers: the range training allows */
+  long batch = strtol(field(h, "batch", v, sizeof v) ? v : "0", NULL, 10);
+  if (batch < 0 || batch > 65536) {
+    snprintf(err, len, "bad batch %s in header (0 to 65536)", v);
+    return -1;
+  }
+  c->batch = (int)batch;
   c->lr = (float)atof(field(h, "lr", v, sizeof v) ? v : "0");
   field(h, "dataset", c->dataset, sizeof c->dataset);
   c->dataset_checksum = strtoull(field(h, "dataset_checksum", v, sizeof v) ? v : "0", NULL, 16);
@@ -274,6 +280,9 @@ int mb_checkpoint_read(const char *path, mb_checkpoint *c, char *err, size_t len
       snprintf(inner, sizeof inner, "%s", err);
       snprintf(err, len, "%s: %s", path, inner);
     }
+    /* one line even when it quotes a header value holding a CR (or the path a newline) */
+    for (char *p = err; *p; p++)
+      if (*p == '\n' || *p == '\r') *p = ' ';
     mb_checkpoint_free(c);
     return -1;
   }

@@ -16,6 +16,9 @@ typedef const mb_jv row;
 static inline const char *S(row *r, const char *k) { return mb_jv_str(r, k, ""); }
 static inline double N(row *r, const char *k) { return mb_jv_num(r, k); }
 static inline int is_ok(row *r) { return strcmp(S(r, "status"), "ok") == 0; }
+/* A row's number as an int in [lo, hi], else dflt: missing, NaN and out-of-range
+ * values (converting those to an integer type is undefined behaviour). */
+static inline int rp_int(double d, int lo, int hi, int dflt) { return d >= lo && d <= hi ? (int)d : dflt; }
 static inline double param(row *r, const char *k) { return mb_jv_num(mb_jv_get(r, "params"), k); }
 
 /* The experiment kind of a row: its "kind", else from an older schema

@@ -80,7 +80,7 @@ int rp_methods_of(const sel *s, const char *kind, mname *out, int max)
     for (int k = 0; k < n; k++)
       if (strcmp(out[k].name, m) == 0) seen = k;
     double order = N(r, "method_order");
-    int rank = isfinite(order) ? (int)order : 1000 + n;
+    int rank = rp_int(order, -(1 << 20), 1 << 20, 1000 + n);
     if (seen >= 0) {
       if (rank < out[seen].rank) out[seen].rank = rank;
       continue;

@@ -95,7 +95,7 @@ static int add_slot(slot *sl, int n, int max, const char *backend, int device, c
 static int device_index(row *r)
 {
   double d = N(r, "device_index");
-  return isfinite(d) ? (int)d : 0;
+  return rp_int(d, 0, 1 << 20, 0);
 }
 
 static const char *reason_of(row *r)
@@ -128,7 +128,7 @@ void rp_table4(mb_report *rep, const sel *s)
     if (seen || nm == 32) continue;
     double order = N(r, "method_order");
     snprintf(ms[nm].name, sizeof ms[nm].name, "%s", m);
-    ms[nm].rank = !*m ? 1 << 20 : isfinite(order) ? (int)order : !strcmp(m, "mnemonic") ? 0 : 1000 + nm;
+    ms[nm].rank = !*m ? 1 << 20 : rp_int(order, -(1 << 20), 1 << 20, !strcmp(m, "mnemonic") ? 0 : 1000 + nm);
     nm++;
   }
   for (int i = 0; i < s->n; i++) {

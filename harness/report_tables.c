@@ -62,11 +62,13 @@ void rp_table_metric(mb_report *rep, const sel *s, const char *be, const char *i
       if (strcmp(rp_kind_of(r), "main") || strcmp(S(r, "method"), ms[m].name) || !is_ok(r) ||
           strcmp(S(r, "backend"), be))
         continue;
-      uint64_t sd = (uint64_t)N(r, "seed");
+      double sv = N(r, "seed");
+      int has_seed = sv >= 0 && sv < 0x1p64;   /* a row without a usable seed repeats none */
+      uint64_t sd = has_seed ? (uint64_t)sv : 0;
       int dup = 0;
-      for (int k = 0; k < ns; k++) dup |= seeds[k] == sd;
+      for (int k = 0; k < ns; k++) dup |= has_seed && seeds[k] == sd;
       if (dup) continue;   /* one value per seed (several experiments may repeat a cell) */
-      if (ns < 64) seeds[ns++] = sd;
+      if (has_seed && ns < 64) seeds[ns++] = sd;
       push(&a, N(r, key));
       push(&b, N(r, key_before));
       model = *S(r, "model_kind") ? S(r, "model_kind") : "";
@@ -119,7 +121,7 @@ void rp_figure3(mb_report *rep, const sel *s, const char *be)
   g->ncats = nm;
   for (int m = 0; m < nm; m++) {
     vec med = {.n = 0}, lo = {.n = 0}, hi = {.n = 0}, sd = {.n = 0}, tr = {.n = 0};
-    int runs = 0;
+    long long runs = 0;
     const char *timer = "";
     int disagree = 0;
     for (int i = 0; i < s->n; i++) {
@@ -132,7 +134,7 @@ void rp_figure3(mb_report *rep, const sel *s, const char *be)
       push(&hi, N(r, "forget_s_max"));
       push(&sd, N(r, "forget_s_std"));
       push(&tr, N(r, "upload_s") + N(r, "download_s"));
-      runs += isfinite(N(r, "repeats")) ? (int)N(r, "repeats") : 1;
+      runs += rp_int(N(r, "repeats"), 0, 1 << 30, 1);
       timer = S(r, "timer");
       const mb_jv *d = mb_jv_get(r, "timer_disagree");
       disagree |= d && d->t == MB_JV_BOOL && d->num != 0;
@@ -155,7 +157,7 @@ void rp_figure3(mb_report *rep, const sel *s, const char *be)
     if (lo.n) { rp_fmt_ms(mlo, a, sizeof a); mb_rt_set(t, k, 2, "%s", a); } else mb_rt_missing(t, k, 2, "min not recorded");
     if (hi.n) { rp_fmt_ms(mhi, a, sizeof a); mb_rt_set(t, k, 3, "%s", a); } else mb_rt_missing(t, k, 3, "max not recorded");
     if (sd.n) { rp_fmt_ms(median(&sd), a, sizeof a); mb_rt_set(t, k, 4, "%s", a); } else mb_rt_missing(t, k, 4, "std not recorded");
-    mb_rt_set(t, k, 5, "%d", runs);
+    mb_rt_set(t, k, 5, "%lld", runs);
     if (tr.n) { rp_fmt_ms(median(&tr), a, sizeof a); mb_rt_set(t, k, 6, "%s", a); }
     else mb_rt_missing(t, k, 6, "transfers not measured (row without bench timing)");
     mb_rt_set(t, k, 7, "%s%s", *timer ? timer : "host", disagree ? " (device/host differ > 20%)" : "");

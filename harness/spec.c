@@ -27,6 +27,9 @@ static int perr(ctx *c, const char *fmt, ...)
   va_start(ap, fmt);
   if (o >= 0 && (size_t)o < c->len) vsnprintf(c->err + o, c->len - (size_t)o, fmt, ap);
   va_end(ap);
+  /* one line even when the quoted text holds a CR (a bare one ends no spec line) */
+  for (char *p = c->err; *p; p++)
+    if (*p == '\n' || *p == '\r') *p = ' ';
   return -1;
 }
 

@@ -7,7 +7,8 @@ pkgs=(meson ninja-build pkg-config gcc python3 git
       ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libclblast-dev clinfo
       libvulkan-dev mesa-vulkan-drivers vulkan-tools vulkan-validationlayers glslang-tools
       dataset-fashion-mnist chromium
-      slurmctld slurmd slurm-client munge)   # the one-node test cluster (tools/slurm-cluster.sh)
+      slurmctld slurmd slurm-client munge   # the one-node test cluster (tools/slurm-cluster.sh)
+      clang libclang-rt-14-dev)             # the fuzz targets (tests/fuzz): clang's libFuzzer
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

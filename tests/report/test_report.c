@@ -184,6 +184,10 @@ Test(spec, errors_name_the_line)
     cr_assert_neq(mb_spec_parse_text(cases[i].text, "t.spec", s, err, sizeof err), 0, "accepted case %zu", i);
     cr_assert(strstr(err, cases[i].want), "case %zu: got '%s', want '%s'", i, err, cases[i].want);
   }
+  /* a quoted CR must not split the message (tests/fuzz/regressions/spec/cr_in_section_header) */
+  cr_assert_neq(mb_spec_parse_text("[ben=h\r\x14]\njust words\n", "t.spec", s, err, sizeof err), 0);
+  cr_assert(strstr(err, "t.spec:1: unknown section [ben=h \x14]"), "got '%s'", err);
+  cr_assert_null(strpbrk(err, "\r\n"), "message is not one line: '%s'", err);
   cr_assert_eq(mb_spec_parse_text("# c\n[bench]\nseeds = 1 2, 3  # three\n[experiment m]\nkind = lambda\n"
                                   "param.mnemonic.lambda1 = 1e-3, 1e-2\n", "ok.spec", s, err, sizeof err), 0, "%s", err);
   cr_assert_eq(s->n_exp, 1);

@@ -123,3 +123,39 @@ Test(data, checkpoint_data_kind_and_path)
   cr_assert_str_eq(c.data_kind, "idx");
   cr_assert_str_eq(c.data_path, "");
 }
+
+/* Reads a file of magic, version 3 and header h (nothing after it): it must fail. */
+static void read_header_only(const char *h, char *err, size_t len)
+{
+  char path[] = "/tmp/mb-ckpt-XXXXXX";
+  int fd = mkstemp(path);
+  cr_assert(fd >= 0);
+  FILE *f = fdopen(fd, "wb");
+  uint32_t ver = 3, hl = (uint32_t)strlen(h);
+  uint64_t hash = 1469598103934665603ull;
+  put(f, &hash, "MNEMOBCK", 8);
+  put(f, &hash, &ver, 4);
+  put(f, &hash, &hl, 4);
+  put(f, &hash, h, hl);
+  cr_assert_eq(fclose(f), 0);
+  mb_checkpoint back;
+  cr_assert_neq(mb_checkpoint_read(path, &back, err, len), 0);
+  cr_assert(strstr(err, path), "message does not name the file: %s", err);
+  cr_assert_null(strpbrk(err, "\r\n"), "message is not one line: '%s'", err);
+  cr_assert_null(back.params);
+  remove(path);
+}
+
+/* Header problems the fuzz target found (tests/fuzz/regressions/checkpoint/):
+ * a value holding a CR is quoted on one line; a batch beyond what training
+ * allows, which would size the loaded model's buffers, is refused. */
+Test(data, checkpoint_header_errors)
+{
+  char err[512];
+  read_header_only("model=mlp\r\ndims=12,7,5\n", err, sizeof err);
+  cr_assert(strstr(err, "unsupported model 'mlp '"), "%s", err);
+  read_header_only("model=mlp\ndims=12,7,5\nin_shape=1,3,4\nbatch=2147483647\n", err, sizeof err);
+  cr_assert(strstr(err, "bad batch 2147483647 in header (0 to 65536)"), "%s", err);
+  read_header_only("model=mlp\ndims=12,7,5\nin_shape=1,3,4\nbatch=-1\n", err, sizeof err);
+  cr_assert(strstr(err, "bad batch -1 in header"), "%s", err);
+}
