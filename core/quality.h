@@ -18,10 +18,10 @@ enum {
   MB_MIA_MAX_SHADOW = 5000,     /* members and non-members each, at most */
   MB_MIA_NEWTON_ITERS = 100,    /* Newton steps of the logistic fit, at most */
   MB_RELEARN_BATCH = 32,
-  MB_RELEARN_CHECK = 5,         /* forget-class accuracy measured every 5 steps */
+  MB_RELEARN_CHECK = 1,         /* forget-class accuracy measured after every step */
   MB_RELEARN_CAP = 500,         /* steps */
 };
-#define MB_RELEARN_LR 0.01f
+#define MB_RELEARN_LR 0.001f
 #define MB_RELEARN_MOMENTUM 0.9f
 #define MB_MIA_RIDGE 1e-4       /* L2 penalty on the slope (mean log-loss + ridge/2·w1²) */
 
