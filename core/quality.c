@@ -43,6 +43,8 @@ void mb_quality_prob_rows(mb_backend *be, mb_view P, mb_view Q, int rows, int k,
   mb_binary(be, MB_BIN_MUL, Q, s2, s2, n, 0.5f, 0.0f);
   mb_binary(be, MB_BIN_AXPBY, s1, s2, s1, n, 1.0f, 1.0f);
   mb_reduce(be, MB_RED_SUM, s1, js, (size_t)rows, (size_t)k, 1);
+  /* JS >= 0; a negative row sum is f32 rounding of near-equal rows (seen: -4e-10) */
+  mb_unary(be, MB_UN_MAX_S, js, js, (size_t)rows, 0.0f, 0.0f);
 }
 
 /* ------------------------------------------------------------ the attack */

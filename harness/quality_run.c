@@ -12,7 +12,8 @@ int mb_metrics_parse(const char *list, unsigned *mask, char *err, size_t len)
   if (strcmp(list, "none") == 0 || !*list) return 0;
   const char *p = list;
   while (*p) {
-    size_t n = strcspn(p, ",");
+    while (*p == ' ') p++;
+    size_t n = strcspn(p, ", ");
     if (n == 3 && !strncmp(p, "mia", 3)) *mask |= MB_METRIC_MIA;
     else if (n == 8 && !strncmp(p, "distance", 8)) *mask |= MB_METRIC_DISTANCE;
     else if (n == 7 && !strncmp(p, "relearn", 7)) *mask |= MB_METRIC_RELEARN;
@@ -21,6 +22,7 @@ int mb_metrics_parse(const char *list, unsigned *mask, char *err, size_t len)
       return -1;
     }
     p += n;
+    while (*p == ' ') p++;
     if (*p == ',') p++;
   }
   return 0;

@@ -138,6 +138,10 @@ Test(spec, errors_name_the_line)
     {"[bench]\n[experiment a]\nmodel = resnet19\n", "t.spec:3: model: "},
     {"[bench]\nmodel = resnet18\n[experiment a]\nkind = fim\n", "t.spec:3: experiment 'a': kind fim compares FIM diagonals of the MLP only"},
     {"[bench]\n[experiment a]\nwidth = 0\n", "t.spec:3: 'width'"},
+    {"[bench]\n[experiment a]\nquality = all, mia\n", "t.spec:3: quality: 'all' is not"},
+    {"[bench]\n[experiment a]\nquality = mia,nope\n", "t.spec:3: quality: 'nope' is not"},
+    {"[bench]\n[experiment a]\nkind = tmix\nquality = mia\n", "t.spec:2: experiment 'a': quality metrics belong to kind main"},
+    {"[bench]\n[experiment a]\nmethods = ssd\nquality = all\n", "t.spec:2: experiment 'a': quality distance needs retrain"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     cr_assert_neq(mb_spec_parse_text(cases[i].text, "t.spec", s, err, sizeof err), 0, "accepted case %zu", i);
