@@ -1,8 +1,10 @@
 /* The quality metrics in bench rows (specification §7.7, architecture.md §8.1):
  * a tiny synthetic spec with `quality = all` on ref and cpu; every row carries
  * the fields, the retrain row on the train backend scores exactly 0 distance
- * against the cached reference, and on cpu nearly 0.  About 5 s. */
+ * against the cached reference, and on cpu nearly 0 (about 4 s); and the report's
+ * quality table from real rows of the quick spec's methods (cpu) against its golden CSV. */
 #include "harness/json_read.h"
+#include "harness/report.h"
 #include "harness/results.h"
 
 #include <criterion/criterion.h>
@@ -72,6 +74,50 @@ Test(quality_rows, bench_rows_carry_the_metrics, .timeout = 300)
   cr_expect_gt(mb_jv_num(sr, "act_dist_retain"), mb_jv_num(rc, "act_dist_retain"),
                "ssd is not farther from retraining than cpu's retrain");
   mb_rows_free(&rs);
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
+  cr_expect_eq(system(cmd), 0);
+}
+
+static char *slurp(const char *path)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *b = malloc((size_t)n + 1);
+  if (b && fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); b = NULL; }
+  if (b) b[n] = 0;
+  fclose(f);
+  return b;
+}
+
+Test(quality_rows, report_quality_table_golden)
+{
+  const char *src = getenv("MB_REPORT_DIR");
+  if (!src) cr_skip_test("MB_REPORT_DIR (tests/report) is not set");
+  char path[1024], d[] = "/tmp/mbqr-XXXXXX";
+  cr_assert(mkdtemp(d));
+  snprintf(path, sizeof path, "%s/quality_rows.jsonl", src);
+  mb_rowset rs;
+  memset(&rs, 0, sizeof rs);
+  cr_assert_eq(mb_rows_read(path, 0, &rs, stderr), 0, "cannot read %s", path);
+  mb_report r;
+  cr_assert_eq(mb_report_build(&rs, NULL, &r), 0);
+  cr_assert_eq(mb_report_write(&r, d), 0);
+  char got_p[1100], want_p[1100];
+  snprintf(got_p, sizeof got_p, "%s/quality.csv", d);
+  snprintf(want_p, sizeof want_p, "%s/golden/quality.csv", src);
+  char *got = slurp(got_p), *want = slurp(want_p);
+  cr_assert(got && want, "missing %s or %s", got_p, want_p);
+  cr_expect_str_eq(got, want);
+  /* the retrained model is the reference: its distances print as 0 */
+  cr_expect(strstr(got, "retrain,plain,0.0,0.0000,0.0000,0.0000,0.0000,"), "%s", got);
+  free(got);
+  free(want);
+  mb_report_free(&r);
+  mb_rows_free(&rs);
+  char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
   cr_expect_eq(system(cmd), 0);
 }
