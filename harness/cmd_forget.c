@@ -30,7 +30,8 @@ static const char k_forget_usage[] =
   "  --metrics LIST     quality metrics into the row (docs/specification.md §7.7): all, or\n"
   "                     a comma list of mia, distance, relearn (default none)\n"
   "  --retrained FILE   the retrained model (forget --method retrain --out FILE), the\n"
-  "                     reference of the distance metrics\n"
+  "                     reference of the distance metrics; the MIA's members are the loaded\n"
+  "                     training set (--train-limit N: the first N of each class, as trained)\n"
   "  --data DIR | --synthetic   test data (default: the data set the model was trained on)\n"
   "  --backend NAME     (default cpu); --device N;  --json  print the row as JSON\n";
 
