@@ -72,6 +72,7 @@ typedef struct {
   char name[64];
   char cache[512];                    /* checkpoint cache directory */
   char results[512];                  /* default results file */
+  char hash[17];                      /* FNV-1a 64 of the spec's text (rows: spec_hash) */
   mb_spec_exp global;                 /* the [bench] block */
   mb_spec_exp exp[MB_SPEC_MAX_EXP];
   int n_exp;
