@@ -83,6 +83,9 @@ void rp_table_metric(mb_report *rep, const sel *s, const char *be, const char *i
                      const char *key, const char *key_before);
 /* The quality table (report_quality.c): only when main rows carry the metrics. */
 void rp_quality_table(mb_report *rep, const sel *s, const char *be);
+/* The cross-vendor section and the merge table (report_xvendor.c). */
+void rp_crossvendor(mb_report *rep, const sel *s, int nfiles, const char *const *names);
+void rp_merge_table(mb_report *rep, const mb_rowset *rs, int nfiles, const char *const *names);
 void rp_figure3(mb_report *rep, const sel *s, const char *be);
 void rp_backend_table(mb_report *rep, const sel *s);
 void rp_table4(mb_report *rep, const sel *s);
