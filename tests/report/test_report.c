@@ -162,7 +162,7 @@ Test(spec, shipped_specs_parse)
   char err[512], path[1024];
   static const struct { const char *name; int min_exp; } specs[] = {
     {"quick.spec", 5}, {"paper.spec", 5}, {"resnet-quick.spec", 1}, {"resnet-fmnist.spec", 1},
-    {"resnet-cifar10.spec", 1}, {"scale.spec", 2},
+    {"resnet-cifar10.spec", 1}, {"scale.spec", 2}, {"xvendor-small.spec", 2},
   };
   for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
     snprintf(path, sizeof path, "%s/../../reports/specs/%s", src_dir(), specs[i].name);
