@@ -15,7 +15,7 @@ void mb_quality_init(mb_quality *q)
   memset(q, 0, sizeof *q);
   q->mia = q->mia_w0 = q->mia_w1 = NAN;
   q->act_forget = q->act_retain = q->js_forget = q->js_retain = NAN;
-  q->relearn_target = q->relearn_acc = NAN;
+  q->relearn_target = q->relearn_acc = q->seconds = NAN;
   q->relearn_steps = -1;
 }
 

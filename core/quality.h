@@ -36,6 +36,7 @@ typedef struct {
   long relearn_steps;           /* SGD steps until the target was reached (or the cap) */
   int relearn_reached;          /* 0: the cap was hit first */
   double relearn_target, relearn_acc;  /* target and last measured forget-class accuracy, % */
+  double seconds;               /* host time of computing the metrics (set by the harness) */
 } mb_quality;
 
 /* Sets every field to NaN / 0 (not measured). */

@@ -1,5 +1,6 @@
 /* The quality metrics of a forgetting run, for forget --json and the bench rows. */
 #include "harness/quality_run.h"
+#include "core/clock.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -67,6 +68,7 @@ int mb_session_quality(mb_session *s, unsigned mask, const mb_checkpoint *retrai
                        char *why, size_t len)
 {
   mb_quality_init(q);
+  double t0 = mb_now();
   if ((mask & (MB_METRIC_MIA | MB_METRIC_RELEARN)) && !s->dtrain.n) {
     snprintf(why, len, "the MIA and relearn metrics need the training data, which is not loaded");
     return -1;
@@ -92,6 +94,8 @@ int mb_session_quality(mb_session *s, unsigned mask, const mb_checkpoint *retrai
     snprintf(why, len, "relearn: %s", mb_error(s->be));
     return -1;
   }
+  mb_sync(s->be);
+  q->seconds = mb_now() - t0;
   return 0;
 }
 
@@ -119,4 +123,5 @@ void mb_row_quality(mb_json *j, unsigned mask, const mb_quality *q)
     mb_json_raw(j, "relearn_reached", q->relearn_reached ? "true" : "false");
     mb_json_num(j, "relearn_target", q->relearn_target);
   }
+  mb_json_num(j, "quality_s", q->seconds);
 }

@@ -31,7 +31,8 @@ int mb_session_quality(mb_session *s, unsigned mask, const mb_checkpoint *retrai
 
 /* The row fields of the metrics in mask (docs/architecture.md §8): metrics,
  * mia, mia_n_shadow, mia_n_target, act_dist_forget, act_dist_retain, js_forget,
- * js_retain, relearn_steps, relearn_reached, relearn_target.  Nothing when mask is 0. */
+ * js_retain, relearn_steps, relearn_reached, relearn_target, quality_s (host seconds the
+ * metrics took, the reference's load included).  Nothing when mask is 0. */
 void mb_row_quality(mb_json *j, unsigned mask, const mb_quality *q);
 
 #endif
