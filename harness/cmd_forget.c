@@ -131,6 +131,13 @@ int mb_cmd_forget(int argc, char **argv)
   if (o.retrained) {
     char err[512];
     if (mb_checkpoint_read(o.retrained, &retrained, err, sizeof err) != 0) { mb_die_msg("%s", err); return 1; }
+    /* checked before the (maybe long) forgetting run */
+    if (retrained.forgotten[0] && strcmp(retrained.forgotten, o.classes) != 0) {
+      mb_die_msg("forget: the retrained model %s forgot class(es) %s, not %s", o.retrained,
+                 retrained.forgotten, o.classes);
+      mb_checkpoint_free(&retrained);
+      return 2;
+    }
   }
   if (load(&o, &s, &c, me->needs != 0 || (metrics & (MB_METRIC_MIA | MB_METRIC_RELEARN))) != 0) goto out;
   /* λ defaults depend on the checkpoint's model and the data it was trained on */
@@ -172,11 +179,6 @@ int mb_cmd_forget(int argc, char **argv)
   mb_quality_init(&q);
   if (metrics) {
     char why[512];
-    if (retrained.forgotten[0] && strcmp(retrained.forgotten, o.classes) != 0) {
-      mb_die_msg("forget: the retrained model %s forgot class(es) %s, not %s", o.retrained,
-                 retrained.forgotten, o.classes);
-      goto out;
-    }
     /* last: relearning changes the weights, and --out has been written */
     if (mb_session_quality(&s, metrics, o.retrained ? &retrained : NULL, forget, nf, before.E_F, &q,
                            why, sizeof why) != 0) {
