@@ -333,7 +333,11 @@ void rp_merge_table(mb_report *rep, const mb_rowset *rs, int nfiles, const char 
     char some[700] = "";
     int lacks = 0;
     for (int k = 0; k < nid; k++) {
-      int has = 0;
+      /* only cells of a spec this file ran: files of other specs are not compared */
+      int ran_spec = 0, has = 0;
+      for (int i = 0; i < rs->n && !ran_spec; i++)
+        ran_spec = rs->rows[i].file == f && !strcmp(S(&rs->rows[i].v, "spec"), S(ids[k], "spec"));
+      if (!ran_spec) continue;
       for (int i = 0; i < rs->n && !has; i++)
         has = rs->rows[i].file == f && is_ok(&rs->rows[i].v) && same_cell(&rs->rows[i].v, ids[k]);
       if (has) { ok++; continue; }
@@ -354,8 +358,8 @@ void rp_merge_table(mb_report *rep, const mb_rowset *rs, int nfiles, const char 
   }
   free(ids);
   snprintf(t->caption, sizeof t->caption,
-           "A cell is one measurement (experiment, method, backend:device, seed, settings); a file lacks a cell that "
-           "another file has an ok row for, e.g. a backend its machine does not have.");
+           "A cell is one measurement (experiment, method, backend:device, seed, settings); a file lacks a cell of a "
+           "spec it ran that another file has an ok row for, e.g. a backend its machine does not have.");
   rp_add_table(rep, t);
 }
 
