@@ -10,6 +10,7 @@ enum {
   MB_STREAM_REPLACE = 2u << 20,  /* + epoch: code replacement draw per sample */
   MB_STREAM_METHOD = 3u << 20,   /* + method-specific offsets (baselines' noise) */
   MB_STREAM_AUGMENT = 4u << 20,  /* + epoch: crop offsets and flip, block = sample (core/augment.h) */
+  MB_STREAM_QUALITY = 5u << 20,  /* + 0, 1: MIA members, non-members; + 2: relearn order (core/quality.h) */
 };
 
 #endif

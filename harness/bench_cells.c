@@ -7,6 +7,7 @@
 #include "harness/bench_scale.h"
 #include "harness/common.h"
 #include "harness/fim.h"
+#include "harness/quality_run.h"
 #include "harness/row.h"
 #include "harness/throughput.h"
 
@@ -26,6 +27,22 @@ static const char *timer_kind(const mb_backend *be, int have_dev, int zero_dev)
   if (!be->info.has_device_timer) return "host-only";
   if (zero_dev || !have_dev) return "host-fallback";
   return "device";
+}
+
+/* The quality metrics of the forgotten model in the session (specification §7.7),
+ * against the experiment's cached retrained model; relearning changes the weights,
+ * which the next cell restores from r->ck. */
+static int cell_quality(bench *b, runner *r, const cell *c, const int *forget, int nf, mb_quality *q,
+                        char ref_key[17], char *why, size_t len)
+{
+  const mb_spec_exp *e = &b->spec.exp[c->exp];
+  mb_checkpoint ref;
+  memset(&ref, 0, sizeof ref);
+  if ((e->quality & MB_METRIC_DISTANCE) && bp_retrained(b, c, &ref, ref_key, why, len) != 0) return -1;
+  int rc = mb_session_quality(&r->s, e->quality, (e->quality & MB_METRIC_DISTANCE) ? &ref : NULL, forget,
+                              nf, r->before.E_F, q, why, len);
+  mb_checkpoint_free(&ref);
+  return rc;
 }
 
 int bp_run_forget_cell(bench *b, runner *r, const cell *c, char *why, size_t len)
@@ -92,9 +109,12 @@ int bp_run_forget_cell(bench *b, runner *r, const cell *c, char *why, size_t len
   }
   int rc = -1;
   mb_eval_result after;
+  mb_quality q;
+  char ref_key[17] = "";
   if (!host || !dev || !up || !down || !e2e) snprintf(why, len, "out of memory");
   else if (!mb_ok(be) || n == 0) snprintf(why, len, "%s failed: %s", c->me->name, mb_ok(be) ? "no run finished" : mb_error(be));
   else if (mb_session_eval(s, forget, nf, &after) != 0) snprintf(why, len, "evaluation failed: %s", mb_error(be));
+  else if (e->quality && cell_quality(b, r, c, forget, nf, &q, ref_key, why, len) != 0) {}
   else {
     mb_stats h = mb_stats_of(host, n), u = mb_stats_of(up, n), d = mb_stats_of(down, n), x = mb_stats_of(e2e, n);
     r->warmed[word] |= bit;
@@ -131,6 +151,10 @@ int bp_run_forget_cell(bench *b, runner *r, const cell *c, char *why, size_t len
     mb_json_int(&j, "n_forward", ft.n_forward);
     mb_json_int(&j, "n_backward", ft.n_backward);
     mb_json_int(&j, "n_params", (long long)P);
+    if (e->quality) {
+      mb_row_quality(&j, e->quality, &q);
+      mb_json_str(&j, "retrained_model", ref_key);
+    }
     rc = bp_row_end(b, &j) == 0 ? 0 : -2;
   }
   free(host); free(dev); free(up); free(down); free(e2e); free(back);

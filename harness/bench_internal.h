@@ -127,6 +127,11 @@ int bp_ensure_model(bench *b, int mi, int k, int n, int wait, char *why, size_t 
 void bp_runner_close(runner *r);
 int bp_runner_open(runner *r, const cell *c, const mb_spec_exp *e, char *why, size_t len);
 int bp_runner_load(bench *b, runner *r, int mi, char *why, size_t len);
+/* The reference of cell c's quality metrics (specification §7.7): its experiment's
+ * retrain cell of the same seed, run once on the train backend and cached as a
+ * checkpoint (key: its model, forget classes, seed and parameters).  0 with the
+ * checkpoint in *out and its key, or -1 with why. */
+int bp_retrained(bench *b, const cell *c, mb_checkpoint *out, char key[17], char *why, size_t len);
 
 /* bench_cells.c: one cell each; 0, -1 (why set; a failed row follows), -2 (the
  * results file cannot be written), -3 (a performance cell that wrote its own

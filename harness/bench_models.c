@@ -222,3 +222,68 @@ int bp_runner_load(bench *b, runner *r, int mi, char *why, size_t len)
   return 0;
 }
 
+
+int bp_retrained(bench *b, const cell *c, mb_checkpoint *out, char key[17], char *why, size_t len)
+{
+  const mb_spec_exp *e = &b->spec.exp[c->exp];
+  const cell *rc = NULL;
+  for (int i = 0; i < b->n_cells && !rc; i++) {
+    const cell *x = &b->cells[i];
+    if (x->exp == c->exp && x->me && strcmp(x->me->name, "retrain") == 0 && x->seed == c->seed) rc = x;
+  }
+  if (!rc) { snprintf(why, len, "experiment %s has no retrain cell for seed %" PRIu64 " (the reference)", e->name, c->seed); return -1; }
+  model_desc *md = &b->models[rc->model[0]];
+  char canon[1400];
+  int o = snprintf(canon, sizeof canon, "mnemobench-retrained/1|model=%s|forget=%s|seed=%" PRIu64 "|train=%s",
+                   md->key, e->forget, c->seed, md->train_backend);
+  for (int i = 0; i < rc->me->n_params && o < (int)sizeof canon - 64; i++)
+    o += snprintf(canon + o, sizeof canon - (size_t)o, "|%s=%.17g", rc->me->params[i].name, rc->params[i]);
+  snprintf(key, 17, "%016" PRIx64, mb_fnv1a64(MB_FNV1A64_INIT, canon, strlen(canon)));
+  char path[1200], err[1200] = "";
+  snprintf(path, sizeof path, "%s/retrained-%s.ckpt", b->cache, key);
+  if (access(path, R_OK) == 0) {
+    if (mb_checkpoint_read(path, out, err, sizeof err) == 0) return 0;
+    snprintf(why, len, "%.1000s", err);
+    return -1;
+  }
+  if (access(md->path, R_OK) != 0 && bp_train_model(b, rc->model[0], 1, 1, why, len) != 0) return -1;
+  fprintf(stderr, "%s[reference] retraining without class(es) %s on %s, seed %" PRIu64 "%s",
+          isatty(2) ? "\r\033[K" : "", e->forget, md->train_backend, c->seed, isatty(2) ? "" : "\n");
+  mb_session s;
+  mb_checkpoint base;
+  memset(&base, 0, sizeof base);
+  int ok = -1;
+  int forget[MB_MAX_FORGET], nf;
+  mb_forget_timing t;
+  if (bp_open_session(&s, md->train_backend, 0, e) != 0) {
+    snprintf(why, len, "could not open the training backend %s", md->train_backend);
+    goto out;
+  }
+  if (mb_checkpoint_read(md->path, &base, err, sizeof err) != 0) { snprintf(why, len, "%.1000s", err); goto out; }
+  if (mb_session_load_model(&s, &base) != 0 ||
+      mb_parse_classes(e->forget, s.n_classes, forget, MB_MAX_FORGET, &nf) != 0) {
+    snprintf(why, len, "loading %.300s for the reference failed", md->path);
+    goto out;
+  }
+  s.seed = c->seed;
+  if (mb_session_forget(&s, rc->me, rc->params, forget, nf, &t) != 0) {
+    snprintf(why, len, "retraining the reference failed: %s", mb_error(s.be));
+    goto out;
+  }
+  mb_opts co;
+  mb_opts_defaults(&co);
+  co.seed = base.seed; co.t_mix = base.t_mix; co.epochs = base.epochs; co.batch = base.batch; co.lr = base.lr;
+  co.code_dist = base.code_dist;
+  if (mb_session_to_checkpoint(&s, &co, out) != 0) { snprintf(why, len, "reading the reference's weights failed"); goto out; }
+  snprintf(out->forgotten, sizeof out->forgotten, "%s", e->forget);
+  if (bp_mkdir_p(b->cache) != 0 || mb_checkpoint_write(path, out, err, sizeof err) != 0) {
+    snprintf(why, len, "writing %.300s: %.600s", path, err);
+    mb_checkpoint_free(out);
+    goto out;
+  }
+  ok = 0;
+out:
+  mb_checkpoint_free(&base);
+  mb_session_close(&s);
+  return ok;
+}

@@ -143,6 +143,11 @@ static void cell_ids(bench *b, cell *c)
              e->warmup, e->time_budget);
   /* a forced generic path is another measurement of the same computation */
   if (mb_engine_generic(NULL)) strncat(canon, "|engine=generic", sizeof canon - strlen(canon) - 1);
+  /* quality metrics make another row (cells without them keep their old ids) */
+  if (e->quality && c->me) {
+    size_t l = strlen(canon);
+    snprintf(canon + l, sizeof canon - l, "|quality=%u", e->quality);
+  }
   uint32_t h = (uint32_t)hash_str(canon);
   const char *mname = c->me ? c->me->name : "fim";
   snprintf(c->id, sizeof c->id, "%s/%s/%s:%d/s%" PRIu64 "/t%g%s#%08x", e->name, mname, c->backend,

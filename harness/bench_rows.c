@@ -13,6 +13,7 @@
 void bp_cell_fields(const bench *b, mb_json *j, const cell *c)
 {
   mb_json_str(j, "spec", b->spec.name);
+  mb_json_str(j, "spec_hash", b->spec.hash);
   mb_json_str(j, "experiment", b->spec.exp[c->exp].name);
   mb_json_str(j, "cell", c->id);
   mb_json_str(j, "cell_group", c->group);

@@ -4,6 +4,7 @@
 #include "harness/common.h"
 #include "harness/explain.h"
 #include "harness/lambda_choice.h"
+#include "harness/quality_run.h"
 #include "harness/session.h"
 
 #include <math.h>
@@ -31,6 +32,11 @@ static const char k_forget_usage[] =
   "  --out FILE         write the forgotten checkpoint\n"
   "  --explain          first print, per parameter tensor, what the lambda1/lambda2 update\n"
   "                     (specification §2.2) will do: max eta, alpha, max delta against max |w|\n"
+  "  --metrics LIST     quality metrics into the row (docs/specification.md §7.7): all, or\n"
+  "                     a comma list of mia, distance, relearn (default none)\n"
+  "  --retrained FILE   the retrained model (forget --method retrain --out FILE), the\n"
+  "                     reference of the distance metrics; the MIA's members are the loaded\n"
+  "                     training set (--train-limit N: the first N of each class, as trained)\n"
   "  --data DIR | --synthetic   test data (default: the data set the model was trained on)\n"
   "  --backend NAME     (default cpu); --device N;  --json  print the row as JSON\n";
 
@@ -112,7 +118,33 @@ int mb_cmd_forget(int argc, char **argv)
   mb_session s;
   mb_checkpoint c;
   int forget[MB_MAX_FORGET], nf;
-  if (load(&o, &s, &c, me->needs != 0) != 0) goto out;
+  unsigned metrics = 0;
+  mb_checkpoint retrained;
+  memset(&retrained, 0, sizeof retrained);
+  if (o.metrics) {
+    char err[256];
+    if (mb_metrics_parse(o.metrics, &metrics, err, sizeof err) != 0) { mb_die_msg("%s", err); return 2; }
+  }
+  if ((metrics & MB_METRIC_DISTANCE) && !o.retrained) {
+    mb_die_msg("forget: --metrics %s needs --retrained FILE (the reference of the distances)", o.metrics);
+    return 2;
+  }
+  if (o.retrained && !(metrics & MB_METRIC_DISTANCE)) {
+    mb_die_msg("forget: --retrained is read only with --metrics all or distance");
+    return 2;
+  }
+  if (o.retrained) {
+    char err[512];
+    if (mb_checkpoint_read(o.retrained, &retrained, err, sizeof err) != 0) { mb_die_msg("%s", err); return 1; }
+    /* checked before the (maybe long) forgetting run */
+    if (retrained.forgotten[0] && strcmp(retrained.forgotten, o.classes) != 0) {
+      mb_die_msg("forget: the retrained model %s forgot class(es) %s, not %s", o.retrained,
+                 retrained.forgotten, o.classes);
+      mb_checkpoint_free(&retrained);
+      return 2;
+    }
+  }
+  if (load(&o, &s, &c, me->needs != 0 || (metrics & (MB_METRIC_MIA | MB_METRIC_RELEARN))) != 0) goto out;
   /* λ defaults depend on the checkpoint's model and the data it was trained on */
   const char *trained_on = c.dataset[0] ? c.dataset : s.test.name;
   mb_opts_model_defaults(&o, c.kind, trained_on);
@@ -151,9 +183,22 @@ int mb_cmd_forget(int argc, char **argv)
     mb_checkpoint_free(&f);
     if (w != 0) { mb_die_msg("%s", err); goto out; }
   }
+  mb_quality q;
+  mb_quality_init(&q);
+  if (metrics) {
+    char why[512];
+    /* last: relearning changes the weights, and --out has been written */
+    if (mb_session_quality(&s, metrics, o.retrained ? &retrained : NULL, forget, nf, before.E_F, &q,
+                           why, sizeof why) != 0) {
+      mb_die_msg("forget: %s", why);
+      goto out;
+    }
+  }
   mb_result r;
   char model[64];
   mb_session_result(&s, o.backend, model, sizeof model, &r);
+  r.metrics = metrics;
+  r.quality = &q;
   mb_result_set_forgetting(&r, me, params, &before, &after, &t);
   r.dataset_checksum = c.dataset_checksum;
   r.forget = forget;
@@ -169,10 +214,18 @@ int mb_cmd_forget(int argc, char **argv)
            o.classes, me->name, s.be->info.name, before.A_R, after.A_R, before.E_F, after.E_F,
            1e3 * t.seconds, t.outcome.note);
     if (*lambda_source == 'c') mb_lambda_print(&lc);
+    if (metrics & MB_METRIC_MIA) printf("MIA %.2f %% of %d forget-train samples judged members\n", q.mia, q.mia_n_target);
+    if (metrics & MB_METRIC_DISTANCE)
+      printf("to the retrained model: activation distance %.4f forget / %.4f retain, JS %.4f / %.4f\n",
+             q.act_forget, q.act_retain, q.js_forget, q.js_retain);
+    if (metrics & MB_METRIC_RELEARN)
+      printf("relearn: %ld steps to %.2f %% on the forget class%s\n", q.relearn_steps, q.relearn_target,
+             q.relearn_reached ? "" : " (cap reached)");
   }
   rc = 0;
 out:
   mb_checkpoint_free(&c);
+  mb_checkpoint_free(&retrained);
   mb_session_close(&s);
   return rc;
 }

@@ -19,7 +19,13 @@ static const char k_usage[] =
   "(training samples/s, forgetting latency, GEMM GFLOP/s per backend), Table 5 (t_mix sweep),\n"
   "the λ sweep figure and the FIM error of Fig. 5, as report.md, report.tex (booktabs), one CSV per table, one SVG per figure and a\n"
   "self-contained report.html, into DIR (default: report/).  Without --out the Markdown goes\n"
-  "to stdout.  A corrupt line is reported with its line number and the rest is read.\n"
+  "to stdout.  Several files (e.g. one per machine) merge: rows of one spec must carry the same\n"
+  "spec_hash; tables are keyed by (backend, device); a merge table says which cells each file\n"
+  "lacks; with two or more (device, API) platforms a cross-vendor section gives time, speed-up\n"
+  "over ref, efficiency against the best API on the same device, Pennycook's performance\n"
+  "portability per method and for the suite, agreement with ref per device, and a figure of\n"
+  "each device seen through several APIs.  A corrupt line is reported with its line number\n"
+  "and the rest is read.\n"
   "  --backend NAME   backend of the paper tables (default: cuda, cpu, vulkan, opencl, ref:\n"
   "                   the first with rows)\n"
   "  --compare OLD NEW  flag time regressions beyond the measured spread, A_R / E_F falls and\n"
@@ -96,8 +102,15 @@ int mb_cmd_report(int argc, char **argv)
   int unreadable = 0;
   for (int i = 0; i < nfiles; i++) unreadable += mb_rows_read(argv[optind + i], i, &rs, stderr) != 0;
   if (unreadable == nfiles) { mb_rows_free(&rs); return 2; }
+  const char *const *names = (const char *const *)(argv + optind);
+  char err[600];
+  if (mb_report_check_specs(&rs, nfiles, names, err, sizeof err) != 0) {
+    report_msg("report: %s", err);
+    mb_rows_free(&rs);
+    return 2;
+  }
   mb_report r;
-  if (mb_report_build(&rs, backend, &r) != 0) {
+  if (mb_report_build_files(&rs, backend, nfiles, names, &r) != 0) {
     report_msg("report: out of memory");
     mb_rows_free(&rs);
     return 1;

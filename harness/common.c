@@ -1,5 +1,6 @@
 /* Shared pieces of the mnemobench commands. */
 #include "harness/common.h"
+#include "harness/quality_run.h"
 #include "core/method.h"
 #include "mb/registry.h"
 #include "harness/json.h"
@@ -145,6 +146,7 @@ void mb_result_write_json(FILE *f, const mb_result *r)
   mb_json_int(&j, "n_forward", r->n_forward);
   mb_json_int(&j, "n_backward", r->n_backward);
   mb_json_str(&j, "note", r->note ? r->note : "");
+  if (r->metrics && r->quality) mb_row_quality(&j, r->metrics, r->quality);
   fprintf(f, "%s\n", mb_json_end(&j));
   fflush(f);
   mb_json_free(&j);

@@ -6,6 +6,7 @@
 #include "core/dataset.h"
 #include "core/method.h"
 #include "core/ops.h"
+#include "core/quality.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -48,6 +49,8 @@ typedef struct {
   int warmups;                  /* untimed runs before the timed one */
   const char *note;             /* the method's own account, e.g. what it selected */
   const char *lambda_source;    /* "user", "table", "codes"; "" (NULL) for a method without λ */
+  unsigned metrics;             /* quality metrics computed (harness/quality_run.h); 0: none */
+  const mb_quality *quality;    /* the metrics' values when metrics != 0 */
 } mb_result;
 
 void mb_result_init(mb_result *r);

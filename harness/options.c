@@ -12,7 +12,7 @@
 enum {
   O_BACKEND = 256, O_DEVICE, O_DATA, O_SYNTH, O_SEED, O_EPOCHS, O_BATCH, O_LR, O_TMIX, O_L1, O_L2,
   O_MODEL_SPEC, O_ACT, O_CODES, O_MODEL, O_OUT, O_CLASSES, O_METHOD, O_JSON, O_REPEATS, O_WARMUPS, O_HELP, O_PARAM,
-  O_WIDTH, O_TRAIN_LIMIT, O_TEST_LIMIT, O_ENGINE, O_STEPS, O_EXPLAIN, O_LAMBDA_FROM,
+  O_WIDTH, O_TRAIN_LIMIT, O_TEST_LIMIT, O_ENGINE, O_STEPS, O_EXPLAIN, O_LAMBDA_FROM, O_METRICS, O_RETRAINED,
 };
 
 static const struct option k_long[] = {
@@ -32,6 +32,7 @@ static const struct option k_long[] = {
   {"test-limit", required_argument, 0, O_TEST_LIMIT}, {"engine", required_argument, 0, O_ENGINE},
   {"steps", required_argument, 0, O_STEPS},     {"explain", no_argument, 0, O_EXPLAIN},
   {"lambda-from", required_argument, 0, O_LAMBDA_FROM},
+  {"metrics", required_argument, 0, O_METRICS}, {"retrained", required_argument, 0, O_RETRAINED},
   {0, 0, 0, 0},
 };
 
@@ -125,6 +126,8 @@ int mb_parse_opts(int argc, char **argv, const char *usage, mb_opts *o, int *don
       mb_engine_force_generic(strcmp(optarg, "generic") == 0);
       break;
     case O_OUT: o->out = optarg; break;
+    case O_METRICS: o->metrics = optarg; break;
+    case O_RETRAINED: o->retrained = optarg; break;
     case O_CLASSES: o->classes = optarg; break;
     case O_METHOD: o->method = optarg; break;
     case O_JSON: o->json = 1; break;

@@ -33,6 +33,8 @@ typedef struct {
   int train_limit, test_limit;   /* > 0: first N samples of each class */
   int steps;                     /* --steps N: timed training steps (bench-train; 0: its default) */
   const char *params[16]; int n_params;     /* --param k=v */
+  const char *metrics;           /* --metrics LIST (forget): quality metrics, harness/quality_run.h */
+  const char *retrained;         /* --retrained FILE: the reference of the distance metrics */
 } mb_opts;
 
 /* Parses argv (argv[0] = command name).  `usage` is printed for --help (exit

@@ -7,6 +7,12 @@
 
 int mb_report_build(const mb_rowset *rs, const char *backend, mb_report *r)
 {
+  return mb_report_build_files(rs, backend, 1, NULL, r);
+}
+
+int mb_report_build_files(const mb_rowset *rs, const char *backend, int nfiles, const char *const *names,
+                          mb_report *r)
+{
   memset(r, 0, sizeof *r);
   sel s = rp_select_rows(rs);
   if (!s.v) return -1;
@@ -42,8 +48,11 @@ int mb_report_build(const mb_rowset *rs, const char *backend, mb_report *r)
   rp_table1(r, &s, be_copy);
   rp_table_metric(r, &s, be_copy, "table2", "Table 2: A_R after forgetting (accuracy on the remaining classes)", "A_R", "A_R_before");
   rp_table_metric(r, &s, be_copy, "table3", "Table 3: E_F after forgetting (error on the forgotten class)", "E_F", "E_F_before");
+  rp_quality_table(r, &s, be_copy);
   rp_figure3(r, &s, be_copy);
   rp_backend_table(r, &s);
+  rp_merge_table(r, rs, nfiles, names);
+  rp_crossvendor(r, &s, nfiles, names);
   rp_table4(r, &s);
   rp_throughput_table(r, &s);
   rp_table5(r, &s);

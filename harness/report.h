@@ -56,6 +56,14 @@ typedef struct {
  * last ok row, else the last row).  backend: the backend of the paper tables,
  * or NULL to choose (cuda, cpu, vulkan, opencl, ref: the first with rows). */
 int mb_report_build(const mb_rowset *rs, const char *backend, mb_report *r);
+/* The same for rows read from several files (names[f] for the rows' file index f):
+ * adds the merge table (what each file lacks) and keys the CPU-type devices of the
+ * cross-vendor section by file (one machine each). */
+int mb_report_build_files(const mb_rowset *rs, const char *backend, int nfiles, const char *const *names,
+                          mb_report *r);
+/* -1 with a one-line message when two files hold rows of one spec name with different
+ * spec_hash (the spec's text changed between the runs); else 0. */
+int mb_report_check_specs(const mb_rowset *rs, int nfiles, const char *const *names, char *err, size_t len);
 void mb_report_free(mb_report *r);
 
 /* Writes report.md, report.tex, report.html, <id>.csv and <id>.svg into dir. */

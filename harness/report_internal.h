@@ -84,6 +84,11 @@ void rp_add_fig(mb_report *r, mb_rfigure *g);
 void rp_table1(mb_report *rep, const sel *s, const char *be);
 void rp_table_metric(mb_report *rep, const sel *s, const char *be, const char *id, const char *title,
                      const char *key, const char *key_before);
+/* The quality table (report_quality.c): only when main rows carry the metrics. */
+void rp_quality_table(mb_report *rep, const sel *s, const char *be);
+/* The cross-vendor section and the merge table (report_xvendor.c). */
+void rp_crossvendor(mb_report *rep, const sel *s, int nfiles, const char *const *names);
+void rp_merge_table(mb_report *rep, const mb_rowset *rs, int nfiles, const char *const *names);
 void rp_figure3(mb_report *rep, const sel *s, const char *be);
 void rp_backend_table(mb_report *rep, const sel *s);
 void rp_table4(mb_report *rep, const sel *s);

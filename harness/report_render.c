@@ -364,7 +364,34 @@ void mb_rf_svg(const mb_rfigure *g, FILE *f)
   snprintf(rot, sizeof rot, " transform=\"rotate(-90 %d %.1f)\"", 18, (py0 + py1) / 2);
   svg_text(f, 18, (py0 + py1) / 2, "middle", 12, "axis-label", rot, g->ylabel);
   svg_text(f, (px0 + px1) / 2, H - 12, "middle", 12, "axis-label", NULL, g->xlabel);
-  if (g->bars) {
+  if (g->bars && g->nseries > 1) {
+    /* grouped: one slot per category, one bar per series, a legend */
+    int n = g->ncats, ns = g->nseries;
+    double slot = (px1 - px0) / (n ? n : 1), bw = slot * 0.8 / ns;
+    for (int i = 0; i < n; i++) {
+      double cx = px0 + slot * (i + 0.5);
+      snprintf(rot, sizeof rot, " transform=\"rotate(-20 %.1f %.1f)\"", cx, py0 + 16);
+      svg_text(f, cx, py0 + 16, "end", 11, "cat", rot, g->cats[i]);
+      for (int k = 0; k < ns; k++) {
+        const mb_rseries *se = &g->series[k];
+        double x0 = cx - slot * 0.4 + bw * k, v = i < se->n ? se->y[i] : NAN;
+        if (!isfinite(v) || (g->logy && v <= 0)) {
+          svg_text(f, x0 + bw / 2, py0 - 6, "middle", 10, "missing", NULL, "—");
+          continue;
+        }
+        double base = ay.log ? py0 : ax_map(&ay, fmax(ay.lo, 0), py0, py1), y = ax_map(&ay, v, py0, py1);
+        fprintf(f, "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
+                "<title>%s, %s: %.4g</title></rect>\n", x0, fmin(y, base), bw * 0.92, fabs(base - y),
+                k_colors[k % 8], g->cats[i], se->name, v);
+      }
+    }
+    for (int k = 0; k < ns; k++) {
+      double ly = MT + 14 + 20 * k;
+      fprintf(f, "<rect x=\"%d\" y=\"%.1f\" width=\"24\" height=\"10\" fill=\"%s\"/>\n", W - MR + 10, ly - 5,
+              k_colors[k % 8]);
+      svg_text(f, W - MR + 40, ly + 4, "start", 11, "legend", NULL, g->series[k].name);
+    }
+  } else if (g->bars) {
     const mb_rseries *s = &g->series[0];
     int n = g->ncats;
     double slot = (px1 - px0) / (n ? n : 1), bw = slot * 0.6;

@@ -25,8 +25,11 @@ static int counts(row *r)
  * rows) its method and metric. */
 static int same_measurement(row *a, row *b)
 {
+  /* cuda:0 of two machines (merged files) shares a cell id: the device tells them
+   * apart (a skipped row names no device and is replaced by the device's ok row) */
+  const char *da = S(a, "device"), *db = S(b, "device");
   return !strcmp(S(a, "cell"), S(b, "cell")) && !strcmp(S(a, "method"), S(b, "method")) &&
-         !strcmp(S(a, "metric"), S(b, "metric"));
+         !strcmp(S(a, "metric"), S(b, "metric")) && (!*da || !*db || !strcmp(da, db));
 }
 
 sel rp_select_rows(const mb_rowset *rs)

@@ -183,18 +183,22 @@ void rp_backend_table(mb_report *rep, const sel *s)
   /* backends in table order (rp_backend_rank), unknown ones after */
   bdev bs[32];
   int nb = 0;
-  for (int i = 0; i < s->n; i++) {
-    row *r = s->v[i];
-    if (strcmp(rp_kind_of(r), "main")) continue;
-    const char *b = S(r, "backend");
-    int seen = 0;
-    for (int k = 0; k < nb; k++) seen |= strcmp(bs[k].backend, b) == 0;
-    if (!seen && nb < 32) {
-      snprintf(bs[nb].backend, sizeof bs[nb].backend, "%s", b);
-      bs[nb].device[0] = 0;
-      nb++;
+  /* keyed by (backend, device): two GPUs of one API are two columns; a row
+   * without a device (skipped) joins its backend's first entry */
+  for (int pass = 0; pass < 2; pass++)
+    for (int i = 0; i < s->n; i++) {
+      row *r = s->v[i];
+      if (strcmp(rp_kind_of(r), "main")) continue;
+      const char *b = S(r, "backend"), *d = S(r, "device");
+      if (pass == 0 && !*d) continue;
+      int seen = 0;
+      for (int k = 0; k < nb; k++) seen |= !strcmp(bs[k].backend, b) && (!*d || !strncmp(bs[k].device, d, sizeof bs[k].device - 1));
+      if (!seen && nb < 32) {
+        snprintf(bs[nb].backend, sizeof bs[nb].backend, "%s", b);
+        snprintf(bs[nb].device, sizeof bs[nb].device, "%s", d);
+        nb++;
+      }
     }
-  }
   for (int i = 1; i < nb; i++) {   /* stable: equal ranks keep their order */
     bdev x = bs[i];
     int j = i - 1, rank_x = rp_backend_rank(x.backend);
@@ -220,7 +224,8 @@ void rp_backend_table(mb_report *rep, const sel *s)
       int present = 0;
       for (int i = 0; i < s->n; i++) {
         row *r = s->v[i];
-        if (strcmp(rp_kind_of(r), "main") || strcmp(S(r, "method"), ms[m].name) || strcmp(S(r, "backend"), bs[b].backend))
+        if (strcmp(rp_kind_of(r), "main") || strcmp(S(r, "method"), ms[m].name) || strcmp(S(r, "backend"), bs[b].backend) ||
+            (*S(r, "device") && strncmp(S(r, "device"), bs[b].device, sizeof bs[b].device - 1)))
           continue;
         present = 1;
         if (!is_ok(r)) continue;

@@ -30,7 +30,8 @@ static const mb_rtable *find_table(const mb_report *r, const char *id)
 static int figure_follows(const mb_rfigure *fg, const mb_rtable *t)
 {
   return (!strcmp(fg->id, "fig3") && !strcmp(t->id, "fig3")) || (!strcmp(fg->id, "fig5") && !strcmp(t->id, "fim")) ||
-         (!strncmp(fg->id, "fig-", 4) && !strcmp(t->id, "lambda"));
+         (!strncmp(fg->id, "fig-", 4) && !strcmp(t->id, "lambda")) ||
+         (!strncmp(fg->id, "figxv-", 6) && !strcmp(t->id, "xvendor"));
 }
 
 void mb_report_markdown(const mb_report *r, FILE *f)

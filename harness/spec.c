@@ -1,8 +1,10 @@
 /* Run-specification parser (see spec.h). */
 #include "harness/spec.h"
 #include "core/codes.h"
+#include "core/dataset.h"
 #include "core/mlp.h"
 #include "mb/registry.h"
+#include "harness/quality_run.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -198,6 +200,11 @@ static int set_key(ctx *c, mb_spec_exp *e, const char *key, char *v)
     return 0;
   }
   if (strcmp(key, "time_budget") == 0) return parse_num(c, key, v, 0, 1e6, &e->time_budget);
+  if (strcmp(key, "quality") == 0) {
+    char why[160];
+    if (mb_metrics_parse(v, &e->quality, why, sizeof why) != 0) return perr(c, "quality: %s", why + strlen("--metrics: "));
+    return 0;
+  }
   if (strcmp(key, "forget") == 0) {
     for (const char *p = v; *p; p++)
       if (!isdigit((unsigned char)*p) && *p != ',') return perr(c, "forget: '%s' is not a class list like 0 or 0,3", v);
@@ -301,7 +308,7 @@ static int set_key(ctx *c, mb_spec_exp *e, const char *key, char *v)
   }
   return perr(c, "unknown key '%s' (keys: kind data train_per_class test_per_class model width act codes epochs batch lr t_mix seeds forget "
               "baseline_model train_backend backends methods repeats warmup time_budget samples classes size code_batch ssd_images "
-              "ssd_forget param.METHOD.NAME)", key);
+              "ssd_forget quality param.METHOD.NAME)", key);
 }
 
 int mb_spec_parse_text(const char *text, const char *name, mb_spec *s, char *err, size_t len)
@@ -312,6 +319,8 @@ int mb_spec_parse_text(const char *text, const char *name, mb_spec *s, char *err
   snprintf(s->path, sizeof s->path, "%s", name);
   snprintf(s->name, sizeof s->name, "bench");
   snprintf(s->cache, sizeof s->cache, "mnemobench-cache");
+  /* the same text on two machines: the same cells (report checks it when merging) */
+  snprintf(s->hash, sizeof s->hash, "%016llx", (unsigned long long)mb_fnv1a64(MB_FNV1A64_INIT, text, strlen(text)));
   defaults(&s->global);
   mb_spec_exp *cur = &s->global;
   int in_bench = 1;
@@ -394,6 +403,16 @@ int mb_spec_parse_text(const char *text, const char *name, mb_spec *s, char *err
       rc = perr(&c, "experiment '%s': ssd_forget %ld exceeds ssd_images %ld", s->exp[i].name, s->exp[i].ssd_forget,
                 s->exp[i].ssd_images);
     }
+  for (int i = 0; rc == 0 && i < s->n_exp; i++) {
+    const mb_spec_exp *e = &s->exp[i];
+    int has_retrain = 0;
+    for (int m = 0; m < e->n_methods; m++) has_retrain |= strcmp(e->methods[m], "retrain") == 0;
+    c.line = e->line;
+    if (e->quality && strcmp(e->kind, "main") != 0)
+      rc = perr(&c, "experiment '%s': quality metrics belong to kind main", e->name);
+    else if ((e->quality & MB_METRIC_DISTANCE) && !has_retrain)
+      rc = perr(&c, "experiment '%s': quality distance needs retrain among the methods (the reference)", e->name);
+  }
   if (rc == 0 && !s->results[0]) snprintf(s->results, sizeof s->results, "results/%s.jsonl", s->name);
   return rc;
 }

@@ -10,6 +10,7 @@
  *   model = resnet18             an MLP spec (784-1000-10, the default) or resnet18 (width = 64)
  *   methods = mnemonic, ssd
  *   param.mnemonic.lambda1 = 1e-4, 1e-3   (lists are swept: the cross product of all lists)
+ *   quality = all                (main: MIA, distance to retrain, relearn time in every row)
  *
  * Parsing is strict: an unknown section or key, a bad number, an unknown
  * method, parameter or backend is an error naming the file and line. */
@@ -61,6 +62,9 @@ typedef struct {
    * which ssd_forget of the forget class */
   int classes, size, code_batch;
   long ssd_images, ssd_forget;
+  /* main: quality metrics of every cell (harness/quality_run.h mask; specification §7.7),
+   * against the experiment's retrain cell of the same seed as the reference */
+  unsigned quality;
 } mb_spec_exp;
 
 typedef struct {
@@ -68,6 +72,7 @@ typedef struct {
   char name[64];
   char cache[512];                    /* checkpoint cache directory */
   char results[512];                  /* default results file */
+  char hash[17];                      /* FNV-1a 64 of the spec's text (rows: spec_hash) */
   mb_spec_exp global;                 /* the [bench] block */
   mb_spec_exp exp[MB_SPEC_MAX_EXP];
   int n_exp;

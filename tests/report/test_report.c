@@ -179,6 +179,10 @@ Test(spec, errors_name_the_line)
     {"[bench]\n[experiment a]\nmodel = resnet19\n", "t.spec:3: model: "},
     {"[bench]\nmodel = resnet18\n[experiment a]\nkind = fim\n", "t.spec:3: experiment 'a': kind fim compares FIM diagonals of the MLP only"},
     {"[bench]\n[experiment a]\nwidth = 0\n", "t.spec:3: 'width'"},
+    {"[bench]\n[experiment a]\nquality = all, mia\n", "t.spec:3: quality: 'all' is not"},
+    {"[bench]\n[experiment a]\nquality = mia,nope\n", "t.spec:3: quality: 'nope' is not"},
+    {"[bench]\n[experiment a]\nkind = tmix\nquality = mia\n", "t.spec:2: experiment 'a': quality metrics belong to kind main"},
+    {"[bench]\n[experiment a]\nmethods = ssd\nquality = all\n", "t.spec:2: experiment 'a': quality distance needs retrain"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     cr_assert_neq(mb_spec_parse_text(cases[i].text, "t.spec", s, err, sizeof err), 0, "accepted case %zu", i);
@@ -203,7 +207,7 @@ Test(spec, shipped_specs_parse)
   char err[512], path[1024];
   static const struct { const char *name; int min_exp; } specs[] = {
     {"quick.spec", 5}, {"paper.spec", 5}, {"resnet-quick.spec", 1}, {"resnet-fmnist.spec", 1},
-    {"resnet-cifar10.spec", 1}, {"scale.spec", 2},
+    {"resnet-cifar10.spec", 1}, {"scale.spec", 2}, {"xvendor-small.spec", 2},
   };
   for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
     snprintf(path, sizeof path, "%s/../../reports/specs/%s", src_dir(), specs[i].name);
