@@ -49,6 +49,10 @@ int mb_cmd_finetune(int argc, char **argv)
   if (done) return 0;
   if (!o.in) { mb_die_msg("finetune: --model FILE (the checkpoint to fine-tune) is required"); return 2; }
   if (!o.out) { mb_die_msg("finetune: --out FILE is required"); return 2; }
+  if (o.set_t_mix && o.t_mix <= 0) {
+    mb_die_msg("finetune: --t-mix must be above 0 (codes are what it trains)");
+    return 2;
+  }
   mb_session s;
   mb_checkpoint c, f;
   mb_train_stats st;

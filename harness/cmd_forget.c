@@ -38,7 +38,7 @@ static const char k_eval_usage[] =
   "Test accuracy of a checkpoint; with --classes, A_R and E_F for those forget classes.\n"
   "The test set is the one the model was trained with unless --data or --synthetic says otherwise.\n";
 
-static int load(const mb_opts *o, mb_session *s, mb_checkpoint *c, int need_train)
+static int load(const mb_opts *o, mb_session *s, mb_checkpoint *c, int need_train, int need_codes)
 {
   char err[512];
   memset(s, 0, sizeof *s);
@@ -47,6 +47,8 @@ static int load(const mb_opts *o, mb_session *s, mb_checkpoint *c, int need_trai
   if (mb_checkpoint_read(o->in, c, err, sizeof err) != 0) { mb_die_msg("%s", err); return -1; }
   mb_opts data;
   if (mb_session_data_of(o, c, &data) != 0 || mb_session_open(s, &data, need_train) != 0) return -1;
+  /* eval needs no codes: an imported model (no codes yet) evaluates too */
+  if (!need_codes) return mb_session_load_model_codes(s, c, c->seed, c->code_dist);
   return mb_session_load_model(s, c);
 }
 
@@ -85,7 +87,7 @@ int mb_cmd_forget(int argc, char **argv)
   mb_session s;
   mb_checkpoint c;
   int forget[MB_MAX_FORGET], nf;
-  if (load(&o, &s, &c, me->needs != 0) != 0) goto out;
+  if (load(&o, &s, &c, me->needs != 0, 1) != 0) goto out;
   /* λ defaults depend on the checkpoint's model and the data it was trained on */
   const char *trained_on = c.dataset[0] ? c.dataset : s.test.name;
   mb_opts_model_defaults(&o, c.kind, trained_on);
@@ -161,7 +163,7 @@ int mb_cmd_eval(int argc, char **argv)
   mb_checkpoint c;
   int forget[MB_MAX_FORGET], nf = 0;
   mb_eval_result ev;
-  if (load(&o, &s, &c, 0) != 0) goto out;
+  if (load(&o, &s, &c, 0, 0) != 0) goto out;
   if (o.classes && mb_parse_classes(o.classes, s.n_classes, forget, MB_MAX_FORGET, &nf) != 0) {
     rc = 2;
     goto out;

@@ -22,7 +22,8 @@ static const char k_import_usage[] =
   "                     max-pool, names conv1/bn1/layerX.Y.downsample/fc)\n"
   "  --model mlp        --arch SIZES (784-1000-10)  --act sigmoid|relu\n"
   "  --in-shape C,H,W   input images (default 1,28,28; 3,224,224 with --stem imagenet)\n"
-  "  --classes K        output classes (default 10; 1000 with --stem imagenet)\n";
+  "  --classes K        output classes (default 10; 1000 with --stem imagenet)\n"
+  "  --seed N           recorded as the model's seed (default 1; it keys the synthetic data set)\n";
 
 static const char k_export_usage[] =
   "usage: mnemobench export --model FILE --weights FILE\n"
@@ -84,6 +85,7 @@ int mb_cmd_import(int argc, char **argv)
     }
   }
   c.code_dist = MB_CODES_UNIFORM01;
+  c.seed = o.seed;   /* keys the synthetic set, as a trained model's seed does */
   if (mb_weights_read(o.weights, &c, err, sizeof err) != 0) { mb_die_msg("%s", err); return 1; }
   for (size_t i = 0; i < c.n_params; i++)
     if (c.params[i] != c.params[i] || c.params[i] - c.params[i] != 0.0f) {
