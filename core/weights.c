@@ -207,6 +207,14 @@ int mb_weights_read(const char *path, mb_checkpoint *c, char *err, size_t len)
     memcpy(line, p, ll);
     line[ll] = 0;
     p = e + 1;
+    /* printable ASCII only, so a message quoting the line stays one clean line */
+    size_t k = 0;
+    while (k < ll && line[k] >= 0x20 && line[k] < 0x7f) k++;
+    if (k < ll) {
+      snprintf(msg, sizeof msg, "header line %d has a non-printable byte", lineno + 1);
+      why = msg;
+      break;
+    }
     char extra[2];
     if (sscanf(line, "%127s %15s %127s %llu %1s", name, dtype, shape, &off, extra) != 4) {
       snprintf(msg, sizeof msg, "header line %d is not 'NAME DTYPE SHAPE OFFSET': '%.80s'", lineno + 1, line);
