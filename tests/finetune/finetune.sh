@@ -31,7 +31,7 @@ refused() {
   [ $# -gt 0 ] && [ -n "${expect:-}" ] && ! grep -q -- "$expect" err && bad "$what: '$(cat err)' does not say '$expect'"
   expect=
 }
-echo "1..7"
+echo "1..8"
 
 begin "a plain model (t_mix 0) is not forgotten with its codes; fine-tuned with codes it is (E_F >= 99)"
 # a well-trained plain model (99 % on this set): the codes were never shown to it
@@ -159,5 +159,26 @@ tail -1 err | grep -q "no mnemonic codes" || bad "forget without codes: $(tail -
 "$bin" finetune --model mlp.ckpt --synthetic --seed 1 --steps 20 --train-limit 50 --test-limit 20 \
   --out mlp-ft.ckpt > /dev/null 2>&1 || bad "finetune of an imported model"
 "$bin" forget --model mlp-ft.ckpt --classes 0 --test-limit 20 > /dev/null 2>&1 || bad "forget after finetune of an imported model"
+end
+begin "torchvision's resnet18 layout (--stem imagenet: 7x7 stem, downsample, fc) imports and exports back byte-identical"
+python3 - "$tools" rn.w tv.w <<'EOF' || bad "python torchvision-style container"
+import array, random, sys
+sys.path.insert(0, sys.argv[1])
+from export_state_dict import read_container, write_container
+random.seed(3)
+out = []
+for n, s, _, b in read_container(sys.argv[2]):
+    n = n.replace("shortcut", "downsample").replace("linear.", "fc.")
+    if n == "conv1.weight":
+        s = (4, 3, 7, 7)
+        b = array.array("f", [random.uniform(-0.1, 0.1) for _ in range(4 * 3 * 7 * 7)]).tobytes()
+    out.append((n, s, b))
+write_container(sys.argv[3], out)
+EOF
+"$bin" import --model resnet18 --stem imagenet --width 4 --in-shape 3,32,32 --classes 10 --weights tv.w \
+  --out tv.ckpt > /dev/null || bad "import torchvision layout"
+"$bin" export --model tv.ckpt --weights tv2.w > /dev/null && cmp -s tv.w tv2.w || bad "torchvision layout round trip"
+expect="'conv1.weight' has shape \[4, 1, 3, 3\] but the model's is \[4, 1, 7, 7\]" refused "a CIFAR-stem container under --stem imagenet" \
+  "$bin" import --model resnet18 --stem imagenet --width 4 --in-shape 1,28,28 --classes 10 --weights rn.w --out out.ckpt
 end
 exit $fail
