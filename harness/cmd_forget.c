@@ -48,7 +48,7 @@ static int load(const mb_opts *o, mb_session *s, mb_checkpoint *c, int need_trai
   mb_opts data;
   if (mb_session_data_of(o, c, &data) != 0 || mb_session_open(s, &data, need_train) != 0) return -1;
   /* eval needs no codes: an imported model (no codes yet) evaluates too */
-  if (!need_codes) return mb_session_load_model_codes(s, c, c->seed, c->code_dist);
+  if (!need_codes) return mb_session_load_model_codes(s, c, c->seed, c->code_dist, 0);
   return mb_session_load_model(s, c);
 }
 

@@ -130,9 +130,10 @@ int mb_session_new_model(mb_session *s, const mb_opts *o)
 
 /* Model from a checkpoint; codes from it, or (codes_seed != NULL) generated when it has none. */
 static int load_model(mb_session *s, const mb_checkpoint *c, const uint64_t *codes_seed,
-                      mb_code_dist dist)
+                      mb_code_dist dist, int min_batch)
 {
   int batch = c->batch > 0 ? c->batch : 128;
+  if (batch < min_batch) batch = min_batch;   /* room for a fine-tuning batch */
   mb_model_config cfg;
   mb_model_config_of(c, &cfg);
   if (setup_model(s, &cfg, batch) != 0) return -1;
@@ -162,13 +163,13 @@ static int load_model(mb_session *s, const mb_checkpoint *c, const uint64_t *cod
 
 int mb_session_load_model(mb_session *s, const mb_checkpoint *c)
 {
-  return load_model(s, c, NULL, MB_CODES_UNIFORM01);
+  return load_model(s, c, NULL, MB_CODES_UNIFORM01, 0);
 }
 
 int mb_session_load_model_codes(mb_session *s, const mb_checkpoint *c, uint64_t seed,
-                                mb_code_dist dist)
+                                mb_code_dist dist, int batch)
 {
-  return load_model(s, c, &seed, dist);
+  return load_model(s, c, &seed, dist, batch);
 }
 
 int mb_session_restore_weights(mb_session *s, const mb_checkpoint *c)

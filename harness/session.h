@@ -53,9 +53,10 @@ int mb_session_data_of(const mb_opts *o, const mb_checkpoint *c, mb_opts *data);
 /* Model and codes from a checkpoint (checked against the data). */
 int mb_session_load_model(mb_session *s, const mb_checkpoint *c);
 /* The same, but a checkpoint without codes (an imported model) gets codes
- * generated from seed with dist, as a new model would (fine-tuning). */
+ * generated from seed with dist, as a new model would (fine-tuning), and the model
+ * has room for batches of `batch` rows (0: the checkpoint's training batch). */
 int mb_session_load_model_codes(mb_session *s, const mb_checkpoint *c, uint64_t seed,
-                                mb_code_dist dist);
+                                mb_code_dist dist, int batch);
 /* Puts the checkpoint's weights (and BN statistics) back on the device, e.g.
  * after an untimed warm-up run of a method. */
 int mb_session_restore_weights(mb_session *s, const mb_checkpoint *c);
