@@ -1,7 +1,8 @@
 /* Checkpoint file: "MNEMOBCK", u32 version, u32 header length, header text
  * (key=value lines), u64 n_params, f32 params, u64 n_code_floats, f32 codes,
  * [version ≥ 2: u64 n_stats, f32 running means, f32 running variances],
- * (version 3 adds the data_kind and data_path header keys, nothing binary)
+ * (version 3 adds the data_kind and data_path header keys, version 4 the finetune_*
+ * keys, nothing binary)
  * u64 FNV-1a of every byte before it.  Little-endian hosts only (checked). */
 #include "core/checkpoint.h"
 
@@ -69,6 +70,16 @@ static void header_text(const mb_checkpoint *c, char *h, size_t len)
            arch, c->n_classes, mb_code_dist_name(c->code_dist), c->has_codes, c->t_mix,
            c->seed, c->epochs, c->batch, c->lr, c->dataset, c->dataset_checksum, c->backend,
            c->device, c->forgotten, c->data_kind, strchr(c->data_path, '\n') ? "" : c->data_path);
+  if (c->finetune_steps > 0) {
+    size_t o = strlen(h);
+    snprintf(h + o, len - o,
+             "finetune_steps=%d\nfinetune_batch=%d\nfinetune_lr=%.9g\nfinetune_weight_decay=%.9g\n"
+             "finetune_t_mix=%.9g\nfinetune_seed=%" PRIu64 "\nfinetune_s=%.6f\nfinetune_base=%s\n"
+             "finetune_base_checksum=%016" PRIx64 "\n",
+             c->finetune_steps, c->finetune_batch, c->finetune_lr, c->finetune_weight_decay,
+             c->finetune_t_mix, c->finetune_seed, c->finetune_s,
+             strchr(c->finetune_base, '\n') ? "" : c->finetune_base, c->finetune_base_checksum);
+  }
 }
 
 int mb_checkpoint_write(const char *path, const mb_checkpoint *c, char *err, size_t len)
@@ -77,7 +88,7 @@ int mb_checkpoint_write(const char *path, const mb_checkpoint *c, char *err, siz
   snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
   ckfile o = {fopen(tmp, "wb"), 1469598103934665603ull, 0};
   if (!o.f) { snprintf(err, len, "%s: cannot create: %s", tmp, strerror(errno)); return -1; }
-  char h[8192];
+  char h[16384];   /* two paths of up to 4 KiB each fit */
   header_text(c, h, sizeof h);
   uint32_t ver = MB_CKPT_VERSION, hl = (uint32_t)strlen(h);
   uint64_t np = c->n_params, nc = c->codes ? (uint64_t)c->n_classes * mb_checkpoint_in_dim(c) : 0;
@@ -212,6 +223,18 @@ static int parse_header(const char *h, mb_checkpoint *c, char *err, size_t len)
   field(h, "forgotten", c->forgotten, sizeof c->forgotten);
   field(h, "data_kind", c->data_kind, sizeof c->data_kind);   /* absent before version 3 */
   field(h, "data_path", c->data_path, sizeof c->data_path);
+  /* absent before version 4 and in a model never fine-tuned */
+  c->finetune_steps = atoi(field(h, "finetune_steps", v, sizeof v) ? v : "0");
+  if (c->finetune_steps < 0) { snprintf(err, len, "bad finetune_steps in header"); return -1; }
+  c->finetune_batch = atoi(field(h, "finetune_batch", v, sizeof v) ? v : "0");
+  c->finetune_lr = (float)atof(field(h, "finetune_lr", v, sizeof v) ? v : "0");
+  c->finetune_weight_decay = (float)atof(field(h, "finetune_weight_decay", v, sizeof v) ? v : "0");
+  c->finetune_t_mix = (float)atof(field(h, "finetune_t_mix", v, sizeof v) ? v : "0");
+  c->finetune_seed = strtoull(field(h, "finetune_seed", v, sizeof v) ? v : "0", NULL, 10);
+  c->finetune_s = atof(field(h, "finetune_s", v, sizeof v) ? v : "0");
+  field(h, "finetune_base", c->finetune_base, sizeof c->finetune_base);
+  c->finetune_base_checksum =
+    strtoull(field(h, "finetune_base_checksum", v, sizeof v) ? v : "0", NULL, 16);
   return 0;
 }
 
@@ -246,7 +269,7 @@ int mb_checkpoint_read(const char *path, mb_checkpoint *c, char *err, size_t len
   const char *why = NULL;
   if (get(&o, magic, 8) || memcmp(magic, k_magic, 8) != 0) why = "not a mnemobench checkpoint (bad magic)";
   else if (get(&o, &ver, 4) || ver < 1 || ver > MB_CKPT_VERSION)
-    why = "unsupported checkpoint version (this build reads versions 1 to 3)";
+    why = "unsupported checkpoint version (this build reads versions 1 to 4)";
   else if (get(&o, &hl, 4) || hl == 0 || hl > 65536 || !(h = calloc(hl + 1, 1)) || get(&o, h, hl))
     why = "truncated or corrupt header";
   else if (parse_header(h, c, err, len)) why = "";
@@ -270,6 +293,7 @@ int mb_checkpoint_read(const char *path, mb_checkpoint *c, char *err, size_t len
   uint64_t expect = o.hash;
   if (!why && (fread(&sum, 8, 1, o.f) != 1 || sum != expect)) why = "checksum mismatch (corrupt file)";
   if (!why && fgetc(o.f) != EOF) why = "trailing bytes after the checksum";
+  c->checksum = sum;
   c->n_params = np;
   fclose(o.f);
   free(h);

@@ -11,8 +11,10 @@
 
 /* 2: model kind, ResNet configuration and BN running statistics (version 1
  * files, MLP only, still load).  3: where the training data came from
- * (data_kind, data_path); versions 1 and 2 load with both empty. */
-#define MB_CKPT_VERSION 3
+ * (data_kind, data_path); versions 1 and 2 load with both empty.  4: how a model was
+ * fine-tuned with codes (the finetune_* keys, header text only); versions 1 to 3 load
+ * with finetune_steps = 0 (not fine-tuned). */
+#define MB_CKPT_VERSION 4
 
 struct mb_checkpoint {
   mb_model_kind kind;
@@ -32,6 +34,14 @@ struct mb_checkpoint {
   char backend[16];
   char device[128];
   char forgotten[64];     /* e.g. "0" or "" */
+  /* Fine-tuning with codes (docs/specification.md §1.3); finetune_steps 0: none. */
+  int finetune_steps, finetune_batch;
+  float finetune_lr, finetune_weight_decay, finetune_t_mix;
+  uint64_t finetune_seed;             /* shuffle / replacement streams (and new codes) */
+  double finetune_s;                  /* one run, host clock around the synchronised loop */
+  char finetune_base[4096];           /* absolute path of the base checkpoint, or "" */
+  uint64_t finetune_base_checksum;    /* the base file's checksum (its last 8 bytes) */
+  uint64_t checksum;      /* set by mb_checkpoint_read: this file's checksum; not a header key */
   size_t n_params;
   float *params;          /* n_params */
   float *codes;           /* n_classes · input size or NULL */

@@ -30,8 +30,7 @@ static int excluded(const mb_train_opts *o, int label)
 
 /* This epoch's order and replacement decisions as three i32 index arrays of n
  * entries each (data row or -1, code row or -1, label row); returns the count. */
-static int plan_epoch(const mb_devdata *dd, const mb_train_opts *o, int epoch, int32_t *plan,
-                      long long *replaced)
+static int plan_epoch(const mb_devdata *dd, const mb_train_opts *o, int epoch, int32_t *plan)
 {
   int n = 0;
   int32_t *order = plan;
@@ -51,7 +50,6 @@ static int plan_epoch(const mb_devdata *dd, const mb_train_opts *o, int epoch, i
     if (t < o->t_mix) {
       code[i] = dd->host->y[s];
       order[i] = -1;
-      (*replaced)++;
     } else {
       code[i] = -1;
     }
@@ -97,14 +95,22 @@ int mb_model_train(mb_model *md, const mb_devdata *train, mb_view codes, const m
   int use_codes = o->t_mix > 0 && !mb_is_none(codes);
   double t0 = mb_now();
   int step_total = 0;
-  for (int e = 0; e < o->epochs && mb_ok(be); e++) {
-    int n = plan_epoch(train, o, e, plan, &st->replaced);
+  int epochs = o->epochs;
+  if (o->steps > 0) {
+    /* a step budget: as many epochs as it takes, the last one cut short (this count,
+     * from the whole set, is only what the progress line shows) */
+    int per = (n_all + o->batch - 1) / o->batch;
+    epochs = per > 0 ? (o->steps + per - 1) / per : 1;
+  }
+  for (int e = 0; (o->steps > 0 ? step_total < o->steps : e < epochs) && mb_ok(be); e++) {
+    int n = plan_epoch(train, o, e, plan);
     if (n == 0) { mb_fail(be, MB_BAD_ARG, "training set is empty"); break; }
     /* order, code and label arrays are packed back to back for n samples */
     mb_upload(be, dplan, plan, 3 * (size_t)n);
     mb_fill(be, loss_acc, 1, 0.0f);
     int steps = (n + o->batch - 1) / o->batch;
     if (o->max_steps > 0 && steps > o->max_steps) steps = o->max_steps;
+    if (o->steps > 0 && steps > o->steps - step_total) steps = o->steps - step_total;
     for (int s = 0; s < steps && mb_ok(be); s++) {
       int r0 = s * o->batch;
       int rows = n - r0 < o->batch ? n - r0 : o->batch;
@@ -130,14 +136,16 @@ int mb_model_train(mb_model *md, const mb_devdata *train, mb_view codes, const m
       mb_optim(be, &opt);
       step_total++;
       st->samples += rows;
+      /* replacements of the rows that ran (a step budget can cut an epoch short) */
+      for (int i = 0; i < rows; i++) st->replaced += plan[n + r0 + i] >= 0;
       if (o->progress && (s % 20 == 0 || s == steps - 1)) {
-        o->progress(o->progress_ctx, e, o->epochs, s + 1, steps, -1.0);
+        o->progress(o->progress_ctx, e, epochs, s + 1, steps, -1.0);
       }
     }
     float acc = 0;
     mb_download(be, &acc, loss_acc, 1);   /* one read per epoch, not per step */
     st->last_epoch_loss = acc / (double)(steps * o->batch < n ? steps * o->batch : n);
-    if (o->progress) o->progress(o->progress_ctx, e, o->epochs, steps, steps, st->last_epoch_loss);
+    if (o->progress) o->progress(o->progress_ctx, e, epochs, steps, steps, st->last_epoch_loss);
   }
   mb_sync(be);
   st->seconds = mb_now() - t0;

@@ -13,7 +13,9 @@ typedef struct {
   float lr, momentum, weight_decay;
   float t_mix;              /* 0: plain training */
   uint64_t seed;
-  int max_steps;            /* > 0: stop after this many steps (benchmarks) */
+  int max_steps;            /* > 0: stop each epoch after this many steps (benchmarks) */
+  int steps;                /* > 0: run exactly this many SGD steps in all, as many epochs as
+                             * that takes (epochs is then ignored): fine-tuning (§1.3) */
   const int *exclude;       /* classes whose samples are left out (retrain oracle), or NULL */
   int n_exclude;
   int augment;              /* §0.1 CIFAR crop + flip of data rows (core/augment.h) */

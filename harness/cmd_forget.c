@@ -10,7 +10,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static const char k_forget_usage[] =
   "usage: mnemobench forget --model FILE --classes LIST [options]\n"
@@ -45,33 +44,7 @@ static const char k_eval_usage[] =
   "Test accuracy of a checkpoint; with --classes, A_R and E_F for those forget classes.\n"
   "The test set is the one the model was trained with unless --data or --synthetic says otherwise.\n";
 
-/* The data a checkpoint's model is evaluated on: --data / --synthetic when
- * given, else the set it was trained on, as the checkpoint records it. */
-static int data_of(const mb_opts *o, const mb_checkpoint *c, mb_opts *data)
-{
-  *data = *o;
-  data->seed = c->seed;   /* the synthetic set is keyed by the training seed */
-  if (o->data || o->synthetic) return 0;
-  if (strcmp(c->data_kind, "synthetic") == 0 || strcmp(c->dataset, "synthetic") == 0)
-    data->synthetic = 1;
-  else if (c->data_path[0]) {
-    struct stat st;
-    if (stat(c->data_path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-      mb_die_msg("%s: the model's data folder %s is gone; give --data DIR", o->in, c->data_path);
-      return -1;
-    }
-    data->data = c->data_path;
-  }
-  else if (c->dataset[0] && strcmp(c->dataset, "fashion-mnist") != 0) {
-    /* a version 1/2 checkpoint names its data set but not its folder */
-    mb_die_msg("%s: the checkpoint does not record where its data set '%s' is; give --data DIR",
-               o->in, c->dataset);
-    return -1;
-  }
-  return 0;
-}
-
-static int load(const mb_opts *o, mb_session *s, mb_checkpoint *c, int need_train)
+static int load(const mb_opts *o, mb_session *s, mb_checkpoint *c, int need_train, int need_codes)
 {
   char err[512];
   memset(s, 0, sizeof *s);
@@ -79,7 +52,9 @@ static int load(const mb_opts *o, mb_session *s, mb_checkpoint *c, int need_trai
   if (!o->in) { mb_die_msg("%s: --model FILE is required", "forget/eval"); return -1; }
   if (mb_checkpoint_read(o->in, c, err, sizeof err) != 0) { mb_die_msg("%s", err); return -1; }
   mb_opts data;
-  if (data_of(o, c, &data) != 0 || mb_session_open(s, &data, need_train) != 0) return -1;
+  if (mb_session_data_of(o, c, &data) != 0 || mb_session_open(s, &data, need_train) != 0) return -1;
+  /* eval needs no codes: an imported model (no codes yet) evaluates too */
+  if (!need_codes) return mb_session_load_model_codes(s, c, c->seed, c->code_dist, 0);
   return mb_session_load_model(s, c);
 }
 
@@ -144,7 +119,7 @@ int mb_cmd_forget(int argc, char **argv)
       return 2;
     }
   }
-  if (load(&o, &s, &c, me->needs != 0 || (metrics & (MB_METRIC_MIA | MB_METRIC_RELEARN))) != 0) goto out;
+  if (load(&o, &s, &c, me->needs != 0 || (metrics & (MB_METRIC_MIA | MB_METRIC_RELEARN)), 1) != 0) goto out;
   /* λ defaults depend on the checkpoint's model and the data it was trained on */
   const char *trained_on = c.dataset[0] ? c.dataset : s.test.name;
   mb_opts_model_defaults(&o, c.kind, trained_on);
@@ -241,7 +216,7 @@ int mb_cmd_eval(int argc, char **argv)
   mb_checkpoint c;
   int forget[MB_MAX_FORGET], nf = 0;
   mb_eval_result ev;
-  if (load(&o, &s, &c, 0) != 0) goto out;
+  if (load(&o, &s, &c, 0, 0) != 0) goto out;
   if (o.classes && mb_parse_classes(o.classes, s.n_classes, forget, MB_MAX_FORGET, &nf) != 0) {
     rc = 2;
     goto out;

@@ -13,5 +13,8 @@ int mb_cmd_agree(int argc, char **argv);
 int mb_cmd_bench(int argc, char **argv);
 int mb_cmd_report(int argc, char **argv);
 int mb_cmd_slurm(int argc, char **argv);
+int mb_cmd_finetune(int argc, char **argv);
+int mb_cmd_import(int argc, char **argv);
+int mb_cmd_export(int argc, char **argv);
 
 #endif

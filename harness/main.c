@@ -12,6 +12,8 @@ static const char k_usage[] =
   "commands:\n"
   "  quickstart   train the paper's MLP with mnemonic codes, forget class 0, print a table\n"
   "  train        train a model with codes and write a checkpoint\n"
+  "  finetune     fine-tune a checkpoint (a model trained without codes) with codes\n"
+  "  import       a checkpoint from PyTorch weights (a weights container); export: the reverse\n"
   "  forget       forget classes of a checkpoint and print a result row\n"
   "  eval         evaluate a checkpoint (accuracy, A_R, E_F)\n"
   "  devices      list backends and devices, or why a backend has none\n"
@@ -34,6 +36,7 @@ static const command k_commands[] = {
   {"bench-train", mb_cmd_bench_train}, {"bench-scale", mb_cmd_bench_scale},
   {"bench", mb_cmd_bench},
   {"report", mb_cmd_report},          {"slurm", mb_cmd_slurm},
+  {"finetune", mb_cmd_finetune},      {"import", mb_cmd_import},  {"export", mb_cmd_export},
 };
 
 int main(int argc, char **argv)

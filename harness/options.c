@@ -13,6 +13,7 @@ enum {
   O_BACKEND = 256, O_DEVICE, O_DATA, O_SYNTH, O_SEED, O_EPOCHS, O_BATCH, O_LR, O_TMIX, O_L1, O_L2,
   O_MODEL_SPEC, O_ACT, O_CODES, O_MODEL, O_OUT, O_CLASSES, O_METHOD, O_JSON, O_REPEATS, O_WARMUPS, O_HELP, O_PARAM,
   O_WIDTH, O_TRAIN_LIMIT, O_TEST_LIMIT, O_ENGINE, O_STEPS, O_EXPLAIN, O_LAMBDA_FROM, O_METRICS, O_RETRAINED,
+  O_WD, O_WEIGHTS, O_IN_SHAPE, O_STEM,
 };
 
 static const struct option k_long[] = {
@@ -33,6 +34,8 @@ static const struct option k_long[] = {
   {"steps", required_argument, 0, O_STEPS},     {"explain", no_argument, 0, O_EXPLAIN},
   {"lambda-from", required_argument, 0, O_LAMBDA_FROM},
   {"metrics", required_argument, 0, O_METRICS}, {"retrained", required_argument, 0, O_RETRAINED},
+  {"weight-decay", required_argument, 0, O_WD}, {"weights", required_argument, 0, O_WEIGHTS},
+  {"in-shape", required_argument, 0, O_IN_SHAPE}, {"stem", required_argument, 0, O_STEM},
   {0, 0, 0, 0},
 };
 
@@ -55,6 +58,7 @@ void mb_opts_defaults(mb_opts *o)
   o->repeats = 5;
   o->model_kind = MB_MODEL_MLP;
   o->width = 64;
+  o->weight_decay = 5e-4;   /* §0.3 */
 }
 
 void mb_opts_model_defaults(mb_opts *o, mb_model_kind kind, const char *dataset)
@@ -116,6 +120,16 @@ int mb_parse_opts(int argc, char **argv, const char *usage, mb_opts *o, int *don
     case O_WIDTH: bad = num("width", optarg, 1, 4096, &v); o->width = (int)v; break;
     case O_TRAIN_LIMIT: bad = num("train-limit", optarg, 1, 1e9, &v); o->train_limit = (int)v; break;
     case O_TEST_LIMIT: bad = num("test-limit", optarg, 1, 1e9, &v); o->test_limit = (int)v; break;
+    case O_WD: bad = num("weight-decay", optarg, 0, 1, &o->weight_decay); break;
+    case O_WEIGHTS: o->weights = optarg; break;
+    case O_IN_SHAPE: o->in_shape = optarg; break;
+    case O_STEM:
+      if (strcmp(optarg, "cifar") != 0 && strcmp(optarg, "imagenet") != 0) {
+        mb_die_msg("--stem: '%s' is not cifar or imagenet", optarg);
+        bad = 1;
+      }
+      o->stem = optarg;
+      break;
     case O_STEPS: bad = num("steps", optarg, 1, 1e6, &v); o->steps = (int)v; break;
     case O_ENGINE:
       /* generic: the core composes every optional op from required ones (like MB_ENGINE) */

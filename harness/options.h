@@ -31,7 +31,11 @@ typedef struct {
   mb_model_kind model_kind;      /* --model mlp|resnet18 (a new model's architecture) */
   int width;                     /* --width N: ResNet stem width (64 = the real model) */
   int train_limit, test_limit;   /* > 0: first N samples of each class */
-  int steps;                     /* --steps N: timed training steps (bench-train; 0: its default) */
+  int steps;                     /* --steps N: timed training steps (bench-train; 0: its default);
+                                  * finetune: the step budget */
+  double weight_decay;           /* --weight-decay X (finetune; 5e-4) */
+  const char *weights;           /* --weights FILE: a weights container (import, export) */
+  const char *in_shape, *stem;   /* --in-shape C,H,W, --stem cifar|imagenet (import) */
   const char *params[16]; int n_params;     /* --param k=v */
   const char *metrics;           /* --metrics LIST (forget): quality metrics, harness/quality_run.h */
   const char *retrained;         /* --retrained FILE: the reference of the distance metrics */

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static int report(mb_session *s, const char *what)
 {
@@ -66,6 +67,30 @@ static int check_model_fits_data(mb_session *s, int in_dim, int n_classes)
   return 0;
 }
 
+int mb_session_data_of(const mb_opts *o, const mb_checkpoint *c, mb_opts *data)
+{
+  *data = *o;
+  data->seed = c->seed;   /* the synthetic set is keyed by the training seed */
+  if (o->data || o->synthetic) return 0;
+  if (strcmp(c->data_kind, "synthetic") == 0 || strcmp(c->dataset, "synthetic") == 0)
+    data->synthetic = 1;
+  else if (c->data_path[0]) {
+    struct stat st;
+    if (stat(c->data_path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+      mb_die_msg("%s: the model's data folder %s is gone; give --data DIR", o->in, c->data_path);
+      return -1;
+    }
+    data->data = c->data_path;
+  }
+  else if (c->dataset[0] && strcmp(c->dataset, "fashion-mnist") != 0) {
+    /* a version 1/2 checkpoint names its data set but not its folder */
+    mb_die_msg("%s: the checkpoint does not record where its data set '%s' is; give --data DIR",
+               o->in, c->dataset);
+    return -1;
+  }
+  return 0;
+}
+
 /* Creates the model of cfg through the model interface, with room for codes. */
 static int setup_model(mb_session *s, const mb_model_config *cfg, int batch)
 {
@@ -103,20 +128,24 @@ int mb_session_new_model(mb_session *s, const mb_opts *o)
   return report(s, "initialising the model");
 }
 
-int mb_session_load_model(mb_session *s, const mb_checkpoint *c)
+/* Model from a checkpoint; codes from it, or (codes_seed != NULL) generated when it has none. */
+static int load_model(mb_session *s, const mb_checkpoint *c, const uint64_t *codes_seed,
+                      mb_code_dist dist, int min_batch)
 {
   int batch = c->batch > 0 ? c->batch : 128;
+  if (batch < min_batch) batch = min_batch;   /* room for a fine-tuning batch */
   mb_model_config cfg;
   mb_model_config_of(c, &cfg);
   if (setup_model(s, &cfg, batch) != 0) return -1;
-  if (!c->codes) {
+  if (!c->codes && !codes_seed) {
     mb_die_msg("checkpoint has no mnemonic codes");
     return -1;
   }
   size_t n = (size_t)s->n_classes * s->in_dim;
   s->codes_host = malloc(n * sizeof(float));
   if (!s->codes_host) { mb_die_msg("out of memory"); return -1; }
-  memcpy(s->codes_host, c->codes, n * sizeof(float));
+  if (c->codes) memcpy(s->codes_host, c->codes, n * sizeof(float));
+  else mb_codes_generate(*codes_seed, s->n_classes, s->in_dim, dist, s->codes_host);
   for (size_t i = 0; i < c->n_params; i++)
     if (c->params[i] != c->params[i] || c->params[i] - c->params[i] != 0.0f) {
       mb_die_msg("checkpoint has a non-finite weight (parameter %zu)", i);
@@ -130,6 +159,17 @@ int mb_session_load_model(mb_session *s, const mb_checkpoint *c)
   }
   s->epochs = c->epochs; s->batch = c->batch; s->lr = c->lr; s->t_mix = c->t_mix;
   return report(s, "loading the model");
+}
+
+int mb_session_load_model(mb_session *s, const mb_checkpoint *c)
+{
+  return load_model(s, c, NULL, MB_CODES_UNIFORM01, 0);
+}
+
+int mb_session_load_model_codes(mb_session *s, const mb_checkpoint *c, uint64_t seed,
+                                mb_code_dist dist, int batch)
+{
+  return load_model(s, c, &seed, dist, batch);
 }
 
 int mb_session_restore_weights(mb_session *s, const mb_checkpoint *c)
@@ -167,6 +207,24 @@ int mb_session_train(mb_session *s, const mb_opts *o, mb_train_stats *st)
   }
   mb_model_train(&s->md, &s->dtrain, s->codes, &t, st);
   return report(s, "training");
+}
+
+int mb_session_finetune(mb_session *s, const mb_opts *o, mb_train_stats *st)
+{
+  mb_train_opts t;
+  mb_train_defaults(&t);
+  t.steps = o->steps;
+  t.batch = o->batch;
+  t.lr = (float)o->lr;
+  t.weight_decay = (float)o->weight_decay;
+  t.t_mix = (float)o->t_mix;
+  t.seed = o->seed;
+  t.progress = o->json ? NULL : mb_progress_bar;
+  /* the data's augmentation, at a constant rate: a fixed step budget has no epoch
+   * count for the cosine schedule (docs/specification.md §1.3) */
+  t.augment = cifar_recipe(s);
+  mb_model_train(&s->md, &s->dtrain, s->codes, &t, st);
+  return report(s, "fine-tuning");
 }
 
 int mb_session_forget(mb_session *s, const mb_method *me, const double *params,

@@ -46,12 +46,25 @@ typedef struct {
 int mb_session_open(mb_session *s, const mb_opts *o, int need_train);
 /* New model of o->model_kind (random init from seed) with codes from the seed. */
 int mb_session_new_model(mb_session *s, const mb_opts *o);
+/* The data a checkpoint's model is evaluated on: --data / --synthetic when given,
+ * else the set it was trained on, as the checkpoint records it (data: o with the
+ * data fields, and the seed that keys the synthetic set, set). */
+int mb_session_data_of(const mb_opts *o, const mb_checkpoint *c, mb_opts *data);
 /* Model and codes from a checkpoint (checked against the data). */
 int mb_session_load_model(mb_session *s, const mb_checkpoint *c);
+/* The same, but a checkpoint without codes (an imported model) gets codes
+ * generated from seed with dist, as a new model would (fine-tuning), and the model
+ * has room for batches of `batch` rows (0: the checkpoint's training batch). */
+int mb_session_load_model_codes(mb_session *s, const mb_checkpoint *c, uint64_t seed,
+                                mb_code_dist dist, int batch);
 /* Puts the checkpoint's weights (and BN statistics) back on the device, e.g.
  * after an untimed warm-up run of a method. */
 int mb_session_restore_weights(mb_session *s, const mb_checkpoint *c);
 int mb_session_train(mb_session *s, const mb_opts *o, mb_train_stats *st);
+/* Fine-tunes the loaded model with its codes for o->steps SGD steps (batch, lr,
+ * weight_decay, t_mix, seed from o) through the same training loop
+ * (docs/specification.md §1.3); st->seconds: host clock around the synchronised loop. */
+int mb_session_finetune(mb_session *s, const mb_opts *o, mb_train_stats *st);
 /* Runs a forgetting method, timed as docs/specification.md §2.5 / §7.2 say: the clock
  * starts with model, codes and the data the method may use resident and the
  * device idle, and stops after the final weights are written and synced. */

@@ -90,6 +90,8 @@ Test(data, version2_checkpoint_still_loads)
   cr_assert_eq(back.cfg.dims[0], 12);
   cr_assert_eq(memcmp(back.params, params, sizeof params), 0);
   cr_assert_eq(memcmp(back.codes, codes, sizeof codes), 0);
+  cr_assert_eq(back.finetune_steps, 0, "a version 2 file is not fine-tuned");
+  cr_assert_eq(back.checksum, hash);
   mb_checkpoint_free(&back);
 
   /* a version this build does not know: one line saying so */
@@ -100,6 +102,47 @@ Test(data, version2_checkpoint_still_loads)
   fclose(f);
   cr_assert_neq(mb_checkpoint_read(path, &back, err, sizeof err), 0);
   cr_assert(strstr(err, "unsupported checkpoint version") && !strchr(err, '\n'), "%s", err);
+  remove(path);
+}
+
+/* Version 4: how a model was fine-tuned travels with it (§1.3); a model never
+ * fine-tuned writes no finetune_* keys. */
+Test(data, checkpoint_records_finetuning)
+{
+  float params[NP], codes[NC];
+  mb_checkpoint c, back;
+  char path[] = "/tmp/mb-ckpt-XXXXXX", err[512];
+  int fd = mkstemp(path);
+  cr_assert(fd >= 0);
+  close(fd);
+  toy(&c, params, codes);
+  cr_assert_eq(mb_checkpoint_write(path, &c, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(mb_checkpoint_read(path, &back, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(back.finetune_steps, 0);
+  cr_assert_str_eq(back.finetune_base, "");
+  mb_checkpoint_free(&back);
+  c.finetune_steps = 2000;
+  c.finetune_batch = 64;
+  c.finetune_lr = 0.001f;
+  c.finetune_weight_decay = 5e-4f;
+  c.finetune_t_mix = 0.3f;
+  c.finetune_seed = 9;
+  c.finetune_s = 12.5;
+  c.finetune_base_checksum = 0x0123456789abcdefull;
+  snprintf(c.finetune_base, sizeof c.finetune_base, "/models/plain model.ckpt");
+  cr_assert_eq(mb_checkpoint_write(path, &c, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(mb_checkpoint_read(path, &back, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(back.finetune_steps, 2000);
+  cr_assert_eq(back.finetune_batch, 64);
+  cr_assert_eq(back.finetune_lr, 0.001f);
+  cr_assert_eq(back.finetune_weight_decay, 5e-4f);
+  cr_assert_eq(back.finetune_t_mix, 0.3f);
+  cr_assert_eq(back.finetune_seed, 9);
+  cr_assert_eq(back.finetune_s, 12.5);
+  cr_assert_eq(back.finetune_base_checksum, 0x0123456789abcdefull);
+  cr_assert_str_eq(back.finetune_base, "/models/plain model.ckpt");
+  cr_assert_eq(memcmp(back.params, params, sizeof params), 0);
+  mb_checkpoint_free(&back);
   remove(path);
 }
 

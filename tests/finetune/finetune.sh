@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# Fine-tune then forget (docs/specification.md §1.3) and the weights container
+# (§1.4): a model trained without codes cannot be forgotten with codes; after
+# `finetune` it can.  export -> import -> export is bit-identical for a ResNet
+# (weights and BN statistics) and an MLP, a container written by plain Python
+# (tools/export_state_dict.py, no torch) imports, and broken containers or
+# arguments are refused with one line and no output file.  Synthetic data, a
+# 784-100-10 MLP and a width-4 ResNet-18 on the ref/cpu backends: ~10-20 s.
+# Usage: finetune.sh MNEMOBENCH SOURCE_ROOT
+set -u
+bin=$(realpath "$1")
+tools=$(realpath "$2")/tools
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+t=0
+fail=0
+begin() { desc=$*; cur=0; }
+bad() { printf '# FAIL: %s\n' "$*"; cur=1; fail=1; }
+end() { t=$((t + 1)); if [ "$cur" -eq 0 ]; then echo "ok $t - $desc"; else echo "not ok $t - $desc"; fi; }
+# field FILE KEY: a number from a one-line JSON row
+field() { python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read())[sys.argv[2]])' "$1" "$2"; }
+# refused DESC CMD...: non-zero exit, exactly one line on stderr, no out.ckpt / out.w left
+refused() {
+  local what=$1; shift
+  rm -f out.ckpt out.w err
+  if "$@" > /dev/null 2> err; then bad "$what: exit 0"; fi
+  [ "$(wc -l < err)" -eq 1 ] || { bad "$what: stderr is not one line:"; sed 's/^/#   /' err; }
+  [ -e out.ckpt ] || [ -e out.w ] && bad "$what: left an output file"
+  ls ./*.tmp.* > /dev/null 2>&1 && bad "$what: left a temporary file"
+  [ $# -gt 0 ] && [ -n "${expect:-}" ] && ! grep -q -- "$expect" err && bad "$what: '$(cat err)' does not say '$expect'"
+  expect=
+}
+echo "1..8"
+
+begin "a plain model (t_mix 0) is not forgotten with its codes; fine-tuned with codes it is (E_F >= 99)"
+# a well-trained plain model (99 % on this set): the codes were never shown to it
+"$bin" train --synthetic --arch 784-100-10 --t-mix 0 --epochs 5 --train-limit 1000 \
+  --test-limit 50 --out plain.ckpt > /dev/null 2>&1 || bad "train"
+"$bin" forget --model plain.ckpt --classes 0 --test-limit 50 --json > plain.json 2> /dev/null || bad "forget plain"
+# 300 steps at lr 0.01: this small MLP learns the codes too slowly at the paper's 0.001
+"$bin" finetune --model plain.ckpt --steps 300 --lr 0.01 --train-limit 1000 --test-limit 50 \
+  --out ft.ckpt --json > ft.json 2> /dev/null || bad "finetune"
+"$bin" forget --model ft.ckpt --classes 0 --test-limit 50 --json > ftf.json 2> /dev/null || bad "forget fine-tuned"
+if [ "$cur" -eq 0 ]; then
+  pe=$(field plain.json E_F); fe=$(field ftf.json E_F); fa=$(field ftf.json A_R)
+  echo "# plain model: E_F after forget $pe; fine-tuned: E_F $fe, A_R $fa; fine-tuning $(field ft.json train_s) s"
+  python3 -c "import sys; sys.exit(0 if float('$pe') < 50 else 1)" || bad "the plain model was forgotten (E_F $pe): the test shows nothing"
+  python3 -c "import sys; sys.exit(0 if float('$fe') >= 99 and float('$fa') >= 90 else 1)" || bad "fine-tuned model: E_F $fe, A_R $fa"
+  [ "$(field ft.json method)" = finetune ] || bad "row method"
+fi
+end
+
+begin "the fine-tuned checkpoint records its fine-tuning (format version 4)"
+if [ -e ft.ckpt ]; then
+  head -c 8192 ft.ckpt | grep -a -q "^finetune_steps=300$" || bad "no finetune_steps=300"
+  head -c 8192 ft.ckpt | grep -a -q "^finetune_base=$(realpath plain.ckpt)$" || bad "no finetune_base"
+  head -c 8192 ft.ckpt | grep -a -q "^t_mix=0.1" || bad "t_mix is not the fine-tuning rate"
+  [ "$(od -An -tu4 -j8 -N4 ft.ckpt | tr -d ' ')" = 4 ] || bad "version is not 4"
+  head -c 8192 plain.ckpt | grep -a -q "^finetune_" && bad "a model never fine-tuned has finetune_ keys"
+else bad "no ft.ckpt"; fi
+end
+
+begin "finetune refuses bad arguments with one line and writes nothing"
+expect="--model FILE" refused "no --model" "$bin" finetune --steps 5 --out out.ckpt
+expect="cannot open" refused "missing checkpoint" "$bin" finetune --model nothere.ckpt --steps 5 --out out.ckpt
+expect="--steps" refused "steps 0" "$bin" finetune --model plain.ckpt --steps 0 --out out.ckpt
+expect="--t-mix" refused "t_mix 0" "$bin" finetune --model plain.ckpt --steps 5 --t-mix 0 --out out.ckpt
+expect="--out FILE" refused "no --out" "$bin" finetune --model plain.ckpt --steps 5
+end
+
+begin "ResNet-18 (width 4): export -> import -> export is bit-identical; names and shapes are PyTorch's"
+"$bin" train --model resnet18 --width 4 --synthetic --t-mix 0 --epochs 1 --train-limit 3 \
+  --test-limit 2 --batch 16 --out rn.ckpt > /dev/null 2>&1 || bad "train resnet"
+"$bin" export --model rn.ckpt --weights rn.w > /dev/null || bad "export"
+"$bin" import --model resnet18 --width 4 --weights rn.w --out rn2.ckpt > /dev/null || bad "import"
+"$bin" export --model rn2.ckpt --weights rn2.w > /dev/null || bad "export again"
+cmp -s rn.w rn2.w || bad "containers differ"
+python3 - "$tools" rn.w <<'EOF' || bad "container contents"
+import sys
+sys.path.insert(0, sys.argv[1])
+from export_state_dict import read_container
+t = {n: (s, d) for n, s, d, _ in read_container(sys.argv[2])}
+want = {"conv1.weight": (4, 1, 3, 3), "bn1.running_var": (4,), "layer2.0.shortcut.0.weight": (8, 4, 1, 1),
+        "layer4.1.bn2.running_mean": (32,), "linear.weight": (10, 32), "linear.bias": (10,)}
+for n, s in want.items():
+    if t.get(n, (None,))[0] != s:
+        print("# %s: %s, expected %s" % (n, t.get(n), s)); sys.exit(1)
+# 62 parameter tensors + 2 statistics for each of the 20 BN layers
+if len(t) != 62 + 40: print("# %d tensors" % len(t)); sys.exit(1)
+EOF
+# the imported model runs: eval on the same data gives the same accuracy
+"$bin" eval --model rn.ckpt --synthetic --test-limit 2 --json > e1.json 2> /dev/null || bad "eval"
+"$bin" eval --model rn2.ckpt --synthetic --seed 1 --test-limit 2 --json > e2.json 2> /dev/null || bad "eval imported"
+[ "$(field e1.json test_acc)" = "$(field e2.json test_acc)" ] || bad "accuracy differs after import"
+end
+
+begin "a container written by plain Python (no torch) imports, num_batches_tracked is ignored"
+python3 - "$tools" rn.w py.w <<'EOF' || bad "python writer"
+import sys
+sys.path.insert(0, sys.argv[1])
+from export_state_dict import read_container, write_container
+ts = read_container(sys.argv[2])
+out = []
+for n, s, d, b in ts:
+    out.append((n, s, b))
+    if n.endswith("bn1.weight") and n.count(".") == 1:
+        out.append(("bn1.num_batches_tracked", (), b"\x07" + b"\x00" * 7))
+write_container(sys.argv[3], out)
+EOF
+# write_container writes num_batches_tracked as f32 with shape "-": rewrite its dtype as PyTorch's i64
+python3 - py.w <<'EOF'
+import sys
+p = sys.argv[1]; d = open(p, "rb").read()
+open(p, "wb").write(d.replace(b"bn1.num_batches_tracked f32 - ", b"bn1.num_batches_tracked i64 - ", 1))
+EOF
+"$bin" import --model resnet18 --width 4 --weights py.w --out py.ckpt > /dev/null || bad "import python container"
+"$bin" export --model py.ckpt --weights py2.w > /dev/null && cmp -s rn.w py2.w || bad "python container did not round-trip"
+end
+
+begin "import refuses missing, extra, mis-shaped and truncated tensors with one line"
+mutate() {   # mutate KIND OUT
+  python3 - "$tools" rn.w "$2" "$1" <<'EOF'
+import sys
+sys.path.insert(0, sys.argv[1])
+from export_state_dict import read_container, write_container
+ts = [(n, s, b) for n, s, _, b in read_container(sys.argv[2])]
+k = sys.argv[4]
+if k == "missing": ts = [x for x in ts if x[0] != "layer3.1.bn1.running_var"]
+if k == "extra": ts.append(("layer5.0.conv1.weight", (1,), b"\0\0\0\0"))
+if k == "shape": ts = [(n, (16, 1, 3, 3) if n == "layer1.0.conv1.weight" else s, b) for n, s, b in ts]
+if k == "twice": ts.append(ts[0])
+write_container(sys.argv[3], ts)
+if k == "truncated":
+    d = open(sys.argv[3], "rb").read(); open(sys.argv[3], "wb").write(d[:-4])
+EOF
+}
+for k in missing extra shape twice truncated; do mutate $k bad-$k.w || bad "mutate $k"; done
+expect="missing tensor 'layer3.1.bn1.running_var' \[16\]" refused missing "$bin" import --model resnet18 --width 4 --weights bad-missing.w --out out.ckpt
+expect="unexpected tensor 'layer5.0.conv1.weight'" refused extra "$bin" import --model resnet18 --width 4 --weights bad-extra.w --out out.ckpt
+expect="has shape \[16, 1, 3, 3\] but the model's is \[4, 4, 3, 3\]" refused shape "$bin" import --model resnet18 --width 4 --weights bad-shape.w --out out.ckpt
+expect="appears twice" refused twice "$bin" import --model resnet18 --width 4 --weights bad-twice.w --out out.ckpt
+expect="run past the data" refused truncated "$bin" import --model resnet18 --width 4 --weights bad-truncated.w --out out.ckpt
+expect="has shape" refused "wrong width" "$bin" import --model resnet18 --width 8 --weights rn.w --out out.ckpt
+expect="not a mnemobench weights container" refused "not a container" "$bin" import --model resnet18 --width 4 --weights rn.ckpt --out out.ckpt
+expect="cannot open" refused "no file" "$bin" import --model resnet18 --width 4 --weights none.w --out out.ckpt
+expect="--in-shape" refused "bad in-shape" "$bin" import --model resnet18 --in-shape 1,28 --weights rn.w --out out.ckpt
+expect="--weights FILE" refused "no --weights" "$bin" import --model resnet18 --out out.ckpt
+expect="cannot open" refused "export of a missing checkpoint" "$bin" export --model none.ckpt --weights out.w
+end
+
+begin "MLP: export -> import -> export is bit-identical; an imported model (no codes) fine-tunes"
+"$bin" export --model plain.ckpt --weights mlp.w > /dev/null || bad "export mlp"
+"$bin" import --model mlp --arch 784-100-10 --weights mlp.w --out mlp.ckpt > /dev/null || bad "import mlp"
+"$bin" export --model mlp.ckpt --weights mlp2.w > /dev/null && cmp -s mlp.w mlp2.w || bad "mlp round trip"
+# (the data notice of --synthetic comes first)
+if "$bin" forget --model mlp.ckpt --synthetic --classes 0 > /dev/null 2> err; then bad "forget without codes: exit 0"; fi
+tail -1 err | grep -q "no mnemonic codes" || bad "forget without codes: $(tail -1 err)"
+"$bin" finetune --model mlp.ckpt --synthetic --seed 1 --steps 20 --train-limit 50 --test-limit 20 \
+  --out mlp-ft.ckpt > /dev/null 2>&1 || bad "finetune of an imported model"
+"$bin" forget --model mlp-ft.ckpt --classes 0 --test-limit 20 > /dev/null 2>&1 || bad "forget after finetune of an imported model"
+end
+begin "torchvision's resnet18 layout (--stem imagenet: 7x7 stem, downsample, fc) imports and exports back byte-identical"
+python3 - "$tools" rn.w tv.w <<'EOF' || bad "python torchvision-style container"
+import array, random, sys
+sys.path.insert(0, sys.argv[1])
+from export_state_dict import read_container, write_container
+random.seed(3)
+out = []
+for n, s, _, b in read_container(sys.argv[2]):
+    n = n.replace("shortcut", "downsample").replace("linear.", "fc.")
+    if n == "conv1.weight":
+        s = (4, 3, 7, 7)
+        b = array.array("f", [random.uniform(-0.1, 0.1) for _ in range(4 * 3 * 7 * 7)]).tobytes()
+    out.append((n, s, b))
+write_container(sys.argv[3], out)
+EOF
+"$bin" import --model resnet18 --stem imagenet --width 4 --in-shape 3,32,32 --classes 10 --weights tv.w \
+  --out tv.ckpt > /dev/null || bad "import torchvision layout"
+"$bin" export --model tv.ckpt --weights tv2.w > /dev/null && cmp -s tv.w tv2.w || bad "torchvision layout round trip"
+expect="'conv1.weight' has shape \[4, 1, 3, 3\] but the model's is \[4, 1, 7, 7\]" refused "a CIFAR-stem container under --stem imagenet" \
+  "$bin" import --model resnet18 --stem imagenet --width 4 --in-shape 1,28,28 --classes 10 --weights rn.w --out out.ckpt
+end
+exit $fail
