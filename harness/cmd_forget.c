@@ -181,6 +181,7 @@ int mb_cmd_forget(int argc, char **argv)
   r.seed = c.seed;
   r.t_mix = mb_float_decimal(c.t_mix);
   r.epochs = c.epochs;
+  r.finetune_steps = c.finetune_steps;
   r.warmups = o.warmups;
   r.lambda_source = lambda_source;
   if (o.json) mb_result_write_json(stdout, &r);
@@ -234,6 +235,7 @@ int mb_cmd_eval(int argc, char **argv)
     r.test_acc = ev.acc;
     r.A_R = ev.A_R;
     r.E_F = ev.E_F;
+    r.finetune_steps = c.finetune_steps;
     mb_result_write_json(stdout, &r);
   } else if (nf) {
     printf("test accuracy %.2f%%, A_R %.2f, E_F %.2f (forget classes %s)\n", ev.acc, ev.A_R, ev.E_F,

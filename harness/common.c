@@ -131,6 +131,7 @@ void mb_result_write_json(FILE *f, const mb_result *r)
   mb_json_raw(&j, "forget_classes", classes);
   mb_json_num(&j, "t_mix", r->t_mix);
   mb_json_int(&j, "epochs", r->epochs);
+  mb_json_int(&j, "finetune_steps", r->finetune_steps);
   mb_json_num(&j, "test_acc", r->test_acc);
   mb_json_num(&j, "A_R_before", r->A_R_before);
   mb_json_num(&j, "E_F_before", r->E_F_before);

@@ -45,6 +45,7 @@ typedef struct {
   const double *method_values;
   int n_method_params;
   int epochs;
+  int finetune_steps;           /* steps the model was fine-tuned with codes (0: none) */
   double train_s, test_acc;
   int warmups;                  /* untimed runs before the timed one */
   const char *note;             /* the method's own account, e.g. what it selected */
