@@ -94,7 +94,8 @@ int bp_train_model(bench *b, int mi, int k, int n, char *why, size_t len)
   o.json = 1;
   mb_session s;
   if (bp_open_session(&s, md->train_backend, 0, e) != 0) {
-    snprintf(why, len, "could not open the training backend %s", md->train_backend);
+    snprintf(why, len, "could not open the training backend %s%s%s", md->train_backend,
+             s.be && !mb_ok(s.be) ? ": " : "", s.be && !mb_ok(s.be) ? mb_error(s.be) : "");
     mb_session_close(&s);
     return -1;
   }

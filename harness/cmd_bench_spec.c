@@ -34,6 +34,7 @@ static const char k_usage[] =
 
 static int run_all(bench *b)
 {
+  mb_session_quiet(1);   /* a failed cell or model is said once, by its line below */
   /* unavailable backends: skipped rows with the reason, first */
   for (int i = 0; i < b->n_cells; i++) {
     cell *c = &b->cells[i];

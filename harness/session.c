@@ -9,10 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int g_quiet;
+
+void mb_session_quiet(int on) { g_quiet = on != 0; }
+
+/* A phase's sticky error, said once: later phases skipped by the same error
+ * stay silent (and under mb_session_quiet the caller says it, with context). */
 static int report(mb_session *s, const char *what)
 {
   if (mb_ok(s->be)) return 0;
-  mb_die_msg("%s on %s failed: %s", what, s->backend_name, mb_error(s->be));
+  if (!g_quiet && !s->error_said) mb_die_msg("%s on %s failed: %s", what, s->backend_name, mb_error(s->be));
+  s->error_said = 1;
   return -1;
 }
 

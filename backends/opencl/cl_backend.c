@@ -25,7 +25,13 @@ int mb_cl_check(mb_cl *cl, cl_int err, const char *op, const char *call)
   if (err == CL_SUCCESS) return 1;
   mb_status st = err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_HOST_MEMORY ||
                  err == CL_INVALID_BUFFER_SIZE ? MB_OOM : MB_DEVICE_ERROR;
-  mb_cl_fail(cl, st, "%s: %s: %s (%d)", op, call, mb_cl_errstr(err), (int)err);
+  /* the errors a run meets on a full or failing device say so in words */
+  const char *hint = err == CL_MEM_OBJECT_ALLOCATION_FAILURE ? ": out of device memory"
+                     : err == CL_OUT_OF_HOST_MEMORY          ? ": out of host memory"
+                     : err == CL_OUT_OF_RESOURCES
+                         ? ": the device ran out of resources or faulted (the run stops here)"
+                         : "";
+  mb_cl_fail(cl, st, "%s: %s: %s (%d)%s", op, call, mb_cl_errstr(err), (int)err, hint);
   return 0;
 }
 
