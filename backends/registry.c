@@ -243,6 +243,13 @@ const mb_backend_entry *mb_backend_lookup(const char *name)
   return NULL;
 }
 
+int mb_backend_index(const char *name)
+{
+  for (int i = 0; i < N_SLOTS; i++)
+    if (name && strcmp(k_slots[i].e.name, name) == 0) return i;
+  return -1;
+}
+
 const char *mb_backend_names(void)
 {
   static char names[128];

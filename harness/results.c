@@ -75,6 +75,7 @@ static int write_all(int fd, const char *p, size_t n)
 {
   if (mb_fault_hit(MB_FAULT_WRITE)) {   /* as a full disk: a torn row, then the error */
     if (n / 2 && write(fd, p, n / 2) < 0) return -1;
+    mb_fault_torn();
     errno = EIO;
     return -1;
   }

@@ -2,13 +2,44 @@
 #include "util/atomic_file.h"
 #include "util/fault.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+/* Removes PATH.tmp.PID files left by killed writers (their process is gone). */
+static void remove_stale(const char *path)
+{
+  char dir[2048];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  const char *base = slash ? slash + 1 : path;
+  if (slash) *slash = 0; else snprintf(dir, sizeof dir, ".");
+  if (slash == dir) snprintf(dir, sizeof dir, "/");
+  size_t bl = strlen(base);
+  DIR *d = opendir(dir);
+  if (!d) return;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    const char *n = e->d_name;
+    if (strncmp(n, base, bl) != 0 || strncmp(n + bl, ".tmp.", 5) != 0) continue;
+    char *end;
+    long pid = strtol(n + bl + 5, &end, 10);
+    if (*end || pid <= 0 || pid == (long)getpid()) continue;
+    if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;   /* alive, or not ours to judge */
+    char full[4200];
+    snprintf(full, sizeof full, "%s/%s", dir, n);
+    remove(full);
+  }
+  closedir(d);
+}
+
 int mb_afile_open(mb_afile *a, const char *path, char *err, size_t len)
 {
+  remove_stale(path);
   memset(a, 0, sizeof *a);
   snprintf(a->path, sizeof a->path, "%s", path);
   snprintf(a->tmp, sizeof a->tmp, "%s.tmp.%ld", path, (long)getpid());
@@ -30,6 +61,8 @@ void mb_afile_write(mb_afile *a, const void *p, size_t n)
   if (a->bad || !a->f || n == 0) return;
   if (mb_fault_hit(MB_FAULT_WRITE)) {      /* as a full disk: part of it, then EIO */
     fwrite(p, 1, n / 2, a->f);
+    fflush(a->f);
+    mb_fault_torn();
     failed(a, EIO);
     return;
   }

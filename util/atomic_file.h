@@ -1,8 +1,8 @@
 /* Output files that appear whole or not at all: written to PATH.tmp.PID,
- * flushed and fsync()ed, then renamed over PATH.  A failure (or a kill) leaves
- * PATH as it was and removes the temporary file (a kill leaves it behind, under a
- * name no reader opens).  Writes and fsyncs go through the fault injector
- * (core/fault.h). */
+ * flushed and fsync()ed, then renamed over PATH.  A failure leaves PATH as it
+ * was and removes the temporary file; a kill leaves it behind, under a name no
+ * reader opens, and the next writer of PATH removes it once its process is
+ * gone.  Writes and fsyncs go through the fault injector (util/fault.h). */
 #ifndef MB_ATOMIC_FILE_H
 #define MB_ATOMIC_FILE_H
 

@@ -1,6 +1,7 @@
 /* Test-only fault injection (see fault.h). */
 #include "util/fault.h"
 
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,8 @@ static const char *const k_names[MB_FAULT__COUNT] = {"alloc", "op", "write", "fs
 
 static atomic_int g_state;                        /* 0 unparsed, 1 off, 2 on */
 static long long g_at[MB_FAULT__COUNT];           /* the event to fail (1-based), 0: none */
+static int g_kill[MB_FAULT__COUNT];               /* ...by SIGKILL instead */
+static atomic_int g_kill_pending;
 static atomic_llong g_seen[MB_FAULT__COUNT];
 static int g_count;                               /* MB_FAULT=count */
 static char g_spec[128];
@@ -27,7 +30,7 @@ static void print_counts(void)
 /* A bad value is a mistake in a test: it must not run unfaulted and pass. */
 static void bad_spec(const char *v)
 {
-  fprintf(stderr, "mnemobench: bad MB_FAULT '%s' (expected count or KIND:N[,KIND:N], KIND alloc, op, "
+  fprintf(stderr, "mnemobench: bad MB_FAULT '%s' (expected count or KIND:N[:kill][,...], KIND alloc, op, "
           "write or fsync, N >= 1)\n", v);
   exit(2);
 }
@@ -51,7 +54,9 @@ static void parse(void)
       p += strlen(k_names[k]) + 1;
       char *end;
       long long n = strtoll(p, &end, 10);
-      if (end == p || n < 1 || (*end && *end != ',')) bad_spec(v);
+      if (end == p || n < 1) bad_spec(v);
+      if (strncmp(end, ":kill", 5) == 0) { g_kill[k] = 1; end += 5; }
+      if (*end && *end != ',') bad_spec(v);
       g_at[k] = n;
       p = *end ? end + 1 : end;
     }
@@ -71,5 +76,15 @@ int mb_fault_hit(mb_fault_kind k)
   if (s == 0) { parse(); s = atomic_load(&g_state); }
   if (s != 2 || (unsigned)k >= MB_FAULT__COUNT) return 0;
   long long n = atomic_fetch_add(&g_seen[k], 1) + 1;
-  return !g_count && n == g_at[k];
+  if (g_count || n != g_at[k]) return 0;
+  if (g_kill[k]) {
+    if (k != MB_FAULT_WRITE) raise(SIGKILL);   /* no clean-up, as kill -9 from outside */
+    atomic_store(&g_kill_pending, 1);          /* after the torn half: mb_fault_torn() */
+  }
+  return 1;
+}
+
+void mb_fault_torn(void)
+{
+  if (atomic_load(&g_kill_pending)) raise(SIGKILL);
 }

@@ -14,6 +14,9 @@ typedef enum { MB_FAULT_ALLOC, MB_FAULT_OP, MB_FAULT_WRITE, MB_FAULT_FSYNC, MB_F
 
 /* Counts one event of kind k; nonzero when MB_FAULT asks this one to fail. */
 int mb_fault_hit(mb_fault_kind k);
+/* After a failed write has written its torn half: SIGKILL if MB_FAULT asked for
+ * a kill there. */
+void mb_fault_torn(void);
 /* "alloc", "op", "write", "fsync". */
 const char *mb_fault_name(mb_fault_kind k);
 /* The MB_FAULT value for messages ("" when unset). */
