@@ -186,6 +186,7 @@ void mb_bcast(mb_backend *be, mb_bcast_op op, mb_view x, mb_view v, mb_view y, s
               size_t mid, size_t inner)
 {
   size_t n = outer * mid * inner;
+  if ((unsigned)op >= MB_BC__COUNT) { mb_fail(be, MB_BAD_ARG, "bcast: bad op %d", (int)op); return; }
   if (fits(be, "bcast", "x", x, n) && fits(be, "bcast", "v", v, mid) &&
       fits(be, "bcast", "y", y, n) && n)
     DISPATCH(bcast, op, x, v, y, outer, mid, inner);
@@ -194,6 +195,7 @@ void mb_bcast(mb_backend *be, mb_bcast_op op, mb_view x, mb_view v, mb_view y, s
 void mb_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, size_t outer, size_t mid,
                size_t inner)
 {
+  if ((unsigned)op >= MB_RED__COUNT) { mb_fail(be, MB_BAD_ARG, "reduce: bad op %d", (int)op); return; }
   if (mid == 0 && mb_ok(be)) { mb_fail(be, MB_BAD_ARG, "reduce: empty reduction axis"); return; }
   if (fits(be, "reduce", "x", x, outer * mid * inner) && fits(be, "reduce", "y", y, outer * inner) &&
       outer * inner != 0)
@@ -215,7 +217,10 @@ static bool segs_ok(mb_backend *be, const char *op, const size_t *offs, int nseg
 void mb_seg_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, const size_t *offs,
                    int nseg)
 {
-  if (op == MB_RED_ARGMAX) { mb_fail(be, MB_BAD_ARG, "seg_reduce: ARGMAX is not segmented"); return; }
+  if (op == MB_RED_ARGMAX || (unsigned)op >= MB_RED__COUNT) {
+    mb_fail(be, MB_BAD_ARG, "seg_reduce: op %d is not a segmented reduction", (int)op);
+    return;
+  }
   if (segs_ok(be, "seg_reduce", offs, nseg) && fits(be, "seg_reduce", "x", x, offs[nseg]) &&
       fits(be, "seg_reduce", "y", y, (size_t)nseg))
     DISPATCH(seg_reduce, op, x, y, offs, nseg);
@@ -224,6 +229,7 @@ void mb_seg_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, const 
 void mb_seg_bcast(mb_backend *be, mb_segbcast_op op, mb_view x, mb_view v, mb_view y,
                   const size_t *offs, int nseg)
 {
+  if ((unsigned)op >= MB_SEGBC__COUNT) { mb_fail(be, MB_BAD_ARG, "seg_bcast: bad op %d", (int)op); return; }
   if (segs_ok(be, "seg_bcast", offs, nseg) && fits(be, "seg_bcast", "x", x, offs[nseg]) &&
       fits(be, "seg_bcast", "v", v, (size_t)nseg) && fits(be, "seg_bcast", "y", y, offs[nseg]))
     DISPATCH(seg_bcast, op, x, v, y, offs, nseg);

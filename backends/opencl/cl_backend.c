@@ -181,8 +181,23 @@ static void cl_copy(mb_backend *be, mb_view dst, mb_view src, size_t n)
   mb_cl *cl = mb_cl_of(be);
   if (!mb_cl_ok(cl) || !n) return;
   if (dst.buf == src.buf && dst.off == src.off) return;   /* exact alias: nothing to move */
-  cl_int err = clEnqueueCopyBuffer(cl->queue, mb_cl_mem(src), mb_cl_mem(dst), src.off * 4,
-                                   dst.off * 4, n * 4, 0, NULL, NULL);
+  cl_int err;
+  if (dst.buf == src.buf && dst.off < src.off + n && src.off < dst.off + n) {
+    /* overlapping ranges: clEnqueueCopyBuffer refuses them (CL_MEM_COPY_OVERLAP), the
+     * contract says memmove (backend.h): through a temporary buffer, which the
+     * in-order queue keeps alive until both copies ran */
+    cl_mem tmp = clCreateBuffer(cl->ctx, CL_MEM_READ_WRITE, n * 4, NULL, &err);
+    if (!mb_cl_check(cl, err, "copy", "clCreateBuffer (overlap)")) return;
+    err = clEnqueueCopyBuffer(cl->queue, mb_cl_mem(src), tmp, src.off * 4, 0, n * 4, 0, NULL, NULL);
+    if (mb_cl_check(cl, err, "copy", "clEnqueueCopyBuffer")) {
+      err = clEnqueueCopyBuffer(cl->queue, tmp, mb_cl_mem(dst), 0, dst.off * 4, n * 4, 0, NULL, NULL);
+      mb_cl_check(cl, err, "copy", "clEnqueueCopyBuffer");
+    }
+    clReleaseMemObject(tmp);
+    return;
+  }
+  err = clEnqueueCopyBuffer(cl->queue, mb_cl_mem(src), mb_cl_mem(dst), src.off * 4,
+                            dst.off * 4, n * 4, 0, NULL, NULL);
   mb_cl_check(cl, err, "copy", "clEnqueueCopyBuffer");
 }
 
