@@ -124,9 +124,20 @@ int mb_session_load_model(mb_session *s, const mb_checkpoint *c)
   s->codes_host = malloc(n * sizeof(float));
   if (!s->codes_host) { mb_die_msg("out of memory"); return -1; }
   memcpy(s->codes_host, c->codes, n * sizeof(float));
+  /* NaN or inf in what the model is made of would give numbers that mean nothing */
   for (size_t i = 0; i < c->n_params; i++)
-    if (c->params[i] != c->params[i] || c->params[i] - c->params[i] != 0.0f) {
-      mb_die_msg("checkpoint has a non-finite weight (parameter %zu)", i);
+    if (!isfinite(c->params[i])) {
+      mb_die_msg("checkpoint has a non-finite weight (parameter %zu is %g)", i, (double)c->params[i]);
+      return -1;
+    }
+  for (size_t i = 0; i < n; i++)
+    if (!isfinite(c->codes[i])) {
+      mb_die_msg("checkpoint has a non-finite mnemonic code value (element %zu is %g)", i, (double)c->codes[i]);
+      return -1;
+    }
+  for (size_t i = 0; c->run_mean && c->run_var && i < c->n_stats; i++)
+    if (!isfinite(c->run_mean[i]) || !isfinite(c->run_var[i]) || c->run_var[i] < 0) {
+      mb_die_msg("checkpoint has a non-finite or negative batch-norm statistic (channel %zu)", i);
       return -1;
     }
   mb_upload(s->be, s->codes, s->codes_host, n);
@@ -176,6 +187,27 @@ int mb_session_train(mb_session *s, const mb_opts *o, mb_train_stats *st)
   return report(s, "training");
 }
 
+/* After a method, outside its timed region: NaN or inf weights (a step that
+ * overflowed) are said as the reason, never evaluated into an accuracy.  The max
+ * of w and of −w (negated in place twice: exact) catch NaN, +inf and −inf. */
+static int weights_finite(mb_session *s, const char *what)
+{
+  mb_backend *be = s->be;
+  size_t P = s->md.total;
+  float m[2] = {0, 0};
+  mb_view d = mb_new(be, 2);
+  mb_reduce(be, MB_RED_MAX, s->md.w, d, 1, P, 1);
+  mb_unary(be, MB_UN_AFFINE, s->md.w, s->md.w, P, -1.0f, 0.0f);
+  mb_reduce(be, MB_RED_MAX, s->md.w, mb_at(d, 1), 1, P, 1);
+  mb_unary(be, MB_UN_AFFINE, s->md.w, s->md.w, P, -1.0f, 0.0f);
+  mb_download(be, m, d, 2);
+  mb_release(be, d);
+  if (mb_ok(be) && (!isfinite(m[0]) || !isfinite(m[1])))
+    mb_fail(be, MB_BAD_ARG, "%s left weights that are not finite (NaN or inf: a step overflowed); "
+            "no accuracy can be given for them", what);
+  return report(s, what);
+}
+
 int mb_session_forget(mb_session *s, const mb_method *me, const double *params,
                       const int *forget, int n_forget, mb_forget_timing *t)
 {
@@ -203,11 +235,37 @@ int mb_session_forget(mb_session *s, const mb_method *me, const double *params,
   t->device_ms = be->info.has_device_timer ? dms : -1.0;
   t->n_forward = s->md.passes->forward - before.forward;
   t->n_backward = s->md.passes->backward - before.backward;
-  return report(s, me->name);
+  if (report(s, me->name) != 0) return -1;
+  return weights_finite(s, me->name);
+}
+
+/* A_R and E_F need test samples on both sides of the split (specification §0.4):
+ * a forget class without any, or no remaining one, is said as the reason. */
+static int split_has_samples(mb_session *s, const int *forget, int n_forget)
+{
+  const mb_dataset *t = &s->test;
+  long n_r = 0;
+  for (int i = 0; i < t->n; i++) n_r += !mb_class_in(forget, n_forget, t->y[i]);
+  for (int k = 0; k < n_forget; k++) {
+    long n = 0;
+    for (int i = 0; i < t->n && !n; i++) n += t->y[i] == forget[k];
+    if (!n) {
+      mb_fail(s->be, MB_BAD_ARG, "forget class %d has no test samples in %s: E_F is undefined",
+              forget[k], t->name);
+      return -1;
+    }
+  }
+  if (n_forget && !n_r) {
+    mb_fail(s->be, MB_BAD_ARG, "no test sample of %s is outside the forget classes: A_R is undefined",
+            t->name);
+    return -1;
+  }
+  return 0;
 }
 
 int mb_session_eval(mb_session *s, const int *forget, int n_forget, mb_eval_result *r)
 {
+  if (mb_ok(s->be) && split_has_samples(s, forget, n_forget) != 0) return report(s, "evaluation");
   mb_model_evaluate(&s->md, mb_none(), &s->dtest, forget, n_forget, r);
   return report(s, "evaluation");
 }
@@ -232,7 +290,14 @@ int mb_session_to_checkpoint(mb_session *s, const mb_opts *o, mb_checkpoint *c)
   c->codes = malloc(nc * sizeof(float));
   if (!c->codes || mb_model_save(&s->md, c) != 0) { mb_die_msg("out of memory"); return -1; }
   memcpy(c->codes, s->codes_host, nc * sizeof(float));
-  return report(s, "reading the weights");
+  if (report(s, "reading the weights") != 0) return -1;
+  for (size_t i = 0; i < c->n_params; i++)
+    if (!isfinite(c->params[i])) {   /* never a checkpoint that no command would load */
+      mb_die_msg("the weights are not finite (parameter %zu is %g): no checkpoint is written", i,
+                 (double)c->params[i]);
+      return -1;
+    }
+  return 0;
 }
 
 void mb_session_model_name(const mb_session *s, char *model, size_t len)
