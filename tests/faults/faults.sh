@@ -20,8 +20,9 @@ fail=0
 t=0
 say() { printf '%s\n' "$*"; }
 begin() { desc=$*; cur=0; }
-bad() { say "# FAIL: $*"; cur=1; fail=1; }
-end() { t=$((t + 1)); if [ "$cur" -eq 0 ]; then say "ok $t - $desc"; else say "not ok $t - $desc"; fi; }
+# faulted runs are in a subshell: bad() leaves a mark that end() reads
+bad() { say "# FAIL: $*"; cur=1; fail=1; : > "$tmp/bad"; }
+end() { t=$((t + 1)); if [ "$cur" -eq 0 ] && [ ! -f "$tmp/bad" ]; then say "ok $t - $desc"; else fail=1; say "not ok $t - $desc"; fi; rm -f "$tmp/bad"; }
 skip() { t=$((t + 1)); say "ok $t - $desc # SKIP $*"; }
 
 small='--synthetic --train-limit 10 --test-limit 5 --epochs 1 --arch 784-8-10 --batch 50'
@@ -79,10 +80,6 @@ sweep() {   # sweep WHAT MAX SETUP CHECK CMD...: every kind, its points
     done
   done
 }
-
-# faulted runs in a subshell report through bad(): keep its verdict
-bad() { say "# FAIL: $*"; cur=1; fail=1; : > "$tmp/bad"; }
-end() { t=$((t + 1)); if [ "$cur" -eq 0 ] && [ ! -f "$tmp/bad" ]; then say "ok $t - $desc"; else fail=1; say "not ok $t - $desc"; fi; rm -f "$tmp/bad"; }
 
 # reference files: a checkpoint, a results file with rows, a report
 "$bin" train --backend cpu $small --seed 7 --out "$tmp/old.ckpt" > /dev/null 2>&1 || { say "Bail out! train fails"; exit 1; }
