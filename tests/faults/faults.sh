@@ -5,8 +5,11 @@
 # exit -- never a signal or a hang -- and leave no partial checkpoint or report,
 # no temporary file, and a results file that still parses with its earlier rows
 # intact.  The events of each run are counted first (MB_FAULT=count); each kind
-# is swept over all its N up to FAULTS_MAX points per kind, else over that many
-# evenly spaced N including the first and the last (deterministic).
+# is swept over all its N when the run has at most MAX events of it, else over
+# MAX evenly spaced N from the first to the last (deterministic).  MAX is
+# FAULTS_MAX (default 8) on cpu and FAULTS_GPU_MAX (default 2, at least 2) on
+# the GPU-API backend, halved for bench; the report sweeps all its N.
+# FAULTS_MAX=100000 sweeps every event (1550 faults on cpu, ~30 min).
 # Usage: faults.sh MNEMOBENCH [GPU_BACKEND]   (FAULTS_MAX, FAULTS_GPU_MAX: sample sizes)
 set -u
 bin=$(readlink -f "$1")
