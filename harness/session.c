@@ -288,13 +288,22 @@ int mb_session_to_checkpoint(mb_session *s, const mb_opts *o, mb_checkpoint *c)
   snprintf(c->device, sizeof c->device, "%s", s->be->info.name);
   size_t nc = (size_t)s->n_classes * s->in_dim;
   c->codes = malloc(nc * sizeof(float));
-  if (!c->codes || mb_model_save(&s->md, c) != 0) { mb_die_msg("out of memory"); return -1; }
+  /* on failure nothing stays allocated in c (callers may still free it) */
+  if (!c->codes || mb_model_save(&s->md, c) != 0) {
+    mb_die_msg("out of memory");
+    mb_checkpoint_free(c);
+    return -1;
+  }
   memcpy(c->codes, s->codes_host, nc * sizeof(float));
-  if (report(s, "reading the weights") != 0) return -1;
+  if (report(s, "reading the weights") != 0) {
+    mb_checkpoint_free(c);
+    return -1;
+  }
   for (size_t i = 0; i < c->n_params; i++)
     if (!isfinite(c->params[i])) {   /* never a checkpoint that no command would load */
       mb_die_msg("the weights are not finite (parameter %zu is %g): no checkpoint is written", i,
                  (double)c->params[i]);
+      mb_checkpoint_free(c);
       return -1;
     }
   return 0;
