@@ -6,11 +6,15 @@
 
 #include <ctype.h>
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef MB_BACKEND_INSTALL_DIR   /* absolute module directory of an installed build */
@@ -94,6 +98,79 @@ static int find_module(const char *name, char *path, size_t len, char *why, size
   return -1;
 }
 
+/* ---- the discovery probe ----
+ * A broken driver (an ICD or Vulkan driver that aborts while it enumerates, e.g.
+ * pocl's hwloc in a chroot without /sys) would take the whole process down, so a
+ * GPU API module is first loaded and asked for its devices in a child process.
+ * Only when the child comes back normally is the module loaded here. */
+
+/* MB_PROBE_TIMEOUT: seconds a probe may take (default 30); 0 turns the probe off. */
+static double probe_timeout_s(void)
+{
+  const char *v = getenv("MB_PROBE_TIMEOUT");
+  if (!v || !*v) return 30.0;
+  char *end;
+  double t = strtod(v, &end);
+  return (*end || t < 0) ? 30.0 : t;
+}
+
+/* In the child: the same steps as load_module and a device count, then _exit
+ * (no atexit handlers, no stdio flush of the parent's buffers). */
+static void probe_child(const char *path)
+{
+  int null = open("/dev/null", O_WRONLY);
+  if (null >= 0) dup2(null, STDOUT_FILENO);   /* a driver's chatter must not reach stdout */
+  void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (!h) _exit(0);                            /* the parent reports the loader's message */
+  mb_backend_module_fn entry;
+  *(void **)&entry = dlsym(h, MB_BACKEND_MODULE_ENTRY);
+  const mb_backend_ops *ops = entry ? entry() : NULL;
+  char why[256];
+  if (ops && ops->abi == MB_ABI_VERSION) ops->device_count(why, sizeof why);
+  _exit(0);
+}
+
+/* Runs the probe of module `path`: 0 when the child came back normally, else -1
+ * and the reason in why. */
+static int probe_module(const char *path, char *why, size_t why_len)
+{
+  double limit = probe_timeout_s();
+  if (limit <= 0) return 0;
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0) return 0;                       /* no probe possible: load as before */
+  if (pid == 0) probe_child(path);
+  struct timespec t0, now, nap = {0, 2000000};
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  int st;
+  for (;;) {
+    pid_t r = waitpid(pid, &st, WNOHANG);
+    if (r == pid) break;
+    if (r < 0) return 0;                       /* reaped elsewhere: nothing to judge */
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double dt = (double)(now.tv_sec - t0.tv_sec) + 1e-9 * (double)(now.tv_nsec - t0.tv_nsec);
+    if (dt >= limit) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &st, 0);
+      snprintf(why, why_len, "driver discovery timed out after %g s (MB_PROBE_TIMEOUT)", limit);
+      return -1;
+    }
+    if (nap.tv_nsec < 50000000) nap.tv_nsec *= 2;   /* 2, 4, ... 64 ms between looks */
+    nanosleep(&nap, NULL);
+  }
+  if (WIFSIGNALED(st)) {
+    snprintf(why, why_len, "driver crashed during discovery (signal %d: %s)", WTERMSIG(st),
+             strsignal(WTERMSIG(st)));
+    return -1;
+  }
+  if (WIFEXITED(st) && WEXITSTATUS(st) != 0) {
+    snprintf(why, why_len, "driver exited the process during discovery (status %d)",
+             WEXITSTATUS(st));
+    return -1;
+  }
+  return 0;
+}
+
 /* dlopen()s the module of s; on failure s->e.unavailable says why (the loader's
  * message names the missing library, e.g. libcublas.so.13). */
 static void load_module(slot *s)
@@ -111,6 +188,10 @@ static void load_module(slot *s)
    * loses their time slices on a shared or busy machine (the cpu backend ran ~2x
    * slower here), so passive waiting is the default unless the user chose one. */
   setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+  if (s->e.gpu_api && probe_module(path, s->why, sizeof s->why) != 0) {
+    s->e.unavailable = s->why;
+    return;
+  }
   /* RTLD_NOW: an unresolved symbol fails here, not at the first op;
    * RTLD_LOCAL: modules do not see each other's symbols. */
   void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -160,6 +241,13 @@ const mb_backend_entry *mb_backend_lookup(const char *name)
   for (int i = 0; i < N_SLOTS; i++)
     if (name && strcmp(k_slots[i].e.name, name) == 0) return entry_of(&k_slots[i]);
   return NULL;
+}
+
+int mb_backend_index(const char *name)
+{
+  for (int i = 0; i < N_SLOTS; i++)
+    if (name && strcmp(k_slots[i].e.name, name) == 0) return i;
+  return -1;
 }
 
 const char *mb_backend_names(void)

@@ -5,6 +5,7 @@
  * keys, nothing binary)
  * u64 FNV-1a of every byte before it.  Little-endian hosts only (checked). */
 #include "core/checkpoint.h"
+#include "util/atomic_file.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -27,10 +28,15 @@ static void hash_bytes(uint64_t *h, const void *p, size_t n)
   for (size_t i = 0; i < n; i++) { *h ^= b[i]; *h *= 1099511628211ull; }
 }
 
-static void put(ckfile *o, const void *p, size_t n)
+/* The writer: the file appears whole under its name or not at all. */
+typedef struct {
+  mb_afile a;
+  uint64_t hash;
+} ckout;
+
+static void put(ckout *o, const void *p, size_t n)
 {
-  if (o->bad) return;
-  if (fwrite(p, 1, n, o->f) != n) o->bad = 1;
+  mb_afile_write(&o->a, p, n);
   hash_bytes(&o->hash, p, n);
 }
 
@@ -84,10 +90,8 @@ static void header_text(const mb_checkpoint *c, char *h, size_t len)
 
 int mb_checkpoint_write(const char *path, const mb_checkpoint *c, char *err, size_t len)
 {
-  char tmp[4096];
-  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-  ckfile o = {fopen(tmp, "wb"), 1469598103934665603ull, 0};
-  if (!o.f) { snprintf(err, len, "%s: cannot create: %s", tmp, strerror(errno)); return -1; }
+  ckout o = {.hash = 1469598103934665603ull};
+  if (mb_afile_open(&o.a, path, err, len) != 0) return -1;
   char h[16384];   /* two paths of up to 4 KiB each fit */
   header_text(c, h, sizeof h);
   uint32_t ver = MB_CKPT_VERSION, hl = (uint32_t)strlen(h);
@@ -104,14 +108,8 @@ int mb_checkpoint_write(const char *path, const mb_checkpoint *c, char *err, siz
   put(&o, &ns, 8);
   if (ns) { put(&o, c->run_mean, ns * 4); put(&o, c->run_var, ns * 4); }
   uint64_t sum = o.hash;
-  if (!o.bad && fwrite(&sum, 8, 1, o.f) != 1) o.bad = 1;
-  if (fclose(o.f) != 0) o.bad = 1;
-  if (o.bad || rename(tmp, path) != 0) {
-    snprintf(err, len, "%s: write failed: %s", path, strerror(errno ? errno : EIO));
-    remove(tmp);
-    return -1;
-  }
-  return 0;
+  mb_afile_write(&o.a, &sum, 8);
+  return mb_afile_commit(&o.a, err, len);
 }
 
 void mb_checkpoint_set_data(mb_checkpoint *c, const mb_dataset *train, const char *dir)

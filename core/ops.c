@@ -1,5 +1,6 @@
 /* Checked wrappers around the op table (see ops.h). */
 #include "core/ops.h"
+#include "util/fault.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +25,18 @@ void mb_fail(mb_backend *be, mb_status st, const char *fmt, ...)
   vsnprintf(be->err, sizeof be->err, fmt, ap);
   va_end(ap);
 }
+
+/* The fault injector's op event (core/fault.h): the op fails as on a lost device. */
+static bool injected(mb_backend *be, const char *op)
+{
+  if (!mb_fault_hit(MB_FAULT_OP)) return false;
+  mb_fail(be, MB_DEVICE_ERROR, "%s: device lost (injected: MB_FAULT=%s)", op, mb_fault_spec());
+  return true;
+}
+
+/* Every call into the backend's op table, checked, goes through here. */
+#define DISPATCH(name, ...) do { if (!injected(be, #name)) be->ops->name(be, __VA_ARGS__); } while (0)
+#define DISPATCH0(name) do { if (!injected(be, #name)) be->ops->name(be); } while (0)
 
 size_t mb_view_len(mb_view v)
 {
@@ -60,6 +73,11 @@ mb_view mb_new(mb_backend *be, size_t n)
   mb_view v = mb_none();
   if (!mb_ok(be)) return v;
   mb_buf *b = NULL;
+  if (mb_fault_hit(MB_FAULT_ALLOC)) {
+    mb_fail(be, MB_OOM, "out of memory: cannot allocate %zu bytes on %s (%s) (injected: MB_FAULT=%s)",
+            n * 4, be->ops->name, be->info.name, mb_fault_spec());
+    return v;
+  }
   mb_status st = be->ops->alloc(be, (n ? n : 1) * 4, &b);
   if (st != MB_OK || !b) {
     mb_fail(be, st == MB_OK ? MB_OOM : st, "out of memory: cannot allocate %zu bytes on %s (%s)",
@@ -77,23 +95,23 @@ void mb_release(mb_backend *be, mb_view v)
 
 void mb_upload(mb_backend *be, mb_view dst, const void *src, size_t n)
 {
-  if (fits(be, "upload", "dst", dst, n) && n) be->ops->upload(be, dst, src, n * 4);
+  if (fits(be, "upload", "dst", dst, n) && n) DISPATCH(upload, dst, src, n * 4);
 }
 
 void mb_download(mb_backend *be, void *dst, mb_view src, size_t n)
 {
-  if (fits(be, "download", "src", src, n) && n) be->ops->download(be, dst, src, n * 4);
+  if (fits(be, "download", "src", src, n) && n) DISPATCH(download, dst, src, n * 4);
 }
 
 void mb_copy(mb_backend *be, mb_view dst, mb_view src, size_t n)
 {
   if (fits(be, "copy", "dst", dst, n) && fits(be, "copy", "src", src, n) && n)
-    be->ops->copy(be, dst, src, n);
+    DISPATCH(copy, dst, src, n);
 }
 
 void mb_fill_u32(mb_backend *be, mb_view dst, size_t n, uint32_t bits)
 {
-  if (fits(be, "fill", "dst", dst, n) && n) be->ops->fill(be, dst, n, bits);
+  if (fits(be, "fill", "dst", dst, n) && n) DISPATCH(fill, dst, n, bits);
 }
 
 void mb_fill(mb_backend *be, mb_view dst, size_t n, float value)
@@ -127,7 +145,7 @@ void mb_gemm(mb_backend *be, const mb_gemm_args *a)
       !fits(be, "gemm", "B", a->b, last * (size_t)a->stride_b + span(br, bc, a->ldb)) ||
       !fits(be, "gemm", "C", a->c, last * (size_t)a->stride_c + span(a->m, a->n, a->ldc)))
     return;
-  be->ops->gemm(be, a);
+  DISPATCH(gemm, a);
 }
 
 void mb_matmul(mb_backend *be, int ta, int tb, int m, int n, int k, float alpha, mb_view a,
@@ -145,7 +163,7 @@ void mb_unary(mb_backend *be, mb_unary_op op, mb_view x, mb_view y, size_t n, fl
 {
   if ((unsigned)op >= MB_UN__COUNT) { mb_fail(be, MB_BAD_ARG, "unary: bad op %d", (int)op); return; }
   if (fits(be, "unary", "x", x, n) && fits(be, "unary", "y", y, n) && n)
-    be->ops->unary(be, op, x, y, n, a, b);
+    DISPATCH(unary, op, x, y, n, a, b);
 }
 
 void mb_binary(mb_backend *be, mb_binary_op op, mb_view x1, mb_view x2, mb_view y, size_t n,
@@ -154,32 +172,34 @@ void mb_binary(mb_backend *be, mb_binary_op op, mb_view x1, mb_view x2, mb_view 
   if ((unsigned)op >= MB_BIN__COUNT) { mb_fail(be, MB_BAD_ARG, "binary: bad op %d", (int)op); return; }
   if (fits(be, "binary", "x1", x1, n) && fits(be, "binary", "x2", x2, n) &&
       fits(be, "binary", "y", y, n) && n)
-    be->ops->binary(be, op, x1, x2, y, n, a, b);
+    DISPATCH(binary, op, x1, x2, y, n, a, b);
 }
 
 void mb_where(mb_backend *be, mb_view cond, mb_view x1, mb_view x2, mb_view y, size_t n)
 {
   if (fits(be, "where", "cond", cond, n) && fits(be, "where", "x1", x1, n) &&
       fits(be, "where", "x2", x2, n) && fits(be, "where", "y", y, n) && n)
-    be->ops->where(be, cond, x1, x2, y, n);
+    DISPATCH(where, cond, x1, x2, y, n);
 }
 
 void mb_bcast(mb_backend *be, mb_bcast_op op, mb_view x, mb_view v, mb_view y, size_t outer,
               size_t mid, size_t inner)
 {
   size_t n = outer * mid * inner;
+  if ((unsigned)op >= MB_BC__COUNT) { mb_fail(be, MB_BAD_ARG, "bcast: bad op %d", (int)op); return; }
   if (fits(be, "bcast", "x", x, n) && fits(be, "bcast", "v", v, mid) &&
       fits(be, "bcast", "y", y, n) && n)
-    be->ops->bcast(be, op, x, v, y, outer, mid, inner);
+    DISPATCH(bcast, op, x, v, y, outer, mid, inner);
 }
 
 void mb_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, size_t outer, size_t mid,
                size_t inner)
 {
+  if ((unsigned)op >= MB_RED__COUNT) { mb_fail(be, MB_BAD_ARG, "reduce: bad op %d", (int)op); return; }
   if (mid == 0 && mb_ok(be)) { mb_fail(be, MB_BAD_ARG, "reduce: empty reduction axis"); return; }
   if (fits(be, "reduce", "x", x, outer * mid * inner) && fits(be, "reduce", "y", y, outer * inner) &&
       outer * inner != 0)
-    be->ops->reduce(be, op, x, y, outer, mid, inner);
+    DISPATCH(reduce, op, x, y, outer, mid, inner);
 }
 
 static bool segs_ok(mb_backend *be, const char *op, const size_t *offs, int nseg)
@@ -197,18 +217,22 @@ static bool segs_ok(mb_backend *be, const char *op, const size_t *offs, int nseg
 void mb_seg_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, const size_t *offs,
                    int nseg)
 {
-  if (op == MB_RED_ARGMAX) { mb_fail(be, MB_BAD_ARG, "seg_reduce: ARGMAX is not segmented"); return; }
+  if (op == MB_RED_ARGMAX || (unsigned)op >= MB_RED__COUNT) {
+    mb_fail(be, MB_BAD_ARG, "seg_reduce: op %d is not a segmented reduction", (int)op);
+    return;
+  }
   if (segs_ok(be, "seg_reduce", offs, nseg) && fits(be, "seg_reduce", "x", x, offs[nseg]) &&
       fits(be, "seg_reduce", "y", y, (size_t)nseg))
-    be->ops->seg_reduce(be, op, x, y, offs, nseg);
+    DISPATCH(seg_reduce, op, x, y, offs, nseg);
 }
 
 void mb_seg_bcast(mb_backend *be, mb_segbcast_op op, mb_view x, mb_view v, mb_view y,
                   const size_t *offs, int nseg)
 {
+  if ((unsigned)op >= MB_SEGBC__COUNT) { mb_fail(be, MB_BAD_ARG, "seg_bcast: bad op %d", (int)op); return; }
   if (segs_ok(be, "seg_bcast", offs, nseg) && fits(be, "seg_bcast", "x", x, offs[nseg]) &&
       fits(be, "seg_bcast", "v", v, (size_t)nseg) && fits(be, "seg_bcast", "y", y, offs[nseg]))
-    be->ops->seg_bcast(be, op, x, v, y, offs, nseg);
+    DISPATCH(seg_bcast, op, x, v, y, offs, nseg);
 }
 
 void mb_softmax_xent(mb_backend *be, const mb_xent_args *a)
@@ -223,7 +247,7 @@ void mb_softmax_xent(mb_backend *be, const mb_xent_args *a)
       fits_opt(be, "softmax_xent", "loss", a->loss, (size_t)a->rows) &&
       fits_opt(be, "softmax_xent", "dlogits", a->dlogits, rc) &&
       fits_opt(be, "softmax_xent", "probs", a->probs, rc))
-    be->ops->softmax_xent(be, a);
+    DISPATCH(softmax_xent, a);
 }
 
 void mb_gather_rows(mb_backend *be, const mb_gather_args *a)
@@ -233,7 +257,7 @@ void mb_gather_rows(mb_backend *be, const mb_gather_args *a)
   if (fits(be, "gather_rows", "src", a->src, src_elems) &&
       fits(be, "gather_rows", "idx", a->idx, nr) &&
       fits(be, "gather_rows", "dst", a->dst, nr * rl) && nr * rl != 0)
-    be->ops->gather_rows(be, a);
+    DISPATCH(gather_rows, a);
 }
 
 void mb_optim(mb_backend *be, const mb_optim_args *a)
@@ -242,13 +266,13 @@ void mb_optim(mb_backend *be, const mb_optim_args *a)
   if (adam && a->t < 1) { mb_fail(be, MB_BAD_ARG, "optim: Adam step t must be >= 1"); return; }
   if (fits(be, "optim", "w", a->w, a->n) && fits(be, "optim", "g", a->g, a->n) &&
       fits(be, "optim", "m", a->m, a->n) && (!adam || fits(be, "optim", "v", a->v, a->n)) && a->n)
-    be->ops->optim(be, a);
+    DISPATCH(optim, a);
 }
 
 void mb_rng(mb_backend *be, mb_rng_dist d, uint64_t seed, uint64_t stream, mb_view y, size_t n,
             float p0, float p1)
 {
-  if (fits(be, "rng", "y", y, n) && n) be->ops->rng(be, d, seed, stream, y, n, p0, p1);
+  if (fits(be, "rng", "y", y, n) && n) DISPATCH(rng, d, seed, stream, y, n, p0, p1);
 }
 
 static size_t conv_in(const mb_conv_geom *g) { return (size_t)g->n * g->c * g->h * g->w; }
@@ -276,14 +300,14 @@ void mb_im2col(mb_backend *be, const mb_conv_geom *g, mb_view x, mb_view cols)
 {
   if (conv_ok(be, "im2col", g, be->ops->im2col != NULL) &&
       fits(be, "im2col", "x", x, conv_in(g)) && fits(be, "im2col", "cols", cols, conv_cols(g)))
-    be->ops->im2col(be, g, x, cols);
+    DISPATCH(im2col, g, x, cols);
 }
 
 void mb_col2im(mb_backend *be, const mb_conv_geom *g, mb_view cols, mb_view dx)
 {
   if (conv_ok(be, "col2im", g, be->ops->col2im != NULL) &&
       fits(be, "col2im", "cols", cols, conv_cols(g)) && fits(be, "col2im", "dx", dx, conv_in(g)))
-    be->ops->col2im(be, g, cols, dx);
+    DISPATCH(col2im, g, cols, dx);
 }
 
 static bool have_op(mb_backend *be, const char *op, bool have)
@@ -306,7 +330,7 @@ void mb_permute(mb_backend *be, mb_view x, mb_view y, size_t outer, size_t mid, 
             x.off + n);
     return;
   }
-  be->ops->permute(be, x, y, outer, mid, inner);
+  DISPATCH(permute, x, y, outer, mid, inner);
 }
 
 static bool bn_shape_ok(mb_backend *be, const char *op, int mode, int n, int c, int hw)
@@ -339,7 +363,7 @@ void mb_batchnorm(mb_backend *be, const mb_bn_args *a)
       fits_opt(be, op, "run_mean", a->run_mean, c) && fits_opt(be, op, "run_var", a->run_var, c) &&
       (eval || (fits_opt(be, op, "save_mean", a->save_mean, c) &&
                 fits_opt(be, op, "save_invstd", a->save_invstd, c))))
-    be->ops->batchnorm(be, a);
+    DISPATCH(batchnorm, a);
 }
 
 void mb_batchnorm_bwd(mb_backend *be, const mb_bn_bwd_args *a)
@@ -354,7 +378,7 @@ void mb_batchnorm_bwd(mb_backend *be, const mb_bn_bwd_args *a)
       fits(be, op, "invstd", a->invstd, c) && fits_opt(be, op, "dx", a->dx, n) &&
       fits_opt(be, op, "dgamma", a->dgamma, c) && fits_opt(be, op, "dbeta", a->dbeta, c) &&
       !(mb_is_none(a->dx) && mb_is_none(a->dgamma) && mb_is_none(a->dbeta)))
-    be->ops->batchnorm_bwd(be, a);
+    DISPATCH(batchnorm_bwd, a);
 }
 
 static bool pool_ok(mb_backend *be, const char *op, const mb_pool_args *a, bool have)
@@ -388,7 +412,7 @@ void mb_pool(mb_backend *be, const mb_pool_args *a)
   size_t in = (size_t)g->n * g->c * g->h * g->w, out = (size_t)g->n * g->c * g->oh * g->ow;
   if (fits(be, op, "x", a->x, in) && fits(be, op, "y", a->y, out) &&
       (a->kind != MB_POOL_MAX || fits_opt(be, op, "idx", a->idx, out)))
-    be->ops->pool(be, a);
+    DISPATCH(pool, a);
 }
 
 void mb_pool_bwd(mb_backend *be, const mb_pool_args *a)
@@ -399,7 +423,7 @@ void mb_pool_bwd(mb_backend *be, const mb_pool_args *a)
   size_t in = (size_t)g->n * g->c * g->h * g->w, out = (size_t)g->n * g->c * g->oh * g->ow;
   if (fits(be, op, "dy", a->dy, out) && fits(be, op, "dx", a->dx, in) &&
       (a->kind != MB_POOL_MAX || fits(be, op, "idx", a->idx, out)))
-    be->ops->pool_bwd(be, a);
+    DISPATCH(pool_bwd, a);
 }
 
 /* ---- the op list ---- */
@@ -492,14 +516,14 @@ void mb_conv2d_opt(mb_backend *be, mb_op_id id, const mb_conv_args *a)
   size_t nw = (size_t)a->cout * g->c * g->kh * g->kw;
   if (id == MB_OPID_conv2d_fwd) {
     if (fits(be, op, "x", a->x, in) && fits(be, op, "w", a->w, nw) && fits(be, op, "y", a->y, out))
-      be->ops->conv2d_fwd(be, a);
+      DISPATCH(conv2d_fwd, a);
   } else if (id == MB_OPID_conv2d_bwd_data) {
     if (fits(be, op, "dy", a->dy, out) && fits(be, op, "w", a->w, nw) &&
         fits(be, op, "dx", a->dx, in))
-      be->ops->conv2d_bwd_data(be, a);
+      DISPATCH(conv2d_bwd_data, a);
   } else if (fits(be, op, "x", a->x, in) && fits(be, op, "dy", a->dy, out) &&
              fits(be, op, "dw", a->dw, nw)) {
-    be->ops->conv2d_bwd_filter(be, a);
+    DISPATCH(conv2d_bwd_filter, a);
   }
 }
 
@@ -513,12 +537,12 @@ void mb_forget_update(mb_backend *be, const mb_forget_args *a)
   if (fits(be, op, "f_forget", a->f_forget, n) && fits(be, op, "f_remain", a->f_remain, n) &&
       fits(be, op, "w", a->w, n) && fits_opt(be, op, "delta", a->delta, n) &&
       fits_opt(be, op, "plus", a->plus, n) && fits_opt(be, op, "minus", a->minus, n))
-    be->ops->forget_update(be, a);
+    DISPATCH(forget_update, a);
 }
 
 void mb_sync(mb_backend *be)
 {
-  if (mb_ok(be)) be->ops->sync(be);
+  if (mb_ok(be)) DISPATCH0(sync);
 }
 
 mb_timer *mb_timer_begin(mb_backend *be)

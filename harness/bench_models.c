@@ -3,6 +3,7 @@
  * model loaded. */
 #include "core/clock.h"
 #include "harness/bench_internal.h"
+#include "util/atomic_file.h"
 #include "harness/common.h"
 
 #include <errno.h>
@@ -83,6 +84,15 @@ int bp_mkdir_p(const char *dir)
   return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* Writes n bytes as the whole file at path (util/atomic_file.h). */
+static int write_whole(const char *path, const char *p, size_t n, char *err, size_t len)
+{
+  mb_afile f;
+  if (mb_afile_open(&f, path, err, len) != 0) return -1;
+  mb_afile_write(&f, p, n);
+  return mb_afile_commit(&f, err, len);
+}
+
 /* Trains model mi on the train backend and writes it to the cache. */
 int bp_train_model(bench *b, int mi, int k, int n, char *why, size_t len)
 {
@@ -94,7 +104,8 @@ int bp_train_model(bench *b, int mi, int k, int n, char *why, size_t len)
   o.json = 1;
   mb_session s;
   if (bp_open_session(&s, md->train_backend, 0, e) != 0) {
-    snprintf(why, len, "could not open the training backend %s", md->train_backend);
+    snprintf(why, len, "could not open the training backend %s%s%s", md->train_backend,
+             s.be && !mb_ok(s.be) ? ": " : "", s.be && !mb_ok(s.be) ? mb_error(s.be) : "");
     mb_session_close(&s);
     return -1;
   }
@@ -120,22 +131,20 @@ int bp_train_model(bench *b, int mi, int k, int n, char *why, size_t len)
   memset(&c, 0, sizeof c);
   if (mb_session_new_model(&s, &o) == 0 && mb_session_train(&s, &o, &st) == 0 &&
       mb_session_eval(&s, NULL, 0, &ev) == 0 && mb_session_to_checkpoint(&s, &o, &c) == 0) {
-    char err[512], sc[1200], tmp[1300];
-    /* the sidecar first, the checkpoint last (each written whole, then
-     * renamed): a reader that finds the checkpoint finds its sidecar */
+    char err[1400], sc[1200], line[400];
     sidecar_path(md, sc, sizeof sc);
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", sc, (long)getpid());
-    FILE *f = NULL;
-    if (bp_mkdir_p(b->cache) != 0) snprintf(why, len, "cannot create the cache directory %s: %s", b->cache, strerror(errno));
-    else if (!(f = fopen(tmp, "w"))) snprintf(why, len, "cannot write %s: %s", tmp, strerror(errno));
-    else {
-      fprintf(f, "{\"train_s\": %.6g, \"test_acc\": %.6g, \"train_backend\": \"%s\", \"epochs\": %d}\n",
-              st.seconds, ev.acc, md->train_backend, e->epochs);
-      if (fclose(f) != 0 || rename(tmp, sc) != 0) {
-        snprintf(why, len, "cannot write %s: %s", sc, strerror(errno));
-        remove(tmp);
-      } else if (mb_checkpoint_write(md->path, &c, err, sizeof err) != 0) snprintf(why, len, "%s", err);
-      else rc = 0;
+    int n = snprintf(line, sizeof line,
+                     "{\"train_s\": %.6g, \"test_acc\": %.6g, \"train_backend\": \"%s\", \"epochs\": %d}\n",
+                     st.seconds, ev.acc, md->train_backend, e->epochs);
+    /* the sidecar before the checkpoint, each whole or absent: a run killed
+     * between them trains the model again rather than lose its training time */
+    if (bp_mkdir_p(b->cache) != 0) {
+      snprintf(why, len, "cannot create the cache directory %s: %s", b->cache, strerror(errno));
+    } else if (write_whole(sc, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, err, sizeof err) != 0 ||
+               mb_checkpoint_write(md->path, &c, err, sizeof err) != 0) {
+      snprintf(why, len, "%s", err);
+    } else {
+      rc = 0;
     }
   } else {
     snprintf(why, len, "training failed: %s", s.be && !mb_ok(s.be) ? mb_error(s.be) : "see above");

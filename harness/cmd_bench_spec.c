@@ -132,6 +132,7 @@ static int run_cell(bench *b, runner *r, cell *c, int i)
 
 static int run_all(bench *b)
 {
+  mb_session_quiet(1);   /* a failed cell or model is said once, by its line below */
   for (int i = 0; i < b->n_cells; i++) b->n_todo += !b->cells[i].done;
   if (!b->n_todo) {
     fprintf(stderr, "mnemobench bench: every cell of %s is done (%d cells) in %s\n", b->spec.path,

@@ -2,6 +2,7 @@
  * per figure and the self-contained report.html (renderers in report_render.c). */
 #define _GNU_SOURCE
 #include "harness/report_internal.h"
+#include "util/atomic_file.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -9,13 +10,72 @@
 
 /* ----------------------------------------------------------------- output */
 
-static FILE *open_out(const char *dir, const char *name)
+/* The report's files appear together or not at all: each is rendered into
+ * memory, written to a temporary file and fsync()ed (core/atomic_file.h); only
+ * when every one is on disk are they renamed into place. */
+typedef struct {
+  const char *dir;
+  mb_afile *f;         /* the finished temporary files */
+  int n, cap;
+  char name[64];       /* the file being rendered */
+  char *buf;
+  size_t len;
+} outset;
+
+static FILE *open_out(outset *o, const char *name)
 {
-  char path[2048];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  FILE *f = fopen(path, "w");
-  if (!f) fprintf(stderr, "mnemobench: cannot write %s: %s\n", path, strerror(errno));
+  snprintf(o->name, sizeof o->name, "%s", name);
+  FILE *f = open_memstream(&o->buf, &o->len);
+  if (!f) fprintf(stderr, "mnemobench: cannot write %s/%s: out of memory\n", o->dir, name);
   return f;
+}
+
+static int close_out(outset *o, FILE *mem)
+{
+  char path[2048], err[2300];
+  int bad = ferror(mem) != 0;
+  if (fclose(mem) != 0) bad = 1;
+  if (bad) {
+    fprintf(stderr, "mnemobench: cannot write %s/%s: out of memory\n", o->dir, o->name);
+    free(o->buf);
+    o->buf = NULL;
+    return -1;
+  }
+  if (o->n == o->cap) {
+    int nc = o->cap ? 2 * o->cap : 16;
+    mb_afile *nf = realloc(o->f, sizeof *nf * (size_t)nc);
+    if (!nf) { free(o->buf); o->buf = NULL; fprintf(stderr, "mnemobench: out of memory\n"); return -1; }
+    o->f = nf;
+    o->cap = nc;
+  }
+  snprintf(path, sizeof path, "%s/%s", o->dir, o->name);
+  mb_afile *a = &o->f[o->n];
+  int rc = mb_afile_open(a, path, err, sizeof err);
+  if (rc == 0) {
+    mb_afile_write(a, o->buf, o->len);
+    rc = mb_afile_finish(a, err, sizeof err);
+  }
+  free(o->buf);
+  o->buf = NULL;
+  if (rc != 0) { fprintf(stderr, "mnemobench: cannot write the report: %s\n", err); return -1; }
+  o->n++;
+  return 0;
+}
+
+/* Renames every finished file into place (ok), or removes them all. */
+static int end_out(outset *o, int ok)
+{
+  char err[2300];
+  for (int i = 0; i < o->n; i++) {
+    if (ok && mb_afile_publish(&o->f[i], err, sizeof err) != 0) {
+      fprintf(stderr, "mnemobench: cannot write the report: %s\n", err);
+      ok = 0;
+    } else if (!ok) {
+      mb_afile_discard(&o->f[i]);
+    }
+  }
+  free(o->f);
+  return ok ? 0 : -1;
 }
 
 static const mb_rtable *find_table(const mb_report *r, const char *id)
@@ -61,32 +121,33 @@ int mb_report_write(const mb_report *r, const char *dir)
     fprintf(stderr, "mnemobench: cannot create %s: %s\n", dir, strerror(errno));
     return -1;
   }
+  outset o = {.dir = dir};
   FILE *f;
-  if (!(f = open_out(dir, "report.md"))) return -1;
+  if (!(f = open_out(&o, "report.md"))) return end_out(&o, 0);
   mb_report_markdown(r, f);
-  fclose(f);
-  if (!(f = open_out(dir, "report.tex"))) return -1;
+  if (close_out(&o, f)) return end_out(&o, 0);
+  if (!(f = open_out(&o, "report.tex"))) return end_out(&o, 0);
   fprintf(f, "%% mnemobench report: tables for a paper (\\usepackage{booktabs}).\n%% ");
   for (const char *p = r->summary; *p; p++) fputc(*p == '\n' ? ' ' : *p, f);
   fputs("\n%% Figures: the .svg files next to this one (convert to PDF, e.g. rsvg-convert -f pdf).\n\n", f);
   for (int i = 0; i < r->ntables; i++) mb_rt_latex(r->tables[i], f);
-  fclose(f);
+  if (close_out(&o, f)) return end_out(&o, 0);
   for (int i = 0; i < r->ntables; i++) {
     char name[64];
     snprintf(name, sizeof name, "%s.csv", r->tables[i]->id);
-    if (!(f = open_out(dir, name))) return -1;
+    if (!(f = open_out(&o, name))) return end_out(&o, 0);
     mb_rt_csv(r->tables[i], f);
-    fclose(f);
+    if (close_out(&o, f)) return end_out(&o, 0);
   }
   for (int i = 0; i < r->nfigs; i++) {
     char name[64];
     snprintf(name, sizeof name, "%s.svg", r->figs[i]->id);
-    if (!(f = open_out(dir, name))) return -1;
+    if (!(f = open_out(&o, name))) return end_out(&o, 0);
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
     mb_rf_svg(r->figs[i], f);
-    fclose(f);
+    if (close_out(&o, f)) return end_out(&o, 0);
   }
-  if (!(f = open_out(dir, "report.html"))) return -1;
+  if (!(f = open_out(&o, "report.html"))) return end_out(&o, 0);
   fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>%s</title>\n<style>%s</style>\n</head>\n<body>\n",
           r->title, k_css);
   fprintf(f, "<h1>%s</h1>\n<p class=\"caption\">", r->title);
@@ -121,8 +182,8 @@ int mb_report_write(const mb_report *r, const char *dir)
         "m+=s[i].querySelectorAll('rect.bar,circle.point,path.series').length;}"
         "document.body.setAttribute('data-figures',s.length);document.body.setAttribute('data-figures-rendered',n);"
         "document.body.setAttribute('data-marks',m);});\n</script>\n</body>\n</html>\n", f);
-  fclose(f);
+  if (close_out(&o, f)) return end_out(&o, 0);
   (void)find_table;
-  return 0;
+  return end_out(&o, 1);
 }
 

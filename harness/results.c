@@ -1,6 +1,7 @@
 /* Results file: append-only JSON rows (see results.h). */
 #define _GNU_SOURCE
 #include "harness/results.h"
+#include "util/fault.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -68,8 +69,16 @@ void mb_rows_free(mb_rowset *rs)
   memset(rs, 0, sizeof *rs);
 }
 
+static int sync_fd(int fd);
+
 static int write_all(int fd, const char *p, size_t n)
 {
+  if (mb_fault_hit(MB_FAULT_WRITE)) {   /* as a full disk: a torn row, then the error */
+    if (n / 2 && write(fd, p, n / 2) < 0) return -1;
+    mb_fault_torn();
+    errno = EIO;
+    return -1;
+  }
   while (n) {
     ssize_t w = write(fd, p, n);
     if (w < 0) {
@@ -182,7 +191,7 @@ int mb_results_open(mb_results *r, const char *path, char *err, size_t len)
     if (pread(r->fd, &last, 1, st.st_size - 1) == 1 && last != '\n') {
       /* an interrupted write (writers append whole lines under the mutex):
        * end the torn line so it stays one (skipped) line */
-      if (write_all(r->fd, "\n", 1) != 0 || fsync(r->fd) != 0) {
+      if (write_all(r->fd, "\n", 1) != 0 || sync_fd(r->fd) != 0) {
         snprintf(err, len, "cannot write to %s: %s", path, strerror(errno));
         mb_results_close(r);
         return -1;
@@ -204,9 +213,14 @@ int mb_results_append(mb_results *r, const char *json, char *err, size_t len)
   buf[n] = '\n';
   int held = r->locked;
   if (!held && mb_results_lock(r, err, len) != 0) { free(buf); return -1; }
+  struct stat st;
+  off_t before = fstat(r->fd, &st) == 0 ? st.st_size : -1;
   int rc = write_all(r->fd, buf, n + 1);   /* one write of the whole line, under the mutex */
   int saved = errno;
-  if (rc == 0 && fsync(r->fd) != 0) { rc = -1; saved = errno; }
+  if (rc == 0 && sync_fd(r->fd) != 0) { rc = -1; saved = errno; }
+  /* a failed write (a full disk) may have left part of the row: cut it off, so the
+   * file holds whole rows only (under the mutex nobody else appends) */
+  if (rc != 0 && before >= 0 && ftruncate(r->fd, before) == 0) fsync(r->fd);
   if (!held) mb_results_unlock(r);
   free(buf);
   if (rc != 0) {
@@ -215,6 +229,12 @@ int mb_results_append(mb_results *r, const char *json, char *err, size_t len)
   }
   r->rows_written++;
   return 0;
+}
+
+static int sync_fd(int fd)
+{
+  if (mb_fault_hit(MB_FAULT_FSYNC)) { errno = EIO; return -1; }
+  return fsync(fd);
 }
 
 void mb_results_close(mb_results *r)

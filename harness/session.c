@@ -10,10 +10,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
+static int g_quiet;
+
+void mb_session_quiet(int on) { g_quiet = on != 0; }
+
+/* A phase's sticky error, said once: later phases skipped by the same error
+ * stay silent (and under mb_session_quiet the caller says it, with context). */
 static int report(mb_session *s, const char *what)
 {
   if (mb_ok(s->be)) return 0;
-  mb_die_msg("%s on %s failed: %s", what, s->backend_name, mb_error(s->be));
+  if (!g_quiet && !s->error_said) mb_die_msg("%s on %s failed: %s", what, s->backend_name, mb_error(s->be));
+  s->error_said = 1;
   return -1;
 }
 
@@ -146,9 +153,20 @@ static int load_model(mb_session *s, const mb_checkpoint *c, const uint64_t *cod
   if (!s->codes_host) { mb_die_msg("out of memory"); return -1; }
   if (c->codes) memcpy(s->codes_host, c->codes, n * sizeof(float));
   else mb_codes_generate(*codes_seed, s->n_classes, s->in_dim, dist, s->codes_host);
+  /* NaN or inf in what the model is made of would give numbers that mean nothing */
   for (size_t i = 0; i < c->n_params; i++)
-    if (c->params[i] != c->params[i] || c->params[i] - c->params[i] != 0.0f) {
-      mb_die_msg("checkpoint has a non-finite weight (parameter %zu)", i);
+    if (!isfinite(c->params[i])) {
+      mb_die_msg("checkpoint has a non-finite weight (parameter %zu is %g)", i, (double)c->params[i]);
+      return -1;
+    }
+  for (size_t i = 0; i < n; i++)
+    if (!isfinite(s->codes_host[i])) {
+      mb_die_msg("checkpoint has a non-finite mnemonic code value (element %zu is %g)", i, (double)s->codes_host[i]);
+      return -1;
+    }
+  for (size_t i = 0; c->run_mean && c->run_var && i < c->n_stats; i++)
+    if (!isfinite(c->run_mean[i]) || !isfinite(c->run_var[i]) || c->run_var[i] < 0) {
+      mb_die_msg("checkpoint has a non-finite or negative batch-norm statistic (channel %zu)", i);
       return -1;
     }
   mb_upload(s->be, s->codes, s->codes_host, n);
@@ -227,6 +245,27 @@ int mb_session_finetune(mb_session *s, const mb_opts *o, mb_train_stats *st)
   return report(s, "fine-tuning");
 }
 
+/* After a method, outside its timed region: NaN or inf weights (a step that
+ * overflowed) are said as the reason, never evaluated into an accuracy.  The max
+ * of w and of −w (negated in place twice: exact) catch NaN, +inf and −inf. */
+static int weights_finite(mb_session *s, const char *what)
+{
+  mb_backend *be = s->be;
+  size_t P = s->md.total;
+  float m[2] = {0, 0};
+  mb_view d = mb_new(be, 2);
+  mb_reduce(be, MB_RED_MAX, s->md.w, d, 1, P, 1);
+  mb_unary(be, MB_UN_AFFINE, s->md.w, s->md.w, P, -1.0f, 0.0f);
+  mb_reduce(be, MB_RED_MAX, s->md.w, mb_at(d, 1), 1, P, 1);
+  mb_unary(be, MB_UN_AFFINE, s->md.w, s->md.w, P, -1.0f, 0.0f);
+  mb_download(be, m, d, 2);
+  mb_release(be, d);
+  if (mb_ok(be) && (!isfinite(m[0]) || !isfinite(m[1])))
+    mb_fail(be, MB_BAD_ARG, "%s left weights that are not finite (NaN or inf: a step overflowed); "
+            "no accuracy can be given for them", what);
+  return report(s, what);
+}
+
 int mb_session_forget(mb_session *s, const mb_method *me, const double *params,
                       const int *forget, int n_forget, mb_forget_timing *t)
 {
@@ -254,11 +293,37 @@ int mb_session_forget(mb_session *s, const mb_method *me, const double *params,
   t->device_ms = be->info.has_device_timer ? dms : -1.0;
   t->n_forward = s->md.passes->forward - before.forward;
   t->n_backward = s->md.passes->backward - before.backward;
-  return report(s, me->name);
+  if (report(s, me->name) != 0) return -1;
+  return weights_finite(s, me->name);
+}
+
+/* A_R and E_F need test samples on both sides of the split (specification §0.4):
+ * a forget class without any, or no remaining one, is said as the reason. */
+static int split_has_samples(mb_session *s, const int *forget, int n_forget)
+{
+  const mb_dataset *t = &s->test;
+  long n_r = 0;
+  for (int i = 0; i < t->n; i++) n_r += !mb_class_in(forget, n_forget, t->y[i]);
+  for (int k = 0; k < n_forget; k++) {
+    long n = 0;
+    for (int i = 0; i < t->n && !n; i++) n += t->y[i] == forget[k];
+    if (!n) {
+      mb_fail(s->be, MB_BAD_ARG, "forget class %d has no test samples in %s: E_F is undefined",
+              forget[k], t->name);
+      return -1;
+    }
+  }
+  if (n_forget && !n_r) {
+    mb_fail(s->be, MB_BAD_ARG, "no test sample of %s is outside the forget classes: A_R is undefined",
+            t->name);
+    return -1;
+  }
+  return 0;
 }
 
 int mb_session_eval(mb_session *s, const int *forget, int n_forget, mb_eval_result *r)
 {
+  if (mb_ok(s->be) && split_has_samples(s, forget, n_forget) != 0) return report(s, "evaluation");
   mb_model_evaluate(&s->md, mb_none(), &s->dtest, forget, n_forget, r);
   return report(s, "evaluation");
 }
@@ -281,9 +346,25 @@ int mb_session_to_checkpoint(mb_session *s, const mb_opts *o, mb_checkpoint *c)
   snprintf(c->device, sizeof c->device, "%s", s->be->info.name);
   size_t nc = (size_t)s->n_classes * s->in_dim;
   c->codes = malloc(nc * sizeof(float));
-  if (!c->codes || mb_model_save(&s->md, c) != 0) { mb_die_msg("out of memory"); return -1; }
+  /* on failure nothing stays allocated in c (callers may still free it) */
+  if (!c->codes || mb_model_save(&s->md, c) != 0) {
+    mb_die_msg("out of memory");
+    mb_checkpoint_free(c);
+    return -1;
+  }
   memcpy(c->codes, s->codes_host, nc * sizeof(float));
-  return report(s, "reading the weights");
+  if (report(s, "reading the weights") != 0) {
+    mb_checkpoint_free(c);
+    return -1;
+  }
+  for (size_t i = 0; i < c->n_params; i++)
+    if (!isfinite(c->params[i])) {   /* never a checkpoint that no command would load */
+      mb_die_msg("the weights are not finite (parameter %zu is %g): no checkpoint is written", i,
+                 (double)c->params[i]);
+      mb_checkpoint_free(c);
+      return -1;
+    }
+  return 0;
 }
 
 void mb_session_model_name(const mb_session *s, char *model, size_t len)

@@ -32,6 +32,7 @@ typedef struct {
   uint64_t seed;
   int epochs, batch;   /* the model's training recipe (0 when unknown) */
   float lr, t_mix;
+  int error_said;      /* the backend's sticky error has been printed */
 } mb_session;
 
 typedef struct {
@@ -41,6 +42,9 @@ typedef struct {
   mb_forget_outcome outcome;
 } mb_forget_timing;
 
+/* on: a failed phase prints nothing; the caller reports mb_error() itself, once,
+ * with its context (the bench's "cell ... failed: ..." line).  Process-wide. */
+void mb_session_quiet(int on);
 /* Opens the backend and loads data (--train-limit / --test-limit: the first N of
  * each class); need_train = 0 uploads only the test set. */
 int mb_session_open(mb_session *s, const mb_opts *o, int need_train);

@@ -76,12 +76,21 @@ static void version_str(char *dst, size_t len, int v)
   snprintf(dst, len, "%d.%d", v / 1000, (v % 1000) / 10);
 }
 
+/* Open instances per device, and whether one of them met a device fault: a sticky
+ * CUDA error (an illegal address, a launch failure) poisons the device's primary
+ * context for the whole process, so the last instance to close resets the device
+ * and a backend opened afterwards starts clean (backend.h). */
+#define CU_MAX_DEVICES 64
+static int g_open[CU_MAX_DEVICES], g_faulted[CU_MAX_DEVICES];
+
 static void cu_close(mb_backend *be)
 {
   if (!be) return;
   cu_backend *cb = cu_of(be);
-  (void)cudaSetDevice(be->device_index);
-  if (cb->stream) (void)cudaStreamSynchronize(cb->stream);
+  int dev = be->device_index;
+  (void)cudaSetDevice(dev);
+  cudaError_t e = cb->stream ? cudaStreamSynchronize(cb->stream) : cudaSuccess;
+  int fault = be->status == MB_DEVICE_ERROR || (e != cudaSuccess && e != cudaErrorNotReady);
   cu_segtab_release(cb);
 #ifdef MB_HAVE_CUDNN
   cu_conv_release(cb);
@@ -91,6 +100,14 @@ static void cu_close(mb_backend *be)
   if (cb->blas) (void)cublasDestroy(cb->blas);
   if (cb->stream) (void)cudaStreamDestroy(cb->stream);
   (void)cudaGetLastError();
+  if (cb->counted && dev >= 0 && dev < CU_MAX_DEVICES) {
+    g_faulted[dev] |= fault;
+    if (--g_open[dev] == 0 && g_faulted[dev]) {
+      (void)cudaDeviceReset();
+      (void)cudaGetLastError();
+      g_faulted[dev] = 0;
+    }
+  }
   free(cb);
 }
 
@@ -178,6 +195,10 @@ static mb_status cu_open(int device, mb_backend **out, char *why, size_t why_len
   info->mem_bytes = (uint64_t)prop.totalGlobalMem;
   info->has_device_timer = 1;
   be->status = MB_OK;
+  if (device < CU_MAX_DEVICES) {
+    g_open[device]++;
+    cb->counted = 1;
+  }
   *out = be;
   return MB_OK;
 }

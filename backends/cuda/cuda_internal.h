@@ -42,10 +42,11 @@ typedef struct {
   mb_backend base;       /* first: the core sees an mb_backend */
   cudaStream_t stream;
   cublasHandle_t blas;
-  void *scratch;         /* reduction partials; reused because the stream is in order */
+  void *scratch;         /* reduction partials, overlapping copies; reused because the stream is in order */
   size_t scratch_bytes;
   cu_segtab_slot seg[CU_SEG_CACHE];
   unsigned long long seg_clock;
+  int counted;           /* counted among the device's open instances (cu_close) */
 #ifdef MB_HAVE_CUDNN
   cudnnHandle_t dnn;     /* NULL: cuDNN did not start, the instance composes convolutions */
   cu_conv_plan conv[CU_CONV_CACHE];

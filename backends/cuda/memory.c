@@ -62,8 +62,19 @@ void cu_copy(mb_backend *be, mb_view dst, mb_view src, size_t n)
   void *d = cu_ptr(dst);
   const void *s = cu_ptr(src);
   if (d == s) return;
-  cu_check(be, "copy", "cudaMemcpyAsync",
-           cudaMemcpyAsync(d, s, n * 4, cudaMemcpyDeviceToDevice, cu_of(be)->stream));
+  cudaStream_t st = cu_of(be)->stream;
+  const char *pd = d, *ps = s;
+  if (pd < ps + n * 4 && ps < pd + n * 4) {
+    /* overlapping ranges: cudaMemcpy leaves them undefined, the contract says
+     * memmove (backend.h), so through the scratch block (stream-ordered) */
+    void *tmp = cu_scratch(be, "copy", n * 4);
+    if (!tmp) return;
+    if (cu_check(be, "copy", "cudaMemcpyAsync",
+                 cudaMemcpyAsync(tmp, s, n * 4, cudaMemcpyDeviceToDevice, st)))
+      cu_check(be, "copy", "cudaMemcpyAsync", cudaMemcpyAsync(d, tmp, n * 4, cudaMemcpyDeviceToDevice, st));
+    return;
+  }
+  cu_check(be, "copy", "cudaMemcpyAsync", cudaMemcpyAsync(d, s, n * 4, cudaMemcpyDeviceToDevice, st));
 }
 
 void cu_fill(mb_backend *be, mb_view dst, size_t n, uint32_t bits)

@@ -109,6 +109,7 @@ void cu_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, size_t out
                size_t inner)
 {
   if (!outer || !mid || !inner || !cu_begin(be, "reduce")) return;
+  if ((unsigned)op >= MB_RED__COUNT) { cu_fail(be, MB_BAD_ARG, "reduce", "unknown op %d", (int)op); return; }
   size_t need = mb_cu_reduce_scratch(outer, mid, inner);
   void *scratch = need ? cu_scratch(be, "reduce", need) : NULL;
   if (need && !scratch) return;
@@ -120,8 +121,8 @@ void cu_seg_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, const 
                    int nseg)
 {
   if (nseg < 1 || !cu_begin(be, "seg_reduce")) return;
-  if (op == MB_RED_ARGMAX) {
-    cu_fail(be, MB_UNSUPPORTED, "seg_reduce", "ARGMAX is not segmented");
+  if (op == MB_RED_ARGMAX || (unsigned)op >= MB_RED__COUNT) {
+    cu_fail(be, MB_BAD_ARG, "seg_reduce", "op %d is not a segmented reduction", (int)op);
     return;
   }
   const mb_cu_segtab *t = cu_segtab(be, "seg_reduce", offs, nseg);
@@ -136,6 +137,7 @@ void cu_seg_bcast(mb_backend *be, mb_segbcast_op op, mb_view x, mb_view v, mb_vi
                   const size_t *offs, int nseg)
 {
   if (nseg < 1 || !cu_begin(be, "seg_bcast")) return;
+  if ((unsigned)op >= MB_SEGBC__COUNT) { cu_fail(be, MB_BAD_ARG, "seg_bcast", "unknown op %d", (int)op); return; }
   const mb_cu_segtab *t = cu_segtab(be, "seg_bcast", offs, nseg);
   if (!t) return;
   mb_cu_seg_bcast(cu_of(be)->stream, op, cu_ptr(x), cu_ptr(v), cu_ptr(y), t);

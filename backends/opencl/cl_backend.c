@@ -25,7 +25,13 @@ int mb_cl_check(mb_cl *cl, cl_int err, const char *op, const char *call)
   if (err == CL_SUCCESS) return 1;
   mb_status st = err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_HOST_MEMORY ||
                  err == CL_INVALID_BUFFER_SIZE ? MB_OOM : MB_DEVICE_ERROR;
-  mb_cl_fail(cl, st, "%s: %s: %s (%d)", op, call, mb_cl_errstr(err), (int)err);
+  /* the errors a run meets on a full or failing device say so in words */
+  const char *hint = err == CL_MEM_OBJECT_ALLOCATION_FAILURE ? ": out of device memory"
+                     : err == CL_OUT_OF_HOST_MEMORY          ? ": out of host memory"
+                     : err == CL_OUT_OF_RESOURCES
+                         ? ": the device ran out of resources or faulted (the run stops here)"
+                         : "";
+  mb_cl_fail(cl, st, "%s: %s: %s (%d)%s", op, call, mb_cl_errstr(err), (int)err, hint);
   return 0;
 }
 
@@ -175,8 +181,23 @@ static void cl_copy(mb_backend *be, mb_view dst, mb_view src, size_t n)
   mb_cl *cl = mb_cl_of(be);
   if (!mb_cl_ok(cl) || !n) return;
   if (dst.buf == src.buf && dst.off == src.off) return;   /* exact alias: nothing to move */
-  cl_int err = clEnqueueCopyBuffer(cl->queue, mb_cl_mem(src), mb_cl_mem(dst), src.off * 4,
-                                   dst.off * 4, n * 4, 0, NULL, NULL);
+  cl_int err;
+  if (dst.buf == src.buf && dst.off < src.off + n && src.off < dst.off + n) {
+    /* overlapping ranges: clEnqueueCopyBuffer refuses them (CL_MEM_COPY_OVERLAP), the
+     * contract says memmove (backend.h): through a temporary buffer, which the
+     * in-order queue keeps alive until both copies ran */
+    cl_mem tmp = clCreateBuffer(cl->ctx, CL_MEM_READ_WRITE, n * 4, NULL, &err);
+    if (!mb_cl_check(cl, err, "copy", "clCreateBuffer (overlap)")) return;
+    err = clEnqueueCopyBuffer(cl->queue, mb_cl_mem(src), tmp, src.off * 4, 0, n * 4, 0, NULL, NULL);
+    if (mb_cl_check(cl, err, "copy", "clEnqueueCopyBuffer")) {
+      err = clEnqueueCopyBuffer(cl->queue, tmp, mb_cl_mem(dst), 0, dst.off * 4, n * 4, 0, NULL, NULL);
+      mb_cl_check(cl, err, "copy", "clEnqueueCopyBuffer");
+    }
+    clReleaseMemObject(tmp);
+    return;
+  }
+  err = clEnqueueCopyBuffer(cl->queue, mb_cl_mem(src), mb_cl_mem(dst), src.off * 4,
+                            dst.off * 4, n * 4, 0, NULL, NULL);
   mb_cl_check(cl, err, "copy", "clEnqueueCopyBuffer");
 }
 

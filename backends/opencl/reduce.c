@@ -139,7 +139,7 @@ void mb_opencl_seg_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y,
 {
   mb_cl *cl = mb_cl_of(be);
   if (!mb_cl_ok(cl) || nseg < 1) return;
-  if (op == MB_RED_ARGMAX || (unsigned)op > MB_RED_ARGMAX) {
+  if (op == MB_RED_ARGMAX || (unsigned)op >= MB_RED__COUNT) {
     mb_cl_fail(cl, MB_BAD_ARG, "seg_reduce: op %d is not segmented", (int)op);
     return;
   }
@@ -152,7 +152,7 @@ void mb_opencl_reduce(mb_backend *be, mb_reduce_op op, mb_view x, mb_view y, siz
   mb_cl *cl = mb_cl_of(be);
   size_t nout = outer * inner;
   if (!mb_cl_ok(cl) || !nout || !mid) return;
-  if ((unsigned)op > MB_RED_ARGMAX) {
+  if ((unsigned)op >= MB_RED__COUNT) {
     mb_cl_fail(cl, MB_BAD_ARG, "reduce: bad op %d", (int)op);
     return;
   }
@@ -196,7 +196,7 @@ void mb_opencl_seg_bcast(mb_backend *be, mb_segbcast_op op, mb_view x, mb_view v
 {
   mb_cl *cl = mb_cl_of(be);
   if (!mb_cl_ok(cl) || nseg < 1) return;
-  if ((unsigned)op > MB_SEGBC_INF_TO) {
+  if ((unsigned)op >= MB_SEGBC__COUNT) {
     mb_cl_fail(cl, MB_BAD_ARG, "seg_bcast: bad op %d", (int)op);
     return;
   }

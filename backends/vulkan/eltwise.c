@@ -9,6 +9,7 @@ void vk_unary(mb_backend *mbe, mb_unary_op op, mb_view x, mb_view y, size_t n, f
 {
   vk_be *be = VKB(mbe);
   if (mbe->status != MB_OK || n == 0) return;
+  if ((unsigned)op >= MB_UN__COUNT) { vk_fail(be, MB_BAD_ARG, "unary: unknown op %d", (int)op); return; }
   struct { uint32_t n, x_off, y_off; float a, b; } pc = {
     (uint32_t)n, (uint32_t)x.off, (uint32_t)y.off, a, b};
   vk_bind bind[] = {vk_bind_view(x), vk_bind_view(y)};
@@ -21,6 +22,7 @@ void vk_binary(mb_backend *mbe, mb_binary_op op, mb_view x1, mb_view x2, mb_view
 {
   vk_be *be = VKB(mbe);
   if (mbe->status != MB_OK || n == 0) return;
+  if ((unsigned)op >= MB_BIN__COUNT) { vk_fail(be, MB_BAD_ARG, "binary: unknown op %d", (int)op); return; }
   struct { uint32_t n, x1_off, x2_off, y_off; float a, b; } pc = {
     (uint32_t)n, (uint32_t)x1.off, (uint32_t)x2.off, (uint32_t)y.off, a, b};
   vk_bind bind[] = {vk_bind_view(x1), vk_bind_view(x2), vk_bind_view(y)};
@@ -45,6 +47,7 @@ void vk_bcast(mb_backend *mbe, mb_bcast_op op, mb_view x, mb_view v, mb_view y, 
   vk_be *be = VKB(mbe);
   size_t n = outer * mid * inner;
   if (mbe->status != MB_OK || n == 0) return;
+  if ((unsigned)op >= MB_BC__COUNT) { vk_fail(be, MB_BAD_ARG, "bcast: unknown op %d", (int)op); return; }
   struct { uint32_t n, x_off, v_off, y_off, mid, inner; } pc = {
     (uint32_t)n, (uint32_t)x.off, (uint32_t)v.off, (uint32_t)y.off, (uint32_t)mid, (uint32_t)inner};
   vk_bind bind[] = {vk_bind_view(x), vk_bind_view(v), vk_bind_view(y)};

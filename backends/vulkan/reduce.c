@@ -83,6 +83,7 @@ void vk_reduce(mb_backend *mbe, mb_reduce_op op, mb_view x, mb_view y, size_t ou
   vk_be *be = VKB(mbe);
   size_t nout = outer * inner;
   if (mbe->status != MB_OK || nout == 0 || mid == 0) return;
+  if ((unsigned)op >= MB_RED__COUNT) { vk_fail(be, MB_BAD_ARG, "reduce: unknown op %d", (int)op); return; }
   struct { uint32_t x_off, y_off, nout, mid, inner; } pc = {
     (uint32_t)x.off, (uint32_t)y.off, (uint32_t)nout, (uint32_t)mid, (uint32_t)inner};
   if (inner == 1 && outer <= 64 && mid >= 2 * SEG_CHUNK && op != MB_RED_ARGMAX) {
@@ -106,6 +107,10 @@ void vk_seg_reduce(mb_backend *mbe, mb_reduce_op op, mb_view x, mb_view y, const
 {
   vk_be *be = VKB(mbe);
   if (mbe->status != MB_OK || nseg < 1) return;
+  if (op == MB_RED_ARGMAX || (unsigned)op >= MB_RED__COUNT) {
+    vk_fail(be, MB_BAD_ARG, "seg_reduce: op %d is not a segmented reduction", (int)op);
+    return;
+  }
   seg_reduce(be, op, x, y, offs, nseg);
 }
 
@@ -114,6 +119,7 @@ void vk_seg_bcast(mb_backend *mbe, mb_segbcast_op op, mb_view x, mb_view v, mb_v
 {
   vk_be *be = VKB(mbe);
   if (mbe->status != MB_OK || nseg < 1 || offs[nseg] <= offs[0]) return;
+  if ((unsigned)op >= MB_SEGBC__COUNT) { vk_fail(be, MB_BAD_ARG, "seg_bcast: unknown op %d", (int)op); return; }
   size_t nchunks = 0;
   for (int s = 0; s < nseg; s++) nchunks += (offs[s + 1] - offs[s] + BC_CHUNK - 1) / BC_CHUNK;
   /* per chunk {first element, end, segment} */

@@ -42,7 +42,13 @@ int vk_check(vk_be *be, VkResult r, const char *what)
   if (r == VK_SUCCESS) return 1;
   mb_status st = r == VK_ERROR_OUT_OF_HOST_MEMORY || r == VK_ERROR_OUT_OF_DEVICE_MEMORY
                    ? MB_OOM : MB_DEVICE_ERROR;
-  vk_fail(be, st, "%s: %s (%d)", what, vk_result_name(r), (int)r);
+  /* the errors a run meets on a full or failing device say so in words */
+  const char *hint = r == VK_ERROR_OUT_OF_DEVICE_MEMORY ? ": out of device memory"
+                     : r == VK_ERROR_OUT_OF_HOST_MEMORY ? ": out of host memory"
+                     : r == VK_ERROR_DEVICE_LOST
+                         ? ": the device was lost (driver reset or fault; the run stops here)"
+                         : "";
+  vk_fail(be, st, "%s: %s (%d)%s", what, vk_result_name(r), (int)r, hint);
   return 0;
 }
 

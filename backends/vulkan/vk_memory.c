@@ -293,8 +293,19 @@ void vk_copy(mb_backend *mbe, mb_view dst, mb_view src, size_t n)
   if (!vk_cmd(be)) return;
   vk_touch(be, d);
   vk_touch(be, s);
-  record_copy(be, s->buf, (VkDeviceSize)src.off * 4, d->buf, (VkDeviceSize)dst.off * 4,
-              (VkDeviceSize)n * 4);
+  VkDeviceSize bytes = (VkDeviceSize)n * 4;
+  if (dst.buf == src.buf && dst.off < src.off + n && src.off < dst.off + n) {
+    /* overlapping regions of one buffer are undefined for vkCmdCopyBuffer, the
+     * contract says memmove (backend.h): through the frame's staging memory (each
+     * copy is followed by a barrier, vk_cmd_done) */
+    VkBuffer tb;
+    VkDeviceSize to;
+    if (!vk_scratch(be, bytes, &tb, &to)) return;
+    record_copy(be, s->buf, (VkDeviceSize)src.off * 4, tb, to, bytes);
+    record_copy(be, tb, to, d->buf, (VkDeviceSize)dst.off * 4, bytes);
+    return;
+  }
+  record_copy(be, s->buf, (VkDeviceSize)src.off * 4, d->buf, (VkDeviceSize)dst.off * 4, bytes);
 }
 
 void vk_fill(mb_backend *mbe, mb_view dst, size_t n, uint32_t bits)

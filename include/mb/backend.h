@@ -113,6 +113,24 @@ typedef enum {
 #include "mb/op_codes.def"
 } mb_segbcast_op;
 
+/* How many codes the families without a __COUNT enumerator have (kept out of
+ * their enums so that switches over them stay exhaustive). */
+enum {
+  MB_BC__COUNT = 0
+#define MB_BC(NAME, name) + 1
+#include "mb/op_codes.def"
+};
+enum {
+  MB_RED__COUNT = 0
+#define MB_RED(NAME, name) + 1
+#include "mb/op_codes.def"
+};
+enum {
+  MB_SEGBC__COUNT = 0
+#define MB_SEGBC(NAME, name) + 1
+#include "mb/op_codes.def"
+};
+
 typedef struct {
   int rows, cols;       /* logits [rows×cols] */
   mb_view logits;
@@ -298,7 +316,22 @@ typedef enum {
   MB_OP_COUNT
 } mb_op_id;
 
-/* ---- the op table ---- */
+/* ---- the op table ----
+ * The contract on the points every backend must honour the same way (checked by
+ * the agreement suite's contract cases on every backend that runs here; see
+ * docs/architecture.md §3.8):
+ *  - An op code outside its family (mb_unary_op .. MB_UN__COUNT, mb_binary_op,
+ *    mb_bcast_op, mb_reduce_op, mb_segbcast_op, mb_optim_kind, mb_rng_dist) is a
+ *    sticky MB_BAD_ARG naming the op; nothing is written.  (The checked wrappers of
+ *    core/ops.c refuse such codes before a backend sees them; a backend must
+ *    still not run an undefined kernel when called directly.)
+ *  - copy() behaves as memmove: when dst and src are ranges of one buffer that
+ *    overlap, dst ends with src's old contents.  (Device copy engines do not
+ *    promise that -- clEnqueueCopyBuffer refuses it, vkCmdCopyBuffer and
+ *    cudaMemcpyAsync leave it undefined -- so GPU backends go through a temporary.)
+ *  - After a sticky error, close() releases everything and leaves the device so
+ *    that a backend opened again on it works (CUDA: a sticky context error is
+ *    cleared by resetting the device once its last instance closes). */
 struct mb_backend_ops {
   const char *name;    /* "ref", "cpu", "cuda", "vulkan", "opencl" */
   int abi;             /* MB_ABI_VERSION */

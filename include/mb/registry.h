@@ -36,6 +36,10 @@ int mb_backend_devices(const char *name, char *why, size_t why_len);
 mb_backend *mb_backend_open(const char *name, int device, char *why, size_t why_len);
 void mb_backend_close(mb_backend *be);
 
+/* The position of `name` in the fixed order of mb_backend_entries, or -1; loads
+ * nothing (no module, no driver probe). */
+int mb_backend_index(const char *name);
+
 /* Comma-separated list of the known backend names (for messages). */
 const char *mb_backend_names(void);
 
