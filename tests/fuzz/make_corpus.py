@@ -401,6 +401,10 @@ def results_corpus():
                 put("report", name, b"".join(lines[k:k + CHUNK]))
     for i, t in enumerate(JSON_CASES):
         put("results", "json_%d" % i, t)
+    # an interrupted run's file: the last line unterminated (mb_results_open ends it before appending)
+    put("results", "torn_last_row", b'{"kind": "main", "status": "ok"}\n{"kind": "main", "status": "ok"}')
+    put("results", "torn_mid_row", b'{"kind": "main", "status": "ok"}\n{"kind": "main", "sta')
+    put("results", "torn_cr", b'{"kind": "main"}\r')
     put("report", "corrupt_lines", JSON_CASES[1] + JSON_CASES[3])
     fx = rows_by_kind(os.path.join(ROOT, "tests", "report", "fixture.jsonl"))
     ok = [r for r in fx.get("main", []) if b'"status": "ok"' in r][:CHUNK]
