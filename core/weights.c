@@ -294,6 +294,21 @@ int mb_weights_read(const char *path, mb_checkpoint *c, char *err, size_t len)
   return 0;
 }
 
+int mb_weights_check_values(const char *path, const mb_checkpoint *c, char *err, size_t len)
+{
+  for (size_t i = 0; i < c->n_params; i++)
+    if (c->params[i] != c->params[i] || c->params[i] - c->params[i] != 0.0f) {
+      snprintf(err, len, "%s: a non-finite weight (parameter %zu)", path, i);
+      return -1;
+    }
+  for (size_t i = 0; i < c->n_stats; i++)
+    if (!(c->run_var[i] >= 0.0f) || c->run_mean[i] != c->run_mean[i]) {
+      snprintf(err, len, "%s: a BN running statistic is NaN or a variance negative (channel %zu)", path, i);
+      return -1;
+    }
+  return 0;
+}
+
 int mb_weights_write(const char *path, const mb_checkpoint *c, char *err, size_t len)
 {
   spec s[MAX_SPECS];

@@ -24,6 +24,11 @@
  * -1 with a one-line reason naming the tensor. */
 int mb_weights_read(const char *path, mb_checkpoint *c, char *err, size_t len);
 
+/* What `import` requires of the values mb_weights_read filled in: every weight
+ * finite, every BN running mean a number and every running variance >= 0.  0, or
+ * -1 with a one-line reason naming path and the first bad value. */
+int mb_weights_check_values(const char *path, const mb_checkpoint *c, char *err, size_t len);
+
 /* Writes c's weights (and BN running statistics) as a container, through a
  * temporary file and a rename.  0, or -1 with a one-line reason. */
 int mb_weights_write(const char *path, const mb_checkpoint *c, char *err, size_t len);

@@ -87,18 +87,11 @@ int mb_cmd_import(int argc, char **argv)
   c.code_dist = MB_CODES_UNIFORM01;
   c.seed = o.seed;   /* keys the synthetic set, as a trained model's seed does */
   if (mb_weights_read(o.weights, &c, err, sizeof err) != 0) { mb_die_msg("%s", err); return 1; }
-  for (size_t i = 0; i < c.n_params; i++)
-    if (c.params[i] != c.params[i] || c.params[i] - c.params[i] != 0.0f) {
-      mb_die_msg("%s: a non-finite weight (parameter %zu)", o.weights, i);
-      mb_checkpoint_free(&c);
-      return 1;
-    }
-  for (size_t i = 0; i < c.n_stats; i++)
-    if (!(c.run_var[i] >= 0.0f) || c.run_mean[i] != c.run_mean[i]) {
-      mb_die_msg("%s: a BN running statistic is NaN or a variance negative (channel %zu)", o.weights, i);
-      mb_checkpoint_free(&c);
-      return 1;
-    }
+  if (mb_weights_check_values(o.weights, &c, err, sizeof err) != 0) {
+    mb_die_msg("%s", err);
+    mb_checkpoint_free(&c);
+    return 1;
+  }
   snprintf(c.backend, sizeof c.backend, "import");
   int rc = mb_checkpoint_write(o.out, &c, err, sizeof err);
   if (rc != 0) mb_die_msg("%s", err);

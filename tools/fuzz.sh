@@ -6,13 +6,13 @@
 # is saved under build-fuzz/tests/fuzz/findings/ and fails the run.  New inputs
 # are kept in build-fuzz/tests/fuzz/grown/TARGET/, so a second run goes on from
 # where the first stopped (delete the folder to start from the seeds again).
-# usage: tools/fuzz.sh [SECONDS] [TARGET...]   (targets: idx cifar checkpoint spec results report)
+# usage: tools/fuzz.sh [SECONDS] [TARGET...]   (targets: idx idx_dir cifar checkpoint weights spec results report)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
 shift $(( $# > 0 ? 1 : 0 ))
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(idx cifar checkpoint spec results report)
+[ ${#targets[@]} -gt 0 ] || targets=(idx idx_dir cifar checkpoint weights spec results report)
 bash tools/fuzz-build.sh || exit 1
 rc=0
 for t in "${targets[@]}"; do

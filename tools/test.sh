@@ -26,7 +26,7 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 
 # Fuzzing: every reader of outside bytes fuzzed MB_FUZZ_SECONDS (10) each from its
 # committed corpus under ASan + UBSan (tests/fuzz, docs/fuzzing.md; ~65 s to build
-# the clang tree, ~70 s to run).  Without clang's libFuzzer: one skip saying so.
+# the clang tree, ~93 s to run).  Without clang's libFuzzer: one skip saying so.
 fuzz_log=build-fuzz/meson-logs/testlog.txt
 bash tools/fuzz-build.sh
 case $? in

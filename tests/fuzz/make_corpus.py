@@ -82,6 +82,41 @@ def idx_corpus():
     put("idx", "empty", b"")
 
 
+# kinds of fuzz_idx_dir.c: 0 absent, 1 raw, 2 .gz name, 3 '.' before the kind, 4 a folder,
+# 5 raw + a .gz beside it (the same bytes less the last: the raw file must win)
+def dir_file(kind, data=b""):
+    if kind in (0, 4):
+        return bytes([kind])
+    return bytes([kind]) + le32(len(data)) + data
+
+
+def idx_dir_corpus():
+    pix = [0, 1, 2, 3, 254, 255, 10, 20, 30, 40, 50, 60, 255, 0, 128, 7, 8, 9]
+    img = idx(0x803, [3, 2, 3], pix)
+    lab = idx(0x801, [3], [0, 2, 1])
+    timg = idx(0x803, [2, 2, 3], pix[:12])
+    tlab = idx(0x801, [2], [1, 0])
+    four = [img, lab, timg, tlab]
+    put("idx_dir", "valid_raw", b"".join(dir_file(1, f) for f in four))
+    put("idx_dir", "valid_gzip", b"".join(dir_file(2, gz(f)) for f in four))
+    put("idx_dir", "valid_dot_names", b"".join(dir_file(3, f) for f in four))
+    put("idx_dir", "valid_mixed", dir_file(1, img) + dir_file(2, gz(lab)) + dir_file(3, timg) + dir_file(2, tlab))
+    put("idx_dir", "raw_beside_gzip", b"".join(dir_file(5, f) for f in four))
+    # a class only in the test split: both get its count (4 classes)
+    put("idx_dir", "class_only_in_test", dir_file(1, img) + dir_file(1, lab) + dir_file(1, timg) +
+        dir_file(1, idx(0x801, [2], [3, 0])))
+    put("idx_dir", "shape_mismatch", dir_file(1, img) + dir_file(1, lab) +
+        dir_file(1, idx(0x803, [2, 3, 2], pix[:12])) + dir_file(1, tlab))
+    put("idx_dir", "no_test_labels", b"".join(dir_file(1, f) for f in four[:3]) + dir_file(0))
+    put("idx_dir", "no_train_images", dir_file(0) + b"".join(dir_file(1, f) for f in four[1:]))
+    put("idx_dir", "folder_for_labels", dir_file(1, img) + dir_file(4) + dir_file(1, timg) + dir_file(1, tlab))
+    put("idx_dir", "test_truncated", dir_file(1, img) + dir_file(1, lab) + dir_file(1, timg[:-3]) + dir_file(1, tlab))
+    put("idx_dir", "test_count_mismatch", dir_file(1, img) + dir_file(1, lab) + dir_file(1, timg) +
+        dir_file(1, idx(0x801, [3], [0, 1, 1])))
+    put("idx_dir", "corrupt_gzip", dir_file(2, gz(img)[:-8]) + b"".join(dir_file(1, f) for f in four[1:]))
+    put("idx_dir", "nothing", b"")
+
+
 # ------------------------------------------------------------- CIFAR-10
 REC = 3073
 
@@ -165,8 +200,20 @@ def ckpt_corpus():
                                                                    n_params=RN_PARAMS + 40, n_codes=2 * 64,
                                                                    n_stats=RN_STATS))
     put("checkpoint", "resnet_v1", b"\x01" + ckpt_body(rn, 1, n_params=RN_PARAMS, n_codes=2 * 64))
+    # version 4: a fine-tuned model records its fine-tuning (finetune_* keys, harness/cmd_finetune.c)
+    ft = ("finetune_steps=300\nfinetune_batch=64\nfinetune_lr=0.00999999978\nfinetune_weight_decay=0\n"
+          "finetune_t_mix=0.100000001\nfinetune_seed=1\nfinetune_s=1.250000\nfinetune_base=/tmp/x/plain.ckpt\n"
+          "finetune_base_checksum=0123456789abcdef\n")
+    put("checkpoint", "mlp_v4_finetuned", b"\x00" + with_sum(ckpt_body(MLP_HEADER + ft, 4)))
+    put("checkpoint", "mlp_v4_harness_sum", b"\x01" + ckpt_body(MLP_HEADER + ft, 4))
+    put("checkpoint", "mlp_v4_not_finetuned", b"\x01" + ckpt_body(MLP_HEADER, 4))
+    put("checkpoint", "resnet_v4_finetuned", b"\x01" + ckpt_body(rn.replace("backend=cpu", "backend=import") + ft, 4,
+                                                                 n_params=RN_PARAMS, n_codes=2 * 64, n_stats=RN_STATS))
+    put("checkpoint", "v4_finetune_steps_negative", b"\x01" + ckpt_body(MLP_HEADER + ft.replace("steps=300", "steps=-1"), 4))
+    put("checkpoint", "v4_finetune_base_empty", b"\x01" + ckpt_body(MLP_HEADER + ft.replace("/tmp/x/plain.ckpt", ""), 4))
     # error cases (test_checkpoint.c and the reader's messages)
     put("checkpoint", "bad_magic", b"\x00" + b"MNEMOBCX" + with_sum(body)[8:])
+    put("checkpoint", "version_5", b"\x01" + ckpt_body(MLP_HEADER, 5))
     put("checkpoint", "version_9", b"\x01" + ckpt_body(MLP_HEADER, 9))
     put("checkpoint", "header_len_0", b"\x01" + ckpt_body(MLP_HEADER, header_len=0))
     put("checkpoint", "header_len_huge", b"\x01" + ckpt_body(MLP_HEADER, header_len=0x7FFFFFFF))
@@ -183,6 +230,100 @@ def ckpt_corpus():
     put("checkpoint", "checksum_mismatch", b"\x00" + body + b"\0" * 8)
     put("checkpoint", "trailing_bytes", b"\x00" + with_sum(body) + b"x")
     put("checkpoint", "empty", b"")
+
+
+# --------------------------------------------------------------- weights
+# The models of fuzz_weights.c (model byte): 0 MLP 4-3-2; 1 ResNet-18 cifar stem, width 2,
+# input 1x8x8, 3 classes; 2 the same with the imagenet stem (torchvision names), input 3x8x8.
+def mlp_tensors(dims=(4, 3, 2)):
+    out = []
+    for i in range(len(dims) - 1):
+        out.append(("fc%d.weight" % (i + 1), (dims[i + 1], dims[i])))
+        out.append(("fc%d.bias" % (i + 1), (dims[i + 1],)))
+    return out
+
+
+def resnet_tensors(width=2, in_c=1, classes=3, inet=False):
+    """PyTorch's state_dict names and shapes, as core/weights.c expects them."""
+    out = []
+
+    def unit(conv, bn, cout, cin, k):
+        out.append((conv + ".weight", (cout, cin, k, k)))
+        for suf in ("weight", "bias", "running_mean", "running_var"):
+            out.append((bn + "." + suf, (cout,)))
+    unit("conv1", "bn1", width, in_c, 7 if inet else 3)
+    cin = width
+    for st in range(4):
+        cout = width << st
+        for k in range(2):
+            stride = 2 if st > 0 and k == 0 else 1
+            p = "layer%d.%d." % (st + 1, k)
+            unit(p + "conv1", p + "bn1", cout, cin, 3)
+            unit(p + "conv2", p + "bn2", cout, cout, 3)
+            if stride != 1 or cin != cout:
+                sc = "downsample" if inet else "shortcut"
+                unit(p + sc + ".0", p + sc + ".1", cout, cin, 1)
+            cin = cout
+    fc = "fc" if inet else "linear"
+    out.append((fc + ".weight", (classes, cin)))
+    out.append((fc + ".bias", (classes,)))
+    return out
+
+
+def tensor_bytes(name, shape):
+    n = 1
+    for d in shape:
+        n *= d
+    if name.endswith("running_var"):
+        return b"".join(struct.pack("<f", 1.0 + (i % 5) / 4.0) for i in range(n))
+    return floats(n, 0.1)
+
+
+def container(tensors, blobs=None):
+    """tools/export_state_dict.py's write_container: header, "end", the raw bytes."""
+    head, data = ["mnemobench-weights 1"], b""
+    for i, t in enumerate(tensors):
+        name, shape = t[0], t[1]
+        dtype = t[2] if len(t) > 2 else "f32"
+        blob = blobs[i] if blobs else tensor_bytes(name, shape)
+        head.append("%s %s %s %d" % (name, dtype, ",".join(str(d) for d in shape) or "-", len(data)))
+        data += blob
+    return ("\n".join(head) + "\nend\n").encode() + data
+
+
+def weights_corpus():
+    mlp, rn, tv = mlp_tensors(), resnet_tensors(), resnet_tensors(in_c=3, inet=True)
+    put("weights", "mlp", b"\x00" + container(mlp))
+    put("weights", "resnet_cifar_stem", b"\x01" + container(rn))
+    put("weights", "resnet_torchvision", b"\x02" + container(tv))
+    # PyTorch's BN step counters (i64, scalar) are skipped
+    nbt = [t for t in rn]
+    nbt.insert(5, ("bn1.num_batches_tracked", (), "i64"))
+    blobs = [tensor_bytes(t[0], t[1]) if len(t) == 2 else b"\x07" + b"\0" * 7 for t in nbt]
+    put("weights", "resnet_num_batches_tracked", b"\x01" + container(nbt, blobs))
+    # the error cases of tests/finetune/finetune.sh
+    put("weights", "missing", b"\x01" + container([t for t in rn if t[0] != "layer3.1.bn1.running_var"]))
+    put("weights", "extra", b"\x01" + container(rn + [("layer5.0.conv1.weight", (1,))]))
+    put("weights", "shape", b"\x01" + container([(n, (16, 1, 3, 3) if n == "layer1.0.conv1.weight" else s)
+                                                 for n, s in rn]))
+    put("weights", "twice", b"\x01" + container(rn + [rn[0]]))
+    put("weights", "truncated", b"\x01" + container(rn)[:-4])
+    put("weights", "wrong_width", b"\x01" + container(resnet_tensors(width=1)))
+    put("weights", "cifar_for_torchvision", b"\x02" + container(rn))
+    put("weights", "mlp_for_resnet", b"\x01" + container(mlp))
+    put("weights", "not_a_container", b"\x00" + with_sum(ckpt_body(MLP_HEADER)))
+    # the reader's and the import's other refusals
+    put("weights", "nan_weight", b"\x00" + container(mlp, [struct.pack("<f", float("nan")) + floats(11, 0.1)] +
+                                                       [tensor_bytes(n, s) for n, s in mlp[1:]]))
+    put("weights", "negative_variance", b"\x01" + container(rn, [struct.pack("<f", -1.0) if n == "bn1.running_var"
+                                                                  else tensor_bytes(n, s) for n, s in rn]))
+    put("weights", "dtype_f16", b"\x00" + container([(n, s, "f16" if n == "fc2.bias" else "f32") for n, s in mlp]))
+    put("weights", "no_end_line", b"\x00" + container(mlp).replace(b"\nend\n", b"\nen\n"))
+    put("weights", "bad_magic", b"\x00" + container(mlp).replace(b"weights 1", b"weights 2", 1))
+    put("weights", "bad_shape_text", b"\x00" + container(mlp).replace(b"fc1.weight f32 3,4", b"fc1.weight f32 3,,4"))
+    put("weights", "non_printable", b"\x00" + container(mlp).replace(b"fc1.bias", b"fc1.b\x01as"))
+    put("weights", "offset_past_data", b"\x00" + container(mlp).replace(b"fc2.bias f32 2 ", b"fc2.bias f32 2 9999"))
+    put("weights", "empty", b"\x00")
 
 
 # ------------------------------------------------------------------ spec
@@ -260,6 +401,10 @@ def results_corpus():
                 put("report", name, b"".join(lines[k:k + CHUNK]))
     for i, t in enumerate(JSON_CASES):
         put("results", "json_%d" % i, t)
+    # an interrupted run's file: the last line unterminated (mb_results_open ends it before appending)
+    put("results", "torn_last_row", b'{"kind": "main", "status": "ok"}\n{"kind": "main", "status": "ok"}')
+    put("results", "torn_mid_row", b'{"kind": "main", "status": "ok"}\n{"kind": "main", "sta')
+    put("results", "torn_cr", b'{"kind": "main"}\r')
     put("report", "corrupt_lines", JSON_CASES[1] + JSON_CASES[3])
     fx = rows_by_kind(os.path.join(ROOT, "tests", "report", "fixture.jsonl"))
     ok = [r for r in fx.get("main", []) if b'"status": "ok"' in r][:CHUNK]
@@ -276,8 +421,10 @@ def main():
     if len(sys.argv) == 3:
         RN_PARAMS, RN_STATS = int(sys.argv[1]), int(sys.argv[2])
     idx_corpus()
+    idx_dir_corpus()
     cifar_corpus()
     ckpt_corpus()
+    weights_corpus()
     spec_corpus()
     results_corpus()
 

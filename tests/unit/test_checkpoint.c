@@ -1,6 +1,7 @@
 /* Checkpoints record where their data came from (version 3), and version 2
  * files, which do not, still load. */
 #include "core/checkpoint.h"
+#include "core/weights.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -201,4 +202,33 @@ Test(data, checkpoint_header_errors)
   cr_assert(strstr(err, "bad batch 2147483647 in header (0 to 65536)"), "%s", err);
   read_header_only("model=mlp\ndims=12,7,5\nin_shape=1,3,4\nbatch=-1\n", err, sizeof err);
   cr_assert(strstr(err, "bad batch -1 in header"), "%s", err);
+}
+
+/* The weights container round-trips a model's weights, and the import's value
+ * check (mb_weights_check_values, also what fuzz_weights calls) refuses a
+ * non-finite weight with one line naming the file and the parameter. */
+Test(data, weights_container_round_trip_and_value_check)
+{
+  float params[NP], codes[NC];
+  mb_checkpoint c;
+  toy(&c, params, codes);
+  char path[] = "/tmp/mb-weights-XXXXXX", err[512];
+  int fd = mkstemp(path);
+  cr_assert(fd >= 0);
+  close(fd);
+  cr_assert_eq(mb_weights_write(path, &c, err, sizeof err), 0, "%s", err);
+  mb_checkpoint r;
+  toy(&r, params, codes);
+  r.params = NULL;
+  r.n_params = 0;
+  r.codes = NULL;
+  cr_assert_eq(mb_weights_read(path, &r, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(r.n_params, (size_t)NP);
+  cr_assert_eq(memcmp(r.params, params, sizeof params), 0);
+  cr_assert_eq(mb_weights_check_values(path, &r, err, sizeof err), 0, "%s", err);
+  r.params[17] = 1.0f / 0.0f;
+  cr_assert_eq(mb_weights_check_values(path, &r, err, sizeof err), -1);
+  cr_assert(strstr(err, path) && strstr(err, "non-finite weight (parameter 17)") && !strchr(err, '\n'), "%s", err);
+  free(r.params);
+  remove(path);
 }
