@@ -19,6 +19,7 @@
 # and no temporary file is left after the resume.
 # Usage: kills.sh MNEMOBENCH   (KILLS_SEED, KILLS_N: kills per scenario, default 20)
 set -u
+. "$(dirname "$(realpath "$0")")/../tap.sh"   # t, fail, say, begin, bad, end
 bin=$(readlink -f "$1")
 seed=${KILLS_SEED:-20231}
 nk=${KILLS_N:-20}
@@ -26,13 +27,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
 export MB_THREADS=${MB_THREADS:-2}
-fail=0
-t=0
 kills=0
-say() { printf '%s\n' "$*"; }
-begin() { desc=$*; cur=0; }
-bad() { say "# FAIL: $*"; cur=1; fail=1; }
-end() { t=$((t + 1)); if [ "$cur" -eq 0 ]; then say "ok $t - $desc"; else say "not ok $t - $desc"; fi; }
 
 # draws SALT COUNT LO HI: COUNT numbers in [LO, HI] from the seed
 draws() { awk -v s="$seed" -v salt="$1" -v n="$2" -v lo="$3" -v hi="$4" \

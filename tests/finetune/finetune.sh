@@ -8,16 +8,12 @@
 # 784-100-10 MLP and a width-4 ResNet-18 on the ref/cpu backends: ~10-20 s.
 # Usage: finetune.sh MNEMOBENCH SOURCE_ROOT
 set -u
+. "$(dirname "$(realpath "$0")")/../tap.sh"   # t, fail, say, begin, bad, end
 bin=$(realpath "$1")
 tools=$(realpath "$2")/tools
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
-t=0
-fail=0
-begin() { desc=$*; cur=0; }
-bad() { printf '# FAIL: %s\n' "$*"; cur=1; fail=1; }
-end() { t=$((t + 1)); if [ "$cur" -eq 0 ]; then echo "ok $t - $desc"; else echo "not ok $t - $desc"; fi; }
 # field FILE KEY: a number from a one-line JSON row
 field() { python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read())[sys.argv[2]])' "$1" "$2"; }
 # refused DESC CMD...: non-zero exit, exactly one line on stderr, no out.ckpt / out.w left

@@ -11,12 +11,7 @@ bin=$1
 lib=$(readlink -f "$2")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fail=0
-say() { printf '%s\n' "$*"; }
-t=0
-begin() { desc=$*; cur=0; }
-bad() { say "# FAIL: $*"; cur=1; fail=1; }
-end() { t=$((t + 1)); if [ "$cur" -eq 0 ]; then say "ok $t - $desc"; else say "not ok $t - $desc"; fi; }
+. "$(dirname "$(realpath "$0")")/../tap.sh"   # t, fail, say, begin, bad, end
 skip() { t=$((t + 1)); say "ok $t - $desc # SKIP $*"; }
 
 mkdir -p "$tmp/icd"

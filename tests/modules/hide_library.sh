@@ -13,13 +13,8 @@ bin=$1
 mods=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fail=0
+. "$(dirname "$(realpath "$0")")/../tap.sh"   # t, fail, say, begin, bad, end
 # TAP: one test point per check (begin ... end), the plan at the end.
-say() { printf '%s\n' "$*"; }
-t=0
-begin() { desc=$*; cur=0; }
-bad() { say "# FAIL: $*"; cur=1; fail=1; }
-end() { t=$((t + 1)); if [ "$cur" -eq 0 ]; then say "ok $t - $desc"; else say "not ok $t - $desc"; fi; }
 
 # 1. the program starts without any GPU runtime
 gpu_libs='libcublas|libcudart|libcuda\.so|libOpenCL|libclblast|libvulkan|libopenblas|libgomp'

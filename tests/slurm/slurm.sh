@@ -8,6 +8,7 @@
 # not installed or we are not root (tools/setup-debian.sh installs it).
 # Usage: slurm.sh MNEMOBENCH SOURCE_DIR
 set -u
+. "$(dirname "$(realpath "$0")")/../tap.sh"   # t, fail, say, begin, bad, end
 bin=$(realpath "$1")
 src=$(realpath "$2")
 for p in slurmctld slurmd munged sbatch squeue scancel; do
@@ -24,11 +25,6 @@ cleanup() { bash "$src/tools/slurm-cluster.sh" stop "$cluster"; rm -rf "$tmp"; }
 trap cleanup EXIT
 trap 'exit 1' TERM INT   # a timeout still stops the cluster
 cd "$tmp" || exit 1
-t=0
-fail=0
-begin() { desc=$*; cur=0; }
-bad() { printf '# FAIL: %s\n' "$*"; cur=1; fail=1; }
-end() { t=$((t + 1)); if [ "$cur" -eq 0 ]; then echo "ok $t - $desc"; else echo "not ok $t - $desc"; fi; }
 
 cat > tiny.spec <<'EOF'
 [bench]

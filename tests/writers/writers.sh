@@ -6,15 +6,11 @@
 # synthetic spec on ref: a few seconds.
 # Usage: writers.sh MNEMOBENCH
 set -u
+. "$(dirname "$(realpath "$0")")/../tap.sh"   # t, fail, say, begin, bad, end
 bin=$(realpath "$1")
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
-t=0
-fail=0
-begin() { desc=$*; cur=0; }
-bad() { printf '# FAIL: %s\n' "$*"; cur=1; fail=1; }
-end() { t=$((t + 1)); if [ "$cur" -eq 0 ]; then echo "ok $t - $desc"; else echo "not ok $t - $desc"; fi; }
 
 cat > tiny.spec <<'EOF'
 [bench]
