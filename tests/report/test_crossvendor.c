@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "slurp.h"
 
 /* One ok (or failed) main row: method m on backend b of device d, median time t (s). */
 static void put_row(FILE *f, const char *m, int order, const char *b, const char *d, const char *type, double t,
@@ -23,20 +24,6 @@ static void put_row(FILE *f, const char *m, int order, const char *b, const char
           "\"method_order\": %d, \"seed\": 1, \"model_kind\": \"plain\", \"A_R\": %g, \"E_F\": 100, \"sign\": 1, "
           "\"forget_s\": %g}\n",
           status, strcmp(status, "ok") ? "out of memory" : "", b, d, type, b, b, hash, m, b, m, order, m, order, a_r, t);
-}
-
-static char *slurp(const char *path)
-{
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *b = malloc((size_t)n + 1);
-  if (b && fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); b = NULL; }
-  if (b) b[n] = 0;
-  fclose(f);
-  return b;
 }
 
 static char g_dir[64];

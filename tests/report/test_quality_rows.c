@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "slurp.h"
 
 static const char k_spec[] =
   "[bench]\nname = quality\ndata = synthetic\ntrain_per_class = 40\ntest_per_class = 20\nmodel = 784-16-10\n"
@@ -76,20 +77,6 @@ Test(quality_rows, bench_rows_carry_the_metrics, .timeout = 300)
   mb_rows_free(&rs);
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
   cr_expect_eq(system(cmd), 0);
-}
-
-static char *slurp(const char *path)
-{
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *b = malloc((size_t)n + 1);
-  if (b && fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); b = NULL; }
-  if (b) b[n] = 0;
-  fclose(f);
-  return b;
 }
 
 Test(quality_rows, report_quality_table_golden)

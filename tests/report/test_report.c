@@ -20,20 +20,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static char *slurp(const char *path)
-{
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *b = malloc((size_t)n + 1);
-  size_t got = fread(b, 1, (size_t)n, f);
-  b[got] = 0;
-  fclose(f);
-  return b;
-}
+#include "slurp.h"
 
 static void write_file(const char *path, const char *text)
 {
