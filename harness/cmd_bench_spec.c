@@ -166,15 +166,6 @@ static int run_all(bench *b)
   return failures ? 1 : 0;
 }
 
-static int known_backend(const char *name)
-{
-  const mb_backend_entry *e;
-  int n = mb_backend_entries(&e);
-  for (int i = 0; i < n; i++)
-    if (strcmp(e[i].name, name) == 0) return 1;
-  return 0;
-}
-
 static int parse_shard(const char *s, bench *b)
 {
   char *end;
@@ -226,7 +217,7 @@ int mb_cmd_bench(int argc, char **argv)
       b.stage_train = strcmp(optarg, "train") == 0;
       break;
     case 'b':
-      if (!known_backend(optarg)) {
+      if (mb_backend_index(optarg) < 0) {
         mb_die_msg("bench: --backend '%s': unknown backend", optarg);
         return 2;
       }

@@ -156,15 +156,6 @@ static void cell_options(sbuf *b, const plan *p)
   if (p->data) add(b, " --data '%s'", p->data);
 }
 
-static int known_backend(const char *name)
-{
-  const mb_backend_entry *e;
-  int n = mb_backend_entries(&e);
-  for (int i = 0; i < n; i++)
-    if (strcmp(e[i].name, name) == 0) return 1;
-  return 0;
-}
-
 int mb_cmd_slurm(int argc, char **argv)
 {
   static const struct option lo[] = {
@@ -210,7 +201,7 @@ int mb_cmd_slurm(int argc, char **argv)
       }
       break;
     case 'b':
-      if (!known_backend(optarg)) { mb_die_msg("slurm: --backend '%s': unknown backend", optarg); return 2; }
+      if (mb_backend_index(optarg) < 0) { mb_die_msg("slurm: --backend '%s': unknown backend", optarg); return 2; }
       if (p.n_backends == 16) { mb_die_msg("slurm: more than 16 --backend options"); return 2; }
       p.backends[p.n_backends++] = optarg;
       break;
