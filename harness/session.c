@@ -206,17 +206,23 @@ static int cifar_recipe(const mb_session *s)
   return s->md.ops && s->md.ops->augments_normalised_data && s->train.norm;
 }
 
+/* What training and fine-tuning both take from the options. */
+static void train_opts_of(const mb_opts *o, mb_train_opts *t)
+{
+  mb_train_defaults(t);
+  t->batch = o->batch;
+  t->lr = (float)o->lr;
+  t->t_mix = (float)o->t_mix;
+  t->seed = o->seed;
+  t->progress = o->json ? NULL : mb_progress_bar;
+}
+
 int mb_session_train(mb_session *s, const mb_opts *o, mb_train_stats *st)
 {
   mb_train_opts t;
-  mb_train_defaults(&t);
+  train_opts_of(o, &t);
   t.epochs = o->epochs;
-  t.batch = o->batch;
-  t.lr = (float)o->lr;
-  t.t_mix = (float)o->t_mix;
-  t.seed = o->seed;
   s->epochs = o->epochs; s->batch = o->batch; s->lr = (float)o->lr; s->t_mix = (float)o->t_mix;
-  t.progress = o->json ? NULL : mb_progress_bar;
   if (cifar_recipe(s)) {
     /* the CIFAR recipe of §0.1/§0.3: crop + flip, cosine annealing over the run
      * (the paper's T_max = 200 is its epoch count) */
@@ -230,14 +236,9 @@ int mb_session_train(mb_session *s, const mb_opts *o, mb_train_stats *st)
 int mb_session_finetune(mb_session *s, const mb_opts *o, mb_train_stats *st)
 {
   mb_train_opts t;
-  mb_train_defaults(&t);
+  train_opts_of(o, &t);
   t.steps = o->steps;
-  t.batch = o->batch;
-  t.lr = (float)o->lr;
   t.weight_decay = (float)o->weight_decay;
-  t.t_mix = (float)o->t_mix;
-  t.seed = o->seed;
-  t.progress = o->json ? NULL : mb_progress_bar;
   /* the data's augmentation, at a constant rate: a fixed step budget has no epoch
    * count for the cosine schedule (docs/specification.md §1.3) */
   t.augment = cifar_recipe(s);

@@ -35,14 +35,20 @@ static void put(FILE *f, uint64_t *h, const void *p, size_t n)
   *h = mb_fnv1a64(*h, p, n);
 }
 
+/* Makes the file of a mkstemp template (the test writes it, then removes it). */
+static void new_file(char *path)
+{
+  int fd = mkstemp(path);
+  cr_assert(fd >= 0);
+  close(fd);
+}
+
 Test(data, checkpoint_records_its_data)
 {
   float params[NP], codes[NC];
   mb_checkpoint c, back;
   char path[] = "/tmp/mb-ckpt-XXXXXX", err[512];
-  int fd = mkstemp(path);
-  cr_assert(fd >= 0);
-  close(fd);
+  new_file(path);
   toy(&c, params, codes);
   snprintf(c.data_kind, sizeof c.data_kind, "idx");
   snprintf(c.data_path, sizeof c.data_path, "/data/sets/my set");
@@ -113,9 +119,7 @@ Test(data, checkpoint_records_finetuning)
   float params[NP], codes[NC];
   mb_checkpoint c, back;
   char path[] = "/tmp/mb-ckpt-XXXXXX", err[512];
-  int fd = mkstemp(path);
-  cr_assert(fd >= 0);
-  close(fd);
+  new_file(path);
   toy(&c, params, codes);
   cr_assert_eq(mb_checkpoint_write(path, &c, err, sizeof err), 0, "%s", err);
   cr_assert_eq(mb_checkpoint_read(path, &back, err, sizeof err), 0, "%s", err);
