@@ -84,8 +84,9 @@ int rp_several_networks(const mname *ms, int n);
 mb_rtable *rp_rt_new_net(const char *id, const char *title, int ncols, const char *const *head, int net);
 /* The captions' sentence on the Network column (report_tables.c). */
 extern const char *const k_net_note;
-/* A figure's category: the method, with its network in parentheses when net. */
-void rp_entry_label(const mname *m, int net, char *out, size_t len);
+/* A figure's category for entry i of ms[0..n): the method, with its network in
+ * parentheses when net (less the words all the networks share). */
+void rp_entry_label(const mname *ms, int n, int i, int net, char *out, size_t len);
 
 /* The backend of the paper tables: want, else the first of cuda, cpu,
  * vulkan, opencl, ref with main rows, else any. */

@@ -149,10 +149,21 @@ mb_rtable *rp_rt_new_net(const char *id, const char *title, int ncols, const cha
   return mb_rt_new(id, title, n, h);
 }
 
-void rp_entry_label(const mname *m, int net, char *out, size_t len)
+void rp_entry_label(const mname *ms, int n, int i, int net, char *out, size_t len)
 {
-  if (net) snprintf(out, len, "%s (%s)", m->name, *m->net ? m->net : "model not recorded");
-  else snprintf(out, len, "%s", m->name);
+  if (!net) { snprintf(out, len, "%s", ms[i].name); return; }
+  /* the words every network shares are left out ("784-1000-10 sigmoid" and
+   * "784-1000-10 relu": "sigmoid", "relu"): a bar's label stays short, the
+   * table beside the figure names the whole network */
+  size_t common = strlen(ms[0].net);
+  for (int k = 1; k < n; k++) {
+    size_t c = 0;
+    while (c < common && ms[k].net[c] && ms[k].net[c] == ms[0].net[c]) c++;
+    common = c;
+  }
+  while (common > 0 && ms[0].net[common - 1] != ' ') common--;   /* whole words only */
+  const char *rest = ms[i].net + (common <= strlen(ms[i].net) ? common : 0);
+  snprintf(out, len, "%s (%s)", ms[i].name, *rest ? rest : *ms[i].net ? ms[i].net : "model not recorded");
 }
 
 /* The preference of the paper tables' backend. */

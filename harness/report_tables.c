@@ -143,7 +143,7 @@ void rp_figure3(mb_report *rep, const sel *s, const char *be)
       disagree |= d && d->t == MB_JV_BOOL && d->num != 0;
     }
     char label[160];
-    rp_entry_label(&ms[m], net, label, sizeof label);
+    rp_entry_label(ms, nm, m, net, label, sizeof label);
     g->cats[m] = strdup(label);
     int k = mb_rt_add_row(t);
     mb_rt_set(t, k, 0, "%s", ms[m].name);

@@ -266,7 +266,7 @@ static void figures(mb_report *rep, const xv *x)
     g->cats = calloc((size_t)x->nm + 1, sizeof *g->cats);
     for (int m = 0; m < x->nm && g->cats; m++) {
       char label[160];
-      rp_entry_label(&x->ms[m], x->net, label, sizeof label);
+      rp_entry_label(x->ms, x->nm, m, x->net, label, sizeof label);
       g->cats[m] = strdup(label);
     }
     g->nseries = n;
