@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "slurp.h"
 
@@ -192,7 +193,8 @@ Test(networks, old_rows_take_the_activation_from_act, .init = setup, .fini = tea
 
 /* End to end: a spec whose second experiment overrides the activation trains
  * its own models (the cache key holds act), its rows name their network, and
- * the report gives MU-Mis on each network its own row.  Synthetic data, a
+ * the report gives MU-Mis on each network its own row; `bench --experiment`
+ * runs one block of it first.  Synthetic data, a
  * 784-16-10 MLP, 1 epoch, 2 MU-Mis iterations on cpu: a few seconds. */
 static const char k_spec[] =
   "[bench]\nname = nets\ndata = synthetic\ntrain_per_class = 20\nmodel = 784-16-10\nepochs = 1\nbatch = 32\n"
@@ -213,6 +215,25 @@ Test(networks, an_experiment_with_its_own_activation_is_its_own_network, .init =
   cr_assert(f);
   fputs(k_spec, f);
   fclose(f);
+  /* --experiment: only that block's cells; a name the spec lacks is one line and exit 2 */
+  snprintf(cmd, sizeof cmd, "'%s' bench '%s' --experiment nosuch --results '%s' --cache '%s/cache' 2>'%s/err'", bin,
+           spec, res, g_dir, g_dir);
+  int st = system(cmd);
+  cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2, "%s: status %d", cmd, st);
+  snprintf(cmd, sizeof cmd, "%s/err", g_dir);
+  char *err = slurp(cmd);
+  cr_assert(err && strstr(err, "--experiment 'nosuch'") && strstr(err, "(it has: main, mumis-relu)") &&
+            strchr(err, '\n') == err + strlen(err) - 1, "%s", err ? err : "no message");
+  free(err);
+  cr_assert_eq(access(res, F_OK), -1, "a refused run wrote %s", res);
+  snprintf(cmd, sizeof cmd, "'%s' bench '%s' --experiment mumis-relu --results '%s' --cache '%s/cache' 2>/dev/null",
+           bin, spec, res, g_dir);
+  cr_assert_eq(system(cmd), 0, "%s", cmd);
+  char *one = slurp(res);
+  cr_assert(one && strstr(one, "\"experiment\": \"mumis-relu\"") && !strstr(one, "\"experiment\": \"main\"") &&
+            strchr(one, '\n') == one + strlen(one) - 1, "--experiment mumis-relu wrote:\n%s", one ? one : "");
+  free(one);
+  /* the whole spec then runs only what is left */
   snprintf(cmd, sizeof cmd, "'%s' bench '%s' --results '%s' --cache '%s/cache' 2>/dev/null", bin, spec, res, g_dir);
   cr_assert_eq(system(cmd), 0, "%s", cmd);
   mb_rowset rs;
