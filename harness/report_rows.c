@@ -81,10 +81,31 @@ static int cmp_method(const void *x, const void *y)
   return c ? c : (a->net_rank > b->net_rank) - (a->net_rank < b->net_rank);
 }
 
+/* A ResNet-18 named without its input ("resnet18", "resnet18-w16"): the row
+ * of a cell whose backend was skipped before any data was read from a folder
+ * (bench_rows.c cannot tell CIFAR from another input then). */
+static int unknown_input(const char *net)
+{
+  int w, end = 0;
+  return !strcmp(net, "resnet18") || (sscanf(net, "resnet18-w%d%n", &w, &end) == 1 && !net[end]);
+}
+
+/* known is that network with its input named: "resnet18-cifar" for
+ * "resnet18", "resnet18-cifar-w16" for "resnet18-w16". */
+static int covers(const char *known, const char *unknown)
+{
+  if (strncmp(known, "resnet18-", 9) || unknown_input(known)) return 0;
+  const char *w = strstr(unknown, "-w"), *kw = strstr(known + 8, "-w");
+  return w ? kw && !strcmp(kw, w) : !kw;
+}
+
 int rp_methods_of(const sel *s, const char *kind, mname *out, int max)
 {
   int n = 0, nnet = 0;
   char nets[32][96];
+  /* rows naming their network first; then a ResNet row without its input
+   * joins the entry of that network with the input named, if any */
+  for (int pass = 0; pass < 2; pass++)
   for (int i = 0; i < s->n; i++) {
     row *r = s->v[i];
     if (strcmp(rp_kind_of(r), kind) != 0) continue;
@@ -92,6 +113,15 @@ int rp_methods_of(const sel *s, const char *kind, mname *out, int max)
     if (!*m) continue;
     char net[96];
     rp_network_of(r, net, sizeof net);
+    if (unknown_input(net) != pass) continue;
+    int covered = 0;
+    for (int k = 0; pass && k < n; k++) covered |= !strcmp(out[k].name, m) && covers(out[k].net, net);
+    if (covered) continue;
+    /* a method with no such row: the one network of the other methods that covers it */
+    int cover = -1, ncover = 0;
+    for (int k = 0; pass && k < nnet; k++)
+      if (covers(nets[k], net)) { cover = k; ncover++; }
+    if (ncover == 1) snprintf(net, sizeof net, "%s", nets[cover]);
     int net_rank = -1;
     for (int k = 0; k < nnet; k++)
       if (!strcmp(nets[k], net)) net_rank = k;
@@ -127,7 +157,7 @@ int rp_is_entry(row *r, const char *kind, const mname *m)
   if (strcmp(rp_kind_of(r), kind) || strcmp(S(r, "method"), m->name)) return 0;
   char net[96];
   rp_network_of(r, net, sizeof net);
-  return !strcmp(net, m->net);
+  return !strcmp(net, m->net) || (unknown_input(net) && covers(m->net, net));
 }
 
 int rp_several_networks(const mname *ms, int n)

@@ -263,3 +263,32 @@ Test(networks, an_experiment_with_its_own_activation_is_its_own_network, .init =
   expect_has(t3, "mumis,784-16-10 relu,plain,", "table3.csv");
   free(t3);
 }
+
+/* A skipped cell's row names a ResNet-18 on a data folder without its input
+ * ("resnet18-w16": bench_rows.c read no data); it joins the entry of that
+ * network with its input named, so a skipped backend adds no network. */
+Test(networks, a_skipped_resnet_row_without_its_input_joins_its_network, .init = setup, .fini = teardown)
+{
+  char rows[128];
+  snprintf(rows, sizeof rows, "%s/rows.jsonl", g_dir);
+  FILE *f = fopen(rows, "w");
+  cr_assert(f);
+  put_row(f, "main", "mnemonic", 0, "resnet18-cifar-w16", "cpu", 1, 80.0, 79.0, 10.0, 100.0, 0.1, -1);
+  static const char *const skipped[] = {"mnemonic", "sfdn"};
+  for (int k = 0; k < 2; k++)
+    fprintf(f, "{\"schema\": \"mnemobench.result/2\", \"command\": \"bench\", \"kind\": \"main\", \"status\": \"skipped\", "
+            "\"reason\": \"no CUDA device\", \"backend\": \"cuda\", \"model\": \"resnet18-w16\", \"seed\": 1, "
+            "\"cell\": \"main/%s/cuda:0/s1#1\", \"method\": \"%s\", \"method_order\": %d}\n",
+            skipped[k], skipped[k], k ? 4 : 0);
+  fclose(f);
+  char *t3 = build(rows, "table3.csv");
+  cr_expect_null(strstr(t3, "Network"), "%s", t3);
+  expect_has(t3, "mnemonic,mnemonic,10.0 ± 0.0,100.0 ± 0.0,1,\n", "table3.csv");
+  expect_has(t3, "sfdn,,,,,Model: sfdn has no result on cpu\n", "table3.csv");   /* a dash and its reason */
+  free(t3);
+  char *md = build(rows, "report.md");
+  /* Table 1 (any backend) gives the skipped row's reason, under the one network */
+  expect_has(md, "| sfdn | — [1] |", "report.md");
+  expect_has(md, "[1] cuda: skipped: no CUDA device", "report.md");
+  free(md);
+}
