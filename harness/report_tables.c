@@ -313,10 +313,10 @@ static int codes_method(row *r)
 void rp_table5(mb_report *rep, const sel *s)
 {
   static const char *const head[] = {"t_mix", "Backend", "Test acc. before", "A_R after", "E_F after", "Time (ms)", "Seeds"};
-  mb_rtable *t = mb_rt_new("table5", "Table 5: t_mix sweep (mnemonic codes)", 7, head);
   double tm[64];
   int nt = 0;
-  char be[32] = "";
+  char be[32] = "", nets[8][96];
+  int nn = 0;
   for (int i = 0; i < s->n; i++) {
     row *r = s->v[i];
     if (strcmp(rp_kind_of(r), "tmix") || !is_ok(r) || !codes_method(r)) continue;
@@ -326,37 +326,52 @@ void rp_table5(mb_report *rep, const sel *s)
     int seen = 0;
     for (int k = 0; k < nt; k++) seen |= tm[k] == x;
     if (!seen && nt < 64 && isfinite(x)) tm[nt++] = x;
+    char net[96];
+    rp_network_of(r, net, sizeof net);
+    seen = 0;
+    for (int k = 0; k < nn; k++) seen |= !strcmp(nets[k], net);
+    if (!seen && nn < 8) snprintf(nets[nn++], sizeof nets[0], "%s", net);
   }
   qsort(tm, (size_t)nt, sizeof tm[0], rp_cmp_dbl);
-  for (int k = 0; k < nt; k++) {
-    vec acc = {.n = 0}, ar = {.n = 0}, ef = {.n = 0}, tt = {.n = 0};
-    for (int i = 0; i < s->n; i++) {
-      row *r = s->v[i];
-      if (strcmp(rp_kind_of(r), "tmix") || !is_ok(r) || !codes_method(r) ||
-          strcmp(S(r, "backend"), be) || N(r, "model_t_mix") != tm[k])
-        continue;
-      push(&acc, N(r, "test_acc"));
-      push(&ar, N(r, "A_R"));
-      push(&ef, N(r, "E_F"));
-      push(&tt, N(r, "forget_s"));
+  /* one block of rows per network when the sweeps ran on several (a Network column) */
+  int net = nn > 1;
+  mb_rtable *t = rp_rt_new_net("table5", "Table 5: t_mix sweep (mnemonic codes)", 7, head, net);
+  for (int q = 0; q < (nn ? nn : 1); q++)
+    for (int k = 0; k < nt; k++) {
+      vec acc = {.n = 0}, ar = {.n = 0}, ef = {.n = 0}, tt = {.n = 0};
+      for (int i = 0; i < s->n; i++) {
+        row *r = s->v[i];
+        if (strcmp(rp_kind_of(r), "tmix") || !is_ok(r) || !codes_method(r) ||
+            strcmp(S(r, "backend"), be) || N(r, "model_t_mix") != tm[k])
+          continue;
+        char rn[96];
+        rp_network_of(r, rn, sizeof rn);
+        if (net && strcmp(rn, nets[q])) continue;
+        push(&acc, N(r, "test_acc"));
+        push(&ar, N(r, "A_R"));
+        push(&ef, N(r, "E_F"));
+        push(&tt, N(r, "forget_s"));
+      }
+      if (net && !ar.n) continue;   /* this t_mix was not swept on this network */
+      int row_i = mb_rt_add_row(t);
+      char a[32];
+      mb_rt_set(t, row_i, 0, "%g", tm[k]);
+      if (net) mb_rt_set(t, row_i, 1, "%s", nets[q]);
+      mb_rt_set(t, row_i, 1 + net, "%s", be);
+      mb_rt_set(t, row_i, 2 + net, "%.1f ± %.1f", mean(&acc), stdev(&acc));
+      mb_rt_set(t, row_i, 3 + net, "%.1f ± %.1f", mean(&ar), stdev(&ar));
+      mb_rt_set(t, row_i, 4 + net, "%.1f ± %.1f", mean(&ef), stdev(&ef));
+      rp_fmt_ms(median(&tt), a, sizeof a);
+      mb_rt_set(t, row_i, 5 + net, "%s", a);
+      mb_rt_set(t, row_i, 6 + net, "%d", ar.n);
     }
-    int row_i = mb_rt_add_row(t);
-    char a[32];
-    mb_rt_set(t, row_i, 0, "%g", tm[k]);
-    mb_rt_set(t, row_i, 1, "%s", be);
-    mb_rt_set(t, row_i, 2, "%.1f ± %.1f", mean(&acc), stdev(&acc));
-    mb_rt_set(t, row_i, 3, "%.1f ± %.1f", mean(&ar), stdev(&ar));
-    mb_rt_set(t, row_i, 4, "%.1f ± %.1f", mean(&ef), stdev(&ef));
-    rp_fmt_ms(median(&tt), a, sizeof a);
-    mb_rt_set(t, row_i, 5, "%s", a);
-    mb_rt_set(t, row_i, 6, "%d", ar.n);
-  }
   if (!nt) {
     int k = mb_rt_add_row(t);
     missing_cells(t, k, 0, 7, "no tmix rows (an [experiment] with kind = tmix)");
   }
   snprintf(t->caption, sizeof t->caption,
-           "One model per t_mix and seed, forgetting with mnemonic codes; mean ± population std over seeds.");
+           "One model per t_mix and seed, forgetting with mnemonic codes; mean ± population std over seeds.%s",
+           net ? k_net_note : "");
   rp_add_table(rep, t);
 }
 

@@ -292,3 +292,27 @@ Test(networks, a_skipped_resnet_row_without_its_input_joins_its_network, .init =
   expect_has(md, "[1] cuda: skipped: no CUDA device", "report.md");
   free(md);
 }
+
+/* Table 5 (t_mix sweep) on two networks: one row per (t_mix, network). */
+Test(networks, a_tmix_sweep_on_two_networks_is_two_blocks, .init = setup, .fini = teardown)
+{
+  char rows[128];
+  snprintf(rows, sizeof rows, "%s/rows.jsonl", g_dir);
+  FILE *f = fopen(rows, "w");
+  cr_assert(f);
+  static const struct { const char *net; double t, ef; } r[] = {
+    {SIG, 0.1, 100}, {SIG, 0.3, 98}, {RELU, 0.1, 40}, {RELU, 0.3, 60},
+  };
+  for (int k = 0; k < 4; k++)
+    fprintf(f, "{\"schema\": \"mnemobench.result/2\", \"kind\": \"tmix\", \"status\": \"ok\", \"backend\": \"cpu\", "
+            "\"cell\": \"t%d\", \"method\": \"mnemonic\", \"method_uses_codes_model\": true, \"model\": \"%s\", "
+            "\"seed\": 1, \"model_t_mix\": %g, \"test_acc\": 85, \"A_R\": 86, \"E_F\": %g, \"forget_s\": 0.01}\n",
+            k, r[k].net, r[k].t, r[k].ef);
+  fclose(f);
+  char *t5 = build(rows, "table5.csv");
+  expect_has(t5, "t_mix,Network,Backend,", "table5.csv");
+  expect_has(t5, "0.1," SIG ",cpu,85.0 ± 0.0,86.0 ± 0.0,100.0 ± 0.0,10.0,1,\n", "table5.csv");
+  expect_has(t5, "0.1," RELU ",cpu,85.0 ± 0.0,86.0 ± 0.0,40.0 ± 0.0,10.0,1,\n", "table5.csv");
+  expect_has(t5, "0.3," RELU ",cpu,85.0 ± 0.0,86.0 ± 0.0,60.0 ± 0.0,10.0,1,\n", "table5.csv");
+  free(t5);
+}
