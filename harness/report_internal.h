@@ -67,7 +67,7 @@ void rp_network_of(row *r, char *out, size_t len);
  * method on two networks (the sigmoid and the ReLU MLP), and their rows are
  * two entries, never averaged together.  In the method list's order (the rows'
  * method_order; rows without it: in order of appearance, after), then the
- * networks in order of first appearance. */
+ * network most methods ran on first (ties: in order of first appearance). */
 typedef struct {
   char name[32];
   int rank;

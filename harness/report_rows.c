@@ -148,6 +148,15 @@ int rp_methods_of(const sel *s, const char *kind, mname *out, int max)
       out[n++].rank = rank;
     }
   }
+  /* the network most methods ran on first (a spec's main experiment), then by first appearance */
+  int count[33] = {0}, order[33];
+  for (int k = 0; k < n; k++) count[out[k].net_rank]++;
+  for (int a = 0; a <= nnet && a < 33; a++) {
+    order[a] = 0;
+    for (int b = 0; b <= nnet && b < 33; b++)
+      order[a] += count[b] > count[a] || (count[b] == count[a] && b < a);
+  }
+  for (int k = 0; k < n; k++) out[k].net_rank = order[out[k].net_rank];
   qsort(out, (size_t)n, sizeof *out, cmp_method);
   return n;
 }

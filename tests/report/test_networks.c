@@ -316,3 +316,22 @@ Test(networks, a_tmix_sweep_on_two_networks_is_two_blocks, .init = setup, .fini 
   expect_has(t5, "0.3," RELU ",cpu,85.0 ± 0.0,86.0 ± 0.0,60.0 ± 0.0,10.0,1,\n", "table5.csv");
   free(t5);
 }
+
+/* The network most methods ran on comes first, whatever the order of the rows
+ * (ref cells of a second experiment may be written before main's). */
+Test(networks, the_main_network_comes_first, .init = setup, .fini = teardown)
+{
+  char rows[128];
+  snprintf(rows, sizeof rows, "%s/rows.jsonl", g_dir);
+  FILE *f = fopen(rows, "w");
+  cr_assert(f);
+  put_row(f, "mumis-relu", "mumis", 5, RELU, "cpu", 1, 86.28, 86.37, 21.2, 100.0, 36.0, -1);
+  put_row(f, "main", "mnemonic", 0, SIG, "cpu", 1, 85.0, 86.0, 14.0, 100.0, 0.1, -1);
+  put_row(f, "main", "mumis", 5, SIG, "cpu", 1, 85.9, 85.9, 14.8, 14.9, 0.5, -1);
+  fclose(f);
+  char *t3 = build(rows, "table3.csv");
+  char *sig = strstr(t3, "mumis," SIG), *relu = strstr(t3, "mumis," RELU);
+  cr_assert(sig && relu, "%s", t3);
+  cr_expect(sig < relu, "the ReLU row before the sigmoid one:\n%s", t3);
+  free(t3);
+}
