@@ -49,6 +49,7 @@ typedef struct {
   int stage_train;               /* --stage train: train and cache the models, run no cell */
   int shard_i, shard_n;          /* --shard I/N: the cells whose index mod N is I (n 0: all) */
   const char *only_backends[16]; int n_only_backends;   /* --backend NAME... */
+  const char *only_exps[16]; int n_only_exps;           /* --experiment NAME... */
   long long scan_off;            /* the results file is read up to here (whole lines) */
   int scanned;                   /* read once: later rows are other writers' */
   int n_elsewhere;               /* cells another writer ran or is running */
@@ -90,8 +91,8 @@ int bp_is_resnet(const mb_spec_exp *e);
 int bp_is_perf(const mb_spec_exp *e);
 int bp_backend_devices(bench *b, const char *name, const char **why);
 int bp_enumerate(bench *b);
-/* Keeps the cells of --backend and --shard (round-robin over the sorted plan,
- * so the split depends on the spec and the options only). */
+/* Keeps the cells of --backend, --experiment and --shard (round-robin over the
+ * sorted plan, so the split depends on the spec and the options only). */
 void bp_select(bench *b);
 /* Reads the rows appended since the last call and marks their cells done.
  * The first read (nothing read yet) takes ok rows and, without --retry,

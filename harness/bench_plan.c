@@ -273,7 +273,9 @@ void bp_select(bench *b)
   for (int i = 0; i < b->n_cells; i++) {
     int keep = b->n_only_backends == 0;
     for (int j = 0; j < b->n_only_backends; j++) keep |= strcmp(b->cells[i].backend, b->only_backends[j]) == 0;
-    if (!keep) continue;
+    int in_exp = b->n_only_exps == 0;
+    for (int j = 0; j < b->n_only_exps; j++) in_exp |= strcmp(b->spec.exp[b->cells[i].exp].name, b->only_exps[j]) == 0;
+    if (!keep || !in_exp) continue;
     if (b->shard_n > 0 && k++ % b->shard_n != b->shard_i) continue;
     b->cells[n++] = b->cells[i];
   }

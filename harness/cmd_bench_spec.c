@@ -18,7 +18,7 @@
 
 static const char k_usage[] =
   "usage: mnemobench bench SPEC [--results FILE] [--cache DIR] [--data DIR] [--retry] [--list]\n"
-  "                       [--shard I/N] [--stage train|all] [--backend NAME]...\n"
+  "                       [--shard I/N] [--stage train|all] [--backend NAME]... [--experiment NAME]...\n"
   "Runs every cell of the run specification SPEC (see reports/specs/*.spec) and appends one\n"
   "JSON row per cell to the results file (default: the spec's `results`, else\n"
   "results/NAME.jsonl).  A rerun skips cells that already have a row, so an interrupted run\n"
@@ -37,6 +37,8 @@ static const char k_usage[] =
   "                   shards split the plan, the same way on every run\n"
   "  --stage train    train and cache the models the cells need, run no cell\n"
   "  --backend NAME   only the cells on this backend (repeatable; before --shard)\n"
+  "  --experiment NAME  only the cells of this [experiment NAME] (repeatable; before --shard);\n"
+  "                   their ids are the whole spec's, so the rows count for a later full run\n"
   "Then: mnemobench report FILE... --out DIR   (`mnemobench slurm` runs the shards on a cluster)\n";
 
 /* The models the cells to run need (not those of cells on an unavailable
@@ -186,7 +188,7 @@ int mb_cmd_bench(int argc, char **argv)
     {"retry", no_argument, 0, 'R'},         {"list", no_argument, 0, 'l'},
     {"data", required_argument, 0, 'd'},    {"help", no_argument, 0, 'h'},
     {"shard", required_argument, 0, 's'},   {"stage", required_argument, 0, 'S'},
-    {"backend", required_argument, 0, 'b'},
+    {"backend", required_argument, 0, 'b'}, {"experiment", required_argument, 0, 'e'},
     {0, 0, 0, 0},
   };
   static bench b;
@@ -224,6 +226,10 @@ int mb_cmd_bench(int argc, char **argv)
       if (b.n_only_backends == 16) { mb_die_msg("bench: more than 16 --backend options"); return 2; }
       b.only_backends[b.n_only_backends++] = optarg;
       break;
+    case 'e':
+      if (b.n_only_exps == 16) { mb_die_msg("bench: more than 16 --experiment options"); return 2; }
+      b.only_exps[b.n_only_exps++] = optarg;
+      break;
     default:
       mb_die_msg("bench: unknown or incomplete option '%s'\n%s", argv[optind - 1], k_usage);
       return 2;
@@ -237,6 +243,18 @@ int mb_cmd_bench(int argc, char **argv)
   if (mb_spec_parse_file(argv[optind], &b.spec, err, sizeof err) != 0) {
     mb_die_msg("%s", err);
     return 2;
+  }
+  for (int j = 0; j < b.n_only_exps; j++) {
+    int found = 0;
+    char known[512] = "";
+    for (int i = 0; i < b.spec.n_exp; i++) {
+      found |= strcmp(b.spec.exp[i].name, b.only_exps[j]) == 0;
+      snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "", b.spec.exp[i].name);
+    }
+    if (!found) {
+      mb_die_msg("bench: --experiment '%s': %s has no such experiment (it has: %s)", b.only_exps[j], b.spec.path, known);
+      return 2;
+    }
   }
   if (data) {
     if (strlen(data) >= sizeof b.spec.exp[0].data) {

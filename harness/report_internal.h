@@ -58,13 +58,35 @@ int rp_cmp_dbl(const void *x, const void *y);
 /* "12.3" style milliseconds with enough digits for times spanning decades */
 void rp_fmt_ms(double s, char *out, size_t len);
 
-/* Distinct methods among rows of a kind, in the method list's order (the
- * rows' method_order; rows without it: in order of appearance, after). */
+/* The network a row's method ran on: its `model` ("784-1000-10 relu",
+ * "resnet18-fmnist-w16"); a mnemobench.result/1 MLP row named the layers only
+ * and its activation in `act`, which is added. */
+void rp_network_of(row *r, char *out, size_t len);
+
+/* Distinct (method, network) pairs among rows of a kind: a spec may run one
+ * method on two networks (the sigmoid and the ReLU MLP), and their rows are
+ * two entries, never averaged together.  In the method list's order (the rows'
+ * method_order; rows without it: in order of appearance, after), then the
+ * network most methods ran on first (ties: in order of first appearance). */
 typedef struct {
   char name[32];
   int rank;
+  char net[96];
+  int net_rank;
 } mname;
 int rp_methods_of(const sel *s, const char *kind, mname *out, int max);
+/* Row r is of this kind, method and network. */
+int rp_is_entry(row *r, const char *kind, const mname *m);
+/* 1 when the entries hold more than one network: the tables then add a
+ * "Network" column after their first (a single network keeps the paper layout). */
+int rp_several_networks(const mname *ms, int n);
+/* mb_rt_new with "Network" inserted after column 0 when net (ncols: without it). */
+mb_rtable *rp_rt_new_net(const char *id, const char *title, int ncols, const char *const *head, int net);
+/* The captions' sentence on the Network column (report_tables.c). */
+extern const char *const k_net_note;
+/* A figure's category for entry i of ms[0..n): the method, with its network in
+ * parentheses when net (less the words all the networks share). */
+void rp_entry_label(const mname *ms, int n, int i, int net, char *out, size_t len);
 
 /* The backend of the paper tables: want, else the first of cuda, cpu,
  * vulkan, opencl, ref with main rows, else any. */
@@ -73,8 +95,8 @@ const char *rp_choose_backend(const sel *s, const char *want);
  * others (larger ranks), in order of appearance. */
 int rp_backend_rank(const char *backend);
 
-/* The reason to show when a method has no ok row on a backend (NULL: any backend). */
-const char *rp_why_missing(const sel *s, const char *kind, const char *method, const char *backend);
+/* The reason to show when an entry (method, network) has no ok row on a backend (NULL: any backend). */
+const char *rp_why_missing(const sel *s, const char *kind, const mname *m, const char *backend);
 void rp_short_device(const char *d, char *out, size_t len);
 
 void rp_add_table(mb_report *r, mb_rtable *t);

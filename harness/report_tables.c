@@ -5,19 +5,24 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+/* The captions' word on the Network column (rp_several_networks). */
+const char *const k_net_note =
+    " Network: the model the method ran on (the rows' model); one row per method and network, never averaged across "
+    "networks.";
+
 void rp_table1(mb_report *rep, const sel *s, const char *be)
 {
   static const char *const head[] = {"Method", "Data needed", "Target", "Forward passes", "Backward passes"};
-  mb_rtable *t = mb_rt_new("table1", "Table 1: data needed and measured passes per forgetting run", 5, head);
   mname ms[32];
-  int nm = rp_methods_of(s, "main", ms, 32);
+  int nm = rp_methods_of(s, "main", ms, 32), net = rp_several_networks(ms, nm);
+  mb_rtable *t = rp_rt_new_net("table1", "Table 1: data needed and measured passes per forgetting run", 5, head, net);
   for (int m = 0; m < nm; m++) {
     vec f = {.n = 0}, b = {.n = 0};
     row *any = NULL;
     for (int pass = 0; pass < 2 && !f.n; pass++)
       for (int i = 0; i < s->n; i++) {
         row *r = s->v[i];
-        if (strcmp(rp_kind_of(r), "main") || strcmp(S(r, "method"), ms[m].name) || !is_ok(r)) continue;
+        if (!rp_is_entry(r, "main", &ms[m]) || !is_ok(r)) continue;
         if (pass == 0 && strcmp(S(r, "backend"), be)) continue;
         push(&f, N(r, "n_forward"));
         push(&b, N(r, "n_backward"));
@@ -25,23 +30,24 @@ void rp_table1(mb_report *rep, const sel *s, const char *be)
       }
     int k = mb_rt_add_row(t);
     mb_rt_set(t, k, 0, "%s", ms[m].name);
+    if (net) mb_rt_set(t, k, 1, "%s", ms[m].net);
     if (!any) {
-      const char *why = rp_why_missing(s, "main", ms[m].name, NULL);
-      missing_cells(t, k, 1, 5, why);
+      const char *why = rp_why_missing(s, "main", &ms[m], NULL);
+      missing_cells(t, k, 1 + net, 5 + net, why);
       continue;
     }
-    mb_rt_set(t, k, 1, "%s", *S(any, "method_needs") ? S(any, "method_needs") : "?");
-    mb_rt_set(t, k, 2, "%s", *S(any, "method_target") ? S(any, "method_target") : "?");
+    mb_rt_set(t, k, 1 + net, "%s", *S(any, "method_needs") ? S(any, "method_needs") : "?");
+    mb_rt_set(t, k, 2 + net, "%s", *S(any, "method_target") ? S(any, "method_target") : "?");
     vec *v[2] = {&f, &b};
     for (int c = 0; c < 2; c++) {
       double lo = vmin(v[c]), hi = vmax(v[c]);
-      if (lo == hi) mb_rt_set(t, k, 3 + c, "%.0f", lo);
-      else mb_rt_set(t, k, 3 + c, "%.0f–%.0f", lo, hi);
+      if (lo == hi) mb_rt_set(t, k, 3 + net + c, "%.0f", lo);
+      else mb_rt_set(t, k, 3 + net + c, "%.0f–%.0f", lo, hi);
     }
   }
   snprintf(t->caption, sizeof t->caption,
            "Passes are samples pushed through a forward (backward) pass inside the timed region, counted by the core; "
-           "rows of backend %s where present.", be);
+           "rows of backend %s where present.%s", be, net ? k_net_note : "");
   rp_add_table(rep, t);
 }
 
@@ -49,9 +55,9 @@ void rp_table_metric(mb_report *rep, const sel *s, const char *be, const char *i
                          const char *key, const char *key_before)
 {
   static const char *const head[] = {"Method", "Model", "Before", "After (mean ± std)", "Seeds"};
-  mb_rtable *t = mb_rt_new(id, title, 5, head);
   mname ms[32];
-  int nm = rp_methods_of(s, "main", ms, 32);
+  int nm = rp_methods_of(s, "main", ms, 32), net = rp_several_networks(ms, nm);
+  mb_rtable *t = rp_rt_new_net(id, title, 5, head, net);
   for (int m = 0; m < nm; m++) {
     vec a = {.n = 0}, b = {.n = 0};
     const char *model = "";
@@ -59,9 +65,7 @@ void rp_table_metric(mb_report *rep, const sel *s, const char *be, const char *i
     int ns = 0;
     for (int i = 0; i < s->n; i++) {
       row *r = s->v[i];
-      if (strcmp(rp_kind_of(r), "main") || strcmp(S(r, "method"), ms[m].name) || !is_ok(r) ||
-          strcmp(S(r, "backend"), be))
-        continue;
+      if (!rp_is_entry(r, "main", &ms[m]) || !is_ok(r) || strcmp(S(r, "backend"), be)) continue;
       double sv = N(r, "seed");
       int has_seed = sv >= 0 && sv < 0x1p64;   /* a row without a usable seed repeats none */
       uint64_t sd = has_seed ? (uint64_t)sv : 0;
@@ -75,24 +79,25 @@ void rp_table_metric(mb_report *rep, const sel *s, const char *be, const char *i
     }
     int k = mb_rt_add_row(t);
     mb_rt_set(t, k, 0, "%s", ms[m].name);
+    if (net) mb_rt_set(t, k, 1, "%s", ms[m].net);
     if (!a.n) {
-      const char *why = rp_why_missing(s, "main", ms[m].name, be);
+      const char *why = rp_why_missing(s, "main", &ms[m], be);
       char buf[800];
       snprintf(buf, sizeof buf, "%s", why ? why : "");
       if (!why) snprintf(buf, sizeof buf, "%.31s has no result on %.31s", ms[m].name, be);
-      missing_cells(t, k, 1, 5, buf);
+      missing_cells(t, k, 1 + net, 5 + net, buf);
       continue;
     }
-    mb_rt_set(t, k, 1, "%s", model);
-    if (b.n) mb_rt_set(t, k, 2, "%.1f ± %.1f", mean(&b), stdev(&b));
-    else mb_rt_missing(t, k, 2, "no value before forgetting in the rows");
-    mb_rt_set(t, k, 3, "%.1f ± %.1f", mean(&a), stdev(&a));
-    mb_rt_set(t, k, 4, "%d", a.n);
+    mb_rt_set(t, k, 1 + net, "%s", model);
+    if (b.n) mb_rt_set(t, k, 2 + net, "%.1f ± %.1f", mean(&b), stdev(&b));
+    else mb_rt_missing(t, k, 2 + net, "no value before forgetting in the rows");
+    mb_rt_set(t, k, 3 + net, "%.1f ± %.1f", mean(&a), stdev(&a));
+    mb_rt_set(t, k, 4 + net, "%d", a.n);
   }
   snprintf(t->caption, sizeof t->caption,
            "Mean ± population standard deviation (ddof = 0) over seeds, test set, in %%; backend %s. "
-           "\"plain\": the model trained without codes (t_mix = 0) the baselines use; \"mnemonic\": trained with codes.",
-           be);
+           "\"plain\": the model trained without codes (t_mix = 0) the baselines use; \"mnemonic\": trained with codes.%s",
+           be, net ? k_net_note : "");
   rp_add_table(rep, t);
 }
 
@@ -100,10 +105,10 @@ void rp_figure3(mb_report *rep, const sel *s, const char *be)
 {
   static const char *const head[] = {"Method", "Median (ms)", "Min (ms)", "Max (ms)", "Std (ms)", "Runs",
                                      "Transfers (ms)", "Timer"};
-  mb_rtable *t = mb_rt_new("fig3", "Figure 3 data: forgetting time per method", 8, head);
-  mb_rfigure *g = calloc(1, sizeof *g);
   mname ms[32];
-  int nm = rp_methods_of(s, "main", ms, 32);
+  int nm = rp_methods_of(s, "main", ms, 32), net = rp_several_networks(ms, nm);
+  mb_rtable *t = rp_rt_new_net("fig3", "Figure 3 data: forgetting time per method", 8, head, net);
+  mb_rfigure *g = calloc(1, sizeof *g);
   snprintf(g->id, sizeof g->id, "fig3");
   snprintf(g->title, sizeof g->title, "Figure 3: forgetting time per method (%s, log scale)", be);
   snprintf(g->xlabel, sizeof g->xlabel, "method");
@@ -126,9 +131,7 @@ void rp_figure3(mb_report *rep, const sel *s, const char *be)
     int disagree = 0;
     for (int i = 0; i < s->n; i++) {
       row *r = s->v[i];
-      if (strcmp(rp_kind_of(r), "main") || strcmp(S(r, "method"), ms[m].name) || !is_ok(r) ||
-          strcmp(S(r, "backend"), be))
-        continue;
+      if (!rp_is_entry(r, "main", &ms[m]) || !is_ok(r) || strcmp(S(r, "backend"), be)) continue;
       push(&med, N(r, "forget_s"));
       push(&lo, N(r, "forget_s_min"));
       push(&hi, N(r, "forget_s_max"));
@@ -139,13 +142,16 @@ void rp_figure3(mb_report *rep, const sel *s, const char *be)
       const mb_jv *d = mb_jv_get(r, "timer_disagree");
       disagree |= d && d->t == MB_JV_BOOL && d->num != 0;
     }
-    g->cats[m] = strdup(ms[m].name);
+    char label[160];
+    rp_entry_label(ms, nm, m, net, label, sizeof label);
+    g->cats[m] = strdup(label);
     int k = mb_rt_add_row(t);
     mb_rt_set(t, k, 0, "%s", ms[m].name);
+    if (net) mb_rt_set(t, k, 1, "%s", ms[m].net);
     if (!med.n) {
       se->y[m] = se->lo[m] = se->hi[m] = NAN;
-      const char *why = rp_why_missing(s, "main", ms[m].name, be);
-      missing_cells(t, k, 1, 8, why ? why : "no timed run on this backend");
+      const char *why = rp_why_missing(s, "main", &ms[m], be);
+      missing_cells(t, k, 1 + net, 8 + net, why ? why : "no timed run on this backend");
       continue;
     }
     double mmed = median(&med), mlo = lo.n ? vmin(&lo) : NAN, mhi = hi.n ? vmax(&hi) : NAN;
@@ -153,19 +159,20 @@ void rp_figure3(mb_report *rep, const sel *s, const char *be)
     se->lo[m] = mlo;
     se->hi[m] = mhi;
     char a[32];
-    rp_fmt_ms(mmed, a, sizeof a); mb_rt_set(t, k, 1, "%s", a);
-    if (lo.n) { rp_fmt_ms(mlo, a, sizeof a); mb_rt_set(t, k, 2, "%s", a); } else mb_rt_missing(t, k, 2, "min not recorded");
-    if (hi.n) { rp_fmt_ms(mhi, a, sizeof a); mb_rt_set(t, k, 3, "%s", a); } else mb_rt_missing(t, k, 3, "max not recorded");
-    if (sd.n) { rp_fmt_ms(median(&sd), a, sizeof a); mb_rt_set(t, k, 4, "%s", a); } else mb_rt_missing(t, k, 4, "std not recorded");
-    mb_rt_set(t, k, 5, "%lld", runs);
-    if (tr.n) { rp_fmt_ms(median(&tr), a, sizeof a); mb_rt_set(t, k, 6, "%s", a); }
-    else mb_rt_missing(t, k, 6, "transfers not measured (row without bench timing)");
-    mb_rt_set(t, k, 7, "%s%s", *timer ? timer : "host", disagree ? " (device/host differ > 20%)" : "");
+    rp_fmt_ms(mmed, a, sizeof a); mb_rt_set(t, k, 1 + net, "%s", a);
+    if (lo.n) { rp_fmt_ms(mlo, a, sizeof a); mb_rt_set(t, k, 2 + net, "%s", a); } else mb_rt_missing(t, k, 2 + net, "min not recorded");
+    if (hi.n) { rp_fmt_ms(mhi, a, sizeof a); mb_rt_set(t, k, 3 + net, "%s", a); } else mb_rt_missing(t, k, 3 + net, "max not recorded");
+    if (sd.n) { rp_fmt_ms(median(&sd), a, sizeof a); mb_rt_set(t, k, 4 + net, "%s", a); } else mb_rt_missing(t, k, 4 + net, "std not recorded");
+    mb_rt_set(t, k, 5 + net, "%lld", runs);
+    if (tr.n) { rp_fmt_ms(median(&tr), a, sizeof a); mb_rt_set(t, k, 6 + net, "%s", a); }
+    else mb_rt_missing(t, k, 6 + net, "transfers not measured (row without bench timing)");
+    mb_rt_set(t, k, 7 + net, "%s%s", *timer ? timer : "host", disagree ? " (device/host differ > 20%)" : "");
   }
   snprintf(t->caption, sizeof t->caption,
            "Host clock around the synchronised forgetting region (docs/specification.md §7.2), after warm-up runs; the median "
            "over seeds of each cell's median over repeats, min and max over every repeat, std = the median of the "
-           "cells' population std. Transfers (weights up before, down after) are timed apart and not included.");
+           "cells' population std. Transfers (weights up before, down after) are timed apart and not included.%s",
+           net ? k_net_note : "");
   snprintf(g->caption, sizeof g->caption, "%s", t->caption);
   rp_add_fig(rep, g);
   rp_add_table(rep, t);
@@ -177,9 +184,10 @@ void rp_backend_table(mb_report *rep, const sel *s)
 {
   static const char *const head[] = {"Method", "Backend", "Device", "Time (ms) median [min–max]", "Speed-up over ref",
                                      "Agreement with ref", "Transfers (ms)", "Timer"};
-  mb_rtable *t = mb_rt_new("backends", "Backends: forgetting time, speed-up over ref and agreement with ref", 8, head);
   mname ms[32];
-  int nm = rp_methods_of(s, "main", ms, 32);
+  int nm = rp_methods_of(s, "main", ms, 32), net = rp_several_networks(ms, nm);
+  mb_rtable *t = rp_rt_new_net("backends", "Backends: forgetting time, speed-up over ref and agreement with ref", 8, head,
+                               net);
   /* backends in table order (rp_backend_rank), unknown ones after */
   bdev bs[32];
   int nb = 0;
@@ -212,8 +220,7 @@ void rp_backend_table(mb_report *rep, const sel *s)
     vec refv = {.n = 0};
     for (int i = 0; i < s->n; i++) {
       row *r = s->v[i];
-      if (!strcmp(rp_kind_of(r), "main") && !strcmp(S(r, "method"), ms[m].name) && is_ok(r) && !strcmp(S(r, "backend"), "ref"))
-        push(&refv, N(r, "forget_s"));
+      if (rp_is_entry(r, "main", &ms[m]) && is_ok(r) && !strcmp(S(r, "backend"), "ref")) push(&refv, N(r, "forget_s"));
     }
     double ref_med = median(&refv);
     for (int b = 0; b < nb; b++) {
@@ -224,7 +231,7 @@ void rp_backend_table(mb_report *rep, const sel *s)
       int present = 0;
       for (int i = 0; i < s->n; i++) {
         row *r = s->v[i];
-        if (strcmp(rp_kind_of(r), "main") || strcmp(S(r, "method"), ms[m].name) || strcmp(S(r, "backend"), bs[b].backend) ||
+        if (!rp_is_entry(r, "main", &ms[m]) || strcmp(S(r, "backend"), bs[b].backend) ||
             (*S(r, "device") && strncmp(S(r, "device"), bs[b].device, sizeof bs[b].device - 1)))
           continue;
         present = 1;
@@ -252,43 +259,44 @@ void rp_backend_table(mb_report *rep, const sel *s)
       if (!present) continue;
       int k = mb_rt_add_row(t);
       mb_rt_set(t, k, 0, "%s", ms[m].name);
-      mb_rt_set(t, k, 1, "%s", bs[b].backend);
+      if (net) mb_rt_set(t, k, 1, "%s", ms[m].net);
+      mb_rt_set(t, k, 1 + net, "%s", bs[b].backend);
       if (!med.n) {
-        const char *why = rp_why_missing(s, "main", ms[m].name, bs[b].backend);
-        missing_cells(t, k, 2, 8, why);
+        const char *why = rp_why_missing(s, "main", &ms[m], bs[b].backend);
+        missing_cells(t, k, 2 + net, 8 + net, why);
         continue;
       }
       char dev[64], a[32], l[32], h[32];
       rp_short_device(device, dev, sizeof dev);
-      mb_rt_set(t, k, 2, "%s", dev);
+      mb_rt_set(t, k, 2 + net, "%s", dev);
       double mm = median(&med);
       rp_fmt_ms(mm, a, sizeof a);
       rp_fmt_ms(vmin(&lo), l, sizeof l);
       rp_fmt_ms(vmax(&hi), h, sizeof h);
-      if (lo.n && hi.n) mb_rt_set(t, k, 3, "%s [%s–%s]", a, l, h);
-      else mb_rt_set(t, k, 3, "%s", a);
+      if (lo.n && hi.n) mb_rt_set(t, k, 3 + net, "%s [%s–%s]", a, l, h);
+      else mb_rt_set(t, k, 3 + net, "%s", a);
       if (!strcmp(bs[b].backend, "ref")) {
-        mb_rt_set(t, k, 4, "1.00×");
-        mb_rt_set(t, k, 5, "(reference)");
+        mb_rt_set(t, k, 4 + net, "1.00×");
+        mb_rt_set(t, k, 5 + net, "(reference)");
       } else {
-        if (isfinite(ref_med)) mb_rt_set(t, k, 4, "%.2f×", ref_med / mm);
-        else mb_rt_missing(t, k, 4, "no ref row for this method (ref runs only the cheap cells)");
+        if (isfinite(ref_med)) mb_rt_set(t, k, 4 + net, "%.2f×", ref_med / mm);
+        else mb_rt_missing(t, k, 4 + net, "no ref row for this method (ref runs only the cheap cells)");
         if (compared)
-          mb_rt_set(t, k, 5, "%s (|ΔA_R| %.2f, |ΔE_F| %.2f pp%s)",
+          mb_rt_set(t, k, 5 + net, "%s (|ΔA_R| %.2f, |ΔE_F| %.2f pp%s)",
                     dAR <= 1.0 && dEF <= 1.0 && !sign_diff ? "yes" : "NO", dAR, dEF, sign_diff ? ", ± sign differs" : "");
         else
-          mb_rt_missing(t, k, 5, "no ref row for the same cell (same method, seed, model and settings)");
+          mb_rt_missing(t, k, 5 + net, "no ref row for the same cell (same method, seed, model and settings)");
       }
-      if (tr.n) { rp_fmt_ms(median(&tr), a, sizeof a); mb_rt_set(t, k, 6, "%s", a); }
-      else mb_rt_missing(t, k, 6, "transfers not measured (row without bench timing)");
-      mb_rt_set(t, k, 7, "%s%s", *timer ? timer : "host", disagree ? " (device/host differ > 20%)" : "");
+      if (tr.n) { rp_fmt_ms(median(&tr), a, sizeof a); mb_rt_set(t, k, 6 + net, "%s", a); }
+      else mb_rt_missing(t, k, 6 + net, "transfers not measured (row without bench timing)");
+      mb_rt_set(t, k, 7 + net, "%s%s", *timer ? timer : "host", disagree ? " (device/host differ > 20%)" : "");
     }
   }
   snprintf(t->caption, sizeof t->caption,
            "Median host time over the cells (seeds) of each method on each backend, min and max over every repeat. "
            "Speed-up = ref median / median. Agreement: A_R and E_F after forgetting within 1.0 percentage point of ref "
            "and the same ± choice, for every cell that ran on both (largest difference shown). pocl and lavapipe are "
-           "CPU implementations of OpenCL and Vulkan: their times are not GPU times.");
+           "CPU implementations of OpenCL and Vulkan: their times are not GPU times.%s", net ? k_net_note : "");
   rp_add_table(rep, t);
 }
 
@@ -305,10 +313,10 @@ static int codes_method(row *r)
 void rp_table5(mb_report *rep, const sel *s)
 {
   static const char *const head[] = {"t_mix", "Backend", "Test acc. before", "A_R after", "E_F after", "Time (ms)", "Seeds"};
-  mb_rtable *t = mb_rt_new("table5", "Table 5: t_mix sweep (mnemonic codes)", 7, head);
   double tm[64];
   int nt = 0;
-  char be[32] = "";
+  char be[32] = "", nets[8][96];
+  int nn = 0;
   for (int i = 0; i < s->n; i++) {
     row *r = s->v[i];
     if (strcmp(rp_kind_of(r), "tmix") || !is_ok(r) || !codes_method(r)) continue;
@@ -318,37 +326,52 @@ void rp_table5(mb_report *rep, const sel *s)
     int seen = 0;
     for (int k = 0; k < nt; k++) seen |= tm[k] == x;
     if (!seen && nt < 64 && isfinite(x)) tm[nt++] = x;
+    char net[96];
+    rp_network_of(r, net, sizeof net);
+    seen = 0;
+    for (int k = 0; k < nn; k++) seen |= !strcmp(nets[k], net);
+    if (!seen && nn < 8) snprintf(nets[nn++], sizeof nets[0], "%s", net);
   }
   qsort(tm, (size_t)nt, sizeof tm[0], rp_cmp_dbl);
-  for (int k = 0; k < nt; k++) {
-    vec acc = {.n = 0}, ar = {.n = 0}, ef = {.n = 0}, tt = {.n = 0};
-    for (int i = 0; i < s->n; i++) {
-      row *r = s->v[i];
-      if (strcmp(rp_kind_of(r), "tmix") || !is_ok(r) || !codes_method(r) ||
-          strcmp(S(r, "backend"), be) || N(r, "model_t_mix") != tm[k])
-        continue;
-      push(&acc, N(r, "test_acc"));
-      push(&ar, N(r, "A_R"));
-      push(&ef, N(r, "E_F"));
-      push(&tt, N(r, "forget_s"));
+  /* one block of rows per network when the sweeps ran on several (a Network column) */
+  int net = nn > 1;
+  mb_rtable *t = rp_rt_new_net("table5", "Table 5: t_mix sweep (mnemonic codes)", 7, head, net);
+  for (int q = 0; q < (nn ? nn : 1); q++)
+    for (int k = 0; k < nt; k++) {
+      vec acc = {.n = 0}, ar = {.n = 0}, ef = {.n = 0}, tt = {.n = 0};
+      for (int i = 0; i < s->n; i++) {
+        row *r = s->v[i];
+        if (strcmp(rp_kind_of(r), "tmix") || !is_ok(r) || !codes_method(r) ||
+            strcmp(S(r, "backend"), be) || N(r, "model_t_mix") != tm[k])
+          continue;
+        char rn[96];
+        rp_network_of(r, rn, sizeof rn);
+        if (net && strcmp(rn, nets[q])) continue;
+        push(&acc, N(r, "test_acc"));
+        push(&ar, N(r, "A_R"));
+        push(&ef, N(r, "E_F"));
+        push(&tt, N(r, "forget_s"));
+      }
+      if (net && !ar.n) continue;   /* this t_mix was not swept on this network */
+      int row_i = mb_rt_add_row(t);
+      char a[32];
+      mb_rt_set(t, row_i, 0, "%g", tm[k]);
+      if (net) mb_rt_set(t, row_i, 1, "%s", nets[q]);
+      mb_rt_set(t, row_i, 1 + net, "%s", be);
+      mb_rt_set(t, row_i, 2 + net, "%.1f ± %.1f", mean(&acc), stdev(&acc));
+      mb_rt_set(t, row_i, 3 + net, "%.1f ± %.1f", mean(&ar), stdev(&ar));
+      mb_rt_set(t, row_i, 4 + net, "%.1f ± %.1f", mean(&ef), stdev(&ef));
+      rp_fmt_ms(median(&tt), a, sizeof a);
+      mb_rt_set(t, row_i, 5 + net, "%s", a);
+      mb_rt_set(t, row_i, 6 + net, "%d", ar.n);
     }
-    int row_i = mb_rt_add_row(t);
-    char a[32];
-    mb_rt_set(t, row_i, 0, "%g", tm[k]);
-    mb_rt_set(t, row_i, 1, "%s", be);
-    mb_rt_set(t, row_i, 2, "%.1f ± %.1f", mean(&acc), stdev(&acc));
-    mb_rt_set(t, row_i, 3, "%.1f ± %.1f", mean(&ar), stdev(&ar));
-    mb_rt_set(t, row_i, 4, "%.1f ± %.1f", mean(&ef), stdev(&ef));
-    rp_fmt_ms(median(&tt), a, sizeof a);
-    mb_rt_set(t, row_i, 5, "%s", a);
-    mb_rt_set(t, row_i, 6, "%d", ar.n);
-  }
   if (!nt) {
     int k = mb_rt_add_row(t);
     missing_cells(t, k, 0, 7, "no tmix rows (an [experiment] with kind = tmix)");
   }
   snprintf(t->caption, sizeof t->caption,
-           "One model per t_mix and seed, forgetting with mnemonic codes; mean ± population std over seeds.");
+           "One model per t_mix and seed, forgetting with mnemonic codes; mean ± population std over seeds.%s",
+           net ? k_net_note : "");
   rp_add_table(rep, t);
 }
 

@@ -32,6 +32,7 @@ typedef struct {
   int np;
   mname ms[XV_MAXM];
   int nm;
+  int net;           /* the methods ran on several networks: a Network column */
   double ref_t[XV_MAXM];
 } xv;
 
@@ -66,13 +67,12 @@ static void collect(const sel *s, int nfiles, const char *const *names, xv *x)
 {
   memset(x, 0, sizeof *x);
   x->nm = rp_methods_of(s, "main", x->ms, XV_MAXM);
+  x->net = rp_several_networks(x->ms, x->nm);
   for (int m = 0; m < x->nm; m++) {
     vec rv = {.n = 0};
     for (int i = 0; i < s->n; i++) {
       row *r = s->v[i];
-      if (!strcmp(rp_kind_of(r), "main") && is_ok(r) && !strcmp(S(r, "backend"), "ref") &&
-          !strcmp(S(r, "method"), x->ms[m].name))
-        push(&rv, N(r, "forget_s"));
+      if (rp_is_entry(r, "main", &x->ms[m]) && is_ok(r) && !strcmp(S(r, "backend"), "ref")) push(&rv, N(r, "forget_s"));
     }
     x->ref_t[m] = rv.n ? median(&rv) : NAN;
   }
@@ -91,9 +91,7 @@ static void collect(const sel *s, int nfiles, const char *const *names, xv *x)
       int bad = 0;
       for (int i = 0; i < s->n; i++) {
         row *r = s->v[i];
-        if (strcmp(rp_kind_of(r), "main") || strcmp(S(r, "method"), x->ms[m].name) ||
-            strcmp(S(r, "backend"), x->p[k].api))
-          continue;
+        if (!rp_is_entry(r, "main", &x->ms[m]) || strcmp(S(r, "backend"), x->p[k].api)) continue;
         char hw[200];
         hw_of(r, nfiles, names, hw, sizeof hw);
         if (*S(r, "device") && strcmp(hw, x->p[k].hw)) continue;
@@ -130,7 +128,8 @@ static void time_table(mb_report *rep, const xv *x)
 {
   static const char *const head[] = {"Method", "Device", "API", "Driver", "Time (ms)", "Speed-up over ref",
                                      "Efficiency"};
-  mb_rtable *t = mb_rt_new("xvendor", "Cross-vendor: time per method, device and API", 7, head);
+  int net = x->net;
+  mb_rtable *t = rp_rt_new_net("xvendor", "Cross-vendor: time per method, device and API", 7, head, net);
   for (int m = 0; m < x->nm; m++) {
     double times[XV_MAXP];
     for (int k = 0; k < x->np; k++) times[k] = x->p[k].t[m];
@@ -140,32 +139,34 @@ static void time_table(mb_report *rep, const xv *x)
       rp_short_device(x->p[k].hw, dev, sizeof dev);
       rp_short_device(x->p[k].driver, drv, sizeof drv);
       mb_rt_set(t, r, 0, "%s", x->ms[m].name);
-      mb_rt_set(t, r, 1, "%s", dev);
-      mb_rt_set(t, r, 2, "%s", x->p[k].api);
-      mb_rt_set(t, r, 3, "%s", drv);
+      if (net) mb_rt_set(t, r, 1, "%s", x->ms[m].net);
+      mb_rt_set(t, r, 1 + net, "%s", dev);
+      mb_rt_set(t, r, 2 + net, "%s", x->p[k].api);
+      mb_rt_set(t, r, 3 + net, "%s", drv);
       if (!isfinite(times[k])) {
-        missing_cells(t, r, 4, 7, x->p[k].failed[m] ? "the method failed on this platform (efficiency 0)"
-                                                    : "no ok row on this platform (efficiency 0)");
+        missing_cells(t, r, 4 + net, 7 + net, x->p[k].failed[m] ? "the method failed on this platform (efficiency 0)"
+                                                                : "no ok row on this platform (efficiency 0)");
         continue;
       }
       rp_fmt_ms(times[k], a, sizeof a);
-      mb_rt_set(t, r, 4, "%s", a);
-      if (isfinite(x->ref_t[m])) mb_rt_set(t, r, 5, "%.2f×", x->ref_t[m] / times[k]);
-      else mb_rt_missing(t, r, 5, "no ref row for this method");
-      mb_rt_set(t, r, 6, "%.3f", efficiency(x, k, times));
+      mb_rt_set(t, r, 4 + net, "%s", a);
+      if (isfinite(x->ref_t[m])) mb_rt_set(t, r, 5 + net, "%.2f×", x->ref_t[m] / times[k]);
+      else mb_rt_missing(t, r, 5 + net, "no ref row for this method");
+      mb_rt_set(t, r, 6 + net, "%.3f", efficiency(x, k, times));
     }
   }
   snprintf(t->caption, sizeof t->caption,
            "Median forget_s over the method's cells on each platform (device, API). Speed-up = ref median / median. "
            "Efficiency = the fastest API's time on the same device / this time (1 = the best API there). The CPU-type "
-           "devices of one results file (cpu, pocl, lavapipe) are one device, its host CPU.");
+           "devices of one results file (cpu, pocl, lavapipe) are one device, its host CPU.%s", net ? k_net_note : "");
   rp_add_table(rep, t);
 }
 
 static void pp_table(mb_report *rep, const xv *x)
 {
   static const char *const head[] = {"Method", "PP", "Platforms", "Fails on"};
-  mb_rtable *t = mb_rt_new("pp", "Performance portability (Pennycook) per method and for the suite", 4, head);
+  int net = x->net;
+  mb_rtable *t = rp_rt_new_net("pp", "Performance portability (Pennycook) per method and for the suite", 4, head, net);
   double suite[XV_MAXP];
   for (int k = 0; k < x->np; k++) {
     suite[k] = 0;
@@ -182,15 +183,16 @@ static void pp_table(mb_report *rep, const xv *x)
     }
     int r = mb_rt_add_row(t);
     mb_rt_set(t, r, 0, "%s", m < x->nm ? x->ms[m].name : "suite (sum of the methods' times)");
-    mb_rt_set(t, r, 1, "%.3f", pp_of(e, x->np));
-    mb_rt_set(t, r, 2, "%d", x->np);
-    mb_rt_set(t, r, 3, "%s", *fails ? fails : "none");
+    if (net) mb_rt_set(t, r, 1, "%s", m < x->nm ? x->ms[m].net : "all");
+    mb_rt_set(t, r, 1 + net, "%.3f", pp_of(e, x->np));
+    mb_rt_set(t, r, 2 + net, "%d", x->np);
+    mb_rt_set(t, r, 3 + net, "%s", *fails ? fails : "none");
   }
   snprintf(t->caption, sizeof t->caption,
            "PP = |H| / Σ_p 1/e_p over the platforms H (each device with each API that has rows), e_p the efficiency of "
            "the cross-vendor table; 0 when the method fails or has no row on any platform (Pennycook, Sewall and Lee, "
            "\"A metric for performance portability\", 2016, with application efficiency). The suite's time on a platform "
-           "is the sum of the methods' medians.");
+           "is the sum of the methods' medians.%s", net ? k_net_note : "");
   rp_add_table(rep, t);
 }
 
@@ -262,7 +264,11 @@ static void figures(mb_report *rep, const xv *x)
     g->logy = 1;
     g->ncats = x->nm;
     g->cats = calloc((size_t)x->nm + 1, sizeof *g->cats);
-    for (int m = 0; m < x->nm && g->cats; m++) g->cats[m] = strdup(x->ms[m].name);
+    for (int m = 0; m < x->nm && g->cats; m++) {
+      char label[160];
+      rp_entry_label(x->ms, x->nm, m, x->net, label, sizeof label);
+      g->cats[m] = strdup(label);
+    }
     g->nseries = n;
     for (int s = 0; s < n; s++) {
       mb_rseries *se = &g->series[s];

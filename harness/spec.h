@@ -7,7 +7,9 @@
  *   seeds = 1, 2, 3
  *   [experiment main]            one block per experiment; any [bench] key may be overridden
  *   kind = main                  main | tmix | lambda | fim | scale | throughput
- *   model = resnet18             an MLP spec (784-1000-10, the default) or resnet18 (width = 64)
+ *   model = resnet18             an MLP spec (784-1000-10, the default) or resnet18 (width = 64);
+ *   act = relu                   with act, epochs, lr, ... per experiment: its own cached models
+ *                                (bench_plan.c's cache key hashes them) and rows naming it in `model`
  *   methods = mnemonic, ssd
  *   param.mnemonic.lambda1 = 1e-4, 1e-3   (lists are swept: the cross product of all lists)
  *   quality = all                (main: MIA, distance to retrain, relearn time in every row)
