@@ -50,7 +50,19 @@ static void lin_grads(mb_swin *s, mb_view x, mb_view dy, int B, int per, int in,
   if (!o->n_sq) return;
   const size_t P = (size_t)out * in;
   size_t chunk = s->pg_n / P;
-  for (int t = 0; t < o->n_sq && mb_ok(be); t++) {
+  if (per == 1) {
+    /* one row per sample (the head): Σ_n (δ_n x_nᵀ)² = (δ²)ᵀ(x²), as mb_mlp does */
+    mb_view xs = s->s_hid2, ds = s->sq_s;   /* free while the head is differentiated */
+    for (int t = 0; t < o->n_sq; t++) {
+      int r0 = o->sq[t].r0, n = o->sq[t].r1 - r0;
+      if (n <= 0) continue;
+      mb_unary(be, MB_UN_SQR, mb_at(x, (size_t)r0 * in), xs, (size_t)n * in, 0, 0);
+      mb_unary(be, MB_UN_SQR, mb_at(dy, (size_t)r0 * out), ds, (size_t)n * out, 0, 0);
+      mb_matmul(be, 1, 0, out, in, n, 1.0f, ds, xs, 1.0f, mb_at(o->sq[t].acc, toff(s, tw)));
+    }
+    chunk = 0;
+  }
+  for (int t = 0; t < o->n_sq && chunk && mb_ok(be); t++) {
     mb_view acc = mb_at(o->sq[t].acc, toff(s, tw));
     for (int b0 = o->sq[t].r0; b0 < o->sq[t].r1 && mb_ok(be); b0 += (int)chunk) {
       int n = o->sq[t].r1 - b0 < (int)chunk ? o->sq[t].r1 - b0 : (int)chunk;

@@ -396,12 +396,12 @@ Test(swin, per_sample_squares_match_single_backwards, .timeout = 120)
     for (size_t j = t->off; j < t->off + t->n; j++) {
       double e0 = fabs(a0[j] - 0.5 - r0[j]), e1 = fabs(a1[j] - r1[j]);
       double tol = 1e-4 * mx + 1e-4 * fmax(r0[j], r1[j]) + 1e-6;
-      worst = fmax(worst, fmax(e0, e1) / (mx + 1e-12));
+      worst = fmax(worst, e1 / (mx + 1e-30));   /* e0 also carries the rounding of 0.5 + x */
       cr_assert(e0 <= tol && e1 <= tol, "%s[%zu]: batched %.7g / %.7g, single %.7g / %.7g",
                 t->name, j - t->off, a0[j] - 0.5, a1[j], r0[j], r1[j]);
     }
   }
-  printf("# swin per-sample squares: worst |batched - single| / tensor max = %.3g\n", worst);
+  printf("# swin per-sample squares (rows 2..3): worst |batched - single| / tensor max = %.3g\n", worst);
   free(a0); free(a1); free(r0); free(r1); free(x);
   mb_release(f.be, one);
   mb_release(f.be, acc0);
