@@ -8,6 +8,7 @@
 #include "core/checkpoint.h"
 #include "core/model.h"
 #include "core/swin.h"
+#include "core/weights.h"
 #include "mb/registry.h"
 
 #include <criterion/criterion.h>
@@ -539,5 +540,74 @@ Test(swin, model_wrap_and_checkpoint_round_trip, .timeout = 120)
   mb_release(be, loss);
   mb_model_destroy(&md2);
   mb_model_destroy(&md);
+  mb_backend_close(be);
+}
+
+/* The weights container (specification §1.4) with a Swin: export → import gives the same
+ * weights under torchvision's names and shapes; a relative_position_index buffer (as in
+ * torchvision's state_dict) is accepted when it is torchvision's index, refused otherwise. */
+static void write_with_index(const char *src, const char *dst, int64_t poke)
+{
+  FILE *f = fopen(src, "rb");
+  cr_assert_not_null(f);
+  static char buf[1 << 20];
+  size_t n = fread(buf, 1, sizeof buf, f);
+  fclose(f);
+  char *end = strstr(buf, "\nend\n");
+  cr_assert_not_null(end);
+  size_t hdr = (size_t)(end - buf) + 1, data = n - hdr - 4;
+  int64_t idx[256];
+  int32_t ref[256];
+  mb_swin_rel_index(4, ref);
+  for (int j = 0; j < 256; j++) idx[j] = ref[j];
+  idx[17] += poke;
+  FILE *o = fopen(dst, "wb");
+  fwrite(buf, 1, hdr, o);
+  fprintf(o, "features.3.1.attn.relative_position_index i64 256 %zu\nend\n", data);
+  fwrite(buf + hdr + 4, 1, data, o);
+  fwrite(idx, 8, 256, o);
+  fclose(o);
+}
+
+Test(swin, weights_container_round_trip, .timeout = 60)
+{
+  mb_backend *be = open_or_skip("ref");
+  mb_swin_config cfg = small(20);
+  mb_swin *s = calloc(1, sizeof *s);
+  cr_assert_eq(mb_swin_create(be, &cfg, 1, s), 0, "%s", mb_error(be));
+  mb_swin_init(s, 9);
+  mb_checkpoint c = {.kind = MB_MODEL_SWIN_T, .scfg = cfg, .n_classes = cfg.classes,
+                     .n_params = s->pt.total};
+  c.params = dl(be, s->w, s->pt.total);
+  char path[] = "/tmp/mb_swin_w_XXXXXX", path2[] = "/tmp/mb_swin_w2_XXXXXX", err[512];
+  close(mkstemp(path));
+  close(mkstemp(path2));
+  cr_assert_eq(mb_weights_write(path, &c, err, sizeof err), 0, "%s", err);
+  mb_checkpoint r = {.kind = MB_MODEL_SWIN_T, .scfg = cfg, .n_classes = cfg.classes};
+  cr_assert_eq(mb_weights_read(path, &r, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(r.n_params, c.n_params);
+  cr_assert_eq(memcmp(r.params, c.params, c.n_params * sizeof(float)), 0);
+  mb_checkpoint_free(&r);
+  /* the header names torchvision's tensors with PyTorch's shapes */
+  FILE *f = fopen(path, "rb");
+  char line[256];
+  cr_assert_not_null(fgets(line, sizeof line, f));
+  cr_assert_not_null(fgets(line, sizeof line, f));
+  cr_assert_str_eq(line, "features.0.0.weight f32 8,3,2,2 0\n");
+  fclose(f);
+  write_with_index(path, path2, 0);
+  r = (mb_checkpoint){.kind = MB_MODEL_SWIN_T, .scfg = cfg, .n_classes = cfg.classes};
+  cr_assert_eq(mb_weights_read(path2, &r, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(memcmp(r.params, c.params, c.n_params * sizeof(float)), 0);
+  mb_checkpoint_free(&r);
+  write_with_index(path, path2, 1);
+  r = (mb_checkpoint){.kind = MB_MODEL_SWIN_T, .scfg = cfg, .n_classes = cfg.classes};
+  cr_assert_eq(mb_weights_read(path2, &r, err, sizeof err), -1);
+  cr_assert(strstr(err, "not torchvision's relative position index (entry 17") != NULL, "%s", err);
+  unlink(path);
+  unlink(path2);
+  mb_checkpoint_free(&c);
+  mb_swin_destroy(s);
+  free(s);
   mb_backend_close(be);
 }
