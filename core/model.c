@@ -418,15 +418,16 @@ int mb_model_create(mb_backend *be, const mb_model_config *cfg, int batch, mb_ml
   int classes = mb_model_config_classes(cfg);
   int ws = batch > classes ? batch : classes;
   if (cfg->kind == MB_MODEL_SWIN_T) {
-    /* activations dominate (~110 MB per 224×224 image): room for the batch asked for
-     * only, not the methods' default rows */
+    /* activations dominate (110 MB per 224×224 image): room for the batch and the codes
+     * (one row per class), not the methods' default rows; bench-scale's 1000-class model
+     * is made with mb_swin_create at its own batch and forgets with the batched code passes */
     mb_swin *s = calloc(1, sizeof *s);
     if (!s) {
       mb_fail(be, MB_OOM, "swin: out of host memory");
       memset(md, 0, sizeof *md);
       return -1;
     }
-    int rc = mb_swin_create(be, &cfg->sw, batch > 0 ? batch : 1, s);
+    int rc = mb_swin_create(be, &cfg->sw, ws > 0 ? ws : 1, s);
     mb_model_from_swin(s, md);   /* wrapped even on failure, so destroy frees the rest */
     md->sw_owned = 1;
     return rc != 0 || !mb_ok(be) ? -1 : 0;

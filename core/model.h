@@ -120,7 +120,8 @@ int mb_model_config_classes(const mb_model_config *cfg);
 /* Creates the model on be in the caller's storage of its kind (*mlp or *rn; a Swin-T
  * is allocated here and freed by mb_model_destroy) and
  * wraps it into md, with room for batches of `batch` rows and for what
- * evaluation and the methods' default batches need.  0, or -1 with the
+ * evaluation and the methods' default batches need (a Swin-T: the batch and one
+ * row per class only, its activations being large).  0, or -1 with the
  * backend's sticky error set. */
 int mb_model_create(mb_backend *be, const mb_model_config *cfg, int batch, mb_mlp *mlp,
                     mb_resnet *rn, mb_model *md);
