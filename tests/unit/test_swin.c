@@ -9,6 +9,7 @@
 #include "core/model.h"
 #include "core/swin.h"
 #include "core/weights.h"
+#include "core/forget_batched.h"
 #include "mb/registry.h"
 
 #include <criterion/criterion.h>
@@ -610,4 +611,42 @@ Test(swin, weights_container_round_trip, .timeout = 60)
   mb_swin_destroy(s);
   free(s);
   mb_backend_close(be);
+}
+
+/* Forgetting with mnemonic codes through the model interface (§2: the per-sample
+ * squared gradients of the codes, δ per tensor, the ± choice), all-at-once and in
+ * batches of 2 codes: the same update, finite, and the weights move. */
+Test(swin, mnemonic_forgetting_runs_through_the_model, .timeout = 120)
+{
+  fixture f;
+  mb_swin_config c = small(20);
+  fix_open(&f, "ref", &c, c.classes);
+  mb_model md;
+  mb_model_from_swin(&f.s, &md);
+  const size_t P = md.total, in = (size_t)md.in_dim;
+  mb_view codes = mb_new(f.be, (size_t)c.classes * in), w0 = mb_new(f.be, P);
+  mb_rng(f.be, MB_RNG_UNIFORM, 3, 9, codes, (size_t)c.classes * in, 0.0f, 1.0f);
+  mb_copy(f.be, w0, md.w, P);
+  int forget[1] = {2};
+  mb_sign_choice ch;
+  cr_assert_eq(mb_model_forget_mnemonic(&md, codes, c.classes, forget, 1, 1e-2f, 1e-1f, &ch), 0,
+               "%s", mb_error(f.be));
+  float *a = dl(f.be, md.w, P);
+  mb_copy(f.be, md.w, w0, P);
+  cr_assert_eq(mb_model_forget_mnemonic_batched(&md, codes, c.classes, forget, 1, 2, 1e-2f, 1e-1f,
+                                                &ch, NULL, NULL), 0, "%s", mb_error(f.be));
+  float *b = dl(f.be, md.w, P), *w = dl(f.be, w0, P);
+  size_t moved = 0;
+  double worst = 0;
+  for (size_t j = 0; j < P; j++) {
+    cr_assert(isfinite(a[j]) && isfinite(b[j]), "weight %zu: %g / %g", j, a[j], b[j]);
+    moved += a[j] != w[j];
+    worst = fmax(worst, fabs((double)a[j] - b[j]) / (fabs((double)a[j] - w[j]) + 1e-6));
+  }
+  cr_assert(moved > P / 2, "%zu of %zu weights moved", moved, P);
+  cr_assert(worst < 1e-2, "batched and all-at-once updates differ by %g of the step", worst);
+  free(a); free(b); free(w);
+  mb_release(f.be, codes);
+  mb_release(f.be, w0);
+  fix_close(&f);
 }
