@@ -9,6 +9,7 @@
 #include <string.h>
 
 #define MB_SW_STREAM_INIT 1000u   /* init streams: 1000 + tensor index, as mb_resnet_init */
+#define MB_SW_PG_CAP ((size_t)1 << 24)   /* per-sample gradient workspace cap (elements) */
 
 void mb_swin_config_imagenet(mb_swin_config *cfg, int classes, int size)
 {
@@ -210,23 +211,30 @@ void mb_swin_mask_labels(int ph, int pw, int ws, int sh, int sw, int32_t *lab)
     }
 }
 
-static mb_view upload_i32(mb_backend *be, const int32_t *h, size_t n)
+/* Every device buffer of the model goes through here: counted, and allocated unless
+ * this is the dry run of mb_swin_device_elems (no backend). */
+static mb_view nw(mb_swin *s, size_t n)
 {
-  mb_view v = mb_new(be, n);
-  if (mb_ok(be)) mb_upload(be, v, h, n);
+  s->dev_elems += n;
+  return s->be ? mb_new(s->be, n) : mb_none();
+}
+
+static mb_view upload_i32(mb_swin *s, const int32_t *h, size_t n)
+{
+  mb_view v = nw(s, n);
+  if (s->be && mb_ok(s->be)) mb_upload(s->be, v, h, n);
   return v;
 }
 
-static mb_view upload_f32(mb_backend *be, const float *h, size_t n)
+static mb_view upload_f32(mb_swin *s, const float *h, size_t n)
 {
-  mb_view v = mb_new(be, n);
-  if (mb_ok(be)) mb_upload(be, v, h, n);
+  mb_view v = nw(s, n);
+  if (s->be && mb_ok(s->be)) mb_upload(s->be, v, h, n);
   return v;
 }
 
 static int build_grid(mb_swin *s, mb_sw_grid *g, int heads)
 {
-  mb_backend *be = s->be;
   const int ws = s->cfg.window, N = s->N, nwx = g->pw / ws, MB = s->max_batch;
   const size_t T = (size_t)g->h * g->w, R = (size_t)g->nwin * N;
   int32_t *part = malloc(sizeof(int32_t) * MB * R), *inv = malloc(sizeof(int32_t) * MB * T);
@@ -248,9 +256,9 @@ static int build_grid(mb_swin *s, mb_sw_grid *g, int heads)
       }
     }
   for (int i = 0; i < g->nwin * heads; i++) hrow[i] = i % heads;
-  g->part = upload_i32(be, part, (size_t)MB * R);
-  g->inv = upload_i32(be, inv, (size_t)MB * T);
-  g->hrow = upload_i32(be, hrow, (size_t)g->nwin * heads);
+  g->part = upload_i32(s, part, (size_t)MB * R);
+  g->inv = upload_i32(s, inv, (size_t)MB * T);
+  g->hrow = upload_i32(s, hrow, (size_t)g->nwin * heads);
   free(part); free(inv); free(hrow);
   if (g->sh == 0 && g->sw == 0) return 0;
   /* the −100 mask between tokens of different regions of the rolled grid, per window,
@@ -268,14 +276,13 @@ static int build_grid(mb_swin *s, mb_sw_grid *g, int heads)
         float v = lab[(size_t)yi * g->pw + xi] != lab[(size_t)yj * g->pw + xj] ? -100.0f : 0.0f;
         for (int h = 0; h < heads; h++) m[((size_t)win * heads + h) * NN + (size_t)i * N + j] = v;
       }
-  g->mask = upload_f32(be, m, (size_t)g->nwin * heads * NN);
+  g->mask = upload_f32(s, m, (size_t)g->nwin * heads * NN);
   free(lab); free(m);
   return 0;
 }
 
 static int build_tables(mb_swin *s)
 {
-  mb_backend *be = s->be;
   const int MB = s->max_batch, ws = s->cfg.window, N = s->N, nrel = (2 * ws - 1) * (2 * ws - 1);
   for (int st = 0; st < 4; st++)
     for (int sh = 0; sh < 2; sh++)
@@ -301,8 +308,8 @@ static int build_tables(mb_swin *s)
               idx[slot] = -1;   /* F.pad's zero row/column of an odd grid */
             }
           }
-    m->idx = upload_i32(be, idx, (size_t)MB * oT * 4);
-    m->inv = upload_i32(be, inv, (size_t)MB * T);
+    m->idx = upload_i32(s, idx, (size_t)MB * oT * 4);
+    m->inv = upload_i32(s, inv, (size_t)MB * T);
     free(idx); free(inv);
   }
   size_t T3 = (size_t)s->th[3] * s->tw[3];
@@ -313,8 +320,8 @@ static int build_tables(mb_swin *s)
   for (size_t r = 0; r < (size_t)MB * T3; r++) pool[r] = (int32_t)(r / T3);
   mb_swin_rel_index(ws, rel);
   for (size_t ij = 0; ij < (size_t)N * N; ij++) onehot[(size_t)rel[ij] * N * N + ij] = 1.0f;
-  s->pool_idx = upload_i32(be, pool, (size_t)MB * T3);
-  s->relp = upload_f32(be, onehot, (size_t)nrel * N * N);
+  s->pool_idx = upload_i32(s, pool, (size_t)MB * T3);
+  s->relp = upload_f32(s, onehot, (size_t)nrel * N * N);
   free(pool); free(rel); free(onehot);
   return 0;
 }
@@ -328,7 +335,7 @@ int mb_swin_create(mb_backend *be, const mb_swin_config *cfg, int max_batch, mb_
   char err[320];
   if (plan(cfg, s, err, sizeof err) || max_batch < 1) {
     if (max_batch < 1) snprintf(err, sizeof err, "swin: max_batch %d < 1", max_batch);
-    mb_fail(be, MB_BAD_ARG, "%s", err);
+    if (be) mb_fail(be, MB_BAD_ARG, "%s", err);
     memset(s, 0, sizeof *s);
     return -1;
   }
@@ -337,17 +344,17 @@ int mb_swin_create(mb_backend *be, const mb_swin_config *cfg, int max_batch, mb_
   const size_t B = (size_t)max_batch, N = (size_t)s->N;
   const size_t K0 = (size_t)cfg->in_c * cfg->patch * cfg->patch, T0 = (size_t)s->th[0] * s->tw[0];
   const size_t in_n = B * cfg->in_c * cfg->in_h * cfg->in_w;
-  s->w = mb_new(be, s->pt.total);
-  s->g = mb_new(be, s->pt.total);
-  s->in = mb_new(be, in_n);
-  s->dx = mb_new(be, in_n);
-  s->cols = mb_new(be, B * K0 * T0);
-  s->colsp = mb_new(be, B * K0 * T0);
+  s->w = nw(s, s->pt.total);
+  s->g = nw(s, s->pt.total);
+  s->in = nw(s, in_n);
+  s->dx = nw(s, in_n);
+  s->cols = nw(s, B * K0 * T0);
+  s->colsp = nw(s, B * K0 * T0);
   const size_t C0 = (size_t)s->C[0];
-  s->emb = mb_new(be, B * T0 * C0);
-  s->x0 = mb_new(be, B * T0 * C0);
-  s->e_m = mb_new(be, B * T0);
-  s->e_r = mb_new(be, B * T0);
+  s->emb = nw(s, B * T0 * C0);
+  s->x0 = nw(s, B * T0 * C0);
+  s->e_m = nw(s, B * T0);
+  s->e_r = nw(s, B * T0);
   /* scratch sizes per image: tokens (×C, merged ×4C, embedding), hidden, windows */
   size_t tok = T0 * C0, hid = zmax(T0 * C0, K0 * T0), win = 0, win3 = 0, pr = 0, bias = 0, bm = 0;
   size_t widest = zmax((size_t)cfg->classes, (size_t)s->C[3] * cfg->mlp_ratio);
@@ -356,16 +363,16 @@ int mb_swin_create(mb_backend *be, const mb_swin_config *cfg, int max_batch, mb_
     const mb_sw_grid *g = &s->grid[2 * b->stage + b->shifted];
     const size_t T = (size_t)g->h * g->w, R = (size_t)g->nwin * N, C = (size_t)b->C;
     const size_t P = (size_t)g->nwin * b->heads * N * N;
-    b->x1 = mb_new(be, B * T * C);
-    b->out = mb_new(be, B * T * C);
-    b->xw = mb_new(be, B * R * C);
-    b->qkv = mb_new(be, B * R * 3 * C);
-    b->p = mb_new(be, B * P);
-    b->ctx = mb_new(be, B * R * C);
-    b->ln2 = mb_new(be, B * T * C);
-    b->h = mb_new(be, B * T * b->hidden);
-    b->m1 = mb_new(be, B * T); b->r1 = mb_new(be, B * T);
-    b->m2 = mb_new(be, B * T); b->r2 = mb_new(be, B * T);
+    b->x1 = nw(s, B * T * C);
+    b->out = nw(s, B * T * C);
+    b->xw = nw(s, B * R * C);
+    b->qkv = nw(s, B * R * 3 * C);
+    b->p = nw(s, B * P);
+    b->ctx = nw(s, B * R * C);
+    b->ln2 = nw(s, B * T * C);
+    b->h = nw(s, B * T * b->hidden);
+    b->m1 = nw(s, B * T); b->r1 = nw(s, B * T);
+    b->m2 = nw(s, B * T); b->r2 = nw(s, B * T);
     tok = zmax(tok, T * C);
     hid = zmax(hid, T * (size_t)b->hidden);
     win = zmax(win, R * C);
@@ -378,50 +385,85 @@ int mb_swin_create(mb_backend *be, const mb_swin_config *cfg, int max_batch, mb_
   for (int k = 0; k < 3; k++) {
     mb_sw_merge *m = &s->mrg[k];
     const size_t oT = (size_t)m->oh * m->ow, C4 = 4 * (size_t)m->C;
-    m->cat = mb_new(be, B * oT * C4);
-    m->ln = mb_new(be, B * oT * C4);
-    m->out = mb_new(be, B * oT * 2 * m->C);
-    m->m = mb_new(be, B * oT);
-    m->r = mb_new(be, B * oT);
+    m->cat = nw(s, B * oT * C4);
+    m->ln = nw(s, B * oT * C4);
+    m->out = nw(s, B * oT * 2 * m->C);
+    m->m = nw(s, B * oT);
+    m->r = nw(s, B * oT);
     tok = zmax(tok, oT * C4);
     hid = zmax(hid, oT * C4);
     widest = zmax(widest, C4);
   }
   const size_t T3 = (size_t)s->th[3] * s->tw[3], C3 = (size_t)s->C[3];
-  s->lnf = mb_new(be, B * T3 * C3);
-  s->f_m = mb_new(be, B * T3);
-  s->f_r = mb_new(be, B * T3);
-  s->feat = mb_new(be, B * C3);
-  s->dfeat = mb_new(be, B * C3);
-  s->logits = mb_new(be, B * cfg->classes);
-  s->dlogits = mb_new(be, B * cfg->classes);
-  s->bias = mb_new(be, bias);
-  s->bmask = mb_new(be, bm);
-  s->s_tok = mb_new(be, B * tok);
-  s->s_tok2 = mb_new(be, B * tok);
-  s->s_hid = mb_new(be, B * hid);
-  s->s_hid2 = mb_new(be, B * hid);
-  s->s_win = mb_new(be, B * win);
-  s->s_win2 = mb_new(be, B * win);
-  s->s_win3 = mb_new(be, B * win3);
-  s->s_p = mb_new(be, B * pr);
-  s->d_a = mb_new(be, B * tok);
-  s->d_b = mb_new(be, B * tok);
+  s->lnf = nw(s, B * T3 * C3);
+  s->f_m = nw(s, B * T3);
+  s->f_r = nw(s, B * T3);
+  s->feat = nw(s, B * C3);
+  s->dfeat = nw(s, B * C3);
+  s->logits = nw(s, B * cfg->classes);
+  s->dlogits = nw(s, B * cfg->classes);
+  s->bias = nw(s, bias);
+  s->bmask = nw(s, bm);
+  s->s_tok = nw(s, B * tok);
+  s->s_tok2 = nw(s, B * tok);
+  s->s_hid = nw(s, B * hid);
+  s->s_hid2 = nw(s, B * hid);
+  s->s_win = nw(s, B * win);
+  s->s_win2 = nw(s, B * win);
+  s->s_win3 = nw(s, B * win3);
+  s->s_p = nw(s, B * pr);
+  s->d_a = nw(s, B * tok);
+  s->d_b = nw(s, B * tok);
   s->widest = widest;
-  s->sq_s = mb_new(be, B * widest);
-  s->sq_c = mb_new(be, widest);
+  s->sq_s = nw(s, B * widest);
+  s->sq_c = nw(s, widest);
   for (int i = 0; i < s->n_blocks; i++) {
     mb_sw_block *b = &s->blk[i];
     b->in = i == 0 ? s->x0
             : s->blk[i - 1].stage != b->stage ? s->mrg[s->blk[i - 1].stage].out
                                               : s->blk[i - 1].out;
   }
-  if (!mb_ok(be)) return -1;
+  if (be && !mb_ok(be)) return -1;
   if (build_tables(s) != 0) {
-    mb_fail(be, MB_OOM, "swin: out of host memory building the index tables");
+    if (be) mb_fail(be, MB_OOM, "swin: out of host memory building the index tables");
     return -1;
   }
-  return mb_ok(be) ? 0 : -1;
+  return !be || mb_ok(be) ? 0 : -1;
+}
+
+int mb_swin_device_elems(const mb_swin_config *cfg, int batch, size_t *elems, char *err, size_t len)
+{
+  mb_swin *s = calloc(1, sizeof *s);
+  if (!s) { snprintf(err, len, "swin: out of host memory"); return -1; }
+  int rc = 0;
+  if (batch < 1) { snprintf(err, len, "swin: batch %d < 1", batch); rc = -1; }
+  else if (plan(cfg, s, err, len) != 0) rc = -1;
+  else if (mb_swin_create(NULL, cfg, batch, s) != 0) {
+    snprintf(err, len, "swin: out of host memory building the index tables");
+    rc = -1;
+  } else {
+    size_t pg, tab;
+    mb_swin_sq_sizes(s, &pg, &tab);
+    *elems = s->dev_elems + pg + tab;
+  }
+  free(s);
+  return rc;
+}
+
+void mb_swin_sq_sizes(const mb_swin *s, size_t *pg_n, size_t *tab_n)
+{
+  size_t pmax = 0, tab = 0;
+  for (int i = 0; i < s->pt.n; i++)
+    if (s->pt.t[i].kind == MB_SW_LIN_W || s->pt.t[i].kind == MB_SW_CONV_W)
+      pmax = pmax > s->pt.t[i].n ? pmax : s->pt.t[i].n;
+  for (int i = 0; i < s->n_blocks; i++) {
+    size_t nh = (size_t)s->blk[i].heads, nrel = (size_t)s->pt.t[s->blk[i].t_n1 + 2].rows;
+    size_t need = nh * ((size_t)s->N * s->N + nrel);
+    tab = tab > need ? tab : need;
+  }
+  size_t cap = MB_SW_PG_CAP > pmax ? MB_SW_PG_CAP : pmax, want = (size_t)s->max_batch * pmax;
+  *pg_n = want < cap ? want : cap;
+  *tab_n = (size_t)s->max_batch * tab;
 }
 
 void mb_swin_destroy(mb_swin *s)

@@ -113,6 +113,7 @@ typedef struct {
   mb_view pg;  size_t pg_n;        /* per-sample weight gradients (allocated on first use) */
   mb_view sq_s, sq_c;              /* per-sample scratch [max_batch × widest], [widest] */
   size_t widest;
+  size_t dev_elems;                /* elements of the device buffers made by mb_swin_create */
   mb_view last_w;
   int last_batch;
   mb_pass_count passes;
@@ -146,7 +147,17 @@ int mb_swin_table_build(const mb_swin_config *cfg, mb_sw_table *pt, char *err, s
 void mb_swin_rel_index(int window, int32_t *idx);
 void mb_swin_mask_labels(int ph, int pw, int window, int sh, int sw, int32_t *labels);
 
+/* Parameters, gradients, activations, scratch and the index tables for batches up to
+ * max_batch; 0, or −1 with the backend's sticky error set. */
 int mb_swin_create(mb_backend *be, const mb_swin_config *cfg, int max_batch, mb_swin *s);
+/* 4-byte elements of every device buffer a model made for `batch` rows holds, the
+ * per-sample workspace (allocated on the first per-sample pass) included: what a
+ * caller sizing the batch to a device needs (nothing is allocated).  0, or −1 with a
+ * reason. */
+int mb_swin_device_elems(const mb_swin_config *cfg, int batch, size_t *elems, char *err, size_t len);
+/* The per-sample workspaces: weight gradients (capped at 2^24 elements, at least the
+ * largest weight) and the bias-table scratch. */
+void mb_swin_sq_sizes(const mb_swin *s, size_t *pg_n, size_t *tab_n);
 void mb_swin_destroy(mb_swin *s);
 
 /* PyTorch-like init: linear weights and the bias tables N(0, 0.02²) (torchvision's

@@ -15,7 +15,6 @@
 #include <math.h>
 #include <string.h>
 
-#define MB_SW_PG_CAP ((size_t)1 << 24)   /* per-sample gradient workspace cap (elements) */
 
 static size_t toff(const mb_swin *s, int t) { return s->pt.t[t].off; }
 static mb_view gw(mb_swin *s, int t) { return mb_at(s->g, toff(s, t)); }
@@ -232,19 +231,8 @@ static int bwd_ok(mb_swin *s, int batch, const mb_sw_bwd_opts *o)
       return 0;
     }
   if (o->n_sq && mb_is_none(s->pg)) {
-    size_t pmax = 0, tab = 0;
-    for (int i = 0; i < s->pt.n; i++)
-      if (s->pt.t[i].kind == MB_SW_LIN_W || s->pt.t[i].kind == MB_SW_CONV_W)
-        pmax = pmax > s->pt.t[i].n ? pmax : s->pt.t[i].n;
-    for (int i = 0; i < s->n_blocks; i++) {
-      size_t nh = (size_t)s->blk[i].heads, nrel = (size_t)s->pt.t[s->blk[i].t_n1 + 2].rows;
-      size_t need = nh * ((size_t)s->N * s->N + nrel);
-      tab = tab > need ? tab : need;
-    }
-    size_t cap = MB_SW_PG_CAP > pmax ? MB_SW_PG_CAP : pmax, want = (size_t)s->max_batch * pmax;
-    s->pg_n = want < cap ? want : cap;
+    mb_swin_sq_sizes(s, &s->pg_n, &s->s_tab_n);
     s->pg = mb_new(be, s->pg_n);
-    s->s_tab_n = (size_t)s->max_batch * tab;
     s->s_tab = mb_new(be, s->s_tab_n);
   }
   return mb_ok(be);

@@ -650,3 +650,33 @@ Test(swin, mnemonic_forgetting_runs_through_the_model, .timeout = 120)
   mb_release(f.be, w0);
   fix_close(&f);
 }
+
+/* mb_swin_device_elems: the dry run counts what mb_swin_create allocates, grows linearly
+ * with the batch while the per-sample workspace is under its cap, and refuses a bad config. */
+Test(swin, device_elems_count_the_allocations)
+{
+  mb_backend *be = open_or_skip("ref");
+  mb_swin_config c = small(20);
+  size_t e[4];
+  char err[320];
+  for (int b = 1; b <= 3; b++)
+    cr_assert_eq(mb_swin_device_elems(&c, b, &e[b], err, sizeof err), 0, "%s", err);
+  cr_assert_eq(e[3] - e[2], e[2] - e[1]);
+  mb_swin *s = calloc(1, sizeof *s);
+  cr_assert_eq(mb_swin_create(be, &c, 3, s), 0, "%s", mb_error(be));
+  size_t pg, tab;
+  mb_swin_sq_sizes(s, &pg, &tab);
+  cr_assert_eq(s->dev_elems + pg + tab, e[3]);
+  mb_swin_destroy(s);
+  free(s);
+  mb_swin_config t;
+  mb_swin_config_imagenet(&t, 1000, 224);
+  cr_assert_eq(mb_swin_device_elems(&t, 1, &e[1], err, sizeof err), 0, "%s", err);
+  cr_assert_eq(mb_swin_device_elems(&t, 2, &e[2], err, sizeof err), 0, "%s", err);
+  printf("# swin_t-imagenet device memory: %.1f MB at batch 1, +%.1f MB per image\n", 4e-6 * e[1],
+         4e-6 * (e[2] - e[1]));
+  t.window = 0;
+  cr_assert_eq(mb_swin_device_elems(&t, 1, &e[1], err, sizeof err), -1);
+  cr_assert(strstr(err, "bad Swin configuration") != NULL, "%s", err);
+  mb_backend_close(be);
+}
