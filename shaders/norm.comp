@@ -274,7 +274,7 @@ void main()
 layout(std430, binding = 0) readonly buffer Pb { float part[]; };
 layout(std430, binding = 1) writeonly buffer DGb { float dg[]; };
 layout(std430, binding = 2) writeonly buffer DBb { float db[]; };
-layout(push_constant) uniform P { uint dg_off, db_off, c, nblk, has; } p;   /* has: 2 dgamma, 4 dbeta */
+layout(push_constant) uniform P { uint dg_off, db_off, c, nblk, has; } p;   /* 2 dgamma, 4 dbeta */
 
 void main()
 {

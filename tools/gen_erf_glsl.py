@@ -115,7 +115,7 @@ TEMPLATE = '''/* f32 erf and erfc, and the normal CDF and density that GELU need
  *
  * Accuracy, measured over every finite f32 with round-to-nearest, unfused f32
  * arithmetic (tests/unit/test_erf.c checks a sample of every binade on each build):
- * see the ULP bounds in that test and docs/ops.md.  mb_norm_cdf takes e^(-x²/2) from x
+ * see the ULP bounds in that test and docs/architecture.md §4.1.  mb_norm_cdf takes e^(-x²/2) from x
  * itself, so the rounding of x/sqrt2 does not reach the far tail. */
 #ifndef MB_ERF_GLSL
 #define MB_ERF_GLSL

@@ -252,8 +252,9 @@ typedef struct {
 } mb_ln_bwd_args;
 
 /* Softmax over each row of a [rows × cols] matrix (attention probabilities):
- *  softmax:     y = exp(x − max_row x) / Σ_row exp(x − max_row x); a row holding NaN gives
- *               NaN; a row of −inf only gives NaN (as PyTorch).  y may alias x.
+ *  softmax:     y = exp(x − max_row x) / Σ_row exp(x − max_row x); a row holding NaN or +inf
+ *               gives NaN (exp(inf − inf)); a row of −inf only gives NaN (as PyTorch); −inf
+ *               elements of a row with a finite maximum give 0.  y may alias x.
  *  softmax_bwd: dx = y·(dy − Σ_row dy·y) from y (the forward's output) and dy; dx may
  *               alias dy.
  * Row sums accumulate in at least f32 (ref: f64). */

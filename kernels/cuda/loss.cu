@@ -66,7 +66,8 @@ __global__ void softmax_k(const float *x, float *y, int rows, int cols)
     for (long j = threadIdx.x; j < cols; j += blockDim.x) m = XMax::comb(m, x[row + j]);
     m = mb_cu_block_reduce<XMax>(m);
     double sum = 0.0;
-    for (long j = threadIdx.x; j < cols; j += blockDim.x) sum += exp((double)x[row + j] - (double)m);
+    for (long j = threadIdx.x; j < cols; j += blockDim.x)
+      sum += exp((double)x[row + j] - (double)m);
     const double inv = 1.0 / mb_cu_block_reduce<XSum>(sum);
     for (long j = threadIdx.x; j < cols; j += blockDim.x)
       y[row + j] = (float)(exp((double)x[row + j] - (double)m) * inv);
@@ -78,7 +79,8 @@ __global__ void softmax_bwd_k(const float *y, const float *dy, float *dx, int ro
   for (long r = blockIdx.x; r < rows; r += gridDim.x) {
     const size_t row = (size_t)r * (size_t)cols;
     double s = 0.0;
-    for (long j = threadIdx.x; j < cols; j += blockDim.x) s += (double)dy[row + j] * (double)y[row + j];
+    for (long j = threadIdx.x; j < cols; j += blockDim.x)
+      s += (double)dy[row + j] * (double)y[row + j];
     s = mb_cu_block_reduce<XSum>(s);
     for (long j = threadIdx.x; j < cols; j += blockDim.x)
       dx[row + j] = (float)((double)y[row + j] * ((double)dy[row + j] - s));

@@ -488,7 +488,10 @@ extern "C" void mb_cu_layernorm(cudaStream_t s, const mb_ln_args *a, const float
                                                                            a->eps);
 }
 
-static size_t ln_nblk(const mb_ln_bwd_args *a) { return ((size_t)a->rows + LN_BLOCK - 1) / LN_BLOCK; }
+static size_t ln_nblk(const mb_ln_bwd_args *a)
+{
+  return ((size_t)a->rows + LN_BLOCK - 1) / LN_BLOCK;
+}
 
 extern "C" size_t mb_cu_layernorm_bwd_scratch(const mb_ln_bwd_args *a)
 {

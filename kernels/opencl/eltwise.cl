@@ -28,7 +28,8 @@ static float gelu(float v)
 static float gelu_bwd(float p, float q)   /* p·(Φ(q) + q·φ(q)) */
 {
   double z = (double)q;
-  return (float)((double)p * (0.5 * erfc(-z * M_SQRT1_2) + z * (exp(-0.5 * z * z) * 0.3989422804014327)));
+  return (float)((double)p *
+                 (0.5 * erfc(-z * M_SQRT1_2) + z * (exp(-0.5 * z * z) * 0.3989422804014327)));
 }
 #else
 static float gelu(float v) { return 0.5f * v * erfc(-v * M_SQRT1_2_F); }
