@@ -72,7 +72,7 @@ struct mb_model {
   mb_model_kind kind;
   const mb_model_ops *ops;
   mb_backend *be;
-  mb_mlp *mlp;                 /* the wrapped model (one of the two) */
+  mb_mlp *mlp;                 /* the wrapped model (one of the three) */
   mb_resnet *rn;
   mb_swin *sw;                 /* kind == MB_MODEL_SWIN_T */
   int sw_owned;                /* sw was allocated by mb_model_create (destroy frees it) */
