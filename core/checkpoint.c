@@ -2,7 +2,7 @@
  * (key=value lines), u64 n_params, f32 params, u64 n_code_floats, f32 codes,
  * [version ≥ 2: u64 n_stats, f32 running means, f32 running variances],
  * (version 3 adds the data_kind and data_path header keys, version 4 the finetune_*
- * keys, nothing binary)
+ * keys, nothing binary; model=swin_t adds its configuration keys to version 4)
  * u64 FNV-1a of every byte before it.  Little-endian hosts only (checked). */
 #include "core/checkpoint.h"
 #include "util/atomic_file.h"
@@ -50,13 +50,22 @@ static int get(ckfile *o, void *p, size_t n)
 int mb_checkpoint_in_dim(const mb_checkpoint *c)
 {
   if (c->kind == MB_MODEL_RESNET18) return c->rcfg.in_c * c->rcfg.in_h * c->rcfg.in_w;
+  if (c->kind == MB_MODEL_SWIN_T) return c->scfg.in_c * c->scfg.in_h * c->scfg.in_w;
   return c->cfg.dims[0];
 }
 
 static void header_text(const mb_checkpoint *c, char *h, size_t len)
 {
   char arch[256] = "";
-  if (c->kind == MB_MODEL_RESNET18) {
+  if (c->kind == MB_MODEL_SWIN_T) {
+    const mb_swin_config *w = &c->scfg;
+    snprintf(arch, sizeof arch,
+             "model=swin_t\npatch=%d\nwindow=%d\nembed=%d\ndepths=%d,%d,%d,%d\n"
+             "heads=%d,%d,%d,%d\nmlp_ratio=%d\nin_shape=%d,%d,%d\n",
+             w->patch, w->window, w->embed, w->depths[0], w->depths[1], w->depths[2], w->depths[3],
+             w->heads[0], w->heads[1], w->heads[2], w->heads[3], w->mlp_ratio, w->in_c, w->in_h,
+             w->in_w);
+  } else if (c->kind == MB_MODEL_RESNET18) {
     const mb_resnet_config *r = &c->rcfg;
     snprintf(arch, sizeof arch, "model=resnet18\nstem=%s\nwidth=%d\nin_shape=%d,%d,%d\n",
              r->stem == MB_RN_IMAGENET ? "imagenet" : "cifar", r->width, r->in_c, r->in_h, r->in_w);
@@ -167,6 +176,36 @@ static int parse_resnet(const char *h, mb_checkpoint *c, char *err, size_t len)
   return 0;
 }
 
+static int parse_swin(const char *h, mb_checkpoint *c, char *err, size_t len)
+{
+  char v[256];
+  mb_swin_config *w = &c->scfg;
+  memset(w, 0, sizeof *w);
+  w->patch = atoi(field(h, "patch", v, sizeof v) ? v : "0");
+  w->window = atoi(field(h, "window", v, sizeof v) ? v : "0");
+  w->embed = atoi(field(h, "embed", v, sizeof v) ? v : "0");
+  w->mlp_ratio = atoi(field(h, "mlp_ratio", v, sizeof v) ? v : "0");
+  w->classes = atoi(field(h, "classes", v, sizeof v) ? v : "0");
+  int ok = 1;
+  field(h, "depths", v, sizeof v);
+  ok &= sscanf(v, "%d,%d,%d,%d", &w->depths[0], &w->depths[1], &w->depths[2], &w->depths[3]) == 4;
+  field(h, "heads", v, sizeof v);
+  ok &= sscanf(v, "%d,%d,%d,%d", &w->heads[0], &w->heads[1], &w->heads[2], &w->heads[3]) == 4;
+  field(h, "in_shape", v, sizeof v);
+  ok &= sscanf(v, "%d,%d,%d", &w->in_c, &w->in_h, &w->in_w) == 3;
+  /* the table build checks every field's range; classes as for the ResNet */
+  mb_sw_table *pt = ok && w->classes >= 2 && w->classes <= 100000 ? malloc(sizeof *pt) : NULL;
+  char inner[320];
+  if (!pt || mb_swin_table_build(w, pt, inner, sizeof inner) != 0) {
+    snprintf(err, len, "bad swin_t configuration in header");
+    free(pt);
+    return -1;
+  }
+  free(pt);
+  c->n_classes = w->classes;
+  return 0;
+}
+
 static int parse_mlp(const char *h, mb_checkpoint *c, char *err, size_t len)
 {
   char v[256];
@@ -198,8 +237,11 @@ static int parse_header(const char *h, mb_checkpoint *c, char *err, size_t len)
   field(h, "model", v, sizeof v);
   if (strcmp(v, "mlp") == 0) c->kind = MB_MODEL_MLP;
   else if (strcmp(v, "resnet18") == 0) c->kind = MB_MODEL_RESNET18;
+  else if (strcmp(v, "swin_t") == 0) c->kind = MB_MODEL_SWIN_T;
   else { snprintf(err, len, "unsupported model '%s'", v); return -1; }
-  if ((c->kind == MB_MODEL_MLP ? parse_mlp : parse_resnet)(h, c, err, len) != 0) return -1;
+  int (*parse)(const char *, mb_checkpoint *, char *, size_t) =
+    c->kind == MB_MODEL_MLP ? parse_mlp : c->kind == MB_MODEL_SWIN_T ? parse_swin : parse_resnet;
+  if (parse(h, c, err, len) != 0) return -1;
   field(h, "codes", v, sizeof v);
   if (mb_code_dist_parse(v, &c->code_dist) != 0) c->code_dist = MB_CODES_UNIFORM01;
   c->has_codes = atoi(field(h, "has_codes", v, sizeof v) ? v : "0");
@@ -246,6 +288,15 @@ static int model_size(const mb_checkpoint *c, size_t *total, size_t *n_stats, ch
     *n_stats = 0;
     return 0;
   }
+  if (c->kind == MB_MODEL_SWIN_T) {   /* no running statistics */
+    mb_sw_table *st = malloc(sizeof *st);
+    if (!st) { snprintf(err, len, "out of host memory"); return -1; }
+    int rc = mb_swin_table_build(&c->scfg, st, err, len);
+    *total = rc ? 0 : st->total;
+    *n_stats = 0;
+    free(st);
+    return rc;
+  }
   mb_rn_table pt;
   if (mb_resnet_table_build(&c->rcfg, &pt, err, len) != 0) return -1;
   *total = pt.total;
@@ -272,6 +323,7 @@ int mb_checkpoint_read(const char *path, mb_checkpoint *c, char *err, size_t len
     why = "truncated or corrupt header";
   else if (parse_header(h, c, err, len)) why = "";
   if (!why && ver < 2 && c->kind != MB_MODEL_MLP) why = "a version 1 checkpoint holds an MLP only";
+  if (!why && ver < 4 && c->kind == MB_MODEL_SWIN_T) why = "a Swin-T checkpoint needs version 4";
   size_t total = 0, n_stats = 0;
   if (!why && model_size(c, &total, &n_stats, err, len) != 0) why = "";
   if (!why) {

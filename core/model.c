@@ -215,20 +215,131 @@ void mb_model_from_resnet(mb_resnet *r, mb_model *md)
   md->passes = &r->passes;
 }
 
+/* ---------------------------------------------------------------- Swin-T */
+
+static mb_view sw_forward(mb_model *md, mb_view w, mb_view x, int batch, int train)
+{
+  (void)train;   /* no batch statistics; dropout and stochastic depth are identity */
+  return mb_swin_forward(md->sw, w, x, batch);
+}
+
+static void sw_xent(mb_model *md, mb_view labels, int batch, float scale, mb_view loss)
+{
+  mb_swin_xent(md->sw, labels, batch, scale, loss);
+}
+
+static void sw_backward(mb_model *md, int batch, const mb_bwd_opts *o)
+{
+  mb_sw_sq_target sq[MB_MODEL_MAX_SQ];
+  int want_input = o && !mb_is_none(o->dx);
+  mb_sw_bwd_opts so = {.want_grads = o ? o->want_grads : 1, .want_input = want_input, .n_sq = 0,
+                       .sq = sq};
+  if (o && o->n_sq > MB_MODEL_MAX_SQ) {
+    mb_fail(md->be, MB_BAD_ARG, "model backward: %d squared-gradient targets (at most %d)",
+            o->n_sq, MB_MODEL_MAX_SQ);
+    return;
+  }
+  for (int t = 0; o && t < o->n_sq; t++) {
+    sq[t] = (mb_sw_sq_target){o->sq[t].r0, o->sq[t].r1, o->sq[t].acc};
+    so.n_sq++;
+  }
+  mb_swin_backward(md->sw, batch, &so);
+  if (want_input) mb_copy(md->be, o->dx, md->sw->dx, (size_t)batch * md->in_dim);
+}
+
+static void sw_init(mb_model *md, uint64_t seed) { mb_swin_init(md->sw, seed); }
+
+static int sw_sens_create(mb_model *md, int rows, mb_model_sens *ws)
+{
+  (void)rows;
+  memset(ws, 0, sizeof *ws);
+  mb_fail(md->be, MB_UNSUPPORTED,
+          "mumis: the input-sensitivity double backward is not written for Swin-T");
+  return -1;
+}
+
+static void sw_sens_grad(mb_model *md, mb_model_sens *ws, mb_view seeds, int h, int l2,
+                         mb_view grad, mb_view loss)
+{
+  (void)ws; (void)seeds; (void)h; (void)l2; (void)grad; (void)loss;
+  mb_fail(md->be, MB_UNSUPPORTED, "mumis: the input-sensitivity double backward is not written for Swin-T");
+}
+
+static void sw_sens_destroy(mb_model *md, mb_model_sens *ws) { (void)md; (void)ws; }
+
+static void sw_destroy(mb_model *md)
+{
+  mb_swin_destroy(md->sw);
+  if (md->sw_owned) free(md->sw);
+  md->sw = NULL;
+  md->sw_owned = 0;
+}
+
+static void sw_describe(const mb_model *md, char *name, size_t len)
+{
+  mb_swin_describe(&md->sw->cfg, name, len);
+}
+
+static int sw_save(mb_model *md, mb_checkpoint *c)
+{
+  c->kind = MB_MODEL_SWIN_T;
+  c->scfg = md->sw->cfg;
+  c->n_params = md->total;
+  c->n_stats = 0;
+  return download_new(md->be, md->w, md->total, &c->params);
+}
+
+static int sw_load(mb_model *md, const mb_checkpoint *c, char *err, size_t len)
+{
+  if (c->kind != MB_MODEL_SWIN_T || c->n_params != md->total ||
+      memcmp(&c->scfg, &md->sw->cfg, sizeof c->scfg) != 0) {
+    snprintf(err, len, "checkpoint does not hold this model's %zu weights", md->total);
+    return -1;
+  }
+  mb_upload(md->be, md->w, c->params, c->n_params);
+  return 0;
+}
+
+static const mb_model_ops k_sw_ops = {sw_forward, sw_xent, sw_backward, sw_init,
+                                      sw_sens_create, sw_sens_grad, sw_sens_destroy,
+                                      sw_destroy, sw_describe, sw_save, sw_load, 0};
+
+void mb_model_from_swin(mb_swin *s, mb_model *md)
+{
+  memset(md, 0, sizeof *md);
+  md->kind = MB_MODEL_SWIN_T;
+  md->ops = &k_sw_ops;
+  md->be = s->be;
+  md->sw = s;
+  md->w = s->w;
+  md->g = s->g;
+  md->offs = s->pt.offs;
+  md->nseg = s->pt.n;
+  md->total = s->pt.total;
+  md->in = s->in;
+  md->dlogits = s->dlogits;
+  md->in_dim = s->cfg.in_c * s->cfg.in_h * s->cfg.in_w;
+  md->classes = s->cfg.classes;
+  md->max_batch = s->max_batch;
+  md->passes = &s->passes;
+}
+
 const char *mb_model_tensor_name(const mb_model *md, int i)
 {
+  if (md->kind == MB_MODEL_SWIN_T) return md->sw->pt.t[i].name;
   return md->kind == MB_MODEL_RESNET18 ? md->rn->pt.t[i].name : md->mlp->pt.t[i].name;
 }
 
 const char *mb_model_kind_name(mb_model_kind k)
 {
-  return k == MB_MODEL_RESNET18 ? "resnet18" : "mlp";
+  return k == MB_MODEL_RESNET18 ? "resnet18" : k == MB_MODEL_SWIN_T ? "swin_t" : "mlp";
 }
 
 int mb_model_kind_parse(const char *s, mb_model_kind *k)
 {
   if (strcmp(s, "mlp") == 0) *k = MB_MODEL_MLP;
   else if (strcmp(s, "resnet18") == 0) *k = MB_MODEL_RESNET18;
+  else if (strcmp(s, "swin_t") == 0) *k = MB_MODEL_SWIN_T;
   else return -1;
   return 0;
 }
@@ -241,6 +352,17 @@ int mb_model_config_make(mb_model_kind kind, const char *mlp_spec, const char *a
 {
   memset(cfg, 0, sizeof *cfg);
   cfg->kind = kind;
+  if (kind == MB_MODEL_SWIN_T) {
+    /* torchvision's swin_t geometry on the data's input shape */
+    mb_swin_config_imagenet(&cfg->sw, n_classes > 0 ? n_classes : 1000, h);
+    cfg->sw.in_c = c;
+    cfg->sw.in_w = w;
+    mb_sw_table *pt = malloc(sizeof *pt);
+    if (!pt) { snprintf(err, len, "swin: out of host memory"); return -1; }
+    int rc = mb_swin_table_build(&cfg->sw, pt, err, len);
+    free(pt);
+    return rc;
+  }
   if (kind == MB_MODEL_RESNET18) {
     /* CIFAR's §0.2 network with the data's input shape (the 1×28×28 variant for
      * Fashion-MNIST) */
@@ -270,16 +392,19 @@ void mb_model_config_of(const mb_checkpoint *c, mb_model_config *cfg)
   cfg->kind = c->kind;
   cfg->mlp = c->cfg;
   cfg->rn = c->rcfg;
+  cfg->sw = c->scfg;
 }
 
 int mb_model_config_in_dim(const mb_model_config *cfg)
 {
   if (cfg->kind == MB_MODEL_RESNET18) return cfg->rn.in_c * cfg->rn.in_h * cfg->rn.in_w;
+  if (cfg->kind == MB_MODEL_SWIN_T) return cfg->sw.in_c * cfg->sw.in_h * cfg->sw.in_w;
   return cfg->mlp.dims[0];
 }
 
 int mb_model_config_classes(const mb_model_config *cfg)
 {
+  if (cfg->kind == MB_MODEL_SWIN_T) return cfg->sw.classes;
   return cfg->kind == MB_MODEL_RESNET18 ? cfg->rn.classes : cfg->mlp.dims[cfg->mlp.n_layers];
 }
 
@@ -292,6 +417,21 @@ int mb_model_create(mb_backend *be, const mb_model_config *cfg, int batch, mb_ml
 {
   int classes = mb_model_config_classes(cfg);
   int ws = batch > classes ? batch : classes;
+  if (cfg->kind == MB_MODEL_SWIN_T) {
+    /* activations dominate (110 MB per 224×224 image): room for the batch and the codes
+     * (one row per class), not the methods' default rows; bench-scale's 1000-class model
+     * is made with mb_swin_create at its own batch and forgets with the batched code passes */
+    mb_swin *s = calloc(1, sizeof *s);
+    if (!s) {
+      mb_fail(be, MB_OOM, "swin: out of host memory");
+      memset(md, 0, sizeof *md);
+      return -1;
+    }
+    int rc = mb_swin_create(be, &cfg->sw, ws > 0 ? ws : 1, s);
+    mb_model_from_swin(s, md);   /* wrapped even on failure, so destroy frees the rest */
+    md->sw_owned = 1;
+    return rc != 0 || !mb_ok(be) ? -1 : 0;
+  }
   if (cfg->kind == MB_MODEL_RESNET18) {
     /* The ResNet's workspace is sized by the training batch and the methods'
      * batches: its activations dominate memory (~6 MB per row at width 64 on

@@ -11,8 +11,9 @@
 #include "core/mlp_extra.h"
 #include "core/resnet.h"
 #include "core/resnet_sens.h"
+#include "core/swin.h"
 
-typedef enum { MB_MODEL_MLP, MB_MODEL_RESNET18 } mb_model_kind;
+typedef enum { MB_MODEL_MLP, MB_MODEL_RESNET18, MB_MODEL_SWIN_T } mb_model_kind;
 
 /* acc += Σ over rows [r0, r1) of the per-sample squared gradients (flat, total). */
 typedef struct {
@@ -71,8 +72,10 @@ struct mb_model {
   mb_model_kind kind;
   const mb_model_ops *ops;
   mb_backend *be;
-  mb_mlp *mlp;                 /* the wrapped model (one of the two) */
+  mb_mlp *mlp;                 /* the wrapped model (one of the three) */
   mb_resnet *rn;
+  mb_swin *sw;                 /* kind == MB_MODEL_SWIN_T */
+  int sw_owned;                /* sw was allocated by mb_model_create (destroy frees it) */
   mb_view w, g;                /* flat parameters and gradients */
   const size_t *offs;          /* segment table: nseg + 1 offsets */
   int nseg;
@@ -85,20 +88,26 @@ struct mb_model {
 
 void mb_model_from_mlp(mb_mlp *m, mb_model *md);
 void mb_model_from_resnet(mb_resnet *r, mb_model *md);
+/* Swin-T (core/swin.h): no batch statistics, so `train` changes nothing; MU-Mis's
+ * input-sensitivity double backward is not written for it (sens_create fails with
+ * MB_UNSUPPORTED and a reason). */
+void mb_model_from_swin(mb_swin *s, mb_model *md);
 
 /* What a model is made from: its kind and that kind's configuration. */
 typedef struct {
   mb_model_kind kind;
   mb_mlp_config mlp;        /* kind == MB_MODEL_MLP */
   mb_resnet_config rn;      /* kind == MB_MODEL_RESNET18 */
+  mb_swin_config sw;        /* kind == MB_MODEL_SWIN_T */
 } mb_model_config;
 
 /* The configuration of `kind` for inputs of shape c×h×w and n_classes classes
  * (0: the model's own count): the MLP from its spec ("784-1000-10") and
  * activation, or with no spec (NULL or "mlp") the paper's hidden layer between
  * the data's sizes; the ResNet-18 of docs/specification.md §0.2 at `width` (the
- * 1×28×28 variant for Fashion-MNIST-shaped input) with n_classes outputs.  -1
- * with a reason. */
+ * 1×28×28 variant for Fashion-MNIST-shaped input) with n_classes outputs; Swin-T
+ * (torchvision's swin_t geometry on c×h×w input, n_classes or 1000 outputs; width
+ * unused).  -1 with a reason. */
 int mb_model_config_make(mb_model_kind kind, const char *mlp_spec, const char *act, int width,
                          int c, int h, int w, int n_classes, mb_model_config *cfg, char *err,
                          size_t len);
@@ -108,9 +117,11 @@ void mb_model_config_of(const mb_checkpoint *c, mb_model_config *cfg);
 int mb_model_config_in_dim(const mb_model_config *cfg);
 int mb_model_config_classes(const mb_model_config *cfg);
 
-/* Creates the model on be in the caller's storage of its kind (*mlp or *rn) and
+/* Creates the model on be in the caller's storage of its kind (*mlp or *rn; a Swin-T
+ * is allocated here and freed by mb_model_destroy) and
  * wraps it into md, with room for batches of `batch` rows and for what
- * evaluation and the methods' default batches need.  0, or -1 with the
+ * evaluation and the methods' default batches need (a Swin-T: the batch and one
+ * row per class only, its activations being large).  0, or -1 with the
  * backend's sticky error set. */
 int mb_model_create(mb_backend *be, const mb_model_config *cfg, int batch, mb_mlp *mlp,
                     mb_resnet *rn, mb_model *md);
@@ -152,10 +163,10 @@ static inline void mb_model_sens_destroy(mb_model *md, mb_model_sens *ws)
   md->ops->sens_destroy(md, ws);
 }
 
-/* "mlp" / "resnet18" */
 /* The name of parameter tensor i (segment i), as PyTorch's named_parameters() gives it. */
 const char *mb_model_tensor_name(const mb_model *md, int i);
 
+/* "mlp" / "resnet18" / "swin_t" */
 const char *mb_model_kind_name(mb_model_kind k);
 int mb_model_kind_parse(const char *s, mb_model_kind *k);
 

@@ -381,6 +381,62 @@ void mb_batchnorm_bwd(mb_backend *be, const mb_bn_bwd_args *a)
     DISPATCH(batchnorm_bwd, a);
 }
 
+static bool rows_ok(mb_backend *be, const char *op, bool have, int rows, int c)
+{
+  if (!have_op(be, op, have)) return false;
+  if (rows < 1 || c < 1) {
+    mb_fail(be, MB_BAD_ARG, "%s: bad shape rows=%d cols=%d", op, rows, c);
+    return false;
+  }
+  return true;
+}
+
+void mb_layernorm(mb_backend *be, const mb_ln_args *a)
+{
+  const char *op = "layernorm";
+  if (!rows_ok(be, op, be->ops->layernorm != NULL, a->rows, a->c)) return;
+  size_t n = (size_t)a->rows * a->c, c = (size_t)a->c, r = (size_t)a->rows;
+  if (!(a->eps >= 0.0f)) {
+    mb_fail(be, MB_BAD_ARG, "%s: eps %g is not >= 0", op, (double)a->eps);
+    return;
+  }
+  if (fits(be, op, "x", a->x, n) && fits(be, op, "y", a->y, n) &&
+      fits(be, op, "gamma", a->gamma, c) && fits(be, op, "beta", a->beta, c) &&
+      fits_opt(be, op, "save_mean", a->save_mean, r) &&
+      fits_opt(be, op, "save_rstd", a->save_rstd, r))
+    DISPATCH(layernorm, a);
+}
+
+void mb_layernorm_bwd(mb_backend *be, const mb_ln_bwd_args *a)
+{
+  const char *op = "layernorm_bwd";
+  if (!rows_ok(be, op, be->ops->layernorm_bwd != NULL, a->rows, a->c)) return;
+  size_t n = (size_t)a->rows * a->c, c = (size_t)a->c, r = (size_t)a->rows;
+  if (fits(be, op, "x", a->x, n) && fits(be, op, "dy", a->dy, n) &&
+      fits(be, op, "gamma", a->gamma, c) && fits(be, op, "mean", a->mean, r) &&
+      fits(be, op, "rstd", a->rstd, r) && fits_opt(be, op, "dx", a->dx, n) &&
+      fits_opt(be, op, "dgamma", a->dgamma, c) && fits_opt(be, op, "dbeta", a->dbeta, c) &&
+      !(mb_is_none(a->dx) && mb_is_none(a->dgamma) && mb_is_none(a->dbeta)))
+    DISPATCH(layernorm_bwd, a);
+}
+
+void mb_softmax(mb_backend *be, const mb_softmax_args *a)
+{
+  const char *op = "softmax";
+  if (!rows_ok(be, op, be->ops->softmax != NULL, a->rows, a->cols)) return;
+  size_t n = (size_t)a->rows * a->cols;
+  if (fits(be, op, "x", a->x, n) && fits(be, op, "y", a->y, n)) DISPATCH(softmax, a);
+}
+
+void mb_softmax_bwd(mb_backend *be, const mb_softmax_args *a)
+{
+  const char *op = "softmax_bwd";
+  if (!rows_ok(be, op, be->ops->softmax_bwd != NULL, a->rows, a->cols)) return;
+  size_t n = (size_t)a->rows * a->cols;
+  if (fits(be, op, "y", a->y, n) && fits(be, op, "dy", a->dy, n) && fits(be, op, "dx", a->dx, n))
+    DISPATCH(softmax_bwd, a);
+}
+
 static bool pool_ok(mb_backend *be, const char *op, const mb_pool_args *a, bool have)
 {
   const mb_conv_geom *g = &a->g;

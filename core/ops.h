@@ -63,6 +63,10 @@ void mb_batchnorm(mb_backend *be, const mb_bn_args *a);
 void mb_batchnorm_bwd(mb_backend *be, const mb_bn_bwd_args *a);
 void mb_pool(mb_backend *be, const mb_pool_args *a);
 void mb_pool_bwd(mb_backend *be, const mb_pool_args *a);
+void mb_layernorm(mb_backend *be, const mb_ln_args *a);
+void mb_layernorm_bwd(mb_backend *be, const mb_ln_bwd_args *a);
+void mb_softmax(mb_backend *be, const mb_softmax_args *a);
+void mb_softmax_bwd(mb_backend *be, const mb_softmax_args *a);
 /* The output size of a window: (in + 2·pad − k)/stride + 1. */
 static inline int mb_conv_out(int in, int k, int stride, int pad) { return (in + 2 * pad - k) / stride + 1; }
 

@@ -8,7 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_SPECS (MB_RN_MAX_TENSORS + 2 * MB_RN_UNITS)
+#define MAX_SPECS_RN (MB_RN_MAX_TENSORS + 2 * MB_RN_UNITS)
+#define MAX_SPECS (MAX_SPECS_RN > MB_SW_MAX_TENSORS ? MAX_SPECS_RN : MB_SW_MAX_TENSORS)
 #define MAX_HEADER (1 << 20)
 
 static const char k_magic[] = "mnemobench-weights 1";
@@ -61,6 +62,24 @@ static int expected(const mb_checkpoint *c, spec *s, int *n, size_t *total_param
       add(s, n, t->name, NULL, 0, t->off, bias ? 1 : 2, t->rows, t->cols, 0, 0);
     }
     *total_params = pt.total;
+    return 0;
+  }
+  if (c->kind == MB_MODEL_SWIN_T) {
+    /* torchvision's swin_t names and shapes: the patch conv [C, in_c, p, p], linear
+     * [out, in], the bias tables [(2w−1)², heads], vectors [c] */
+    mb_sw_table *pt = malloc(sizeof *pt);
+    if (!pt) { snprintf(err, len, "out of host memory"); return -1; }
+    if (mb_swin_table_build(&c->scfg, pt, err, len) != 0) { free(pt); return -1; }
+    const int p = c->scfg.patch;
+    for (int i = 0; i < pt->n; i++) {
+      const mb_sw_tensor *t = &pt->t[i];
+      if (t->kind == MB_SW_CONV_W) add(s, n, t->name, NULL, 0, t->off, 4, t->rows, c->scfg.in_c, p, p);
+      else if (t->kind == MB_SW_LIN_W || t->kind == MB_SW_REL_TABLE)
+        add(s, n, t->name, NULL, 0, t->off, 2, t->rows, t->cols, 0, 0);
+      else add(s, n, t->name, NULL, 0, t->off, 1, t->rows, 0, 0, 0);
+    }
+    *total_params = pt->total;
+    free(pt);
     return 0;
   }
   mb_rn_table pt;
@@ -161,6 +180,41 @@ static int ends_with(const char *s, const char *tail)
   return a >= b && strcmp(s + a - b, tail) == 0;
 }
 
+/* A Swin block's relative_position_index entry: it belongs to a block of the model
+ * (its bias table is expected) and holds torchvision's index for the window. */
+static int check_rel_index(const mb_checkpoint *c, const spec *s, int ns, const char *name,
+                           const unsigned char *data, size_t count, size_t esz, char *msg,
+                           size_t len)
+{
+  char table[128];
+  snprintf(table, sizeof table, "%.*s.relative_position_bias_table",
+           (int)(strlen(name) - strlen(".relative_position_index")), name);
+  int found = 0;
+  for (int i = 0; i < ns && !found; i++) found = strcmp(s[i].name, table) == 0;
+  const int ws = c->scfg.window;
+  const size_t nn = (size_t)ws * ws * ws * ws;
+  if (!found || count != nn) {
+    snprintf(msg, len, "unexpected tensor '%.64s' (not a tensor of this model)", name);
+    return -1;
+  }
+  int32_t *idx = malloc(nn * sizeof *idx);
+  if (!idx) { snprintf(msg, len, "out of memory"); return -1; }
+  mb_swin_rel_index(ws, idx);
+  for (size_t j = 0; j < nn; j++) {
+    double v;
+    if (esz == 8) { int64_t q; memcpy(&q, data + 8 * j, 8); v = (double)q; }
+    else { float q; memcpy(&q, data + 4 * j, 4); v = q; }
+    if (v != idx[j]) {
+      snprintf(msg, len, "tensor '%.64s' is not torchvision's relative position index (entry %zu: %g, "
+               "expected %d)", name, j, v, (int)idx[j]);
+      free(idx);
+      return -1;
+    }
+  }
+  free(idx);
+  return 0;
+}
+
 int mb_weights_read(const char *path, mb_checkpoint *c, char *err, size_t len)
 {
   spec s[MAX_SPECS];
@@ -242,6 +296,15 @@ int mb_weights_read(const char *path, mb_checkpoint *c, char *err, size_t len)
       break;
     }
     if (ends_with(name, ".num_batches_tracked")) continue;   /* PyTorch's BN step counter */
+    if (c->kind == MB_MODEL_SWIN_T && ends_with(name, ".attn.relative_position_index")) {
+      /* a constant buffer of torchvision's state_dict (i64, or f32 from
+       * tools/export_state_dict.py): not stored, but it must be the index the model uses */
+      if (check_rel_index(c, s, ns, name, data + off, count, esz, msg, sizeof msg) != 0) {
+        why = msg;
+        break;
+      }
+      continue;
+    }
     spec *t = NULL;
     for (int i = 0; i < ns; i++)
       if (strcmp(s[i].name, name) == 0) t = &s[i];

@@ -11,7 +11,9 @@
  * Names and shapes are those of the model's parameter table (core/resnet.h,
  * core/mlp.h) in PyTorch's layout (conv [cout, cin, kh, kw], linear [out, in]); a
  * ResNet's BN layers add NAME.running_mean and NAME.running_var.  Entries named
- * *.num_batches_tracked (any dtype, i64 in PyTorch) are ignored. */
+ * *.num_batches_tracked (any dtype, i64 in PyTorch) are ignored; a Swin-T's
+ * *.attn.relative_position_index buffers (i64, or f32) are checked against the index
+ * the model uses and not stored (export leaves them out). */
 #ifndef MB_WEIGHTS_H
 #define MB_WEIGHTS_H
 

@@ -96,6 +96,11 @@ typedef struct {
 } agree_seg_shape;
 enum { AGREE_XENT_LOSS = 1, AGREE_XENT_DLOGITS = 2, AGREE_XENT_PROBS = 4 };
 typedef struct { int rows, cols; float scale; unsigned outputs; } agree_xent_shape;
+/* Row ops (layernorm, softmax and their backwards): rows × cols; outputs picks the
+ * optional outputs that are passed (the others are none). */
+enum { AGREE_LN_MEAN = 1, AGREE_LN_RSTD = 2 };                     /* layernorm */
+enum { AGREE_LN_DX = 1, AGREE_LN_DGAMMA = 2, AGREE_LN_DBETA = 4 };  /* layernorm_bwd */
+typedef struct { int rows, cols; float eps; unsigned outputs; } agree_rows_shape;
 typedef struct { int n_rows, row_len, n_src_rows, src_u8; float scale; } agree_gather_shape;
 typedef struct {
   size_t n;
@@ -133,6 +138,7 @@ typedef struct agree_case {
     agree_3d_shape d3;
     agree_seg_shape seg;
     agree_xent_shape xent;
+    agree_rows_shape rows;
     agree_gather_shape gather;
     agree_optim_shape optim;
     agree_rng_shape rng;

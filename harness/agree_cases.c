@@ -202,6 +202,69 @@ static const size_t k_odd_offs[] = {0, 1, 4, 11, 44, 45, 301, 1000};
   X("inplace_c32_8x8_b2", 2, 32, 8, 8, G(NORMAL, 0.5f, 2.0f), AGREE_ALIAS) \
   X("special_c16_1x3_b2", 2, 16, 1, 3, G(SPECIAL, 0, 2), 0)
 
+/* Layer norm (eps 1e-5, PyTorch's default) and softmax over rows; tolerances: a row's
+ * statistics, then sqrt and division (AGREE_TOL_NORM); softmax's exponentials
+ * (TRANSC); softmax_bwd's row dot product (GEMM). */
+#define LN_EPS 1e-5f
+#define ROWC(fam_, name, tol_, r_, c_, outs, gen_, gen2_, flags_) \
+  {.id = name, .fam = &fam_, .gen = GEN(gen_), .gen2 = GEN(gen2_), .tol = tol_, \
+   .flags = flags_, .rows = {.rows = r_, .cols = c_, .eps = LN_EPS, .outputs = outs}}
+#define LN_ALL_FWD (AGREE_LN_MEAN | AGREE_LN_RSTD)
+#define LN_ALL_BWD (AGREE_LN_DX | AGREE_LN_DGAMMA | AGREE_LN_DBETA)
+/* with the optional outputs outs (AGREE_LN_*) only */
+#define LNF_OUT(name, r_, c_, outs, gen_, flags_) \
+  ROWC(fam_ln, "layernorm/" name, AGREE_TOL_NORM, r_, c_, outs, gen_, NOGEN, flags_)
+#define LNB_OUT(name, r_, c_, outs, gen_, flags_) \
+  ROWC(fam_ln_bwd, "layernorm_bwd/" name, AGREE_TOL_NORM, r_, c_, outs, gen_, NOGEN, flags_)
+#define LN_FWD(name, r_, c_, gen_, flags_) LNF_OUT(name, r_, c_, LN_ALL_FWD, gen_, flags_),
+#define LN_BWD(name, r_, c_, gen_, flags_) LNB_OUT(name, r_, c_, LN_ALL_BWD, gen_, flags_),
+#define SM_FWD(name, r_, c_, gen_, flags_) \
+  ROWC(fam_softmax, "softmax/" name, TRANSC, r_, c_, 0, gen_, NOGEN, flags_),
+/* backward: y drawn in [0, 1) as probabilities are, dy from the case's distribution */
+#define SM_BWD(name, r_, c_, gen_, flags_) \
+  ROWC(fam_softmax_bwd, "softmax_bwd/" name, AGREE_TOL_GEMM, r_, c_, 0, G(UNIFORM, 0, 1), gen_, \
+       flags_),
+
+/* Swin-T's token norms at batch 2 (stages of 3136, 784, 196, 49 tokens at c = 96, 192,
+ * 384, 768; patch merging's 4c norms at the next stage's tokens), a large mean, odd
+ * widths (c = 1: the variance is 0 and y = beta), a single row, in place, and NaN/inf
+ * parity with 3 elements per row (most rows stay finite). */
+#define LN_SHAPES(X) \
+  X("swin_s1_2x3136_c96", 2 * 3136, 96, G(NORMAL, 0.5f, 2.0f), 0) \
+  X("swin_s2_2x784_c192", 2 * 784, 192, G(NORMAL, 0.5f, 2.0f), 0) \
+  X("swin_s3_2x196_c384", 2 * 196, 384, G(NORMAL, 0.5f, 2.0f), 0) \
+  X("swin_s4_2x49_c768", 2 * 49, 768, G(NORMAL, 0.5f, 2.0f), 0) \
+  X("swin_merge1_2x784_c384", 2 * 784, 384, N01, 0) \
+  X("swin_merge2_2x196_c768", 2 * 196, 768, N01, 0) \
+  X("swin_merge3_2x49_c1536", 2 * 49, 1536, N01, 0) \
+  X("offset100_33_c96", 33, 96, G(NORMAL, 100.0f, 1.0f), 0) \
+  X("odd_7_c1", 7, 1, N01, 0) \
+  X("odd_5_c3", 5, 3, N01, 0) \
+  X("one_1_c1000", 1, 1000, N01, 0) \
+  X("odd_67_c1000", 67, 1000, G(NORMAL, 0.5f, 2.0f), 0) \
+  X("inplace_64_c96", 64, 96, G(NORMAL, 0.5f, 2.0f), AGREE_ALIAS) \
+  X("special_64_c3", 64, 3, G(SPECIAL, 0, 2), 0) \
+  X("inf_64_c5", 64, 5, G(INF, 0, 2), 0)
+
+/* Swin-T's window attention at batch 2 (7×7 windows: 49 columns; rows = 2 · windows ·
+ * heads · 49 for the four stages), long and odd rows, a single column, a shift of 100
+ * (exp overflows without the max), in place, masked entries (-inf), and rows without a
+ * finite value. */
+#define SM_SHAPES(X) \
+  X("swin_s1_2x64x3x49", 2 * 64 * 3 * 49, 49, G(NORMAL, 0, 3), 0) \
+  X("swin_s2_2x16x6x49", 2 * 16 * 6 * 49, 49, G(NORMAL, 0, 3), 0) \
+  X("swin_s3_2x4x12x49", 2 * 4 * 12 * 49, 49, G(NORMAL, 0, 3), 0) \
+  X("swin_s4_2x1x24x49", 2 * 1 * 24 * 49, 49, G(NORMAL, 0, 3), 0) \
+  X("rows7_c1000", 7, 1000, G(NORMAL, 0, 3), 0) \
+  X("one_1_c4099", 1, 4099, G(NORMAL, 0, 3), 0) \
+  X("odd_33_c3", 33, 3, G(NORMAL, 0, 3), 0) \
+  X("cols1_5", 5, 1, G(NORMAL, 0, 3), 0) \
+  X("shift100_128_c49", 128, 49, G(NORMAL, 100, 4), 0) \
+  X("inplace_2x3x49_c49", 2 * 3 * 49, 49, G(NORMAL, 0, 3), AGREE_ALIAS) \
+  X("special_128_c5", 128, 5, G(SPECIAL, 0, 2), 0) \
+  X("inf_128_c5", 128, 5, G(INF, 0, 2), 0) \
+  X("nonfinite_64_c2", 64, 2, G(NONFINITE, 0, 2), 0)
+
 /* The ImageNet stem max-pool 3×3/2 pad 1, ties (an input chosen by several overlapping
  * windows), odd windows, NaN/inf parity. */
 #define MAX_SHAPES(X) \
@@ -291,6 +354,14 @@ static const agree_case k_cases[] = {
   UN3("max_s", MB_UN_MAX_S, -0.5f, 0, G(MIXED, 0, 2), EXACT),
   UN3("nan_to", MB_UN_NAN_TO, 0.0f, 0, G(SPECIAL, 0, 2), EXACT),
   UN3("gt_s", MB_UN_GT_S, 0.1f, 0, G(MIXED, 0, 2), EXACT),
+  UN3("gelu", MB_UN_GELU, 0, 0, G(NORMAL, 0, 3), TRANSC),
+  /* the negative tail, where 1 + erf(x/√2) in f32 cancels (x·Φ(x) down to ~1e-22): a
+   * plain f32 0.5·x·(1 + erff(x/√2)) fails it (NMSE 1.5e-9, max error 2.0e-5, seen) */
+  ELTW(fam_unary, "unary/gelu_tail", MB_UN_GELU, 4099, 0, 0, G(UNIFORM, -10, -3), NOGEN, TRANSC,
+       0, 0),
+  /* Swin-T's MLP activation at batch 2: 2·3136 tokens × 384 hidden units */
+  ELTW(fam_unary, "unary/gelu_swin_2x3136x384", MB_UN_GELU, 2 * 3136 * 384, 0, 0, N01, NOGEN,
+       TRANSC, 0, 0),
   /* > 65535·256 elements: 1-D launches need a second grid dimension (uniform: cheap to draw) */
   ELTW(fam_unary, "unary/relu_16776967", MB_UN_RELU, 16776967, 0, 0, G(UNIFORM, -1, 1), NOGEN,
        EXACT, 0, 0),
@@ -305,6 +376,11 @@ static const agree_case k_cases[] = {
   BIN3("sigmoid_bwd", MB_BIN_SIGMOID_BWD, 0, 0, G(NORMAL, 0, 2), G(UNIFORM, 0, 1), ELT),
   BIN3("relu_bwd", MB_BIN_RELU_BWD, 0, 0, G(MIXED, 0, 2), NOGEN, EXACT),
   BIN3("gt", MB_BIN_GT, 0.5f, 0, G(MIXED, 0, 2), NOGEN, EXACT),
+  BIN3("gelu_bwd", MB_BIN_GELU_BWD, 0, 0, N01, G(NORMAL, 0, 3), TRANSC),
+  ELTW(fam_binary, "binary/gelu_bwd_tail", MB_BIN_GELU_BWD, 4099, 0, 0, N01, G(UNIFORM, -10, -3),
+       TRANSC, 0, 0),
+  ELTW(fam_binary, "binary/gelu_bwd_swin_2x3136x384", MB_BIN_GELU_BWD, 2 * 3136 * 384, 0, 0, N01,
+       N01, TRANSC, 0, 0),
 
   /* ---- where ---- */
   ELTW(fam_where, "where/100003", 0, 100003, 0, 0, N01, N01, EXACT, 0, 0),
@@ -467,6 +543,30 @@ static const agree_case k_cases[] = {
 #undef X
 #define X BN_BWD
   BN_SHAPES(X)
+#undef X
+
+  /* ---- layernorm / layernorm_bwd: Swin-T's token norms, odd shapes, optional outputs ---- */
+#define X LN_FWD
+  LN_SHAPES(X)
+#undef X
+  LNF_OUT("no_stats_64_c96", 64, 96, 0, G(NORMAL, 0.5f, 2.0f), 0),
+  LNF_OUT("mean_only_33_c7", 33, 7, AGREE_LN_MEAN, N01, 0),
+  LNF_OUT("rstd_only_inplace_33_c7", 33, 7, AGREE_LN_RSTD, N01, AGREE_ALIAS),
+#define X LN_BWD
+  LN_SHAPES(X)
+#undef X
+  LNB_OUT("dx_only_64_c96", 64, 96, AGREE_LN_DX, N01, 0),
+  LNB_OUT("dx_only_inplace_64_c96", 64, 96, AGREE_LN_DX, N01, AGREE_ALIAS),
+  LNB_OUT("params_only_2x3136_c96", 2 * 3136, 96, AGREE_LN_DGAMMA | AGREE_LN_DBETA, N01, 0),
+  LNB_OUT("dgamma_only_67_c1000", 67, 1000, AGREE_LN_DGAMMA, N01, 0),
+  LNB_OUT("dbeta_only_odd_5_c3", 5, 3, AGREE_LN_DBETA, N01, 0),
+
+  /* ---- softmax / softmax_bwd: Swin-T's attention rows, odd shapes ---- */
+#define X SM_FWD
+  SM_SHAPES(X)
+#undef X
+#define X SM_BWD
+  SM_SHAPES(X)
 #undef X
 
   /* ---- pool / pool_bwd ---- */

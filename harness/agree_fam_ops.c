@@ -282,6 +282,105 @@ static void xent_run(mb_backend *be, const agree_case *c, const mb_view *v, uint
 
 const agree_family fam_xent = {"softmax_xent", xent_plan, xent_run, NULL, NULL};
 
+/* ================================================================ layernorm, softmax
+ * Rows × cols in c->rows; outputs (AGREE_LN_*) picks which optional outputs are passed. */
+
+/* x, gamma, beta, y (may alias x), save_mean, save_rstd. */
+static void ln_plan(const agree_case *c, agree_plan *p)
+{
+  const agree_rows_shape *s = &c->rows;
+  size_t n = (size_t)s->rows * (size_t)s->cols, cols = (size_t)s->cols, rows = (size_t)s->rows;
+  agree_gen gam = {AGREE_GEN_UNIFORM, 0.5f, 1.5f}, bet = {AGREE_GEN_NORMAL, 0.0f, 0.5f};
+  int x = agree_add_in(p, "x", n, c->gen);
+  agree_add_in(p, "gamma", cols, gam);
+  agree_add_in(p, "beta", cols, bet);
+  agree_add_result(p, c, "y", n, 0, x);
+  int sm = agree_add_out(p, "save_mean", rows, 0);
+  int sr = agree_add_out(p, "save_rstd", rows, 0);
+  p->arg[sm].none = !(s->outputs & AGREE_LN_MEAN);
+  p->arg[sr].none = !(s->outputs & AGREE_LN_RSTD);
+}
+
+static void ln_run(mb_backend *be, const agree_case *c, const mb_view *v, uint64_t seed)
+{
+  (void)seed;
+  mb_ln_args a = {
+    .rows = c->rows.rows, .c = c->rows.cols, .eps = c->rows.eps, .x = v[0], .gamma = v[1],
+    .beta = v[2], .y = v[3], .save_mean = v[4], .save_rstd = v[5],
+  };
+  mb_layernorm(be, &a);
+}
+
+/* x, dy, gamma, mean, rstd (inputs drawn as a forward would leave them), dx (may alias
+ * dy), dgamma, dbeta. */
+static void ln_bwd_plan(const agree_case *c, agree_plan *p)
+{
+  const agree_rows_shape *s = &c->rows;
+  size_t n = (size_t)s->rows * (size_t)s->cols, cols = (size_t)s->cols, rows = (size_t)s->rows;
+  agree_gen gam = {AGREE_GEN_UNIFORM, 0.5f, 1.5f}, mu = {AGREE_GEN_NORMAL, 0.5f, 0.2f};
+  agree_gen rs = {AGREE_GEN_UNIFORM, 0.4f, 0.6f};
+  agree_add_in(p, "x", n, c->gen);
+  int dy = agree_add_in(p, "dy", n, agree_gen_or(c->gen2, c->gen));
+  agree_add_in(p, "gamma", cols, gam);
+  agree_add_in(p, "mean", rows, mu);
+  agree_add_in(p, "rstd", rows, rs);
+  int dx = agree_add_result(p, c, "dx", n, 0, dy);
+  int dg = agree_add_out(p, "dgamma", cols, 0);
+  int db = agree_add_out(p, "dbeta", cols, 0);
+  p->arg[dx].none = !(s->outputs & AGREE_LN_DX);
+  p->arg[dg].none = !(s->outputs & AGREE_LN_DGAMMA);
+  p->arg[db].none = !(s->outputs & AGREE_LN_DBETA);
+}
+
+static void ln_bwd_run(mb_backend *be, const agree_case *c, const mb_view *v, uint64_t seed)
+{
+  (void)seed;
+  mb_ln_bwd_args a = {
+    .rows = c->rows.rows, .c = c->rows.cols, .x = v[0], .dy = v[1], .gamma = v[2],
+    .mean = v[3], .rstd = v[4], .dx = v[5], .dgamma = v[6], .dbeta = v[7],
+  };
+  mb_layernorm_bwd(be, &a);
+}
+
+/* x, y (may alias x). */
+static void softmax_plan(const agree_case *c, agree_plan *p)
+{
+  size_t n = (size_t)c->rows.rows * (size_t)c->rows.cols;
+  int x = agree_add_in(p, "x", n, c->gen);
+  agree_add_result(p, c, "y", n, 0, x);
+}
+
+static void softmax_run(mb_backend *be, const agree_case *c, const mb_view *v, uint64_t seed)
+{
+  (void)seed;
+  mb_softmax_args a = {.rows = c->rows.rows, .cols = c->rows.cols, .x = v[0], .y = v[1]};
+  mb_softmax(be, &a);
+}
+
+/* y (the forward's output), dy, dx (may alias dy). */
+static void softmax_bwd_plan(const agree_case *c, agree_plan *p)
+{
+  size_t n = (size_t)c->rows.rows * (size_t)c->rows.cols;
+  agree_add_in(p, "y", n, c->gen);
+  int dy = agree_add_in(p, "dy", n, agree_gen_or(c->gen2, c->gen));
+  agree_add_result(p, c, "dx", n, 0, dy);
+}
+
+static void softmax_bwd_run(mb_backend *be, const agree_case *c, const mb_view *v, uint64_t seed)
+{
+  (void)seed;
+  mb_softmax_args a = {
+    .rows = c->rows.rows, .cols = c->rows.cols, .y = v[0], .dy = v[1], .dx = v[2],
+  };
+  mb_softmax_bwd(be, &a);
+}
+
+const agree_family fam_ln = {"layernorm", ln_plan, ln_run, NULL, NULL};
+const agree_family fam_ln_bwd = {"layernorm_bwd", ln_bwd_plan, ln_bwd_run, NULL, NULL};
+const agree_family fam_softmax = {"softmax", softmax_plan, softmax_run, NULL, NULL};
+const agree_family fam_softmax_bwd = {"softmax_bwd", softmax_bwd_plan, softmax_bwd_run, NULL,
+                                      NULL};
+
 /* ================================================================ gather_rows */
 
 static void gather_plan(const agree_case *c, agree_plan *p)

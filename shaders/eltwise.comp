@@ -10,8 +10,12 @@ layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const int OP = 0;
 
 /* Count checks: a code added to include/mb/op_codes.def needs its case here. */
-#if UN_COUNT != 14 || BIN_COUNT != 9 || BC_COUNT != 4
+#if UN_COUNT != 15 || BIN_COUNT != 10 || BC_COUNT != 4
 #error "eltwise.comp: a unary, binary or bcast code of include/mb/op_codes.def has no case"
+#endif
+
+#if defined(UNARY) || defined(BINARY)
+#include "erf.glsl"   /* GELU: GLSL has no erf */
 #endif
 
 #if defined(UNARY)
@@ -41,6 +45,7 @@ void main()
   case UN_MIN_S:   r = mb_min(v, p.a); break;
   case UN_MAX_S:   r = mb_max(v, p.a); break;
   case UN_NAN_TO:  r = isnan(v) ? p.a : v; break;
+  case UN_GELU:    r = mb_gelu(v); break;
   default:         r = v > p.a ? 1.0 : 0.0; break;   /* UN_GT_S */
   }
   y[p.y_off + i] = r;
@@ -67,6 +72,7 @@ void main()
   case BIN_ADD_SQR:     r = u + p.a * (v * v); break;
   case BIN_SIGMOID_BWD: r = u * v * (1.0 - v); break;
   case BIN_RELU_BWD:    r = v > 0.0 ? u : 0.0; break;
+  case BIN_GELU_BWD:    r = u * mb_gelu_grad(v); break;
   default:              r = u > p.a * v ? 1.0 : 0.0; break;   /* BIN_GT */
   }
   y[p.y_off + i] = r;

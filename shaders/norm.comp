@@ -1,10 +1,17 @@
 #version 450
-/* Batch norm over NCHW x[n][c][hw], per channel over its n·hw elements.  Variants (-D):
+/* Batch norm over NCHW x[n][c][hw], per channel over its n·hw elements, and layer norm
+ * over the last axis of x[rows][c].  Variants (-D):
  *   BN_TRAIN  one work-group per channel: mean, then the sum of squared deviations
  *             (strided f32 partials per invocation, then a fixed pairwise tree), the
  *             saved and running statistics, then y
  *   BN_EVAL   one invocation per element, with the running statistics
  *   BN_BWD    one work-group per channel: Σdy and Σdy·xhat, then dx
+ *   LN_FWD    one work-group per row: mean, squared deviations (as BN_TRAIN, about the
+ *             row's first element), then y
+ *   LN_BWD_DX one work-group per row: Σg and Σg·xhat (g = dy·gamma), then dx
+ *   LN_BWD_COLS, LN_BWD_FINAL  dgamma, dbeta in two passes: one invocation per (block of
+ *             rows, column) sums its block in row order into partials, then one per
+ *             column adds the blocks in order
  * No atomics: the same bits on every run.  y may alias x and dx may alias dy: each
  * element is read and then written by the same invocation, after the group's sums. */
 #extension GL_GOOGLE_include_directive : require
@@ -15,7 +22,7 @@ layout(local_size_x_id = 0) in;
 /* Element j (0 <= j < n·hw) of channel ch. */
 uint at(uint c, uint hw, uint ch, uint j) { return ((j / hw) * c + ch) * hw + j % hw; }
 
-#if defined(BN_TRAIN) || defined(BN_BWD)
+#if defined(BN_TRAIN) || defined(BN_BWD) || defined(LN_FWD) || defined(LN_BWD_DX)
 shared float s_v[gl_WorkGroupSize.x];
 
 /* Sum over the work-group (a power of two) in a fixed tree; every invocation gets it. */
@@ -154,6 +161,133 @@ void main()
     dx[p.dx_off + e] = r;
   }
 }
+#elif defined(LN_FWD)
+layout(std430, binding = 0) readonly buffer Xb { float x[]; };
+layout(std430, binding = 1) writeonly buffer Yb { float y[]; };
+layout(std430, binding = 2) readonly buffer Gb { float gamma[]; };
+layout(std430, binding = 3) readonly buffer Bb { float beta[]; };
+layout(std430, binding = 4) writeonly buffer SMb { float sm[]; };
+layout(std430, binding = 5) writeonly buffer SRb { float sr[]; };
+layout(push_constant) uniform P {
+  uint x_off, y_off, g_off, b_off, sm_off, sr_off;
+  uint rows, c, has;   /* has: 1 save_mean, 2 save_rstd */
+  float eps;
+} p;
+
+void main()
+{
+  uint r = gl_WorkGroupID.x, t = gl_LocalInvocationID.x;
+  if (r >= p.rows) return;   /* uniform per work-group */
+  uint xr = p.x_off + r * p.c, yr = p.y_off + r * p.c;
+  /* f32 sums of the deviations from the row's first element: x − x0 is exact near x0
+   * (Sterbenz), so a mean far from 0 (e.g. 100 with std 1) costs no precision in
+   * x − mean, which f32 mean would (ulp(100)/2 = 3.8e-6 of the std).  A non-finite x0
+   * shifts by 0, so that ±inf and NaN reach the statistics as in an unshifted sum. */
+  float x0 = x[xr];
+  x0 = abs(x0) <= 3.40282347e38 ? x0 : 0.0;
+  precise float s = 0.0, s1 = 0.0;
+  for (uint j = t; j < p.c; j += gl_WorkGroupSize.x) {
+    float v = x[xr + j];
+    s += v - x0;
+    s1 += v;
+  }
+  precise float dm = wg_sum(s) / float(p.c);   /* mean − x0 */
+  precise float m1 = wg_sum(s1) / float(p.c);  /* the plain mean */
+  precise float q = 0.0;
+  for (uint j = t; j < p.c; j += gl_WorkGroupSize.x) {
+    precise float d = (x[xr + j] - x0) - dm;
+    q += d * d;
+  }
+  precise float rstd = 1.0 / sqrt(wg_sum(q) / float(p.c) + p.eps);
+  if (t == 0) {
+    /* saved: x0 + dm where that sum does not cancel (|mean| >= |x0|/2), else the plain
+     * mean, whose error is relative to the row's spread, not to a small |mean| */
+    precise float mean = x0 + dm;
+    if (!(abs(mean) >= 0.5 * abs(x0))) mean = m1;
+    if ((p.has & 1u) != 0) sm[p.sm_off + r] = mean;
+    if ((p.has & 2u) != 0) sr[p.sr_off + r] = rstd;
+  }
+  for (uint j = t; j < p.c; j += gl_WorkGroupSize.x) {
+    precise float xh = ((x[xr + j] - x0) - dm) * rstd;
+    precise float v = xh * gamma[p.g_off + j] + beta[p.b_off + j];
+    y[yr + j] = v;
+  }
+}
+
+#elif defined(LN_BWD_DX)
+layout(std430, binding = 0) readonly buffer Xb { float x[]; };
+layout(std430, binding = 1) readonly buffer DYb { float dy[]; };
+layout(std430, binding = 2) readonly buffer Gb { float gamma[]; };
+layout(std430, binding = 3) readonly buffer Mb { float mean[]; };
+layout(std430, binding = 4) readonly buffer Rb { float rstd[]; };
+layout(std430, binding = 5) writeonly buffer DXb { float dx[]; };
+layout(push_constant) uniform P { uint x_off, dy_off, g_off, m_off, r_off, dx_off, rows, c; } p;
+
+void main()
+{
+  uint r = gl_WorkGroupID.x, t = gl_LocalInvocationID.x;
+  if (r >= p.rows) return;   /* uniform per work-group */
+  uint xr = p.x_off + r * p.c, dr = p.dy_off + r * p.c;
+  float mu = mean[p.m_off + r], is = rstd[p.r_off + r];
+  precise float sg = 0.0, sgx = 0.0;
+  for (uint j = t; j < p.c; j += gl_WorkGroupSize.x) {
+    precise float g = dy[dr + j] * gamma[p.g_off + j];
+    precise float xh = (x[xr + j] - mu) * is;
+    sg += g;
+    sgx += g * xh;
+  }
+  precise float mg = wg_sum(sg) / float(p.c);
+  precise float mgx = wg_sum(sgx) / float(p.c);
+  for (uint j = t; j < p.c; j += gl_WorkGroupSize.x) {
+    precise float g = dy[dr + j] * gamma[p.g_off + j];
+    precise float xh = (x[xr + j] - mu) * is;
+    precise float v = is * (g - mg - xh * mgx);
+    dx[p.dx_off + r * p.c + j] = v;
+  }
+}
+
+#elif defined(LN_BWD_COLS)
+layout(std430, binding = 0) readonly buffer Xb { float x[]; };
+layout(std430, binding = 1) readonly buffer DYb { float dy[]; };
+layout(std430, binding = 2) readonly buffer Mb { float mean[]; };
+layout(std430, binding = 3) readonly buffer Rb { float rstd[]; };
+layout(std430, binding = 4) writeonly buffer Pb { float part[]; };   /* [nblk][2][c] */
+layout(push_constant) uniform P { uint x_off, dy_off, m_off, r_off, rows, c, block, n; } p;
+
+void main()
+{
+  uint i = gl_GlobalInvocationID.x;
+  if (i >= p.n) return;
+  uint b = i / p.c, j = i % p.c, r1 = min((b + 1) * p.block, p.rows);
+  precise float sg = 0.0, sb = 0.0;
+  for (uint r = b * p.block; r < r1; r++) {
+    float d = dy[p.dy_off + r * p.c + j];
+    precise float xh = (x[p.x_off + r * p.c + j] - mean[p.m_off + r]) * rstd[p.r_off + r];
+    sg += d * xh;
+    sb += d;
+  }
+  part[b * 2 * p.c + j] = sg;
+  part[b * 2 * p.c + p.c + j] = sb;
+}
+
+#elif defined(LN_BWD_FINAL)
+layout(std430, binding = 0) readonly buffer Pb { float part[]; };
+layout(std430, binding = 1) writeonly buffer DGb { float dg[]; };
+layout(std430, binding = 2) writeonly buffer DBb { float db[]; };
+layout(push_constant) uniform P { uint dg_off, db_off, c, nblk, has; } p;   /* 2 dgamma, 4 dbeta */
+
+void main()
+{
+  uint j = gl_GlobalInvocationID.x;
+  if (j >= p.c) return;
+  precise float sg = 0.0, sb = 0.0;
+  for (uint b = 0; b < p.nblk; b++) {
+    sg += part[b * 2 * p.c + j];
+    sb += part[b * 2 * p.c + p.c + j];
+  }
+  if ((p.has & 2u) != 0) dg[p.dg_off + j] = sg;
+  if ((p.has & 4u) != 0) db[p.db_off + j] = sb;
+}
 #else
-#error "norm.comp: define BN_TRAIN, BN_EVAL or BN_BWD"
+#error "norm.comp: define BN_TRAIN, BN_EVAL, BN_BWD, LN_FWD, LN_BWD_DX, LN_BWD_COLS or LN_BWD_FINAL"
 #endif

@@ -46,6 +46,12 @@ void cpu_unary(mb_backend *be, mb_unary_op op, mb_view xv, mb_view yv, size_t n,
   case MB_UN_MAX_S: EACH(y[i] = a > x[i] ? a : x[i]); break;
   case MB_UN_NAN_TO: EACH(y[i] = isnan(x[i]) ? a : x[i]); break;
   case MB_UN_GT_S: EACH(y[i] = x[i] > a ? 1.0f : 0.0f); break;
+  /* GELU in double, rounded once: Φ(x) = erfc(−x/√2)/2 has no cancellation for x < 0,
+   * and an f32 argument x/√2 would carry its rounding, amplified by ~x² in the tail, into
+   * the result.  glibc's erfc costs about what erfcf does here (~20 ns an element). */
+  case MB_UN_GELU:
+    EACH_MATH(y[i] = (float)(0.5 * (double)x[i] * erfc(-(double)x[i] * M_SQRT1_2)));
+    break;
   case MB_UN__COUNT:
   default: host_fail(be, MB_BAD_ARG, "unary: unknown op %d", (int)op); break;
   }
@@ -67,6 +73,12 @@ void cpu_binary(mb_backend *be, mb_binary_op op, mb_view x1v, mb_view x2v, mb_vi
   case MB_BIN_SIGMOID_BWD: EACH(y[i] = x1[i] * x2[i] * (1.0f - x2[i])); break;
   case MB_BIN_RELU_BWD: EACH(y[i] = x2[i] > 0.0f ? x1[i] : 0.0f); break;
   case MB_BIN_GT: EACH(y[i] = x1[i] > a * x2[i] ? 1.0f : 0.0f); break;
+  case MB_BIN_GELU_BWD:   /* Φ(z) + z·φ(z) in double, as GELU */
+    EACH_MATH(const double z = (double)x2[i];
+              const double d = 0.5 * erfc(-z * M_SQRT1_2) +
+                               z * (exp(-0.5 * z * z) * 0.3989422804014327);
+              y[i] = (float)((double)x1[i] * d));
+    break;
   case MB_BIN__COUNT:
   default: host_fail(be, MB_BAD_ARG, "binary: unknown op %d", (int)op); break;
   }

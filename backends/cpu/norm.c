@@ -1,9 +1,11 @@
-/* Batch norm (NCHW, per channel over n·hw).  Channels are spread over the threads;
- * each channel's sums run in double in a fixed order (image by image, contiguous
- * hw runs), so results do not depend on the thread count. */
+/* Batch norm (NCHW, per channel over n·hw) and layer norm (over the last axis).
+ * Batch norm spreads channels over the threads; each channel's sums run in double in
+ * a fixed order (image by image, contiguous hw runs), so results do not depend on the
+ * thread count.  Layer norm: below. */
 #include "cpu_backend.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 void cpu_batchnorm(mb_backend *be, const mb_bn_args *a)
 {
@@ -90,4 +92,143 @@ void cpu_batchnorm_bwd(mb_backend *be, const mb_bn_bwd_args *a)
         for (size_t i = 0; i < HW; i++) o[i] = k * dc[i];
     }
   }
+}
+
+/* ---- layer norm over the last axis (rows × c) ----
+ * Rows are spread over the threads; a row's sums run in double over 8 interleaved
+ * lanes (lane k takes the elements j ≡ k mod 8, then the lanes add up in a fixed
+ * tree), so the loops vectorise and the order never depends on the thread count. */
+#define LN_LANES 8
+
+static double lane_total(const double *acc)
+{
+  return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+}
+
+static double row_sum(const float *x, size_t c)
+{
+  double acc[LN_LANES] = {0};
+  size_t j = 0;
+  for (; j + LN_LANES <= c; j += LN_LANES)
+    for (int k = 0; k < LN_LANES; k++) acc[k] += (double)x[j + k];
+  for (int k = 0; j < c; j++, k++) acc[k] += (double)x[j];
+  return lane_total(acc);
+}
+
+static double row_sq_dev(const float *x, size_t c, double mean)
+{
+  double acc[LN_LANES] = {0};
+  size_t j = 0;
+  for (; j + LN_LANES <= c; j += LN_LANES)
+    for (int k = 0; k < LN_LANES; k++) {
+      const double d = (double)x[j + k] - mean;
+      acc[k] += d * d;
+    }
+  for (int k = 0; j < c; j++, k++) {
+    const double d = (double)x[j] - mean;
+    acc[k] += d * d;
+  }
+  return lane_total(acc);
+}
+
+void cpu_layernorm(mb_backend *be, const mb_ln_args *a)
+{
+  if (be->status != MB_OK) return;
+  const float *gm = host_f32(a->gamma), *bt = host_f32(a->beta);
+  float *sm = cpu_is_none(a->save_mean) ? NULL : host_f32(a->save_mean);
+  float *sr = cpu_is_none(a->save_rstd) ? NULL : host_f32(a->save_rstd);
+  const size_t c = (size_t)a->c, total = (size_t)a->rows * c;
+  const double eps = (double)a->eps;
+  (void)total;   /* only read by the OpenMP if clause */
+  CPU_OMP(omp parallel for if (total >= CPU_PAR_MIN) schedule(static))
+  for (int r = 0; r < a->rows; r++) {
+    const float *x = host_f32(a->x) + (size_t)r * c;
+    float *y = host_f32(a->y) + (size_t)r * c;
+    const double mean = row_sum(x, c) / (double)c;
+    const double rstd = 1.0 / sqrt(row_sq_dev(x, c, mean) / (double)c + eps);
+    if (sm) sm[r] = (float)mean;
+    if (sr) sr[r] = (float)rstd;
+    /* y may alias x: each element is read before it is written */
+    for (size_t j = 0; j < c; j++) {
+      const float xh = (float)(((double)x[j] - mean) * rstd);
+      y[j] = xh * gm[j] + bt[j];
+    }
+  }
+}
+
+/* Rows per block of the dgamma/dbeta column sums: the blocks are fixed by the shape
+ * alone, so their partial sums (double) and the final sum over blocks in block order
+ * give the same bits for any thread count. */
+#define LN_BLOCK_ROWS 64
+
+void cpu_layernorm_bwd(mb_backend *be, const mb_ln_bwd_args *a)
+{
+  if (be->status != MB_OK) return;
+  const float *gm = host_f32(a->gamma), *mu = host_f32(a->mean), *rs = host_f32(a->rstd);
+  float *dxo = cpu_is_none(a->dx) ? NULL : host_f32(a->dx);
+  float *dg = cpu_is_none(a->dgamma) ? NULL : host_f32(a->dgamma);
+  float *db = cpu_is_none(a->dbeta) ? NULL : host_f32(a->dbeta);
+  const size_t c = (size_t)a->c, rows = (size_t)a->rows, total = rows * c;
+  const int cols = dg || db;
+  const size_t nblk = (rows + LN_BLOCK_ROWS - 1) / LN_BLOCK_ROWS;
+  double *part = NULL;   /* [nblk][2][c]: Σ dy·x̂, Σ dy per block */
+  if (cols) {
+    part = malloc(nblk * 2 * c * sizeof *part);
+    if (!part) {
+      host_fail(be, MB_OOM, "layernorm_bwd: no host memory for %zu column partials", nblk * 2 * c);
+      return;
+    }
+  }
+  (void)total;
+  CPU_OMP(omp parallel for if (total >= CPU_PAR_MIN) schedule(static))
+  for (size_t b = 0; b < nblk; b++) {
+    double *pg = part ? part + b * 2 * c : NULL, *pb = pg ? pg + c : NULL;
+    if (pg)
+      for (size_t j = 0; j < c; j++) pg[j] = pb[j] = 0.0;
+    const size_t r1 = (b + 1) * LN_BLOCK_ROWS < rows ? (b + 1) * LN_BLOCK_ROWS : rows;
+    for (size_t r = b * LN_BLOCK_ROWS; r < r1; r++) {
+      const float *x = host_f32(a->x) + r * c, *dy = host_f32(a->dy) + r * c;
+      const double m = (double)mu[r], s = (double)rs[r];
+      /* everything this row reads from dy is read before its dx (which may alias dy) */
+      if (pg)
+        for (size_t j = 0; j < c; j++) {
+          const double d = (double)dy[j];
+          pg[j] += d * (((double)x[j] - m) * s);
+          pb[j] += d;
+        }
+      if (!dxo) continue;
+      double ag[LN_LANES] = {0}, agx[LN_LANES] = {0};
+      size_t j = 0;
+      for (; j + LN_LANES <= c; j += LN_LANES)
+        for (int k = 0; k < LN_LANES; k++) {
+          const double g = (double)dy[j + k] * (double)gm[j + k];
+          ag[k] += g;
+          agx[k] += g * (((double)x[j + k] - m) * s);
+        }
+      for (int k = 0; j < c; j++, k++) {
+        const double g = (double)dy[j] * (double)gm[j];
+        ag[k] += g;
+        agx[k] += g * (((double)x[j] - m) * s);
+      }
+      const double sg = lane_total(ag) / (double)c, sgx = lane_total(agx) / (double)c;
+      float *dx = dxo + r * c;
+      for (j = 0; j < c; j++) {
+        const double g = (double)dy[j] * (double)gm[j], xh = ((double)x[j] - m) * s;
+        dx[j] = (float)(s * (g - sg - xh * sgx));
+      }
+    }
+  }
+  if (cols) {
+    CPU_OMP(omp parallel for if (nblk * c >= CPU_PAR_MIN) schedule(static))
+    for (size_t j = 0; j < c; j++) {
+      double sg = 0.0, sb = 0.0;
+      for (size_t b = 0; b < nblk; b++) {
+        sg += part[b * 2 * c + j];
+        sb += part[b * 2 * c + c + j];
+      }
+      if (dg) dg[j] = (float)sg;
+      if (db) db[j] = (float)sb;
+    }
+  }
+  free(part);
 }

@@ -116,11 +116,22 @@ void mb_cl_launch(mb_cl_args *a, const char *op, size_t groups, size_t local);
 size_t mb_cl_groups(const mb_cl *cl, size_t n, size_t local);
 /* Largest power of two <= v (1 when v < 2). */
 size_t mb_cl_pow2_floor(size_t v);
+/* Work-items of a one-group-per-row kernel: the smallest power of two covering the row,
+ * at most the kernel's default. */
+static inline size_t mb_cl_row_local(const mb_cl_kernel_slot *ks, int cols)
+{
+  size_t local = 1;
+  while (local < (size_t)cols && local < ks->local) local *= 2;
+  return local;
+}
 
 /* ops (one file per family): the required ops of mb/ops.def, as mb_opencl_<op> */
 #define MB_OPS_PREFIX mb_opencl_
 #include "mb/ops_impl.h"
 void mb_cl_release_segs(mb_cl *cl);   /* reduce.c: the cached segment tables */
+/* reduce.c: the device scratch buffer (partial sums), at least `bytes`, grown on demand;
+ * NULL after a recorded failure.  The in-order queue makes reuse across launches safe. */
+cl_mem mb_cl_scratch(mb_cl *cl, size_t bytes, const char *op);
 
 
 #endif

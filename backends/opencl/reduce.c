@@ -85,7 +85,7 @@ static const mb_cl_segs *seg_table(mb_cl *cl, const size_t *offs, int nseg, cons
 }
 
 /* Scratch for partials; the in-order queue makes reuse across calls safe. */
-static cl_mem scratch(mb_cl *cl, size_t bytes, const char *op)
+cl_mem mb_cl_scratch(mb_cl *cl, size_t bytes, const char *op)
 {
   if (cl->scratch_bytes >= bytes) return cl->scratch;
   size_t want = bytes > 2 * cl->scratch_bytes ? bytes : 2 * cl->scratch_bytes;
@@ -104,7 +104,7 @@ static void seg_reduce_run(mb_cl *cl, mb_reduce_op op, mb_view x, mb_view y, con
 {
   const mb_cl_segs *t = seg_table(cl, offs, nseg, name);
   if (!t) return;
-  cl_mem part = scratch(cl, (t->nchunks ? t->nchunks : 1) * sizeof(cl_double), name);
+  cl_mem part = mb_cl_scratch(cl, (t->nchunks ? t->nchunks : 1) * sizeof(cl_double), name);
   if (!part) return;
 
   mb_cl_args k = mb_cl_begin(cl, MB_CL_REDUCE, "seg_partial");

@@ -31,6 +31,7 @@ static float unary1(mb_unary_op op, float x, float a, float b)
   case MB_UN_MAX_S: return max_of(x, a);
   case MB_UN_NAN_TO: return isnan(x) ? a : x;
   case MB_UN_GT_S: return x > a ? 1.0f : 0.0f;
+  case MB_UN_GELU: return (float)(0.5 * (double)x * (1.0 + erf((double)x * M_SQRT1_2)));
   case MB_UN__COUNT: default: return NAN;
   }
 }
@@ -59,6 +60,11 @@ static float binary1(mb_binary_op op, float x1, float x2, float a, float b)
   case MB_BIN_SIGMOID_BWD: return x1 * x2 * (1.0f - x2);
   case MB_BIN_RELU_BWD: return x2 > 0.0f ? x1 : 0.0f;
   case MB_BIN_GT: return x1 > a * x2 ? 1.0f : 0.0f;
+  case MB_BIN_GELU_BWD: {
+    const double z = (double)x2;
+    const double cdf = 0.5 * (1.0 + erf(z * M_SQRT1_2)), pdf = exp(-0.5 * z * z) * 0.3989422804014327;
+    return (float)((double)x1 * (cdf + z * pdf));
+  }
   case MB_BIN__COUNT: default: return NAN;
   }
 }

@@ -31,3 +31,40 @@ void ref_softmax_xent(mb_backend *be, const mb_xent_args *a)
     }
   }
 }
+
+/* Row softmax: max, then the sum of exponentials in double. */
+void ref_softmax(mb_backend *be, const mb_softmax_args *a)
+{
+  if (be->status != MB_OK) return;
+  const size_t n = (size_t)a->cols;
+  for (int r = 0; r < a->rows; r++) {
+    const float *x = host_f32(a->x) + (size_t)r * n;
+    float *y = host_f32(a->y) + (size_t)r * n;
+    double mx = -INFINITY;
+    int nan = 0;
+    for (size_t j = 0; j < n; j++) {
+      if (isnan(x[j])) nan = 1;
+      else if ((double)x[j] > mx) mx = (double)x[j];
+    }
+    if (nan || mx == -INFINITY) {   /* NaN in the row, or no finite maximum */
+      for (size_t j = 0; j < n; j++) y[j] = NAN;
+      continue;
+    }
+    double s = 0.0;
+    for (size_t j = 0; j < n; j++) s += exp((double)x[j] - mx);
+    for (size_t j = 0; j < n; j++) y[j] = (float)(exp((double)x[j] - mx) / s);
+  }
+}
+
+void ref_softmax_bwd(mb_backend *be, const mb_softmax_args *a)
+{
+  if (be->status != MB_OK) return;
+  const size_t n = (size_t)a->cols;
+  for (int r = 0; r < a->rows; r++) {
+    const float *y = host_f32(a->y) + (size_t)r * n, *dy = host_f32(a->dy) + (size_t)r * n;
+    float *dx = host_f32(a->dx) + (size_t)r * n;
+    double s = 0.0;
+    for (size_t j = 0; j < n; j++) s += (double)dy[j] * (double)y[j];
+    for (size_t j = 0; j < n; j++) dx[j] = (float)((double)y[j] * ((double)dy[j] - s));
+  }
+}

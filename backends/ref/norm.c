@@ -81,3 +81,65 @@ void ref_batchnorm_bwd(mb_backend *be, const mb_bn_bwd_args *a)
     }
   }
 }
+
+/* Layer norm over the last axis (rows × c): row statistics in double. */
+void ref_layernorm(mb_backend *be, const mb_ln_args *a)
+{
+  if (be->status != MB_OK) return;
+  const float *gm = host_f32(a->gamma), *bt = host_f32(a->beta);
+  const size_t c = (size_t)a->c;
+  for (int r = 0; r < a->rows; r++) {
+    const float *x = host_f32(a->x) + (size_t)r * c;
+    float *y = host_f32(a->y) + (size_t)r * c;
+    double s = 0.0, q = 0.0;
+    for (size_t j = 0; j < c; j++) s += (double)x[j];
+    const double mean = s / (double)c;
+    for (size_t j = 0; j < c; j++) {
+      const double d = (double)x[j] - mean;
+      q += d * d;
+    }
+    const double rstd = 1.0 / sqrt(q / (double)c + (double)a->eps);
+    if (!ref_is_none(a->save_mean)) host_f32(a->save_mean)[r] = (float)mean;
+    if (!ref_is_none(a->save_rstd)) host_f32(a->save_rstd)[r] = (float)rstd;
+    for (size_t j = 0; j < c; j++)   /* y may alias x: each element is read before written */
+      y[j] = (float)(((double)x[j] - mean) * rstd * (double)gm[j] + (double)bt[j]);
+  }
+}
+
+/* Its backward with the saved (f32) statistics, every sum in double. */
+void ref_layernorm_bwd(mb_backend *be, const mb_ln_bwd_args *a)
+{
+  if (be->status != MB_OK) return;
+  const float *gm = host_f32(a->gamma), *mu = host_f32(a->mean), *rs = host_f32(a->rstd);
+  const size_t c = (size_t)a->c;
+  if (!ref_is_none(a->dgamma) || !ref_is_none(a->dbeta))
+    for (size_t j = 0; j < c; j++) {
+      double sg = 0.0, sb = 0.0;
+      for (int r = 0; r < a->rows; r++) {
+        const size_t e = (size_t)r * c + j;
+        const double dy = (double)host_f32(a->dy)[e];
+        sg += dy * ((double)host_f32(a->x)[e] - (double)mu[r]) * (double)rs[r];
+        sb += dy;
+      }
+      if (!ref_is_none(a->dgamma)) host_f32(a->dgamma)[j] = (float)sg;
+      if (!ref_is_none(a->dbeta)) host_f32(a->dbeta)[j] = (float)sb;
+    }
+  if (ref_is_none(a->dx)) return;
+  for (int r = 0; r < a->rows; r++) {
+    const float *x = host_f32(a->x) + (size_t)r * c, *dy = host_f32(a->dy) + (size_t)r * c;
+    float *dx = host_f32(a->dx) + (size_t)r * c;
+    const double m = (double)mu[r], s = (double)rs[r];
+    double sg = 0.0, sgx = 0.0;
+    for (size_t j = 0; j < c; j++) {
+      const double g = (double)dy[j] * (double)gm[j];
+      sg += g;
+      sgx += g * ((double)x[j] - m) * s;
+    }
+    sg /= (double)c;
+    sgx /= (double)c;
+    for (size_t j = 0; j < c; j++) {   /* dx may alias dy */
+      const double g = (double)dy[j] * (double)gm[j], xh = ((double)x[j] - m) * s;
+      dx[j] = (float)(s * (g - sg - xh * sgx));
+    }
+  }
+}

@@ -37,7 +37,7 @@ static void seg_pass(vk_be *be, mb_reduce_op op, vk_bind x, uint32_t x_off, vk_b
 }
 
 /* Device scratch of at least n elements, kept between calls. */
-static vk_buf *temp(vk_be *be, size_t n)
+vk_buf *vk_temp(vk_be *be, size_t n)
 {
   if (be->tmp && be->tmp->base.bytes >= n * 4) return be->tmp;
   if (be->tmp) vk_buf_release(be, be->tmp);   /* waits for its users (deferred) */
@@ -57,7 +57,7 @@ static void seg_reduce(vk_be *be, mb_reduce_op op, mb_view x, mb_view y, const s
     return;
   }
   size_t *chunk = malloc((nchunks + 1) * sizeof *chunk), *part = malloc(((size_t)nseg + 1) * sizeof *part);
-  vk_buf *t = chunk && part ? temp(be, nchunks) : NULL;
+  vk_buf *t = chunk && part ? vk_temp(be, nchunks) : NULL;
   if (!chunk || !part) vk_fail(be, MB_OOM, "seg_reduce: out of host memory");
   if (t) {
     size_t c = 0;

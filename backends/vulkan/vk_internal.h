@@ -203,6 +203,10 @@ const char *vk_result_name(VkResult r);
 vk_bind vk_bind_view(mb_view v);
 vk_bind vk_bind_none(vk_be *be);            /* the dummy buffer */
 uint32_t vk_groups(size_t n, uint32_t per); /* ceil(n / per) */
+/* reduce.c: the device scratch be->tmp (partials of two-pass reductions), at least n
+ * f32 elements, kept between calls; NULL after a recorded failure.  The barrier after
+ * every dispatch orders its users. */
+vk_buf *vk_temp(vk_be *be, size_t n);
 
 /* ---- op families (gemm.c, eltwise.c, reduce.c, ...): the required ops of mb/ops.def,
  * as vk_<op> ---- */

@@ -20,8 +20,9 @@
 
 /* 2: batchnorm, batchnorm_bwd, pool, pool_bwd; 3: permute; 4: the table made from
  * mb/ops.def, optional ops (conv2d_*, forget_update) and the engine name;
- * 5: mb_forget_args scale_forget, scale_remain; 6: the device info's tuning */
-#define MB_ABI_VERSION 6
+ * 5: mb_forget_args scale_forget, scale_remain; 6: the device info's tuning;
+ * 7: layernorm, layernorm_bwd, softmax, softmax_bwd, unary GELU, binary GELU_BWD */
+#define MB_ABI_VERSION 7
 
 typedef enum {
   MB_OK = 0,
@@ -223,6 +224,45 @@ typedef struct {
   mb_view dx;                     /* n·c·hw */
   mb_view dgamma, dbeta;          /* [c] */
 } mb_bn_bwd_args;
+
+/* Layer norm over the last axis of x [rows × c] (PyTorch LayerNorm(c), Swin-T's token
+ * norms): per row the mean and the biased variance (two passes: the mean, then the sum
+ * of squared deviations), rstd = 1/sqrt(var + eps), y = (x − mean)·rstd·gamma + beta.
+ * save_mean and save_rstd [rows] receive mean and rstd (each may be none).  y may alias
+ * x.  Accumulation is at least f32 (ref: f64); results are deterministic. */
+typedef struct {
+  int rows, c;
+  float eps;
+  mb_view x, y;                   /* rows·c */
+  mb_view gamma, beta;            /* [c] */
+  mb_view save_mean, save_rstd;   /* [rows] */
+} mb_ln_args;
+
+/* Backward of layernorm with the saved statistics: x̂ = (x − mean)·rstd, g = dy·gamma,
+ *  dx[r]    = rstd·(g − mean_c(g) − x̂·mean_c(g·x̂))      (through the row statistics)
+ *  dgamma[j] = Σ_rows dy·x̂,  dbeta[j] = Σ_rows dy
+ * dx, dgamma, dbeta are written (not accumulated); each may be none; dx may alias dy.
+ * The column sums run over the rows in a fixed order (no atomics): deterministic. */
+typedef struct {
+  int rows, c;
+  mb_view x, dy, gamma;           /* x, dy: rows·c; gamma [c] */
+  mb_view mean, rstd;             /* [rows] */
+  mb_view dx;                     /* rows·c */
+  mb_view dgamma, dbeta;          /* [c] */
+} mb_ln_bwd_args;
+
+/* Softmax over each row of a [rows × cols] matrix (attention probabilities):
+ *  softmax:     y = exp(x − max_row x) / Σ_row exp(x − max_row x); a row holding NaN or +inf
+ *               gives NaN (exp(inf − inf)); a row of −inf only gives NaN (as PyTorch); −inf
+ *               elements of a row with a finite maximum give 0.  y may alias x.
+ *  softmax_bwd: dx = y·(dy − Σ_row dy·y) from y (the forward's output) and dy; dx may
+ *               alias dy.
+ * Row sums accumulate in at least f32 (ref: f64). */
+typedef struct {
+  int rows, cols;
+  mb_view x, y;                   /* forward: x -> y;  backward reads y */
+  mb_view dy, dx;                 /* backward: dy -> dx */
+} mb_softmax_args;
 
 /* 2-D pooling over NCHW planes with the window geometry of mb_conv_geom (c = channels,
  * pad <= kh/2 and kw/2, so every window holds an input element; floor mode).

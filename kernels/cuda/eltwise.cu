@@ -1,7 +1,8 @@
 /* Elementwise kernels: fill, unary, binary, where, bcast.
  * Formulas are exactly those of include/mb/backend.h, evaluated in f32 as written
  * (built with --fmad=false, like the oracle's -ffp-contract=off); exp, log and
- * sigmoid go through double and round once, as the oracle does.  y may equal x. */
+ * sigmoid (and GELU through erfc) go through double and round once, as the oracle does.
+ * y may equal x. */
 #include "launch.h"
 #include "block.cuh"
 
@@ -31,6 +32,8 @@ __device__ __forceinline__ float unary_f(float x, float a, float b)
   case MB_UN_MAX_S: return a > x ? a : x;
   case MB_UN_NAN_TO: return x != x ? a : x;
   case MB_UN_GT_S: return x > a ? 1.0f : 0.0f;
+  /* Φ(x) = erfc(−x/√2)/2 in double, as the cpu backend: no cancellation for x < 0 */
+  case MB_UN_GELU: return (float)(0.5 * (double)x * erfc(-(double)x * 0.70710678118654752));
   default: return x;
   }
 }
@@ -54,6 +57,11 @@ __device__ __forceinline__ float binary_f(float x1, float x2, float a, float b)
   case MB_BIN_SIGMOID_BWD: return x1 * x2 * (1.0f - x2);
   case MB_BIN_RELU_BWD: return x2 > 0.0f ? x1 : 0.0f;
   case MB_BIN_GT: return x1 > a * x2 ? 1.0f : 0.0f;
+  case MB_BIN_GELU_BWD: {   /* x1·(Φ(x2) + x2·φ(x2)) in double */
+    const double z = (double)x2;
+    return (float)((double)x1 * (0.5 * erfc(-z * 0.70710678118654752) +
+                                 z * (exp(-0.5 * z * z) * 0.3989422804014327)));
+  }
   default: return x1;
   }
 }

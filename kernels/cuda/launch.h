@@ -69,6 +69,10 @@ void mb_cu_forget(cudaStream_t s, const mb_cu_segtab *t, const float *ff, const 
 /* loss.cu: loss, dlogits and probs may be NULL (not wanted); dlogits may equal logits. */
 void mb_cu_softmax_xent(cudaStream_t s, const float *logits, const int *labels, float *loss,
                         float *dlogits, float *probs, int rows, int cols, float scale);
+/* loss.cu: row softmax (y may equal x) and its backward (dx may equal dy). */
+void mb_cu_softmax(cudaStream_t s, const float *x, float *y, int rows, int cols);
+void mb_cu_softmax_bwd(cudaStream_t s, const float *y, const float *dy, float *dx, int rows,
+                       int cols);
 
 /* gather.cu: src4 / src8 as in mb_gather_args (exactly one is used, chosen by src_u8). */
 void mb_cu_gather_rows(cudaStream_t s, const void *src, int src_u8, const int *idx, void *dst,
@@ -101,6 +105,15 @@ void mb_cu_batchnorm(cudaStream_t s, const mb_bn_args *a, const float *x, float 
 size_t mb_cu_batchnorm_bwd_scratch(const mb_bn_bwd_args *a);
 void mb_cu_batchnorm_bwd(cudaStream_t s, const mb_bn_bwd_args *a, const float *x, const float *dy,
                          const float *gamma, const float *mean, const float *invstd, float *dx,
+                         float *dg, float *db, void *scratch);
+/* norm.cu: layer norm; sm, sr (forward) and dx, dg, db (backward) may be NULL; y may
+ * equal x and dx may equal dy; scratch (device) holds mb_cu_layernorm_bwd_scratch(a)
+ * bytes of f64 column partials. */
+void mb_cu_layernorm(cudaStream_t s, const mb_ln_args *a, const float *x, float *y,
+                     const float *gamma, const float *beta, float *sm, float *sr);
+size_t mb_cu_layernorm_bwd_scratch(const mb_ln_bwd_args *a);
+void mb_cu_layernorm_bwd(cudaStream_t s, const mb_ln_bwd_args *a, const float *x, const float *dy,
+                         const float *gamma, const float *mean, const float *rstd, float *dx,
                          float *dg, float *db, void *scratch);
 
 /* pool.cu: kind, geometry and count_pad from a; idx may be NULL in the forward pass. */

@@ -392,3 +392,128 @@ extern "C" void mb_cu_batchnorm_bwd(cudaStream_t s, const mb_bn_bwd_args *a, con
   if (!dx) return;
   BN_ELTWISE(bn_dx_k, total, p, x, dy, dx, coef, a->mode == MB_BN_TRAIN);
 }
+
+/* ---- layer norm over the last axis of x[rows][c] ----
+ * One block per row (grid-stride over rows): f64 thread-strided partials, then the fixed
+ * tree of mb_cu_block_reduce; the mean first, then the squared deviations, as the oracle.
+ * dgamma/dbeta in two passes: one thread per (block of LN_BLOCK rows, column) sums its
+ * rows in order into f64 partials, then one per column adds the blocks in order. */
+#define LN_BLOCK 64u
+
+__global__ void ln_fwd_k(const float *x, float *y, const float *gamma, const float *beta,
+                         float *sm, float *sr, int rows, int c, float eps)
+{
+  for (long r = blockIdx.x; r < rows; r += gridDim.x) {
+    const float *xr = x + (size_t)r * (size_t)c;
+    float *yr = y + (size_t)r * (size_t)c;
+    double s = 0.0;
+    for (int j = threadIdx.x; j < c; j += blockDim.x) s += (double)xr[j];
+    const double mean = mb_cu_block_reduce<NSum>(s) / (double)c;
+    double q = 0.0;
+    for (int j = threadIdx.x; j < c; j += blockDim.x) {
+      const double d = (double)xr[j] - mean;
+      q += d * d;
+    }
+    const double rstd = 1.0 / sqrt(mb_cu_block_reduce<NSum>(q) / (double)c + (double)eps);
+    if (threadIdx.x == 0) {
+      if (sm) sm[r] = (float)mean;
+      if (sr) sr[r] = (float)rstd;
+    }
+    /* y may alias x: the row was read in full before the reductions' barriers */
+    for (int j = threadIdx.x; j < c; j += blockDim.x) {
+      const float xh = (float)(((double)xr[j] - mean) * rstd);
+      yr[j] = xh * gamma[j] + beta[j];
+    }
+  }
+}
+
+__global__ void ln_bwd_dx_k(const float *x, const float *dy, const float *gamma, const float *mean,
+                            const float *rstd, float *dx, int rows, int c)
+{
+  for (long r = blockIdx.x; r < rows; r += gridDim.x) {
+    const size_t row = (size_t)r * (size_t)c;
+    const double m = (double)mean[r], s = (double)rstd[r];
+    double sg = 0.0, sgx = 0.0;
+    for (int j = threadIdx.x; j < c; j += blockDim.x) {
+      const double g = (double)dy[row + j] * (double)gamma[j];
+      sg += g;
+      sgx += g * (((double)x[row + j] - m) * s);
+    }
+    const double mg = mb_cu_block_reduce<NSum>(sg) / (double)c;
+    const double mgx = mb_cu_block_reduce<NSum>(sgx) / (double)c;
+    for (int j = threadIdx.x; j < c; j += blockDim.x) {   /* dx may alias dy */
+      const double g = (double)dy[row + j] * (double)gamma[j];
+      const double xh = ((double)x[row + j] - m) * s;
+      dx[row + j] = (float)(s * (g - mg - xh * mgx));
+    }
+  }
+}
+
+__global__ void ln_bwd_cols_k(const float *x, const float *dy, const float *mean, const float *rstd,
+                              double *part, size_t rows, size_t c, size_t nblk)
+{
+  MB_CU_FOR(size_t, i, nblk * c) {
+    const size_t b = i / c, j = i - b * c;
+    const size_t r1 = (b + 1) * LN_BLOCK < rows ? (b + 1) * LN_BLOCK : rows;
+    double sg = 0.0, sb = 0.0;
+    for (size_t r = b * LN_BLOCK; r < r1; r++) {
+      const double d = (double)dy[r * c + j];
+      sg += d * (((double)x[r * c + j] - (double)mean[r]) * (double)rstd[r]);
+      sb += d;
+    }
+    part[b * 2 * c + j] = sg;
+    part[b * 2 * c + c + j] = sb;
+  }
+}
+
+__global__ void ln_bwd_final_k(const double *part, float *dg, float *db, size_t c, size_t nblk)
+{
+  MB_CU_FOR(size_t, j, c) {
+    double sg = 0.0, sb = 0.0;
+    for (size_t b = 0; b < nblk; b++) {
+      sg += part[b * 2 * c + j];
+      sb += part[b * 2 * c + c + j];
+    }
+    if (dg) dg[j] = (float)sg;
+    if (db) db[j] = (float)sb;
+  }
+}
+
+extern "C" void mb_cu_layernorm(cudaStream_t s, const mb_ln_args *a, const float *x, float *y,
+                                const float *gamma, const float *beta, float *sm, float *sr)
+{
+  unsigned t = mb_cu_row_threads((size_t)a->c);
+  ln_fwd_k<<<mb_cu_blocks((size_t)a->rows, 1), t, t * sizeof(double), s>>>(x, y, gamma, beta, sm,
+                                                                           sr, a->rows, a->c,
+                                                                           a->eps);
+}
+
+static size_t ln_nblk(const mb_ln_bwd_args *a)
+{
+  return ((size_t)a->rows + LN_BLOCK - 1) / LN_BLOCK;
+}
+
+extern "C" size_t mb_cu_layernorm_bwd_scratch(const mb_ln_bwd_args *a)
+{
+  return ln_nblk(a) * 2 * (size_t)a->c * sizeof(double);
+}
+
+extern "C" void mb_cu_layernorm_bwd(cudaStream_t s, const mb_ln_bwd_args *a, const float *x,
+                                    const float *dy, const float *gamma, const float *mean,
+                                    const float *rstd, float *dx, float *dg, float *db,
+                                    void *scratch)
+{
+  const size_t c = (size_t)a->c, nblk = ln_nblk(a);
+  /* the column sums first: dx may alias dy, which they read (stream order) */
+  if (dg || db) {
+    double *part = (double *)scratch;
+    ln_bwd_cols_k<<<mb_cu_blocks(nblk * c, MB_CU_THREADS), MB_CU_THREADS, 0, s>>>(
+      x, dy, mean, rstd, part, (size_t)a->rows, c, nblk);
+    ln_bwd_final_k<<<mb_cu_blocks(c, MB_CU_THREADS), MB_CU_THREADS, 0, s>>>(part, dg, db, c, nblk);
+  }
+  if (!dx) return;
+  unsigned t = mb_cu_row_threads(c);
+  ln_bwd_dx_k<<<mb_cu_blocks((size_t)a->rows, 1), t, t * sizeof(double), s>>>(x, dy, gamma, mean,
+                                                                              rstd, dx, a->rows,
+                                                                              a->c);
+}

@@ -69,3 +69,63 @@ __kernel void softmax_xent(__global const float *x, ulong xo, __global const int
     barrier(CLK_LOCAL_MEM_FENCE);   /* smax/ssum are reused by the next row */
   }
 }
+
+/* ---- row softmax and its backward, one work-group per row (grid-stride) ----
+ * The max, then Σ exp(x − max) in acc_t through a fixed tree, then each output from its
+ * own exp (acc_t), rounded once.  NaN anywhere in a row, +inf, or a row of −inf only
+ * make the sum NaN, so the whole row is NaN (the contract).  y may alias x (dx may
+ * alias dy): every read of a row precedes the barrier before its first write. */
+
+static acc_t row_sum(acc_t v, __local acc_t *sh)
+{
+  size_t lid = get_local_id(0);
+  sh[lid] = v;
+  barrier(CLK_LOCAL_MEM_FENCE);
+  for (size_t s = get_local_size(0) / 2; s > 0; s >>= 1) {
+    if (lid < s) sh[lid] += sh[lid + s];
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  acc_t r = sh[0];
+  barrier(CLK_LOCAL_MEM_FENCE);
+  return r;
+}
+
+__kernel void softmax_rows(__global const float *x, ulong xo, __global float *y, ulong yo,
+                           ulong rows, ulong cols, __local float *smax, __local acc_t *ssum)
+{
+  x += xo; y += yo;
+  size_t lid = get_local_id(0), lsz = get_local_size(0);
+  for (ulong r = get_group_id(0); r < rows; r += get_num_groups(0)) {
+    __global const float *xr = x + r * cols;
+    float mx = -INFINITY;
+    for (ulong j = lid; j < cols; j += lsz) mx = fmax(mx, xr[j]);   /* NaN reaches the sum */
+    smax[lid] = mx;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (size_t s = lsz / 2; s > 0; s >>= 1) {
+      if (lid < s) smax[lid] = fmax(smax[lid], smax[lid + s]);
+      barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    acc_t m = (acc_t)smax[0];
+    acc_t sum = 0;
+    for (ulong j = lid; j < cols; j += lsz) sum += exp((acc_t)xr[j] - m);
+    acc_t inv = (acc_t)1 / row_sum(sum, ssum);   /* its barriers: the row is read */
+    for (ulong j = lid; j < cols; j += lsz) y[r * cols + j] = (float)(exp((acc_t)xr[j] - m) * inv);
+    barrier(CLK_LOCAL_MEM_FENCE);   /* smax is reused by the next row */
+  }
+}
+
+__kernel void softmax_rows_bwd(__global const float *y, ulong yo, __global const float *dy, ulong dyo,
+                               __global float *dx, ulong dxo, ulong rows, ulong cols,
+                               __local acc_t *ssum)
+{
+  y += yo; dy += dyo; dx += dxo;
+  size_t lid = get_local_id(0), lsz = get_local_size(0);
+  for (ulong r = get_group_id(0); r < rows; r += get_num_groups(0)) {
+    __global const float *yr = y + r * cols, *dr = dy + r * cols;
+    acc_t s = 0;
+    for (ulong j = lid; j < cols; j += lsz) s += (acc_t)dr[j] * (acc_t)yr[j];
+    s = row_sum(s, ssum);
+    for (ulong j = lid; j < cols; j += lsz)
+      dx[r * cols + j] = (float)((acc_t)yr[j] * ((acc_t)dr[j] - s));
+  }
+}

@@ -127,3 +127,103 @@ __kernel void bn_bwd(__global const float *x, ulong xo, __global const float *dy
     }
   }
 }
+
+/* ---- layer norm over the last axis of x [rows][c] ----
+ * One work-group per row (grid-stride over rows): strided partial sums per item, then
+ * the fixed tree of wg_sum; the mean first, then the squared deviations.  y may alias
+ * x: a row is read in full before the barrier that precedes its first write, and each
+ * item then writes only the elements it reads. */
+#define HAS_SAVE_RSTD 8   /* with HAS_SAVE_MEAN */
+
+__kernel void ln_fwd(__global const float *x, ulong xo, __global float *y, ulong yo,
+                     __global const float *gamma, ulong go, __global const float *beta, ulong bo,
+                     __global float *sm, ulong smo, __global float *sr, ulong sro,
+                     ulong rows, ulong c, float eps, int has, __local acc_t *sh)
+{
+  x += xo; y += yo; gamma += go; beta += bo;
+  size_t lid = get_local_id(0), lsz = get_local_size(0);
+  for (ulong r = get_group_id(0); r < rows; r += get_num_groups(0)) {
+    __global const float *xr = x + r * c;
+    __global float *yr = y + r * c;
+    acc_t s = 0;
+    for (ulong j = lid; j < c; j += lsz) s += (acc_t)xr[j];
+    acc_t mean = wg_sum(s, sh) / (acc_t)c;
+    acc_t q = 0;
+    for (ulong j = lid; j < c; j += lsz) {
+      acc_t d = (acc_t)xr[j] - mean;
+      q += d * d;
+    }
+    acc_t rstd = (acc_t)1 / sqrt(wg_sum(q, sh) / (acc_t)c + (acc_t)eps);
+    if (lid == 0) {
+      if (has & HAS_SAVE_MEAN) sm[smo + r] = (float)mean;
+      if (has & HAS_SAVE_RSTD) sr[sro + r] = (float)rstd;
+    }
+    for (ulong j = lid; j < c; j += lsz) {
+      float xh = (float)(((acc_t)xr[j] - mean) * rstd);
+      yr[j] = xh * gamma[j] + beta[j];
+    }
+  }
+}
+
+/* dx of each row: g = dy·gamma, dx = rstd·(g − mean(g) − x̂·mean(g·x̂)).  dx may alias
+ * dy: the row's sums are complete (barriers) before any item writes. */
+__kernel void ln_bwd_dx(__global const float *x, ulong xo, __global const float *dy, ulong dyo,
+                        __global const float *gamma, ulong go, __global const float *mean, ulong mo,
+                        __global const float *rstd, ulong ro, __global float *dx, ulong dxo,
+                        ulong rows, ulong c, __local acc_t *sh)
+{
+  x += xo; dy += dyo; gamma += go; mean += mo; rstd += ro; dx += dxo;
+  size_t lid = get_local_id(0), lsz = get_local_size(0);
+  for (ulong r = get_group_id(0); r < rows; r += get_num_groups(0)) {
+    __global const float *xr = x + r * c, *dr = dy + r * c;
+    acc_t m = (acc_t)mean[r], s = (acc_t)rstd[r];
+    acc_t sg = 0, sgx = 0;
+    for (ulong j = lid; j < c; j += lsz) {
+      acc_t g = (acc_t)dr[j] * (acc_t)gamma[j];
+      sg += g;
+      sgx += g * (((acc_t)xr[j] - m) * s);
+    }
+    acc_t mg = wg_sum(sg, sh) / (acc_t)c;
+    acc_t mgx = wg_sum(sgx, sh) / (acc_t)c;
+    for (ulong j = lid; j < c; j += lsz) {
+      acc_t g = (acc_t)dr[j] * (acc_t)gamma[j], xh = ((acc_t)xr[j] - m) * s;
+      dx[r * c + j] = (float)(s * (g - mg - xh * mgx));
+    }
+  }
+}
+
+/* dgamma, dbeta, stage 1: item (b, j) sums column j over the rows of block b
+ * ([b·block, (b+1)·block)) in row order into part[b][0][j] (Σ dy·x̂), part[b][1][j]
+ * (Σ dy).  Stage 2 adds the blocks in order: fixed order, no atomics. */
+__kernel void ln_bwd_cols(__global const float *x, ulong xo, __global const float *dy, ulong dyo,
+                          __global const float *mean, ulong mo, __global const float *rstd, ulong ro,
+                          __global acc_t *part, ulong rows, ulong c, ulong block)
+{
+  x += xo; dy += dyo; mean += mo; rstd += ro;
+  ulong nblk = (rows + block - 1) / block;
+  GRID_LOOP(i, nblk * c) {
+    ulong b = i / c, j = i % c, r1 = min((b + 1) * block, rows);
+    acc_t sg = 0, sb = 0;
+    for (ulong r = b * block; r < r1; r++) {
+      acc_t d = (acc_t)dy[r * c + j];
+      sg += d * (((acc_t)x[r * c + j] - (acc_t)mean[r]) * (acc_t)rstd[r]);
+      sb += d;
+    }
+    part[b * 2 * c + j] = sg;
+    part[b * 2 * c + c + j] = sb;
+  }
+}
+
+__kernel void ln_bwd_cols_final(__global const acc_t *part, __global float *dg, ulong dgo,
+                                __global float *db, ulong dbo, ulong nblk, ulong c, int has)
+{
+  GRID_LOOP(j, c) {
+    acc_t sg = 0, sb = 0;
+    for (ulong b = 0; b < nblk; b++) {
+      sg += part[b * 2 * c + j];
+      sb += part[b * 2 * c + c + j];
+    }
+    if (has & HAS_DGAMMA) dg[dgo + j] = (float)sg;
+    if (has & HAS_DBETA) db[dbo + j] = (float)sb;
+  }
+}

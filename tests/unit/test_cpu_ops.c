@@ -329,6 +329,7 @@ static double unary_want(mb_unary_op op, float x, float a, float b, double *mag)
   case MB_UN_MAX_S: return lit_max(x, a);
   case MB_UN_NAN_TO: return isnan(x) ? a : x;
   case MB_UN_GT_S: return x > a ? 1.0 : 0.0;
+  case MB_UN_GELU: w = 0.5 * (double)x * erfc(-(double)x * M_SQRT1_2); break;
   default: cr_assert_fail("bad unary op"); return 0;
   }
   *mag = fabs(w);
@@ -423,6 +424,11 @@ static double binary_want(mb_binary_op op, float x1, float x2, float a, float b,
     return (double)x1 * x2 * (1.0 - x2);
   case MB_BIN_RELU_BWD: return x2 > 0.0f ? x1 : 0.0f;
   case MB_BIN_GT: return x1 > a * x2 ? 1.0 : 0.0;   /* the product in f32, as specified */
+  case MB_BIN_GELU_BWD: {   /* x1·(Φ + x2·φ): the error scale is that of the two terms */
+    const double z = x2, cdf = 0.5 * erfc(-z * M_SQRT1_2), zpdf = z * exp(-0.5 * z * z) / sqrt(2.0 * M_PI);
+    *mag = fabs((double)x1) * (cdf + fabs(zpdf));
+    return (double)x1 * (cdf + zpdf);
+  }
   default: cr_assert_fail("bad binary op"); return 0;
   }
   *mag = fabs(w);
