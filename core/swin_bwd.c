@@ -49,12 +49,17 @@ static void lin_grads(mb_swin *s, mb_view x, mb_view dy, int B, int per, int in,
   if (!o->n_sq) return;
   const size_t P = (size_t)out * in;
   size_t chunk = s->pg_n / P;
-  if (per == 1) {
-    /* one row per sample (the head): Σ_n (δ_n x_nᵀ)² = (δ²)ᵀ(x²), as mb_mlp does */
-    mb_view xs = s->s_hid2, ds = s->sq_s;   /* free while the head is differentiated */
+  size_t most = 0;   /* rows of the largest target */
+  for (int t = 0; t < o->n_sq; t++)
+    if (o->sq[t].r1 - o->sq[t].r0 > (int)most) most = (size_t)(o->sq[t].r1 - o->sq[t].r0);
+  if (per == 1 && most * (size_t)(in + out) <= s->pg_n) {
+    /* one row per sample (the head; a stage of one token): Σ_n (δ_n x_nᵀ)² = (δ²)ᵀ(x²),
+     * as mb_mlp does.  The squares go to the per-sample workspace, which no caller's
+     * x or dy lives in (a stage-4 MLP's x or dy is any of the token scratch buffers). */
     for (int t = 0; t < o->n_sq; t++) {
       int r0 = o->sq[t].r0, n = o->sq[t].r1 - r0;
       if (n <= 0) continue;
+      mb_view xs = s->pg, ds = mb_at(s->pg, (size_t)n * in);
       mb_unary(be, MB_UN_SQR, mb_at(x, (size_t)r0 * in), xs, (size_t)n * in, 0, 0);
       mb_unary(be, MB_UN_SQR, mb_at(dy, (size_t)r0 * out), ds, (size_t)n * out, 0, 0);
       mb_matmul(be, 1, 0, out, in, n, 1.0f, ds, xs, 1.0f, mb_at(o->sq[t].acc, toff(s, tw)));
