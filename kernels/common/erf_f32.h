@@ -1,10 +1,12 @@
-/* f32 erf and erfc, and the normal CDF and density that GELU needs (GLSL has no erf).
+/* f32 erf and erfc, and the normal CDF and density that GELU needs: the Vulkan shaders'
+ * (GLSL has no erf) and the OpenCL kernels' (OpenCL allows its erfc 16 ulp).
  * Made by tools/gen_erf_glsl.py (our own Chebyshev fits); edit that, not this file.
  *
- * Written in the subset of GLSL that is also C: tests/unit/test_erf.c compiles this very
- * file (MB_ERF_C) and checks it against the C library's double erf/erfc.  Only +, -, *,
- * floor, ldexp and bit masks: no division and no exp builtin (Vulkan allows exp an error
- * of 3 + 2|x| ulp); `precise` keeps every operation unfused, as the C build does.
+ * Written in the subset of GLSL that is also C and OpenCL C: tests/unit/test_erf.c
+ * compiles this very file (MB_ERF_C) and checks it against the C library's double
+ * erf/erfc.  Only +, -, *, floor, ldexp and bit masks: no division and no exp builtin
+ * (Vulkan allows exp an error of 3 + 2|x| ulp); `precise` (GLSL) and FP_CONTRACT OFF
+ * (OpenCL) keep every operation unfused, as the C build does.
  *
  *   |x| < 0.5:         erf(x) = x + x·Q(x²), Q of degree 6 (fit error 1.0e-13)
  *   0.25 <= |x| < 10.1: erfc(|x|) = e^(-x²)·E(|x|), E(x) = e^(x²)·erfc(x) in 6 pieces of
@@ -17,12 +19,23 @@
  *
  * Accuracy, measured over every finite f32 with round-to-nearest, unfused f32
  * arithmetic (tests/unit/test_erf.c checks a sample of every binade on each build):
- * see the ULP bounds in that test and docs/ops.md.  mb_norm_cdf takes e^(-x²/2) from x
+ * see the ULP bounds in that test and docs/architecture.md §4.1.  mb_norm_cdf takes e^(-x²/2) from x
  * itself, so the rounding of x/sqrt2 does not reach the far tail. */
-#ifndef MB_ERF_GLSL
-#define MB_ERF_GLSL
+#ifndef MB_ERF_F32_H
+#define MB_ERF_F32_H
 
-#ifndef MB_ERF_C
+#if defined(__OPENCL_VERSION__)
+#pragma OPENCL FP_CONTRACT OFF
+#define MB_FN static
+#define precise
+#define MB_F2U(x) as_uint(x)
+#define MB_U2F(u) as_float(u)
+#define MB_FLOOR(x) floor(x)
+#define MB_LDEXP(x, n) ldexp(x, n)
+#define MB_INT(x) ((int)(x))
+#define MB_ABS(x) fabs(x)
+#define MB_ISNAN(x) isnan(x)
+#elif !defined(MB_ERF_C)   /* GLSL */
 #define MB_FN
 #define MB_F2U(x) floatBitsToUint(x)
 #define MB_U2F(u) uintBitsToFloat(u)
