@@ -15,7 +15,7 @@ layout(constant_id = 1) const int OP = 0;
 #endif
 
 #if defined(UNARY) || defined(BINARY)
-#include "erf.glsl"   /* GELU: GLSL has no erf */
+#include "erf_f32.h"   /* GELU: GLSL has no erf (kernels/common, shared with OpenCL) */
 #endif
 
 #if defined(UNARY)

@@ -31,7 +31,8 @@ static const struct {
 static const struct {
   const char *name;
   const char *text;
-} k_headers[] = {{"philox.h", mb_cl_philox}, {"op_codes.h", mb_cl_op_codes}};
+} k_headers[] = {{"philox.h", mb_cl_philox}, {"op_codes.h", mb_cl_op_codes},
+                 {"erf_f32.h", mb_cl_erf_f32}};
 
 #define MAX_INCLUDES 4
 

@@ -31,7 +31,9 @@ static float unary1(mb_unary_op op, float x, float a, float b)
   case MB_UN_MAX_S: return max_of(x, a);
   case MB_UN_NAN_TO: return isnan(x) ? a : x;
   case MB_UN_GT_S: return x > a ? 1.0f : 0.0f;
-  case MB_UN_GELU: return (float)(0.5 * (double)x * (1.0 + erf((double)x * M_SQRT1_2)));
+  /* Φ(x) = erfc(−x/√2)/2: 1 + erf(x/√2) would be 0 in f64 below x ≈ −8.3, where x·Φ(x)
+   * is still a normal f32 (GELU(−10) = −7.6e-23) */
+  case MB_UN_GELU: return (float)(0.5 * (double)x * erfc(-(double)x * M_SQRT1_2));
   case MB_UN__COUNT: default: return NAN;
   }
 }
@@ -62,7 +64,7 @@ static float binary1(mb_binary_op op, float x1, float x2, float a, float b)
   case MB_BIN_GT: return x1 > a * x2 ? 1.0f : 0.0f;
   case MB_BIN_GELU_BWD: {
     const double z = (double)x2;
-    const double cdf = 0.5 * (1.0 + erf(z * M_SQRT1_2)), pdf = exp(-0.5 * z * z) * 0.3989422804014327;
+    const double cdf = 0.5 * erfc(-z * M_SQRT1_2), pdf = exp(-0.5 * z * z) * 0.3989422804014327;
     return (float)((double)x1 * (cdf + z * pdf));
   }
   case MB_BIN__COUNT: default: return NAN;

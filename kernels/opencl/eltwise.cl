@@ -14,30 +14,10 @@
 /* Round every operation as written, like the ref oracle (no fused a*x+b). */
 #pragma OPENCL FP_CONTRACT OFF
 
-/* GELU and its derivative through erfc (Φ(x) = erfc(−x/√2)/2: no cancellation of
- * 1 + erf for x < 0), in double where the device has it, rounded once; else in f32,
- * where the spec allows erfc 16 ulp and the rounding of x/√2 is amplified by ~x² in
- * the far negative tail. */
-#ifdef cl_khr_fp64
-#pragma OPENCL EXTENSION cl_khr_fp64 : enable
-static float gelu(float v)
-{
-  double z = (double)v;
-  return (float)(0.5 * z * erfc(-z * M_SQRT1_2));
-}
-static float gelu_bwd(float p, float q)   /* p·(Φ(q) + q·φ(q)) */
-{
-  double z = (double)q;
-  return (float)((double)p *
-                 (0.5 * erfc(-z * M_SQRT1_2) + z * (exp(-0.5 * z * z) * 0.3989422804014327)));
-}
-#else
-static float gelu(float v) { return 0.5f * v * erfc(-v * M_SQRT1_2_F); }
-static float gelu_bwd(float p, float q)
-{
-  return p * (0.5f * erfc(-q * M_SQRT1_2_F) + q * (exp(-0.5f * q * q) * 0.398942280f));
-}
-#endif
+/* GELU and its derivative: f32 erf from kernels/common/erf_f32.h (the Vulkan shaders'
+ * too; <= 3.1 ulp, docs/architecture.md §4.1), not the device's erfc, which OpenCL allows
+ * 16 ulp (and which pocl evaluates slowly in double) */
+#include "erf_f32.h"
 
 #define GRID_LOOP(i, n) for (ulong i = get_global_id(0); i < (n); i += get_global_size(0))
 
@@ -67,7 +47,7 @@ UNARY(min_s,   MB_MIN(v, a))
 UNARY(max_s,   MB_MAX(v, a))
 UNARY(nan_to,  isnan(v) ? a : v)
 UNARY(gt_s,    v > a ? 1.0f : 0.0f)
-UNARY(gelu,    gelu(v))
+UNARY(gelu,    mb_gelu(v))
 
 #define BINARY(name, expr)                                                                  \
   __kernel void binary_##name(__global const float *x1, ulong x1o, __global const float *x2, \
@@ -87,7 +67,7 @@ BINARY(add_sqr,     p + a * (q * q))
 BINARY(sigmoid_bwd, p * q * (1.0f - q))
 BINARY(relu_bwd,    q > 0.0f ? p : 0.0f)
 BINARY(gt,          p > a * q ? 1.0f : 0.0f)
-BINARY(gelu_bwd,    gelu_bwd(p, q))
+BINARY(gelu_bwd,    p * mb_gelu_grad(q))
 
 /* y = cond != 0 ? x1 : x2.  Values move as raw bits (f32 or i32 alike); the
  * test on cond's bits equals the f32 test cond != 0 (-0 is zero, NaN is not)

@@ -145,21 +145,33 @@ __kernel void ln_fwd(__global const float *x, ulong xo, __global float *y, ulong
   for (ulong r = get_group_id(0); r < rows; r += get_num_groups(0)) {
     __global const float *xr = x + r * c;
     __global float *yr = y + r * c;
-    acc_t s = 0;
-    for (ulong j = lid; j < c; j += lsz) s += (acc_t)xr[j];
-    acc_t mean = wg_sum(s, sh) / (acc_t)c;
+    /* Sums of the deviations from the row's first element x0 (a non-finite x0 shifts by
+     * 0): exact in f64, and with f32 sums x − x0 is exact near x0, so a mean far from 0
+     * costs x − mean no precision (Vulkan does the same). */
+    float x0 = xr[0];
+    x0 = fabs(x0) <= MAXFLOAT ? x0 : 0.0f;
+    acc_t s = 0, s1 = 0;
+    for (ulong j = lid; j < c; j += lsz) {
+      s += (acc_t)xr[j] - (acc_t)x0;
+      s1 += (acc_t)xr[j];
+    }
+    acc_t dm = wg_sum(s, sh) / (acc_t)c;     /* mean − x0 */
+    acc_t m1 = wg_sum(s1, sh) / (acc_t)c;    /* the plain mean */
     acc_t q = 0;
     for (ulong j = lid; j < c; j += lsz) {
-      acc_t d = (acc_t)xr[j] - mean;
+      acc_t d = ((acc_t)xr[j] - (acc_t)x0) - dm;
       q += d * d;
     }
     acc_t rstd = (acc_t)1 / sqrt(wg_sum(q, sh) / (acc_t)c + (acc_t)eps);
     if (lid == 0) {
+      /* saved: x0 + dm unless that sum cancels (|mean| < |x0|/2), else the plain mean */
+      acc_t mean = (acc_t)x0 + dm;
+      if (!(fabs(mean) >= (acc_t)0.5 * fabs((acc_t)x0))) mean = m1;
       if (has & HAS_SAVE_MEAN) sm[smo + r] = (float)mean;
       if (has & HAS_SAVE_RSTD) sr[sro + r] = (float)rstd;
     }
     for (ulong j = lid; j < c; j += lsz) {
-      float xh = (float)(((acc_t)xr[j] - mean) * rstd);
+      float xh = (float)((((acc_t)xr[j] - (acc_t)x0) - dm) * rstd);
       yr[j] = xh * gamma[j] + beta[j];
     }
   }

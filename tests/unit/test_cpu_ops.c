@@ -387,6 +387,17 @@ static void unary_ops(const char *name)
   c.ops->unary(c.be, MB_UN_NAN_TO, xv, yv, 5, 7.0f, 0);
   get(&c, y, yv, 5);
   cr_assert(y[0] == 7.0f && y[1] == -1.0f && y[4] == INFINITY);
+  /* GELU's far negative tail, still normal f32 (x·Phi(x) down to -8e-38 at -13): an f64
+   * 1 + erf(x/sqrt2) would give 0 below -8.3 */
+  const float tail[] = {-6.5f, -9.0f, -10.0f, -12.0f, -13.0f};
+  mb_view tv = new_view(&c, tail, 5);
+  c.ops->unary(c.be, MB_UN_GELU, tv, yv, 5, 0, 0);
+  get(&c, y, yv, 5);
+  for (int i = 0; i < 5; i++) {
+    const double w = 0.5 * (double)tail[i] * erfc(-(double)tail[i] * M_SQRT1_2);
+    cr_assert(fabs((double)y[i] - w) <= 1e-6 * fabs(w), "gelu(%g) = %.9g, want %.12g", tail[i], y[i],
+              w);
+  }
   /* in place (y == x) gives the out-of-place result */
   size_t n = 70001;
   float *h = falloc(n), *ref = falloc(n), *inpl = falloc(n);
