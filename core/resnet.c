@@ -98,6 +98,7 @@ static int add_unit(mb_resnet *r, const char *conv, const char *bn, int cin, int
   u->groups = groups;
   u->tw = r->pt.n;
   add_tensor(&r->pt, conv, "weight", MB_PT_CONV, cout, cin / groups * k * k);
+  r->pt.t[u->tw].k = k;
   u->tg = r->pt.n;
   add_tensor(&r->pt, bn, "weight", MB_PT_BN_WEIGHT, cout, 1);
   add_tensor(&r->pt, bn, "bias", MB_PT_BN_BIAS, cout, 1);

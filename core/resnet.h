@@ -52,7 +52,8 @@ typedef enum {
 typedef struct {
   char name[32];
   size_t off, n;        /* in the flat buffer */
-  int rows, cols;       /* conv [cout × cin·kh·kw], linear [out × in], BN γ/β, bias [c × 1] */
+  int rows, cols;       /* conv [cout × (cin/groups)·kh·kw], linear [out × in], BN γ/β, bias [c × 1] */
+  int k;                /* conv: the kernel's side (1, 3 or 7); 0 for the others */
   mb_pt_kind kind;
 } mb_rn_tensor;
 
