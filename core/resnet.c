@@ -48,13 +48,6 @@ const char *mb_rn_arch_name(mb_rn_arch arch)
   return arch == MB_RN_RESNET18 ? "resnet18" : arch == MB_RN_RESNEXT50 ? "resnext50_32x4d" : NULL;
 }
 
-int mb_rn_arch_parse(const char *name)
-{
-  if (!strcmp(name, "resnet18")) return MB_RN_RESNET18;
-  if (!strcmp(name, "resnext50_32x4d")) return MB_RN_RESNEXT50;
-  return -1;
-}
-
 static int rx_groups(const mb_resnet_config *cfg) { return cfg->groups > 0 ? cfg->groups : 32; }
 static int rx_base(const mb_resnet_config *cfg) { return cfg->base_width > 0 ? cfg->base_width : 4; }
 
@@ -192,8 +185,7 @@ static int plan(const mb_resnet_config *cfg, mb_resnet *r, char *err, size_t len
              (int)cfg->arch, cfg->in_c, cfg->in_h, cfg->in_w, cfg->width, cfg->classes);
     return -1;
   }
-  if (rx && (cfg->groups < 0 || cfg->base_width < 0 ||
-             cfg->width * rx_base(cfg) / 64 < 1 || (size_t)cfg->width * 8 * 4 > (1u << 20))) {
+  if (rx && (cfg->groups < 0 || cfg->base_width < 0 || cfg->width * rx_base(cfg) / 64 < 1)) {
     snprintf(err, len, "bad ResNeXt configuration (width %d, groups %d, base width %d: every "
              "stage needs width·base_width/64 >= 1)", cfg->width, rx_groups(cfg), rx_base(cfg));
     return -1;

@@ -139,10 +139,8 @@ void mb_resnet_config_fmnist(mb_resnet_config *cfg);
 void mb_resnet_config_imagenet(mb_resnet_config *cfg);
 /* ResNeXt-50 32×4d at 3×224×224, 1000 classes (torchvision's resnext50_32x4d). */
 void mb_resnext50_config_imagenet(mb_resnet_config *cfg);
-/* The architecture's name: "resnet18" or "resnext50_32x4d" (NULL for an unknown one), and
- * back (−1 for an unknown name). */
+/* The architecture's name: "resnet18" or "resnext50_32x4d" (NULL for an unknown one). */
 const char *mb_rn_arch_name(mb_rn_arch arch);
-int mb_rn_arch_parse(const char *name);
 void mb_resnet_describe(const mb_resnet_config *cfg, char *out, size_t len);
 /* The parameter table alone (no device memory); 0, or −1 with a reason for a bad
  * configuration (any input of at least 1×1 works: every stride-2 layer rounds up). */
