@@ -113,10 +113,13 @@ static void rn_describe(const mb_scale_cfg *c, char *out, size_t len)
 }
 
 /* One entry per model; the index is mb_scale_cfg.model.
- * Swin-T (core/swin*.c) is added here as one entry once it is merged: open with
- * mb_swin_create(be, &cfg, max_batch, net) and mb_model_from_swin(net, &s->md), close with
- * mb_swin_destroy, and the name "swin_t" (until then mb_scale_model_find says it is not
- * built in). */
+ *
+ * SWIN-T GOES HERE (once core/swin*.c is merged): one entry {"swin_t", sw_open, sw_close,
+ * sw_params, sw_row_bytes, sw_row_name, sw_describe}, where sw_open callocs an mb_swin into
+ * s->net, fills an mb_swin_config for c->classes at c->size×c->size, calls
+ * mb_swin_create(be, &cfg, max_batch, s->net) and mb_model_from_swin(s->net, &s->md);
+ * sw_close calls mb_swin_destroy and frees; and "swin_t" leaves k_known below.  Until then
+ * `--model swin_t` and `scale_model = swin_t` fail with "not built in". */
 static const mb_scale_model k_models[] = {
   [SCALE_RESNET18] = {"resnet18", rn_open, rn_close, rn_params, rn_row_bytes, rn_row_name,
                       rn_describe},
@@ -124,7 +127,7 @@ static const mb_scale_model k_models[] = {
                        rn_describe},
 };
 
-/* Models of the paper's Table 4 this build may lack. */
+/* Models of the paper's Table 4 this build lacks (a name here is "not built in", not unknown). */
 static const char *const k_known[] = {"swin_t"};
 
 int mb_scale_models(const mb_scale_model **out)
