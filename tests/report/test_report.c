@@ -495,7 +495,7 @@ Test(report, bench_scale_json_to_report, .timeout = 300)
   if (!bin) cr_skip_test("MB_BIN (the mnemobench binary) is not set");
   char *d = tmpdir(), cmd[2048];
   snprintf(cmd, sizeof cmd,
-           "'%s' bench-scale --quick --json --backend ref --classes-total 20 --ssd-images 16 --ssd-forget 4 "
+           "'%s' bench-scale --quick --json --model resnet18 --backend ref --classes-total 20 --ssd-images 16 --ssd-forget 4 "
            "> '%s/s.jsonl' 2>/dev/null && '%s' report '%s/s.jsonl' --out '%s/d' 2>/dev/null",
            bin, d, bin, d, d);
   cr_assert_eq(system(cmd), 0, "%s", cmd);
