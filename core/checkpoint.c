@@ -2,7 +2,8 @@
  * (key=value lines), u64 n_params, f32 params, u64 n_code_floats, f32 codes,
  * [version ≥ 2: u64 n_stats, f32 running means, f32 running variances],
  * (version 3 adds the data_kind and data_path header keys, version 4 the finetune_*
- * keys, nothing binary; model=swin_t adds its configuration keys to version 4)
+ * keys, version 5 model=resnext50_32x4d with groups and base_width, nothing binary;
+ * model=swin_t adds its configuration keys to version 4 or later)
  * u64 FNV-1a of every byte before it.  Little-endian hosts only (checked). */
 #include "core/checkpoint.h"
 #include "util/atomic_file.h"
@@ -67,8 +68,16 @@ static void header_text(const mb_checkpoint *c, char *h, size_t len)
              w->in_w);
   } else if (c->kind == MB_MODEL_RESNET18) {
     const mb_resnet_config *r = &c->rcfg;
-    snprintf(arch, sizeof arch, "model=resnet18\nstem=%s\nwidth=%d\nin_shape=%d,%d,%d\n",
-             r->stem == MB_RN_IMAGENET ? "imagenet" : "cifar", r->width, r->in_c, r->in_h, r->in_w);
+    if (r->arch == MB_RN_RESNEXT50)
+      snprintf(arch, sizeof arch,
+               "model=resnext50_32x4d\nstem=%s\nwidth=%d\ngroups=%d\nbase_width=%d\n"
+               "in_shape=%d,%d,%d\n", r->stem == MB_RN_IMAGENET ? "imagenet" : "cifar", r->width,
+               r->groups > 0 ? r->groups : 32, r->base_width > 0 ? r->base_width : 4, r->in_c,
+               r->in_h, r->in_w);
+    else
+      snprintf(arch, sizeof arch, "model=resnet18\nstem=%s\nwidth=%d\nin_shape=%d,%d,%d\n",
+               r->stem == MB_RN_IMAGENET ? "imagenet" : "cifar", r->width, r->in_c, r->in_h,
+               r->in_w);
   } else {
     char dims[128] = "";
     size_t o = 0;
@@ -103,7 +112,9 @@ int mb_checkpoint_write(const char *path, const mb_checkpoint *c, char *err, siz
   if (mb_afile_open(&o.a, path, err, len) != 0) return -1;
   char h[16384];   /* two paths of up to 4 KiB each fit */
   header_text(c, h, sizeof h);
-  uint32_t ver = MB_CKPT_VERSION, hl = (uint32_t)strlen(h);
+  /* the lowest version that holds the file: older readers still take every other model */
+  uint32_t ver = c->kind == MB_MODEL_RESNET18 && c->rcfg.arch == MB_RN_RESNEXT50 ? 5 : 4;
+  uint32_t hl = (uint32_t)strlen(h);
   uint64_t np = c->n_params, nc = c->codes ? (uint64_t)c->n_classes * mb_checkpoint_in_dim(c) : 0;
   uint64_t ns = c->run_mean && c->run_var ? c->n_stats : 0;
   put(&o, k_magic, 8);
@@ -156,11 +167,20 @@ static const char *field(const char *h, const char *key, char *out, size_t len)
   return NULL;
 }
 
-static int parse_resnet(const char *h, mb_checkpoint *c, char *err, size_t len)
+static int parse_resnet(const char *h, mb_checkpoint *c, int resnext, char *err, size_t len)
 {
   char v[256];
   mb_resnet_config *r = &c->rcfg;
   memset(r, 0, sizeof *r);
+  if (resnext) {
+    r->arch = MB_RN_RESNEXT50;
+    r->groups = atoi(field(h, "groups", v, sizeof v) ? v : "0");
+    r->base_width = atoi(field(h, "base_width", v, sizeof v) ? v : "0");
+    if (r->groups < 1 || r->groups > 4096 || r->base_width < 1 || r->base_width > 4096) {
+      snprintf(err, len, "bad resnext50_32x4d groups or base_width in header");
+      return -1;
+    }
+  }
   field(h, "stem", v, sizeof v);
   r->stem = strcmp(v, "imagenet") == 0 ? MB_RN_IMAGENET : MB_RN_CIFAR;
   r->width = atoi(field(h, "width", v, sizeof v) ? v : "0");
@@ -235,13 +255,15 @@ static int parse_header(const char *h, mb_checkpoint *c, char *err, size_t len)
   char v[256];
   memset(&c->cfg, 0, sizeof c->cfg);
   field(h, "model", v, sizeof v);
+  int resnext = strcmp(v, "resnext50_32x4d") == 0;
   if (strcmp(v, "mlp") == 0) c->kind = MB_MODEL_MLP;
-  else if (strcmp(v, "resnet18") == 0) c->kind = MB_MODEL_RESNET18;
+  else if (strcmp(v, "resnet18") == 0 || resnext) c->kind = MB_MODEL_RESNET18;
   else if (strcmp(v, "swin_t") == 0) c->kind = MB_MODEL_SWIN_T;
   else { snprintf(err, len, "unsupported model '%s'", v); return -1; }
-  int (*parse)(const char *, mb_checkpoint *, char *, size_t) =
-    c->kind == MB_MODEL_MLP ? parse_mlp : c->kind == MB_MODEL_SWIN_T ? parse_swin : parse_resnet;
-  if (parse(h, c, err, len) != 0) return -1;
+  int rc = c->kind == MB_MODEL_MLP      ? parse_mlp(h, c, err, len)
+           : c->kind == MB_MODEL_SWIN_T ? parse_swin(h, c, err, len)
+                                        : parse_resnet(h, c, resnext, err, len);
+  if (rc != 0) return -1;
   field(h, "codes", v, sizeof v);
   if (mb_code_dist_parse(v, &c->code_dist) != 0) c->code_dist = MB_CODES_UNIFORM01;
   c->has_codes = atoi(field(h, "has_codes", v, sizeof v) ? v : "0");
@@ -318,12 +340,14 @@ int mb_checkpoint_read(const char *path, mb_checkpoint *c, char *err, size_t len
   const char *why = NULL;
   if (get(&o, magic, 8) || memcmp(magic, k_magic, 8) != 0) why = "not a mnemobench checkpoint (bad magic)";
   else if (get(&o, &ver, 4) || ver < 1 || ver > MB_CKPT_VERSION)
-    why = "unsupported checkpoint version (this build reads versions 1 to 4)";
+    why = "unsupported checkpoint version (this build reads versions 1 to 5)";
   else if (get(&o, &hl, 4) || hl == 0 || hl > 65536 || !(h = calloc(hl + 1, 1)) || get(&o, h, hl))
     why = "truncated or corrupt header";
   else if (parse_header(h, c, err, len)) why = "";
   if (!why && ver < 2 && c->kind != MB_MODEL_MLP) why = "a version 1 checkpoint holds an MLP only";
   if (!why && ver < 4 && c->kind == MB_MODEL_SWIN_T) why = "a Swin-T checkpoint needs version 4";
+  if (!why && ver < 5 && c->kind == MB_MODEL_RESNET18 && c->rcfg.arch != MB_RN_RESNET18)
+    why = "a ResNeXt needs checkpoint version 5";
   size_t total = 0, n_stats = 0;
   if (!why && model_size(c, &total, &n_stats, err, len) != 0) why = "";
   if (!why) {

@@ -13,15 +13,18 @@
  * files, MLP only, still load).  3: where the training data came from
  * (data_kind, data_path); versions 1 and 2 load with both empty.  4: how a model was
  * fine-tuned with codes (the finetune_* keys, header text only); versions 1 to 3 load
- * with finetune_steps = 0 (not fine-tuned).  model=swin_t (with the keys patch,
- * window, embed, depths, heads, mlp_ratio, in_shape) needs no new version: the binary
- * layout is unchanged and an older reader refuses it as "unsupported model 'swin_t'". */
-#define MB_CKPT_VERSION 4
+ * with finetune_steps = 0 (not fine-tuned).  5: a ResNeXt-50 (model=resnext50_32x4d with
+ * the groups and base_width keys); a file is written with the lowest version that holds
+ * it (5 for a ResNeXt, 4 otherwise), and versions 1 to 4 load as before.  model=swin_t
+ * (with the keys patch, window, embed, depths, heads, mlp_ratio, in_shape) needs no
+ * version of its own: the binary layout is unchanged and an older reader refuses it as
+ * "unsupported model 'swin_t'"; it is written as version 4. */
+#define MB_CKPT_VERSION 5
 
 struct mb_checkpoint {
   mb_model_kind kind;
   mb_mlp_config cfg;      /* kind == MB_MODEL_MLP */
-  mb_resnet_config rcfg;  /* kind == MB_MODEL_RESNET18 */
+  mb_resnet_config rcfg;  /* kind == MB_MODEL_RESNET18 (ResNet-18 or, by rcfg.arch, ResNeXt-50) */
   mb_swin_config scfg;    /* kind == MB_MODEL_SWIN_T */
   int n_classes;
   mb_code_dist code_dist;

@@ -50,7 +50,8 @@ size_t mb_conv2d_ws_per_image(const mb_conv_geom *g)
 }
 
 /* Images per chunk; 0 after recording an error. */
-static int chunk_of(mb_backend *be, const char *op, const mb_conv_geom *g, int cout, size_t ws_n)
+static int chunk_of(mb_backend *be, const char *op, const mb_conv_geom *g, int cout, int groups,
+                    size_t ws_n)
 {
   if (!mb_ok(be)) return 0;
   if (g->n < 1 || g->c < 1 || cout < 1 || g->kh < 1 || g->kw < 1 || g->stride < 1 || g->pad < 0 ||
@@ -58,6 +59,11 @@ static int chunk_of(mb_backend *be, const char *op, const mb_conv_geom *g, int c
       g->ow != mb_conv_out(g->w, g->kw, g->stride, g->pad)) {
     mb_fail(be, MB_BAD_ARG, "%s: bad geometry (n=%d c=%d %dx%d k=%dx%d s=%d p=%d -> %dx%d, cout=%d)",
             op, g->n, g->c, g->h, g->w, g->kh, g->kw, g->stride, g->pad, g->oh, g->ow, cout);
+    return 0;
+  }
+  if (groups < 1 || g->c % groups || cout % groups) {
+    mb_fail(be, MB_BAD_ARG, "%s: %d groups do not divide %d input and %d output channels", op,
+            groups, g->c, cout);
     return 0;
   }
   if (direct(g)) return g->n;
@@ -80,26 +86,50 @@ static mb_conv_geom chunk_geom(const mb_conv_geom *g, int b0, int chunk)
   return sub;
 }
 
-void mb_conv2d_fwd(mb_backend *be, const mb_conv_geom *g, int cout, mb_view x, mb_view w,
-                   mb_view y, mb_view ws, size_t ws_n)
+/* The backends' optional conv ops take no groups (mb/backend.h): grouped layers always
+ * run the generic composition. */
+static int use_opt(mb_backend *be, mb_op_id id, int groups)
 {
-  int chunk = chunk_of(be, "conv2d_fwd", g, cout, ws_n);
+  return groups == 1 && mb_has_opt(be, id);
+}
+
+/* One GEMM per group, batched: the groups' blocks of A, B and C lie at fixed strides
+ * (for groups = 1 this is the plain matmul of the ungrouped layer). */
+static void group_gemm(mb_backend *be, int ta, int tb, int m, int n, int k, mb_view a, int lda,
+                       long sa, mb_view b, int ldb, long sb, float beta, mb_view c, int ldc, long sc,
+                       int groups)
+{
+  mb_gemm_args x = {
+    .trans_a = ta, .trans_b = tb, .m = m, .n = n, .k = k, .alpha = 1.0f, .beta = beta,
+    .a = a, .b = b, .c = c, .lda = lda, .ldb = ldb, .ldc = ldc,
+    .batch = groups, .stride_a = sa, .stride_b = sb, .stride_c = sc,
+  };
+  mb_gemm(be, &x);
+}
+
+void mb_conv2d_grouped_fwd(mb_backend *be, const mb_conv_geom *g, int cout, int groups, mb_view x,
+                           mb_view w, mb_view y, mb_view ws, size_t ws_n)
+{
+  int chunk = chunk_of(be, "conv2d_fwd", g, cout, groups, ws_n);
   if (!chunk) return;
-  if (mb_has_opt(be, MB_OPID_conv2d_fwd)) {
+  if (use_opt(be, MB_OPID_conv2d_fwd, groups)) {
     mb_conv_args c = {.g = *g, .cout = cout, .x = x, .w = w, .y = y};
     mb_conv2d_opt(be, MB_OPID_conv2d_fwd, &c);
     return;
   }
   const size_t chw = (size_t)g->c * g->h * g->w, ohw = ohw_of(g);
-  const int ckk = (int)ckk_of(g);
+  const int ckk = (int)ckk_of(g), G = groups, cog = cout / G, gk = ckk / G, cg = g->c / G;
   if (direct(g)) {
-    /* x is its own column matrix: one batched GEMM, no workspace */
-    mb_gemm_args a = {
-      .m = cout, .n = (int)ohw, .k = ckk, .alpha = 1.0f, .beta = 0.0f, .a = w, .b = x, .c = y,
-      .lda = ckk, .ldb = (int)ohw, .ldc = (int)ohw,
-      .batch = g->n, .stride_a = 0, .stride_b = (long)chw, .stride_c = (long)cout * (long)ohw,
-    };
-    mb_gemm(be, &a);
+    /* x is its own column matrix: one batched GEMM per group, no workspace */
+    for (int gi = 0; gi < G && mb_ok(be); gi++) {
+      mb_gemm_args a = {
+        .m = cog, .n = (int)ohw, .k = gk, .alpha = 1.0f, .beta = 0.0f,
+        .a = mb_at(w, (size_t)gi * cog * gk), .b = mb_at(x, (size_t)gi * cg * ohw),
+        .c = mb_at(y, (size_t)gi * cog * ohw), .lda = gk, .ldb = (int)ohw, .ldc = (int)ohw,
+        .batch = g->n, .stride_a = 0, .stride_b = (long)chw, .stride_c = (long)cout * (long)ohw,
+      };
+      mb_gemm(be, &a);
+    }
     return;
   }
   for (int b0 = 0; b0 < g->n && mb_ok(be); b0 += chunk) {
@@ -113,33 +143,40 @@ void mb_conv2d_fwd(mb_backend *be, const mb_conv_geom *g, int cout, mb_view x, m
       cols_t = b;
       y_t = a;   /* free again */
     }
-    /* y_t [cout][n·ohw] = W·cols_t, then back to [n][cout][ohw] */
-    mb_matmul(be, 0, 0, cout, n * (int)ohw, ckk, 1.0f, w, cols_t, 0.0f, y_t);
+    /* y_t [cout][n·ohw] = W·cols_t per group (group gi: rows gi·gk.. of cols_t, gi·cog.. of
+     * y_t), then back to [n][cout][ohw] */
+    const long nohw = (long)n * (long)ohw;
+    group_gemm(be, 0, 0, cog, (int)nohw, gk, w, gk, (long)cog * gk, cols_t, (int)nohw, gk * nohw,
+               0.0f, y_t, (int)nohw, cog * nohw, G);
     if (n > 1) mb_permute(be, a, y_b0, (size_t)cout, (size_t)n, ohw);
   }
 }
 
-void mb_conv2d_bwd_data(mb_backend *be, const mb_conv_geom *g, int cout, mb_view dy, mb_view w,
-                        mb_view dx, int accumulate, mb_view ws, size_t ws_n)
+void mb_conv2d_grouped_bwd_data(mb_backend *be, const mb_conv_geom *g, int cout, int groups,
+                                mb_view dy, mb_view w, mb_view dx, int accumulate, mb_view ws,
+                                size_t ws_n)
 {
-  int chunk = chunk_of(be, "conv2d_bwd_data", g, cout, ws_n);
+  int chunk = chunk_of(be, "conv2d_bwd_data", g, cout, groups, ws_n);
   if (!chunk) return;
-  if (mb_has_opt(be, MB_OPID_conv2d_bwd_data)) {
+  if (use_opt(be, MB_OPID_conv2d_bwd_data, groups)) {
     mb_conv_args c = {.g = *g, .cout = cout, .dy = dy, .w = w, .dx = dx, .accumulate = accumulate};
     mb_conv2d_opt(be, MB_OPID_conv2d_bwd_data, &c);
     return;
   }
   const size_t chw = (size_t)g->c * g->h * g->w, ohw = ohw_of(g);
-  const int ckk = (int)ckk_of(g);
+  const int ckk = (int)ckk_of(g), G = groups, cog = cout / G, gk = ckk / G, cg = g->c / G;
   if (direct(g)) {
-    /* the columns are dx itself, so the GEMM writes (or adds to) it directly */
-    mb_gemm_args a = {
-      .trans_a = 1, .m = ckk, .n = (int)ohw, .k = cout, .alpha = 1.0f,
-      .beta = accumulate ? 1.0f : 0.0f, .a = w, .b = dy, .c = dx,
-      .lda = ckk, .ldb = (int)ohw, .ldc = (int)ohw,
-      .batch = g->n, .stride_a = 0, .stride_b = (long)cout * (long)ohw, .stride_c = (long)chw,
-    };
-    mb_gemm(be, &a);
+    /* the columns are dx itself, so the GEMMs write (or add to) it directly */
+    for (int gi = 0; gi < G && mb_ok(be); gi++) {
+      mb_gemm_args a = {
+        .trans_a = 1, .m = gk, .n = (int)ohw, .k = cog, .alpha = 1.0f,
+        .beta = accumulate ? 1.0f : 0.0f, .a = mb_at(w, (size_t)gi * cog * gk),
+        .b = mb_at(dy, (size_t)gi * cog * ohw), .c = mb_at(dx, (size_t)gi * cg * ohw),
+        .lda = gk, .ldb = (int)ohw, .ldc = (int)ohw,
+        .batch = g->n, .stride_a = 0, .stride_b = (long)cout * (long)ohw, .stride_c = (long)chw,
+      };
+      mb_gemm(be, &a);
+    }
     return;
   }
   if (!accumulate) mb_fill(be, dx, (size_t)g->n * chw, 0.0f);
@@ -153,31 +190,35 @@ void mb_conv2d_bwd_data(mb_backend *be, const mb_conv_geom *g, int cout, mb_view
       dy_t = a;
       dcols_t = b;
     }
-    /* dcols_t [ckk][n·ohw] = Wᵀ·dy_t, then back to [n][ckk][ohw] in a for col2im */
-    mb_matmul(be, 1, 0, ckk, n * (int)ohw, cout, 1.0f, w, dy_t, 0.0f, dcols_t);
+    /* dcols_t [ckk][n·ohw] = Wᵀ·dy_t per group, then back to [n][ckk][ohw] in a for col2im */
+    const long nohw = (long)n * (long)ohw;
+    group_gemm(be, 1, 0, gk, (int)nohw, cog, w, gk, (long)cog * gk, dy_t, (int)nohw, cog * nohw,
+               0.0f, dcols_t, (int)nohw, gk * nohw, G);
     if (n > 1) mb_permute(be, b, a, (size_t)ckk, (size_t)n, ohw);
     mb_col2im(be, &sub, a, mb_at(dx, (size_t)b0 * chw));
   }
 }
 
-void mb_conv2d_bwd_filter(mb_backend *be, const mb_conv_geom *g, int cout, mb_view x, mb_view dy,
-                          mb_view dw, float beta, mb_view ws, size_t ws_n)
+void mb_conv2d_grouped_bwd_filter(mb_backend *be, const mb_conv_geom *g, int cout, int groups,
+                                  mb_view x, mb_view dy, mb_view dw, float beta, mb_view ws,
+                                  size_t ws_n)
 {
-  int chunk = chunk_of(be, "conv2d_bwd_filter", g, cout, ws_n);
+  int chunk = chunk_of(be, "conv2d_bwd_filter", g, cout, groups, ws_n);
   if (!chunk) return;
-  if (mb_has_opt(be, MB_OPID_conv2d_bwd_filter)) {
+  if (use_opt(be, MB_OPID_conv2d_bwd_filter, groups)) {
     mb_conv_args c = {.g = *g, .cout = cout, .x = x, .dy = dy, .dw = dw, .beta = beta};
     mb_conv2d_opt(be, MB_OPID_conv2d_bwd_filter, &c);
     return;
   }
   const size_t chw = (size_t)g->c * g->h * g->w, ohw = ohw_of(g);
-  const int ckk = (int)ckk_of(g);
+  const int ckk = (int)ckk_of(g), G = groups, cog = cout / G, gk = ckk / G;
   if (direct(g)) {
-    /* x is its own column matrix but not regrouped: one GEMM per image, accumulating
-     * into dw in image order */
+    /* x is its own column matrix but not regrouped: one GEMM per image (batched over the
+     * groups), accumulating into dw in image order */
     for (int i = 0; i < g->n && mb_ok(be); i++)
-      mb_matmul(be, 0, 1, cout, ckk, (int)ohw, 1.0f, mb_at(dy, (size_t)i * cout * ohw),
-                mb_at(x, (size_t)i * chw), i == 0 ? beta : 1.0f, dw);
+      group_gemm(be, 0, 1, cog, gk, (int)ohw, mb_at(dy, (size_t)i * cout * ohw), (int)ohw,
+                 (long)cog * (long)ohw, mb_at(x, (size_t)i * chw), (int)ohw, (long)gk * (long)ohw,
+                 i == 0 ? beta : 1.0f, dw, gk, (long)cog * gk, G);
     return;
   }
   for (int b0 = 0; b0 < g->n && mb_ok(be); b0 += chunk) {
@@ -192,7 +233,27 @@ void mb_conv2d_bwd_filter(mb_backend *be, const mb_conv_geom *g, int cout, mb_vi
       cols_t = b;
       dy_t = a;
     }
-    /* dw (+)= dy_t · cols_tᵀ: one sum over K = n·ohw per chunk */
-    mb_matmul(be, 0, 1, cout, ckk, n * (int)ohw, 1.0f, dy_t, cols_t, b0 == 0 ? beta : 1.0f, dw);
+    /* dw (+)= dy_t · cols_tᵀ per group: one sum over K = n·ohw per chunk */
+    const long nohw = (long)n * (long)ohw;
+    group_gemm(be, 0, 1, cog, gk, (int)nohw, dy_t, (int)nohw, cog * nohw, cols_t, (int)nohw,
+               gk * nohw, b0 == 0 ? beta : 1.0f, dw, gk, (long)cog * gk, G);
   }
+}
+
+void mb_conv2d_fwd(mb_backend *be, const mb_conv_geom *g, int cout, mb_view x, mb_view w,
+                   mb_view y, mb_view ws, size_t ws_n)
+{
+  mb_conv2d_grouped_fwd(be, g, cout, 1, x, w, y, ws, ws_n);
+}
+
+void mb_conv2d_bwd_data(mb_backend *be, const mb_conv_geom *g, int cout, mb_view dy, mb_view w,
+                        mb_view dx, int accumulate, mb_view ws, size_t ws_n)
+{
+  mb_conv2d_grouped_bwd_data(be, g, cout, 1, dy, w, dx, accumulate, ws, ws_n);
+}
+
+void mb_conv2d_bwd_filter(mb_backend *be, const mb_conv_geom *g, int cout, mb_view x, mb_view dy,
+                          mb_view dw, float beta, mb_view ws, size_t ws_n)
+{
+  mb_conv2d_grouped_bwd_filter(be, g, cout, 1, x, dy, dw, beta, ws, ws_n);
 }

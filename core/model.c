@@ -157,8 +157,7 @@ static void rn_destroy(mb_model *md) { mb_resnet_destroy(md->rn); }
 
 static void rn_describe(const mb_model *md, char *name, size_t len)
 {
-  const mb_resnet_config *c = &md->rn->cfg;
-  mb_model_name_resnet(c->stem == MB_RN_IMAGENET, c->in_c, c->in_h, c->width, name, len);
+  mb_model_name_rn(&md->rn->cfg, name, len);
 }
 
 /* BN running statistics are model state: eval mode needs them. */
@@ -458,4 +457,17 @@ void mb_model_name_resnet(int imagenet_stem, int in_c, int in_h, int width, char
                                  : "-custom";
   if (width == 64) snprintf(out, len, "resnet18%s", v);
   else snprintf(out, len, "resnet18%s-w%d", v, width);   /* a narrow test variant */
+}
+
+void mb_model_name_rn(const mb_resnet_config *c, char *out, size_t len)
+{
+  if (c->arch != MB_RN_RESNEXT50) {
+    mb_model_name_resnet(c->stem == MB_RN_IMAGENET, c->in_c, c->in_h, c->width, out, len);
+    return;
+  }
+  char base[64];
+  /* the ResNet-18 name's variant suffix, on the ResNeXt's stem */
+  mb_model_name_resnet(c->stem == MB_RN_IMAGENET, c->in_c, c->in_h, c->width, base, sizeof base);
+  int g = c->groups > 0 ? c->groups : 32, bw = c->base_width > 0 ? c->base_width : 4;
+  snprintf(out, len, "resnext50_%dx%dd%s", g, bw, base + strlen("resnet18"));
 }

@@ -172,5 +172,8 @@ int mb_model_kind_parse(const char *s, mb_model_kind *k);
 
 /* "resnet18-fmnist", "resnet18-cifar-w16", "resnet18-imagenet": the name rows use. */
 void mb_model_name_resnet(int imagenet_stem, int in_c, int in_h, int width, char *out, size_t len);
+/* The same for either architecture of cfg: ResNet-18 as above, ResNeXt-50 as
+ * "resnext50_32x4d-imagenet" (…-w16 for a narrow width, …_4x32d for other groups). */
+void mb_model_name_rn(const mb_resnet_config *cfg, char *out, size_t len);
 
 #endif

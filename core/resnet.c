@@ -1,4 +1,5 @@
-/* ResNet-18: configurations, the parameter table, memory, init and the forward pass. */
+/* ResNet-18 and ResNeXt-50: configurations, the parameter table, memory, init and the
+ * forward pass. */
 #include "core/resnet.h"
 #include "core/conv.h"
 
@@ -34,8 +35,30 @@ void mb_resnet_config_imagenet(mb_resnet_config *cfg)
   cfg->stem = MB_RN_IMAGENET;
 }
 
+void mb_resnext50_config_imagenet(mb_resnet_config *cfg)
+{
+  mb_resnet_config_imagenet(cfg);
+  cfg->arch = MB_RN_RESNEXT50;
+  cfg->groups = 32;
+  cfg->base_width = 4;
+}
+
+const char *mb_rn_arch_name(mb_rn_arch arch)
+{
+  return arch == MB_RN_RESNET18 ? "resnet18" : arch == MB_RN_RESNEXT50 ? "resnext50_32x4d" : NULL;
+}
+
+static int rx_groups(const mb_resnet_config *cfg) { return cfg->groups > 0 ? cfg->groups : 32; }
+static int rx_base(const mb_resnet_config *cfg) { return cfg->base_width > 0 ? cfg->base_width : 4; }
+
 void mb_resnet_describe(const mb_resnet_config *cfg, char *out, size_t len)
 {
+  if (cfg->arch == MB_RN_RESNEXT50) {
+    snprintf(out, len, "resnext50_%dx%dd%s %dx%dx%d width %d, %d classes", rx_groups(cfg),
+             rx_base(cfg), cfg->stem == MB_RN_IMAGENET ? "-imagenet" : "", cfg->in_c, cfg->in_h,
+             cfg->in_w, cfg->width, cfg->classes);
+    return;
+  }
   snprintf(out, len, "resnet18%s %dx%dx%d width %d, %d classes",
            cfg->stem == MB_RN_IMAGENET ? "-imagenet" : "", cfg->in_c, cfg->in_h, cfg->in_w,
            cfg->width, cfg->classes);
@@ -58,15 +81,17 @@ static void add_tensor(mb_rn_table *pt, const char *name, const char *suffix, mb
 
 /* A conv+BN unit on a cin×h×w input; tensors in PyTorch order (conv, γ, β). */
 static int add_unit(mb_resnet *r, const char *conv, const char *bn, int cin, int h, int w,
-                    int cout, int k, int stride, int pad)
+                    int cout, int k, int stride, int pad, int groups)
 {
   mb_rn_unit *u = &r->u[r->n_units];
   memset(u, 0, sizeof *u);
   u->g = (mb_conv_geom){.c = cin, .h = h, .w = w, .kh = k, .kw = k, .stride = stride, .pad = pad};
   mb_conv_geom_finish(&u->g);
   u->cout = cout;
+  u->groups = groups;
   u->tw = r->pt.n;
-  add_tensor(&r->pt, conv, "weight", MB_PT_CONV, cout, cin * k * k);
+  add_tensor(&r->pt, conv, "weight", MB_PT_CONV, cout, cin / groups * k * k);
+  r->pt.t[u->tw].k = k;
   u->tg = r->pt.n;
   add_tensor(&r->pt, bn, "weight", MB_PT_BN_WEIGHT, cout, 1);
   add_tensor(&r->pt, bn, "bias", MB_PT_BN_BIAS, cout, 1);
@@ -77,22 +102,98 @@ static int add_unit(mb_resnet *r, const char *conv, const char *bn, int cin, int
   return r->n_units++;
 }
 
+/* ResNet-18's BasicBlocks (2,2,2,2); c/h/w: the stage-1 input, updated to the head's. */
+static void plan_basic(mb_resnet *r, int inet, int *c, int *h, int *w)
+{
+  const int W = r->cfg.width;
+  char a[32], b[32];
+  int cin = *c;
+  for (int st = 0; st < 4; st++) {
+    int cout = W << st;
+    for (int k = 0; k < 2; k++) {
+      int stride = st > 0 && k == 0 ? 2 : 1;
+      mb_rn_block *bl = &r->blk[r->n_blocks++];
+      snprintf(a, sizeof a, "layer%d.%d.conv1", st + 1, k);
+      snprintf(b, sizeof b, "layer%d.%d.bn1", st + 1, k);
+      bl->u1 = add_unit(r, a, b, cin, *h, *w, cout, 3, stride, 1, 1);
+      int oh = r->u[bl->u1].g.oh, ow = r->u[bl->u1].g.ow;
+      snprintf(a, sizeof a, "layer%d.%d.conv2", st + 1, k);
+      snprintf(b, sizeof b, "layer%d.%d.bn2", st + 1, k);
+      bl->u2 = add_unit(r, a, b, cout, oh, ow, cout, 3, 1, 1, 1);
+      bl->u3 = -1;
+      bl->sc = -1;
+      if (stride != 1 || cin != cout) {
+        const char *sc = inet ? "downsample" : "shortcut";
+        snprintf(a, sizeof a, "layer%d.%d.%s.0", st + 1, k, sc);
+        snprintf(b, sizeof b, "layer%d.%d.%s.1", st + 1, k, sc);
+        bl->sc = add_unit(r, a, b, cin, *h, *w, cout, 1, stride, 0, 1);
+      }
+      cin = cout;
+      *h = oh;
+      *w = ow;
+    }
+  }
+  *c = cin;
+}
+
+/* torchvision's Bottleneck (v1.5: the stride on the grouped 3×3), blocks (3,4,6,3). */
+static void plan_bottleneck(mb_resnet *r, int *c, int *h, int *w)
+{
+  static const int depth[4] = {3, 4, 6, 3};
+  const int G = rx_groups(&r->cfg), bw = rx_base(&r->cfg);
+  char a[32], b[32];
+  int cin = *c;
+  for (int st = 0; st < 4; st++) {
+    const int planes = r->cfg.width << st, mid = planes * bw / 64 * G, cout = 4 * planes;
+    for (int k = 0; k < depth[st]; k++) {
+      int stride = st > 0 && k == 0 ? 2 : 1;
+      mb_rn_block *bl = &r->blk[r->n_blocks++];
+      snprintf(a, sizeof a, "layer%d.%d.conv1", st + 1, k);
+      snprintf(b, sizeof b, "layer%d.%d.bn1", st + 1, k);
+      bl->u1 = add_unit(r, a, b, cin, *h, *w, mid, 1, 1, 0, 1);
+      snprintf(a, sizeof a, "layer%d.%d.conv2", st + 1, k);
+      snprintf(b, sizeof b, "layer%d.%d.bn2", st + 1, k);
+      bl->u2 = add_unit(r, a, b, mid, *h, *w, mid, 3, stride, 1, G);
+      int oh = r->u[bl->u2].g.oh, ow = r->u[bl->u2].g.ow;
+      snprintf(a, sizeof a, "layer%d.%d.conv3", st + 1, k);
+      snprintf(b, sizeof b, "layer%d.%d.bn3", st + 1, k);
+      bl->u3 = add_unit(r, a, b, mid, oh, ow, cout, 1, 1, 0, 1);
+      bl->sc = -1;
+      if (stride != 1 || cin != cout) {
+        snprintf(a, sizeof a, "layer%d.%d.downsample.0", st + 1, k);
+        snprintf(b, sizeof b, "layer%d.%d.downsample.1", st + 1, k);
+        bl->sc = add_unit(r, a, b, cin, *h, *w, cout, 1, stride, 0, 1);
+      }
+      cin = cout;
+      *h = oh;
+      *w = ow;
+    }
+  }
+  *c = cin;
+}
+
 /* Fills everything of r but the device memory. */
 static int plan(const mb_resnet_config *cfg, mb_resnet *r, char *err, size_t len)
 {
   memset(r, 0, sizeof *r);
   r->cfg = *cfg;
+  const int rx = cfg->arch == MB_RN_RESNEXT50;
   if (cfg->in_c < 1 || cfg->in_h < 1 || cfg->in_w < 1 || cfg->width < 1 || cfg->classes < 1 ||
-      (cfg->stem != MB_RN_CIFAR && cfg->stem != MB_RN_IMAGENET)) {
-    snprintf(err, len, "bad ResNet-18 configuration (%dx%dx%d, width %d, %d classes)", cfg->in_c,
-             cfg->in_h, cfg->in_w, cfg->width, cfg->classes);
+      (cfg->stem != MB_RN_CIFAR && cfg->stem != MB_RN_IMAGENET) ||
+      (cfg->arch != MB_RN_RESNET18 && !rx)) {
+    snprintf(err, len, "bad ResNet configuration (arch %d, %dx%dx%d, width %d, %d classes)",
+             (int)cfg->arch, cfg->in_c, cfg->in_h, cfg->in_w, cfg->width, cfg->classes);
+    return -1;
+  }
+  if (rx && (cfg->groups < 0 || cfg->base_width < 0 || cfg->width * rx_base(cfg) / 64 < 1)) {
+    snprintf(err, len, "bad ResNeXt configuration (width %d, groups %d, base width %d: every "
+             "stage needs width·base_width/64 >= 1)", cfg->width, rx_groups(cfg), rx_base(cfg));
     return -1;
   }
   const int inet = cfg->stem == MB_RN_IMAGENET;
   const int W = cfg->width;
-  char a[32], b[32];
-  int s = inet ? add_unit(r, "conv1", "bn1", cfg->in_c, cfg->in_h, cfg->in_w, W, 7, 2, 3)
-               : add_unit(r, "conv1", "bn1", cfg->in_c, cfg->in_h, cfg->in_w, W, 3, 1, 1);
+  int s = inet ? add_unit(r, "conv1", "bn1", cfg->in_c, cfg->in_h, cfg->in_w, W, 7, 2, 3, 1)
+               : add_unit(r, "conv1", "bn1", cfg->in_c, cfg->in_h, cfg->in_w, W, 3, 1, 1, 1);
   int h = r->u[s].g.oh, w = r->u[s].g.ow;
   if (inet) {   /* max-pool 3×3/2, padding 1 */
     r->mpool = (mb_conv_geom){.c = W, .h = h, .w = w, .kh = 3, .kw = 3, .stride = 2, .pad = 1};
@@ -101,33 +202,12 @@ static int plan(const mb_resnet_config *cfg, mb_resnet *r, char *err, size_t len
     w = r->mpool.ow;
   }
   int cin = W;
-  for (int st = 0; st < 4; st++) {
-    int cout = W << st;
-    for (int k = 0; k < 2; k++) {
-      int stride = st > 0 && k == 0 ? 2 : 1;
-      mb_rn_block *bl = &r->blk[2 * st + k];
-      snprintf(a, sizeof a, "layer%d.%d.conv1", st + 1, k);
-      snprintf(b, sizeof b, "layer%d.%d.bn1", st + 1, k);
-      bl->u1 = add_unit(r, a, b, cin, h, w, cout, 3, stride, 1);
-      int oh = r->u[bl->u1].g.oh, ow = r->u[bl->u1].g.ow;
-      snprintf(a, sizeof a, "layer%d.%d.conv2", st + 1, k);
-      snprintf(b, sizeof b, "layer%d.%d.bn2", st + 1, k);
-      bl->u2 = add_unit(r, a, b, cout, oh, ow, cout, 3, 1, 1);
-      bl->sc = -1;
-      if (stride != 1 || cin != cout) {
-        const char *sc = inet ? "downsample" : "shortcut";
-        snprintf(a, sizeof a, "layer%d.%d.%s.0", st + 1, k, sc);
-        snprintf(b, sizeof b, "layer%d.%d.%s.1", st + 1, k, sc);
-        bl->sc = add_unit(r, a, b, cin, h, w, cout, 1, stride, 0);
-      }
-      cin = cout;
-      h = oh;
-      w = ow;
-    }
-  }
+  if (rx) plan_bottleneck(r, &cin, &h, &w);
+  else plan_basic(r, inet, &cin, &h, &w);
+  r->feat_c = cin;
   r->gpool = (mb_conv_geom){.c = cin, .h = h, .w = w, .kh = h, .kw = w, .stride = 1, .pad = 0};
   mb_conv_geom_finish(&r->gpool);
-  const char *fc = inet ? "fc" : "linear";
+  const char *fc = inet || rx ? "fc" : "linear";
   add_tensor(&r->pt, fc, "weight", MB_PT_FC_WEIGHT, cfg->classes, cin);
   add_tensor(&r->pt, fc, "bias", MB_PT_FC_BIAS, cfg->classes, 1);
   for (int i = 0; i < r->pt.n; i++) r->pt.offs[i] = r->pt.t[i].off;
@@ -137,6 +217,9 @@ static int plan(const mb_resnet_config *cfg, mb_resnet *r, char *err, size_t len
   r->update_stats = 1;
   return 0;
 }
+
+/* The last unit of block b's chain (its output gets the shortcut). */
+static int last_unit(const mb_rn_block *bl) { return bl->u3 >= 0 ? bl->u3 : bl->u2; }
 
 int mb_resnet_table_build(const mb_resnet_config *cfg, mb_rn_table *pt, char *err, size_t len)
 {
@@ -160,7 +243,7 @@ int mb_resnet_create(mb_backend *be, const mb_resnet_config *cfg, int max_batch,
   r->be = be;
   r->max_batch = max_batch;
   const size_t B = (size_t)max_batch;
-  const int C = cfg->width * 8, K = cfg->classes;
+  const int C = r->feat_c, K = cfg->classes;
   r->w = mb_new(be, r->pt.total);
   r->g = mb_new(be, r->pt.total);
   r->run_mean = mb_new(be, r->n_stats);
@@ -185,8 +268,8 @@ int mb_resnet_create(mb_backend *be, const mb_resnet_config *cfg, int max_batch,
     r->pooled = mb_new(be, n);
     r->pool_idx = mb_new(be, n);
   }
-  for (int b = 0; b < MB_RN_BLOCKS; b++)
-    r->blk[b].in = b ? r->u[r->blk[b - 1].u2].y
+  for (int b = 0; b < r->n_blocks; b++)
+    r->blk[b].in = b ? r->u[last_unit(&r->blk[b - 1])].y
                      : cfg->stem == MB_RN_IMAGENET ? r->pooled : r->u[0].y;
   r->feat = mb_new(be, B * C);
   r->dfeat = mb_new(be, B * C);
@@ -250,7 +333,8 @@ static void unit_fwd(mb_resnet *r, const mb_rn_unit *u, mb_view w, mb_view x, in
   mb_backend *be = r->be;
   mb_conv_geom g = u->g;
   g.n = batch;
-  mb_conv2d_fwd(be, &g, u->cout, x, mb_at(w, r->pt.t[u->tw].off), u->c, r->ws, r->ws_n);
+  mb_conv2d_grouped_fwd(be, &g, u->cout, u->groups, x, mb_at(w, r->pt.t[u->tw].off), u->c, r->ws,
+                        r->ws_n);
   int stats = !train || r->update_stats;
   mb_bn_args a = {
     .mode = train ? MB_BN_TRAIN : MB_BN_EVAL, .n = batch, .c = u->cout, .hw = g.oh * g.ow,
@@ -289,22 +373,23 @@ mb_view mb_resnet_forward(mb_resnet *r, mb_view w, mb_view x, int batch, int tra
     p.g.n = batch;
     mb_pool(be, &p);
   }
-  for (int b = 0; b < MB_RN_BLOCKS; b++) {
+  for (int b = 0; b < r->n_blocks; b++) {
     const mb_rn_block *bl = &r->blk[b];
-    const mb_rn_unit *u1 = &r->u[bl->u1], *u2 = &r->u[bl->u2];
+    const mb_rn_unit *u1 = &r->u[bl->u1], *u2 = &r->u[bl->u2], *ul = &r->u[last_unit(bl)];
     unit_fwd(r, u1, w, bl->in, batch, train, 1);
-    unit_fwd(r, u2, w, u1->y, batch, train, 0);
+    unit_fwd(r, u2, w, u1->y, batch, train, bl->u3 >= 0);
+    if (bl->u3 >= 0) unit_fwd(r, ul, w, u2->y, batch, train, 0);
     mb_view sc = bl->in;
     if (bl->sc >= 0) {
       unit_fwd(r, &r->u[bl->sc], w, bl->in, batch, train, 0);
       sc = r->u[bl->sc].y;
     }
-    size_t n = mb_rn_act(u2, batch);
-    mb_binary(be, MB_BIN_AXPBY, u2->y, sc, u2->y, n, 1.0f, 1.0f);
-    mb_unary(be, MB_UN_RELU, u2->y, u2->y, n, 0, 0);
+    size_t n = mb_rn_act(ul, batch);
+    mb_binary(be, MB_BIN_AXPBY, ul->y, sc, ul->y, n, 1.0f, 1.0f);
+    mb_unary(be, MB_UN_RELU, ul->y, ul->y, n, 0, 0);
   }
   mb_pool_args p = {.kind = MB_POOL_AVG, .g = r->gpool, .count_pad = 1,
-                    .x = r->u[r->blk[MB_RN_BLOCKS - 1].u2].y, .y = r->feat};
+                    .x = r->u[last_unit(&r->blk[r->n_blocks - 1])].y, .y = r->feat};
   p.g.n = batch;
   mb_pool(be, &p);
   const mb_rn_tensor *fw = &r->pt.t[r->pt.n - 2], *fb = &r->pt.t[r->pt.n - 1];

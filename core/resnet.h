@@ -1,13 +1,23 @@
-/* ResNet-18 on the op table (docs/specification.md §0.2): the CIFAR variant (3×3/1 stem, no
- * max-pool; in_c = 1 and 28×28 for Fashion-MNIST) and the ImageNet variant (7×7/2 stem +
- * 3×3/2 max-pool) for timing.  BasicBlocks (2,2,2,2) at width·{1,2,4,8} channels; the
- * head is a global average pool (kuangliu's avg_pool(4) on the 4×4 output of a 32×32
- * or 28×28 input, torchvision's adaptive pool on 224×224) and a Linear layer.
+/* ResNet-18 and ResNeXt-50 (32×4d) on the op table (docs/specification.md §0.2).
+ *
+ * ResNet-18: the CIFAR variant (3×3/1 stem, no max-pool; in_c = 1 and 28×28 for
+ * Fashion-MNIST) and the ImageNet variant (7×7/2 stem + 3×3/2 max-pool) for timing.
+ * BasicBlocks (2,2,2,2) at width·{1,2,4,8} channels; the head is a global average pool
+ * (kuangliu's avg_pool(4) on the 4×4 output of a 32×32 or 28×28 input, torchvision's
+ * adaptive pool on 224×224) and a Linear layer.
+ *
+ * ResNeXt-50 32×4d (arch MB_RN_RESNEXT50, torchvision's resnext50_32x4d, the scalability
+ * experiment's second model): Bottleneck blocks (3,4,6,3) of three conv+BN units, 1×1 to
+ * int(planes·base_width/64)·groups channels, a grouped 3×3 (groups 32, the stride here:
+ * torchvision v1.5), 1×1 to 4·planes; planes = width·{1,2,4,8}; a 1×1 conv + BN
+ * downsample on the first block of each stage; fc 2048 → classes (25,028,904 parameters
+ * at 1000 classes).  Always torchvision's names (downsample, fc), whatever the stem.
  *
  * Parameters live in one flat buffer with a per-tensor table in PyTorch's
- * named_parameters() order (62 tensors; conv weights [cout][cin·kh·kw], linear
- * [out][in]), so per-tensor segmented ops work as for mb_mlp.  BN running statistics
- * are separate buffers (never part of w, so forgetting never perturbs them).
+ * named_parameters() order (62 tensors for ResNet-18, 161 for ResNeXt-50; conv weights
+ * [cout][(cin/groups)·kh·kw], linear [out][in]), so per-tensor segmented ops work as for
+ * mb_mlp.  BN running statistics are separate buffers (never part of w, so forgetting
+ * never perturbs them).
  */
 #ifndef MB_RESNET_H
 #define MB_RESNET_H
@@ -15,29 +25,35 @@
 #include "core/mlp.h"   /* mb_pass_count */
 #include "core/ops.h"
 
-#define MB_RN_MAX_TENSORS 64
-#define MB_RN_UNITS 20     /* conv+BN units: stem, 8 blocks × 2, 3 shortcuts */
-#define MB_RN_BLOCKS 8
+#define MB_RN_MAX_TENSORS 161   /* ResNeXt-50: 53 units × 3 + fc weight and bias */
+#define MB_RN_UNITS 53     /* conv+BN units: ResNeXt-50's stem, 16 blocks × 3, 4 downsamples */
+#define MB_RN_BLOCKS 16
 
 typedef enum { MB_RN_CIFAR, MB_RN_IMAGENET } mb_rn_stem;
 
+/* 0 (the zero of a config) is ResNet-18, so older configurations keep their meaning. */
+typedef enum { MB_RN_RESNET18 = 0, MB_RN_RESNEXT50 = 1 } mb_rn_arch;
+
 typedef struct {
   int in_c, in_h, in_w;   /* input image */
-  int width;              /* stem and stage-1 channels: 64 for the real model */
+  int width;              /* stem and stage-1 planes: 64 for the real models */
   int classes;
   mb_rn_stem stem;
+  mb_rn_arch arch;
+  int groups, base_width; /* ResNeXt only (0: 32 and 4, the 32×4d model); ResNet-18: unused */
 } mb_resnet_config;
 
 typedef enum {
   MB_PT_CONV, MB_PT_BN_WEIGHT, MB_PT_BN_BIAS, MB_PT_FC_WEIGHT, MB_PT_FC_BIAS
 } mb_pt_kind;
 
-/* Field names as mb_tensor / mb_param_table (mlp.h), with room for 62 tensors and
- * "layer4.0.shortcut.1.weight". */
+/* Field names as mb_tensor / mb_param_table (mlp.h), with room for 161 tensors and
+ * "layer4.0.downsample.1.weight". */
 typedef struct {
   char name[32];
   size_t off, n;        /* in the flat buffer */
-  int rows, cols;       /* conv [cout × cin·kh·kw], linear [out × in], BN γ/β, bias [c × 1] */
+  int rows, cols;       /* conv [cout × (cin/groups)·kh·kw], linear [out × in], BN γ/β, bias [c × 1] */
+  int k;                /* conv: the kernel's side (1, 3 or 7); 0 for the others */
   mb_pt_kind kind;
 } mb_rn_tensor;
 
@@ -52,6 +68,7 @@ typedef struct {
 typedef struct {
   mb_conv_geom g;        /* per image (g.n is set per call) */
   int cout;
+  int groups;            /* of the convolution (1 but ResNeXt's 3×3 layers) */
   int tw, tg;            /* tensors: conv weight; BN γ (β is tg + 1) */
   size_t soff;           /* first channel in the BN statistic buffers */
   mb_view c, y;          /* conv output (= BN input), BN output (ReLU / residual in place) */
@@ -63,8 +80,10 @@ static inline size_t mb_rn_act(const mb_rn_unit *u, int batch)
   return (size_t)batch * (size_t)u->cout * (size_t)u->g.oh * (size_t)u->g.ow;
 }
 
+/* A residual block: the chain u1 → u2 (→ u3 for a Bottleneck; u3 < 0 for a BasicBlock),
+ * ReLU after each unit but the last, whose output gets the shortcut added, then ReLU. */
 typedef struct {
-  int u1, u2, sc;        /* unit indices; sc < 0: identity shortcut */
+  int u1, u2, u3, sc;    /* unit indices; sc < 0: identity shortcut */
   mb_view in;            /* block input (a previous unit's y, or the max-pool output) */
 } mb_rn_block;
 
@@ -78,13 +97,14 @@ typedef struct {
   float bn_eps, bn_momentum;       /* 1e-5, 0.1 */
   int update_stats;                /* train-mode forward updates run_* (1; 0 freezes them) */
   int max_batch;
-  int n_units;
+  int n_units, n_blocks;
+  int feat_c;                      /* channels into the head: 8·width, or 32·width (ResNeXt) */
   mb_rn_unit u[MB_RN_UNITS];
   mb_rn_block blk[MB_RN_BLOCKS];
   mb_conv_geom mpool, gpool;       /* ImageNet max-pool window; global average pool */
   mb_view in;                      /* input [max_batch × in_c·in_h·in_w] */
   mb_view pooled, pool_idx;        /* ImageNet: max-pool output and argmax */
-  mb_view feat, dfeat;             /* pooled features [max_batch × 8·width] and their gradient */
+  mb_view feat, dfeat;             /* pooled features [max_batch × feat_c] and their gradient */
   mb_view logits, dlogits;         /* [max_batch × classes]; xent writes dlogits */
   mb_view dx;                      /* input gradient (backward with want_input) */
   mb_view d[4];                    /* backward scratch, each max_batch × largest activation */
@@ -117,6 +137,10 @@ typedef struct {
 void mb_resnet_config_cifar(mb_resnet_config *cfg);
 void mb_resnet_config_fmnist(mb_resnet_config *cfg);
 void mb_resnet_config_imagenet(mb_resnet_config *cfg);
+/* ResNeXt-50 32×4d at 3×224×224, 1000 classes (torchvision's resnext50_32x4d). */
+void mb_resnext50_config_imagenet(mb_resnet_config *cfg);
+/* The architecture's name: "resnet18" or "resnext50_32x4d" (NULL for an unknown one). */
+const char *mb_rn_arch_name(mb_rn_arch arch);
 void mb_resnet_describe(const mb_resnet_config *cfg, char *out, size_t len);
 /* The parameter table alone (no device memory); 0, or −1 with a reason for a bad
  * configuration (any input of at least 1×1 works: every stride-2 layer rounds up). */

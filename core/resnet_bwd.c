@@ -1,9 +1,11 @@
-/* ResNet-18 backward and the batched per-sample squared gradients (docs/specification.md §2.1).
+/* ResNet-18 / ResNeXt-50 backward and the batched per-sample squared gradients
+ * (docs/specification.md §2.1).
  *
  * The squared per-sample gradients are taken during the backward pass, while each
  * layer's output gradient is at hand (the scratch buffers are reused layer by layer):
- *  - conv W: g_n = dY_n · cols(X_n)ᵀ, one batched GEMM over a chunk of samples into a
- *    workspace, then acc += g_n² per sample (ADD_SQR);
+ *  - conv W: g_n = dY_n · cols(X_n)ᵀ, one batched GEMM over a chunk of samples (and of
+ *    groups, for a grouped conv: sample n's group j is batch item n·groups + j, the
+ *    strides being uniform) into a workspace, then acc += g_n² per sample (ADD_SQR);
  *  - BN γ: g_n[c] = Σ_hw dy·x̂, β: g_n[c] = Σ_hw dy: per-(sample, channel) sums, squared,
  *    summed over the target's rows;
  *  - linear: Σ_n (δ_n x_nᵀ)² = (δ²)ᵀ(x²) and Σ_n δ_n², as in mb_mlp.
@@ -58,8 +60,8 @@ static void sq_conv(mb_resnet *r, const mb_rn_unit *u, mb_view x, mb_view dyc,
   mb_backend *be = r->be;
   const mb_conv_geom *g = &u->g;
   const size_t chw = (size_t)g->c * g->h * g->w, ohw = (size_t)g->oh * g->ow;
-  const int ckk = g->c * g->kh * g->kw;
-  const size_t P = (size_t)u->cout * ckk, per = mb_conv2d_ws_per_image(g);
+  const int ckk = g->c * g->kh * g->kw, G = u->groups, cog = u->cout / G, gk = ckk / G;
+  const size_t P = (size_t)u->cout * gk, per = mb_conv2d_ws_per_image(g);
   size_t chunk = r->pg_n / P;
   if (per && r->ws_n / per < chunk) chunk = r->ws_n / per;
   const size_t off = r->pt.t[u->tw].off;
@@ -73,12 +75,13 @@ static void sq_conv(mb_resnet *r, const mb_rn_unit *u, mb_view x, mb_view dyc,
         mb_im2col(be, &sub, cols, r->ws);
         cols = r->ws;
       }
+      /* item n·G + j: rows j·cog of dY_n, rows j·gk of cols_n, block j of g_n */
       mb_gemm_args a = {
-        .trans_b = 1, .m = u->cout, .n = ckk, .k = (int)ohw, .alpha = 1.0f, .beta = 0.0f,
+        .trans_b = 1, .m = cog, .n = gk, .k = (int)ohw, .alpha = 1.0f, .beta = 0.0f,
         .a = mb_at(dyc, (size_t)b0 * u->cout * ohw), .b = cols, .c = r->pg,
-        .lda = (int)ohw, .ldb = (int)ohw, .ldc = ckk, .batch = sub.n,
-        .stride_a = (long)(u->cout * ohw), .stride_b = (long)((size_t)ckk * ohw),
-        .stride_c = (long)P,
+        .lda = (int)ohw, .ldb = (int)ohw, .ldc = gk, .batch = sub.n * G,
+        .stride_a = (long)((size_t)cog * ohw), .stride_b = (long)((size_t)gk * ohw),
+        .stride_c = (long)((size_t)cog * gk),
       };
       mb_gemm(be, &a);
       for (int i = 0; i < sub.n; i++)
@@ -108,9 +111,11 @@ static void unit_bwd(mb_resnet *r, const mb_rn_unit *u, mb_view x, mb_view dy, m
   mb_batchnorm_bwd(be, &b);
   if (o->n_sq) sq_conv(r, u, x, dtmp, o);
   if (o->want_grads)
-    mb_conv2d_bwd_filter(be, &g, u->cout, x, dtmp, mb_at(r->g, tw), 0.0f, r->ws, r->ws_n);
+    mb_conv2d_grouped_bwd_filter(be, &g, u->cout, u->groups, x, dtmp, mb_at(r->g, tw), 0.0f, r->ws,
+                                 r->ws_n);
   if (dx_mode)
-    mb_conv2d_bwd_data(be, &g, u->cout, dtmp, mb_at(w, tw), dx, dx_mode == 2, r->ws, r->ws_n);
+    mb_conv2d_grouped_bwd_data(be, &g, u->cout, u->groups, dtmp, mb_at(w, tw), dx, dx_mode == 2,
+                               r->ws, r->ws_n);
 }
 
 /* Linear head: gradients, squared per-sample gradients, dfeat. */
@@ -161,7 +166,7 @@ static int bwd_ok(mb_resnet *r, int batch, const mb_rn_bwd_opts *o)
     size_t pmax = 0;
     for (int i = 0; i < r->n_units; i++) {
       const mb_rn_unit *u = &r->u[i];
-      size_t p = (size_t)u->cout * u->g.c * u->g.kh * u->g.kw;
+      size_t p = (size_t)u->cout * (u->g.c / u->groups) * u->g.kh * u->g.kw;
       if (p > pmax) pmax = p;
     }
     size_t cap = MB_RN_PG_CAP > pmax ? MB_RN_PG_CAP : pmax, want = (size_t)r->max_batch * pmax;
@@ -182,16 +187,25 @@ void mb_resnet_backward(mb_resnet *r, int batch, const mb_rn_bwd_opts *opts)
   mb_pool_args p = {.kind = MB_POOL_AVG, .g = r->gpool, .count_pad = 1, .dy = r->dfeat, .dx = dout};
   p.g.n = batch;
   mb_pool_bwd(be, &p);
-  for (int b = MB_RN_BLOCKS - 1; b >= 0 && mb_ok(be); b--) {
+  for (int b = r->n_blocks - 1; b >= 0 && mb_ok(be); b--) {
     const mb_rn_block *bl = &r->blk[b];
     const mb_rn_unit *u1 = &r->u[bl->u1], *u2 = &r->u[bl->u2];
-    relu_bwd(be, dout, u2->y, mb_rn_act(u2, batch));
+    const mb_rn_unit *ul = bl->u3 >= 0 ? &r->u[bl->u3] : u2;
+    relu_bwd(be, dout, ul->y, mb_rn_act(ul, batch));
     /* dout now reaches both branches; t3 collects the block input's gradient */
     if (bl->sc >= 0) unit_bwd(r, &r->u[bl->sc], bl->in, dout, t1, t3, 1, batch, o);
-    unit_bwd(r, u2, u1->y, dout, t1, t2, 1, batch, o);
+    mb_view d2 = dout;   /* the output gradient of u2 */
+    if (bl->u3 >= 0) {
+      unit_bwd(r, ul, u2->y, dout, t1, t2, 1, batch, o);
+      relu_bwd(be, t2, u2->y, mb_rn_act(u2, batch));
+      d2 = t2;
+    }
+    /* u2's input gradient may overwrite its output gradient d2 (= t2 in a Bottleneck):
+     * unit_bwd reads dy only before the BN backward that writes t1 */
+    unit_bwd(r, u2, u1->y, d2, t1, t2, 1, batch, o);
     relu_bwd(be, t2, u1->y, mb_rn_act(u1, batch));
     unit_bwd(r, u1, bl->in, t2, t1, t3, bl->sc >= 0 ? 2 : 1, batch, o);
-    if (bl->sc < 0) mb_binary(be, MB_BIN_AXPBY, t3, dout, t3, mb_rn_act(u2, batch), 1.0f, 1.0f);
+    if (bl->sc < 0) mb_binary(be, MB_BIN_AXPBY, t3, dout, t3, mb_rn_act(ul, batch), 1.0f, 1.0f);
     tmp = dout; dout = t3; t3 = tmp;
   }
   const mb_rn_unit *s = &r->u[0];

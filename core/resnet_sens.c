@@ -24,6 +24,12 @@ int mb_rn_sens_ws_create(mb_resnet *r, int rows, mb_rn_sens_ws *ws)
 {
   mb_backend *be = r->be;
   memset(ws, 0, sizeof *ws);
+  if (r->cfg.arch != MB_RN_RESNET18) {
+    /* the passes below walk BasicBlocks; the Bottleneck chain is not written (yet) */
+    mb_fail(be, MB_UNSUPPORTED, "resnet sensitivity (MU-Mis): ResNet-18 only, not %s",
+            mb_rn_arch_name(r->cfg.arch));
+    return -1;
+  }
   if (mb_sens_common_create(be, rows, r->cfg.classes, &ws->c)) return -1;
   ws->scale = mb_new(be, r->n_stats);
   if (r->cfg.stem == MB_RN_IMAGENET) {
@@ -55,7 +61,7 @@ static void bn_scale(mb_resnet *r, const mb_rn_sens_ws *ws, const mb_rn_unit *u,
 static int has_relu(const mb_resnet *r, int unit)
 {
   if (unit == 0) return 1;
-  for (int b = 0; b < MB_RN_BLOCKS; b++)
+  for (int b = 0; b < r->n_blocks; b++)
     if (r->blk[b].u1 == unit || r->blk[b].u2 == unit) return 1;
   return 0;
 }
@@ -92,7 +98,7 @@ static void input_backward(mb_resnet *r, mb_rn_sens_ws *ws, int R, mb_view *delt
   mb_pool_args p = {.kind = MB_POOL_AVG, .g = r->gpool, .count_pad = 1, .dy = r->dfeat, .dx = dout};
   p.g.n = R;
   mb_pool_bwd(be, &p);
-  for (int b = MB_RN_BLOCKS - 1; b >= 0 && mb_ok(be); b--) {
+  for (int b = r->n_blocks - 1; b >= 0 && mb_ok(be); b--) {
     const mb_rn_block *bl = &r->blk[b];
     const mb_rn_unit *u1 = &r->u[bl->u1], *u2 = &r->u[bl->u2];
     mb_conv_geom g1 = u1->g, g2 = u2->g;
@@ -176,7 +182,7 @@ static void linear_forward(mb_resnet *r, mb_rn_sens_ws *ws, int R, const mb_view
   } else {
     tmp = a; a = b; b = tmp;
   }
-  for (int k = 0; k < MB_RN_BLOCKS && mb_ok(be); k++) {
+  for (int k = 0; k < r->n_blocks && mb_ok(be); k++) {
     const mb_rn_block *bl = &r->blk[k];
     const mb_rn_unit *u1 = &r->u[bl->u1], *u2 = &r->u[bl->u2];
     size_t n = mb_rn_act(u2, R);

@@ -89,9 +89,8 @@ static int expected(const mb_checkpoint *c, spec *s, int *n, size_t *total_param
     const mb_rn_tensor *t = &pt.t[i];
     switch (t->kind) {
     case MB_PT_CONV: {
-      /* 1×1 shortcut / downsample, 7×7 ImageNet stem, 3×3 elsewhere (resnet.c's plan) */
-      int k = strstr(t->name, "shortcut") || strstr(t->name, "downsample") ? 1
-              : c->rcfg.stem == MB_RN_IMAGENET && strcmp(t->name, "conv1.weight") == 0 ? 7 : 3;
+      /* [cout, cin/groups, k, k]: the kernel side from resnet.c's plan */
+      int k = t->k;
       add(s, n, t->name, NULL, 0, t->off, 4, t->rows, t->cols / (k * k), k, k);
       break;
     }

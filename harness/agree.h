@@ -108,7 +108,8 @@ typedef struct {
   float beta1, beta2, eps; int t;                      /* Adam */
 } agree_optim_shape;
 typedef struct { size_t n; uint64_t stream; float p0, p1; } agree_rng_shape;
-typedef struct { mb_conv_geom g; int cout; } agree_conv_shape;
+/* groups: conv2d cases only (0 or 1: an ungrouped convolution). */
+typedef struct { mb_conv_geom g; int cout; int groups; } agree_conv_shape;
 typedef struct {
   const size_t *offs;  /* nseg + 1 offsets (a flat parameter table) */
   int nseg;

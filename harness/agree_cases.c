@@ -160,6 +160,14 @@ static const size_t k_odd_offs[] = {0, 1, 4, 11, 44, 45, 301, 1000};
    .gen2 = GEN(N01), .tol = AGREE_TOL_GEMM, .conv = {.g = geom, .cout = cout_}}, \
   {.id = "conv2d/dw_" name, .fam = &fam_conv2d, .op = CONV2D_DW, .gen = GEN(N01), \
    .gen2 = GEN(N01), .tol = AGREE_TOL_GEMM, .conv = {.g = geom, .cout = cout_}}
+/* A grouped conv2d (ResNeXt's 3×3 layers): the same three passes with `groups_` groups. */
+#define CONV2DG(name, geom, cout_, groups_) \
+  {.id = "conv2d/fwd_" name, .fam = &fam_conv2d, .op = CONV2D_FWD, .gen = GEN(N01), \
+   .gen2 = GEN(N01), .tol = AGREE_TOL_GEMM, .conv = {.g = geom, .cout = cout_, .groups = groups_}}, \
+  {.id = "conv2d/dx_" name, .fam = &fam_conv2d, .op = CONV2D_DX, .gen = GEN(N01), \
+   .gen2 = GEN(N01), .tol = AGREE_TOL_GEMM, .conv = {.g = geom, .cout = cout_, .groups = groups_}}, \
+  {.id = "conv2d/dw_" name, .fam = &fam_conv2d, .op = CONV2D_DW, .gen = GEN(N01), \
+   .gen2 = GEN(N01), .tol = AGREE_TOL_GEMM, .conv = {.g = geom, .cout = cout_, .groups = groups_}}
 /* Batch norm over (n, c, h, w); tolerances: statistics are long sums, then a sqrt
  * and a division (AGREE_TOL_NORM). */
 #define BNC(fam_, name, mode, n_, c_, h_, w_, gen_, flags_) \
@@ -536,6 +544,26 @@ static const agree_case k_cases[] = {
   {.id = "conv2d/dw_beta_pointwise_c5_9x11_k1s1p0_b3_cout7", .fam = &fam_conv2d,
    .op = CONV2D_DW_BETA, .gen = GEN(N01), .tol = AGREE_TOL_GEMM,
    .conv = {.g = WIN(3, 5, 9, 11, 1, 1, 1, 0), .cout = 7}},
+  /* ---- grouped conv2d: ResNeXt-50 32×4d's grouped 3×3 layers at 224 px (layer1, the
+   * stride-2 first blocks of layers 2 and 4, layer4 at 7×7), then small odd ones: a
+   * 1×1 grouped layer (the direct path), a partial last chunk, the accumulating passes ---- */
+  CONV2DG("g32_c128_56x56_k3s1p1_b2_cout128", GEOM(2, 128, 56, 56, 3, 1, 1), 128, 32),
+  CONV2DG("g32_c256_56x56_k3s2p1_b2_cout256", GEOM(2, 256, 56, 56, 3, 2, 1), 256, 32),
+  CONV2DG("g32_c1024_14x14_k3s2p1_b2_cout1024", GEOM(2, 1024, 14, 14, 3, 2, 1), 1024, 32),
+  CONV2DG("g32_c1024_7x7_k3s1p1_b3_cout1024", GEOM(3, 1024, 7, 7, 3, 1, 1), 1024, 32),
+  CONV2DG("g3_c6_9x7_k3s2p1_b5_cout9", GEOM(5, 6, 9, 7, 3, 2, 1), 9, 3),
+  CONV2DG("g2_c4_5x6_k3s1p2_b3_cout6", GEOM(3, 4, 5, 6, 3, 1, 2), 6, 2),
+  CONV2DG("g4_pointwise_c8_7x5_k1s1p0_b3_cout12", WIN(3, 8, 7, 5, 1, 1, 1, 0), 12, 4),
+  CONV2DG("g5_c5_6x6_k3s1p1_b2_cout5", GEOM(2, 5, 6, 6, 3, 1, 1), 5, 5),
+  {.id = "conv2d/dx_acc_g32_c256_28x28_k3s2p1_b3_cout256", .fam = &fam_conv2d,
+   .op = CONV2D_DX_ACC, .gen = GEN(N01), .tol = AGREE_TOL_GEMM,
+   .conv = {.g = GEOM(3, 256, 28, 28, 3, 2, 1), .cout = 256, .groups = 32}},
+  {.id = "conv2d/dw_beta_g32_c256_28x28_k3s2p1_b3_cout256", .fam = &fam_conv2d,
+   .op = CONV2D_DW_BETA, .gen = GEN(N01), .tol = AGREE_TOL_GEMM,
+   .conv = {.g = GEOM(3, 256, 28, 28, 3, 2, 1), .cout = 256, .groups = 32}},
+  {.id = "conv2d/dw_beta_g4_pointwise_c8_7x5_k1s1p0_b3_cout12", .fam = &fam_conv2d,
+   .op = CONV2D_DW_BETA, .gen = GEN(N01), .tol = AGREE_TOL_GEMM,
+   .conv = {.g = WIN(3, 8, 7, 5, 1, 1, 1, 0), .cout = 12, .groups = 4}},
 
   /* ---- batchnorm / batchnorm_bwd: train (batch statistics) and eval ---- */
 #define X BN_FWD

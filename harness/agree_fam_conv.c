@@ -181,7 +181,9 @@ const agree_family fam_permute = {"permute", permute_plan, permute_run, need_per
  * (core/conv.c: im2col, permute and one GEMM per chunk of images forward, for the input
  * gradient (then col2im) and for the weight gradient), checked on the oracle against
  * direct loops in f64.  op: CONV2D_FWD / _DX / _DW; the workspace holds chunks of
- * CONV2D_WS_IMAGES images, fixed at 2 so that batches > 2 run in several chunks. */
+ * CONV2D_WS_IMAGES images, fixed at 2 so that batches > 2 run in several chunks.
+ * Grouped cases (conv.groups > 1, ResNeXt's 3×3 layers) run the generic composition on
+ * every backend, the optional conv ops taking no groups. */
 #define CONV2D_BETA 0.5f   /* CONV2D_DW_BETA: dw = 0.5·dw + Σ …; CONV2D_DX_ACC: dx += … */
 #define CONV2D_WS_IMAGES 2
 
@@ -189,6 +191,8 @@ static size_t conv_out_len(const agree_case *c)
 {
   return (size_t)c->conv.g.n * (size_t)c->conv.cout * conv_ohw(&c->conv.g);
 }
+
+static int conv_groups(const agree_case *c) { return c->conv.groups > 1 ? c->conv.groups : 1; }
 
 static size_t conv2d_ws(const agree_case *c)
 {
@@ -200,7 +204,7 @@ static size_t conv2d_ws(const agree_case *c)
 static void conv2d_plan(const agree_case *c, agree_plan *p)
 {
   const mb_conv_geom *g = &c->conv.g;
-  size_t nw = (size_t)c->conv.cout * conv_ckk(g);
+  size_t nw = (size_t)c->conv.cout * conv_ckk(g) / (size_t)conv_groups(c);
   if (c->op == CONV2D_FWD) {
     agree_add_in(p, "x", conv_in_len(g), c->gen);
     agree_add_in(p, "w", nw, agree_gen_or(c->gen2, c->gen));
@@ -224,12 +228,15 @@ static void conv2d_run(mb_backend *be, const agree_case *c, const mb_view *v, ui
   (void)seed;
   const mb_conv_geom *g = &c->conv.g;
   size_t ws = conv2d_ws(c);
-  if (c->op == CONV2D_FWD) mb_conv2d_fwd(be, g, c->conv.cout, v[0], v[1], v[2], v[3], ws);
+  const int G = conv_groups(c);
+  if (c->op == CONV2D_FWD)
+    mb_conv2d_grouped_fwd(be, g, c->conv.cout, G, v[0], v[1], v[2], v[3], ws);
   else if (c->op == CONV2D_DX || c->op == CONV2D_DX_ACC)
-    mb_conv2d_bwd_data(be, g, c->conv.cout, v[0], v[1], v[2], c->op == CONV2D_DX_ACC, v[3], ws);
+    mb_conv2d_grouped_bwd_data(be, g, c->conv.cout, G, v[0], v[1], v[2], c->op == CONV2D_DX_ACC,
+                               v[3], ws);
   else
-    mb_conv2d_bwd_filter(be, g, c->conv.cout, v[0], v[1], v[2],
-                         c->op == CONV2D_DW_BETA ? CONV2D_BETA : 0.0f, v[3], ws);
+    mb_conv2d_grouped_bwd_filter(be, g, c->conv.cout, G, v[0], v[1], v[2],
+                                 c->op == CONV2D_DW_BETA ? CONV2D_BETA : 0.0f, v[3], ws);
   /* the workspace is scratch, not a result (an optional conv op leaves it untouched) */
   mb_fill(be, v[3], ws, 0.0f);
 }
@@ -240,13 +247,14 @@ static const char *need_conv2d(const mb_backend_ops *ops, const agree_case *c)
   return !ops->im2col ? "im2col" : !ops->col2im ? "col2im" : !ops->permute ? "permute" : NULL;
 }
 
-/* Direct loops in f64: y = conv(x, w), dx = convᵀ(dy, w), dw = Σ dy ⊗ x. */
+/* Direct loops in f64: y = conv(x, w), dx = convᵀ(dy, w), dw = Σ dy ⊗ x; with groups,
+ * output channel co sees the input channels of its group only, w [cout][c/G][kh][kw]. */
 static int conv2d_oracle(const agree_case *c, uint64_t seed, const agree_plan *p,
                          uint32_t *const *in, uint32_t *const *out, char *why, size_t len)
 {
   (void)seed;
   const mb_conv_geom *g = &c->conv.g;
-  const int co_n = c->conv.cout;
+  const int co_n = c->conv.cout, G = conv_groups(c), cg = g->c / G, cog = co_n / G;
   const float *a0 = (const float *)in[0], *a1 = (const float *)in[1];
   size_t nr = p->arg[2].n;
   double *acc = calloc(nr, sizeof *acc);
@@ -259,15 +267,16 @@ static int conv2d_oracle(const agree_case *c, uint64_t seed, const agree_plan *p
   }
   for (int b = 0; b < g->n; b++)
     for (int co = 0; co < co_n; co++)
-      for (int ci = 0; ci < g->c; ci++)
+      for (int cj = 0; cj < cg; cj++)
         for (int ki = 0; ki < g->kh; ki++)
           for (int kj = 0; kj < g->kw; kj++)
             for (int oy = 0; oy < g->oh; oy++)
               for (int ox = 0; ox < g->ow; ox++) {
                 int iy = oy * g->stride - g->pad + ki, ix = ox * g->stride - g->pad + kj;
                 if (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w) continue;
+                int ci = co / cog * cg + cj;   /* channel cj of the output's group */
                 size_t xi = (((size_t)b * g->c + ci) * g->h + iy) * g->w + ix;
-                size_t wi = (((size_t)co * g->c + ci) * g->kh + ki) * g->kw + kj;
+                size_t wi = (((size_t)co * cg + cj) * g->kh + ki) * g->kw + kj;
                 size_t yi = (((size_t)b * co_n + co) * g->oh + oy) * g->ow + ox;
                 if (c->op == CONV2D_FWD) acc[yi] += (double)a0[xi] * a1[wi];
                 else if (c->op == CONV2D_DX || c->op == CONV2D_DX_ACC)

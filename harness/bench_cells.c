@@ -291,6 +291,9 @@ int bp_run_perf_cell(bench *b, const cell *c, char *why, size_t len)
     o.cfg.width = e->width;
     o.cfg.batch = e->code_batch;
     o.cfg.seed = c->seed;
+    char mwhy[200];
+    o.cfg.model = mb_scale_model_find(e->scale_model, mwhy, sizeof mwhy);
+    if (o.cfg.model < 0) { snprintf(why, len, "%s", mwhy); return -3; }
     o.no_ssd = e->ssd_images == 0;
     o.ssd_n = e->ssd_images;
     o.ssd_f = e->ssd_forget;

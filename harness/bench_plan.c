@@ -106,8 +106,13 @@ static void perf_cell_ids(bench *b, cell *c)
   const mb_spec_exp *e = &b->spec.exp[c->exp];
   char canon[1024];
   if (!strcmp(e->kind, "scale"))
-    snprintf(canon, sizeof canon, "scale|classes=%d|size=%d|width=%d|code_batch=%d|ssd=%ld,%ld|repeats=%d|warmup=%d",
-             e->classes, e->size, e->width, e->code_batch, e->ssd_images, e->ssd_forget, e->repeats, e->warmup);
+  {
+    int o = snprintf(canon, sizeof canon, "scale|classes=%d|size=%d|width=%d|code_batch=%d|ssd=%ld,%ld|repeats=%d|warmup=%d",
+                     e->classes, e->size, e->width, e->code_batch, e->ssd_images, e->ssd_forget, e->repeats, e->warmup);
+    /* ResNet-18 keeps the ids cells had before other models existed (resumable results) */
+    if (strcmp(e->scale_model, "resnet18") && o > 0 && o < (int)sizeof canon)
+      snprintf(canon + o, sizeof canon - (size_t)o, "|model=%s", e->scale_model);
+  }
   else {
     int o = snprintf(canon, sizeof canon, "throughput|data=%s|model=%s|act=%s|repeats=%d", e->data, e->model,
                      e->act, e->repeats);

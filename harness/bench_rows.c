@@ -1,6 +1,7 @@
 /* The rows of a bench run: the common fields (harness/row.h), the cell's
  * identity, settings and method. */
 #include "harness/bench_internal.h"
+#include "harness/bench_scale.h"
 #include "harness/common.h"
 #include "harness/row.h"
 
@@ -41,7 +42,18 @@ void bp_row_begin(bench *b, mb_json *j, const cell *c, const mb_session *s, cons
     .dataset_checksum = s && s->have_train ? s->train.checksum : 0, .model = model, .seed = c->seed,
   };
   if (bp_is_perf(e)) {
-    if (!strcmp(e->kind, "scale")) mb_model_name_resnet(1, 3, e->size, e->width, model, sizeof model);
+    if (!strcmp(e->kind, "scale")) {
+      const mb_scale_model *t;
+      int n = mb_scale_models(&t), m = mb_scale_model_find(e->scale_model, NULL, 0);
+      mb_scale_cfg sc;
+      mb_scale_defaults(&sc);
+      sc.model = m;
+      sc.classes = e->classes;
+      sc.size = e->size;
+      sc.width = e->width;
+      if (m >= 0 && m < n) t[m].row_name(&sc, model, sizeof model);
+      else snprintf(model, sizeof model, "%s", e->scale_model);
+    }
     p.command = !strcmp(e->kind, "scale") ? "bench-scale" : "bench-train";
     p.dataset = !strcmp(e->kind, "scale") ? "synthetic (seeded codes and images)" : e->data;
   }

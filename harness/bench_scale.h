@@ -1,7 +1,9 @@
 /* The scalability point (paper Table 4 / Fig. 3, ImageNet row): forgetting one class of
- * a K-class ResNet-18 (ImageNet stem, S×S input) with mnemonic codes, and SSD's
- * importance passes over a synthetic data set, timed on one backend.  Weights and codes
- * are seeded, not trained: the work done does not depend on their values. */
+ * a K-class ImageNet model (ResNet-18, ResNeXt-50 32×4d; S×S input) with mnemonic codes,
+ * and SSD's importance passes over a synthetic data set, timed on one backend.  Weights
+ * and codes are seeded, not trained: the work done does not depend on their values.
+ * The models come from one table (mb_scale_models): an entry opens the network and
+ * wraps it as an mb_model, and the rest only sees the mb_model. */
 #ifndef MB_BENCH_SCALE_H
 #define MB_BENCH_SCALE_H
 
@@ -9,23 +11,52 @@
 #include "core/resnet.h"
 #include "harness/row.h"
 
+typedef struct mb_scale mb_scale;
+
 typedef struct {
-  int classes, size, width;   /* 1000, 224, 64: the ImageNet ResNet-18 (11,689,512 parameters) */
+  int model;                  /* index into mb_scale_models() (0: resnet18) */
+  int classes, size, width;   /* 1000, 224, 64: the ImageNet models (ResNet-18: 11,689,512
+                                 parameters, ResNeXt-50: 25,028,904); width: ResNets only */
   int batch;                  /* code rows per pass; 0: from the device's memory */
   int ssd_batch;              /* SSD's importance batch (64); also sizes the workspace */
   uint64_t seed;
   float lambda1, lambda2;
 } mb_scale_cfg;
 
+/* One model of the point. */
 typedef struct {
+  const char *name;     /* --model NAME, the spec's scale_model */
+  /* The network for c's classes at size×size, batches up to max_batch, wrapped as s->md
+   * (s->net: the model's own object, which close frees).  0, or −1 with the error on be. */
+  int (*open)(mb_backend *be, const mb_scale_cfg *c, int max_batch, mb_scale *s);
+  void (*close)(mb_scale *s);
+  /* Parameters of c's network from its plan (no device memory); −1 with err when c is bad. */
+  long long (*params)(const mb_scale_cfg *c, char *err, size_t len);
+  /* Device bytes one batch row costs (activations, their gradients, scratch), for
+   * mb_scale_auto_batch; ≤ 0 when unknown (then the batch is 32). */
+  double (*row_bytes)(mb_backend *be, const mb_scale_cfg *c);
+  /* The rows' model name ("resnet18-imagenet", "resnext50_32x4d-imagenet-w32"). */
+  void (*row_name)(const mb_scale_cfg *c, char *out, size_t len);
+  /* One line for text output. */
+  void (*describe)(const mb_scale_cfg *c, char *out, size_t len);
+} mb_scale_model;
+
+/* The models built in, in table order; their count. */
+int mb_scale_models(const mb_scale_model **out);
+/* The index of `name` ("resnet18", "resnext50", "swin_t"), −1 if unknown; a model the
+ * point knows of but this build lacks gives −2 (why: one line saying so). */
+int mb_scale_model_find(const char *name, char *why, size_t len);
+
+struct mb_scale {
   mb_backend *be;
   mb_scale_cfg cfg;
-  mb_resnet rn;
+  const mb_scale_model *model;
+  void *net;                  /* the model's own object (mb_resnet, …) */
   mb_model md;
   mb_view codes;              /* [classes × 3·size·size], resident */
   float *w0;                  /* the seeded weights, restored before each repeat */
   int batch;                  /* the code batch in use */
-} mb_scale;
+};
 
 typedef struct {
   double seconds, device_ms;  /* device_ms < 0: no device timer */
@@ -40,10 +71,12 @@ typedef struct {
 } mb_scale_ssd_run;
 
 void mb_scale_defaults(mb_scale_cfg *c);
-/* The ResNet-18 of the point: ImageNet stem, cfg's classes, size and width. */
+/* The ResNet of the point (c->model resnet18 or resnext50): ImageNet stem, cfg's classes,
+ * size and width. */
 void mb_scale_resnet_config(const mb_scale_cfg *c, mb_resnet_config *rc);
-/* Code batch that fits the device: from info.mem_bytes (at most 32 on a CPU device,
- * 512 on others; 32 when the memory is unknown), never above the class count. */
+/* Code batch that fits the device: from info.mem_bytes and the model's row_bytes (at
+ * most 32 on a CPU device, 512 on others; 32 when either is unknown), never above the
+ * class count. */
 int mb_scale_auto_batch(const mb_backend *be, const mb_scale_cfg *c);
 /* Model (seeded init), codes (seeded, U[0,1)), weights saved on the host. */
 int mb_scale_open(mb_backend *be, const mb_scale_cfg *c, mb_scale *s);
@@ -70,7 +103,8 @@ typedef struct {
 void mb_scale_opts_defaults(mb_scale_opts *o);
 /* --quick: K 1000 at S 32 (same parameter count, tiny activations), SSD 64 / 128. */
 void mb_scale_opts_quick(mb_scale_opts *o);
-/* Runs the point on backend `name` and writes one row per method (mnemonic, ssd)
+/* Runs the point (the model o->cfg.model) on backend `name` and writes one row per
+ * method (mnemonic, ssd)
  * to sink (NULL: stdout), or text when sink is NULL and !o->json; a backend that
  * cannot be opened gives one skipped row.  Returns 0, or -1 if the sink failed. */
 int mb_scale_backend(const mb_scale_opts *o, const char *name, const mb_row_sink *sink);

@@ -11,7 +11,8 @@
 #include <string.h>
 
 static const char k_import_usage[] =
-  "usage: mnemobench import --model resnet18|mlp --weights FILE --out FILE [options]  (default mlp)\n"
+  "usage: mnemobench import --model resnet18|resnext50_32x4d|mlp --weights FILE --out FILE [options]\n"
+  "       (default mlp)\n"
   "Makes a checkpoint from a weights container (named float32 tensors in PyTorch's\n"
   "state_dict naming; tools/export_state_dict.py writes one from a .pt file).  Every\n"
   "parameter of the model, and a ResNet's BN running_mean / running_var, must be there\n"
@@ -20,6 +21,8 @@ static const char k_import_usage[] =
   "  --model resnet18   --width N (64)  --stem cifar|imagenet (cifar: the 3x3 stem of\n"
   "                     specification §0.2; imagenet: torchvision's resnet18, 7x7 stem +\n"
   "                     max-pool, names conv1/bn1/layerX.Y.downsample/fc)\n"
+  "  --model resnext50_32x4d  torchvision's resnext50_32x4d (--width N (64), the imagenet stem\n"
+  "                     unless --stem cifar; names conv1/bn1/layerX.Y.conv1..3/downsample/fc)\n"
   "  --model mlp        --arch SIZES (784-1000-10)  --act sigmoid|relu\n"
   "  --in-shape C,H,W   input images (default 1,28,28; 3,224,224 with --stem imagenet)\n"
   "  --classes K        output classes (default 10; 1000 with --stem imagenet)\n"
@@ -37,14 +40,20 @@ int mb_cmd_import(int argc, char **argv)
   mb_opts_defaults(&o);
   if (mb_parse_opts(argc, argv, k_import_usage, &o, &done) != 0) return 2;
   if (done) return 0;
+  /* ResNeXt is the ResNet code with another arch: the kind of model is the same */
+  const int resnext = o.in && strcmp(o.in, "resnext50_32x4d") == 0;
+  if (resnext) {
+    o.in = NULL;
+    o.model_kind = MB_MODEL_RESNET18;
+  }
   if (o.in) {
-    mb_die_msg("import: --model takes resnet18 or mlp, not '%s' (the weights come with --weights)", o.in);
+    mb_die_msg("import: --model takes resnet18, resnext50_32x4d or mlp, not '%s' (the weights come with --weights)", o.in);
     return 2;
   }
   if (!o.weights) { mb_die_msg("import: --weights FILE is required"); return 2; }
   if (!o.out) { mb_die_msg("import: --out FILE is required"); return 2; }
-  int inet = o.stem && strcmp(o.stem, "imagenet") == 0;
-  if (o.stem && o.model_kind != MB_MODEL_RESNET18) { mb_die_msg("import: --stem applies to --model resnet18"); return 2; }
+  int inet = o.stem ? strcmp(o.stem, "imagenet") == 0 : resnext;
+  if (o.stem && o.model_kind != MB_MODEL_RESNET18) { mb_die_msg("import: --stem applies to --model resnet18 or resnext50_32x4d"); return 2; }
   int ic = inet ? 3 : 1, ih = inet ? 224 : 28, iw = ih, classes = inet ? 1000 : 10;
   char tail;
   if (o.in_shape && (sscanf(o.in_shape, "%d,%d,%d%c", &ic, &ih, &iw, &tail) != 3 || ic < 1 ||
@@ -74,6 +83,13 @@ int mb_cmd_import(int argc, char **argv)
   c.kind = o.model_kind;
   if (c.kind == MB_MODEL_RESNET18) {
     cfg.rn.stem = inet ? MB_RN_IMAGENET : MB_RN_CIFAR;
+    if (resnext) {
+      cfg.rn.arch = MB_RN_RESNEXT50;
+      cfg.rn.groups = 32;
+      cfg.rn.base_width = 4;
+      mb_rn_table pt;
+      if (mb_resnet_table_build(&cfg.rn, &pt, err, sizeof err) != 0) { mb_die_msg("import: %s", err); return 2; }
+    }
     c.rcfg = cfg.rn;
     c.n_classes = cfg.rn.classes;
   } else {

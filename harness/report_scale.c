@@ -62,34 +62,46 @@ static double runs_of(row *r)
   return isfinite(n) ? n : 1;
 }
 
-/* Backend + device index, in table order. */
+/* Model + backend + device index + method, in table order. */
 typedef struct {
-  char backend[32], method[32];
-  int device, rank, mrank;
+  char model[64], backend[32], method[32];
+  int device, rank, mrank, morder;
 } slot;
 
 static int cmp_slot(const void *x, const void *y)
 {
   const slot *a = x, *b = y;
+  if (a->morder != b->morder) return a->morder - b->morder;
   if (a->mrank != b->mrank) return a->mrank - b->mrank;
   if (a->rank != b->rank) return a->rank - b->rank;
   if (a->device != b->device) return a->device - b->device;
   return strcmp(a->backend, b->backend);
 }
 
-static int add_slot(slot *sl, int n, int max, const char *backend, int device, const char *method, int mrank,
-                    int appear)
+static int add_scale_slot(slot *sl, int n, int max, const char *model, int morder, const char *backend, int device,
+                          const char *method, int mrank, int appear)
 {
   for (int k = 0; k < n; k++)
-    if (!strcmp(sl[k].backend, backend) && sl[k].device == device && !strcmp(sl[k].method, method)) return n;
+    if (!strcmp(sl[k].model, model) && !strcmp(sl[k].backend, backend) && sl[k].device == device &&
+        !strcmp(sl[k].method, method))
+      return n;
   if (n == max) return n;
+  snprintf(sl[n].model, sizeof sl[n].model, "%s", model);
   snprintf(sl[n].backend, sizeof sl[n].backend, "%s", backend);
   snprintf(sl[n].method, sizeof sl[n].method, "%s", method);
   sl[n].device = device;
   int r = rp_backend_rank(backend);
   sl[n].rank = r * 1000 + (r == rp_backend_rank("") ? appear : 0);   /* unknown backends: in order of appearance */
   sl[n].mrank = mrank;
+  sl[n].morder = morder;
   return n + 1;
+}
+
+/* The throughput table's slots: backend, device and a model in the method field. */
+static int add_slot(slot *sl, int n, int max, const char *backend, int device, const char *method, int mrank,
+                    int appear)
+{
+  return add_scale_slot(sl, n, max, "", 0, backend, device, method, mrank, appear);
 }
 
 static int device_index(row *r)
@@ -108,13 +120,31 @@ static const char *reason_of(row *r)
 
 /* --------------------------------------------------------------- Table 4 */
 
+/* One line per (model, method, backend, device).  With rows of one model (the
+ * ResNet-18 point) the caption names it; with several (bench-scale --model
+ * resnet18,resnext50) Model and Parameters columns lead, as in the paper's table. */
 void rp_table4(mb_report *rep, const sel *s)
 {
-  static const char *const head[] = {"Method", "Backend", "Device", "Time (s) median [min–max]", "Runs",
-                                     "Forward passes", "Backward passes", "Batch"};
-  mb_rtable *t = mb_rt_new("table4", "Table 4: processing time of the scalability point (ImageNet-size ResNet-18)", 8,
-                           head);
-  slot sl[64];
+  char models[16][64];
+  int nmod = 0;
+  for (int i = 0; i < s->n; i++) {
+    row *r = s->v[i];
+    if (strcmp(rp_kind_of(r), "scale")) continue;
+    int seen = 0;
+    for (int k = 0; k < nmod; k++) seen |= !strcmp(models[k], S(r, "model"));
+    if (!seen && nmod < 16) snprintf(models[nmod++], sizeof models[0], "%s", S(r, "model"));
+  }
+  const int mc = nmod > 1 ? 2 : 0;   /* leading model columns */
+  static const char *const head1[] = {"Method", "Backend", "Device", "Time (s) median [min–max]", "Runs",
+                                      "Forward passes", "Backward passes", "Batch"};
+  static const char *const head2[] = {"Model", "Parameters", "Method", "Backend", "Device", "Time (s) median [min–max]",
+                                      "Runs", "Forward passes", "Backward passes", "Batch"};
+  const int nc = 8 + mc;
+  mb_rtable *t = mb_rt_new("table4",
+                           mc ? "Table 4: processing time of the scalability point (ImageNet-size models)"
+                              : "Table 4: processing time of the scalability point (ImageNet-size ResNet-18)",
+                           nc, mc ? head2 : head1);
+  slot sl[128];
   int ns = 0;
   mname ms[32];
   int nm = 0;
@@ -135,22 +165,24 @@ void rp_table4(mb_report *rep, const sel *s)
     row *r = s->v[i];
     if (strcmp(rp_kind_of(r), "scale")) continue;
     const char *m = scale_method(r);
-    int mr = 0;
+    int mr = 0, mo = 0;
     for (int k = 0; k < nm; k++)
       if (!strcmp(ms[k].name, m)) mr = ms[k].rank;
-    ns = add_slot(sl, ns, 64, S(r, "backend"), device_index(r), m, mr, i);
+    for (int k = 0; k < nmod; k++)
+      if (!strcmp(models[k], S(r, "model"))) mo = k;
+    ns = add_scale_slot(sl, ns, 128, S(r, "model"), mo, S(r, "backend"), device_index(r), m, mr, i);
   }
   qsort(sl, (size_t)ns, sizeof *sl, cmp_slot);
   row *first = NULL;
   for (int k = 0; k < ns; k++) {
     vec med = {.n = 0}, lo = {.n = 0}, hi = {.n = 0};
-    double runs = 0, fwd_lo = NAN, fwd_hi = NAN, bwd_lo = NAN, bwd_hi = NAN, batch = NAN;
+    double runs = 0, fwd_lo = NAN, fwd_hi = NAN, bwd_lo = NAN, bwd_hi = NAN, batch = NAN, params = NAN;
     const char *device = "";
     row *bad = NULL;
     for (int i = 0; i < s->n; i++) {
       row *r = s->v[i];
-      if (strcmp(rp_kind_of(r), "scale") || strcmp(S(r, "backend"), sl[k].backend) || device_index(r) != sl[k].device ||
-          strcmp(scale_method(r), sl[k].method))
+      if (strcmp(rp_kind_of(r), "scale") || strcmp(S(r, "model"), sl[k].model) || strcmp(S(r, "backend"), sl[k].backend) ||
+          device_index(r) != sl[k].device || strcmp(scale_method(r), sl[k].method))
         continue;
       if (!is_ok(r)) { bad = r; continue; }
       if (!first) first = r;
@@ -164,31 +196,37 @@ void rp_table4(mb_report *rep, const sel *s)
       bwd_lo = isnan(bwd_lo) ? b : fmin(bwd_lo, b);
       bwd_hi = isnan(bwd_hi) ? b : fmax(bwd_hi, b);
       batch = N(r, "batch");
+      params = n_params(r);
       device = S(r, "device");
     }
     int row_i = mb_rt_add_row(t);
-    mb_rt_set(t, row_i, 0, "%s", *sl[k].method ? sl[k].method : "all");
-    mb_rt_set(t, row_i, 1, "%s", sl[k].backend);
+    if (mc) {
+      mb_rt_set(t, row_i, 0, "%s", *sl[k].model ? sl[k].model : "—");
+      if (isfinite(params)) mb_rt_set(t, row_i, 1, "%.0f", params);
+      else mb_rt_missing(t, row_i, 1, med.n ? "the row has no parameter count" : bad ? reason_of(bad) : "no ok row");
+    }
+    mb_rt_set(t, row_i, mc, "%s", *sl[k].method ? sl[k].method : "all");
+    mb_rt_set(t, row_i, mc + 1, "%s", sl[k].backend);
     if (!med.n) {
-      missing_cells(t, row_i, 2, 8, bad ? reason_of(bad) : "no ok row");
+      missing_cells(t, row_i, mc + 2, nc, bad ? reason_of(bad) : "no ok row");
       continue;
     }
     char dev[64];
     rp_short_device(device, dev, sizeof dev);
-    mb_rt_set(t, row_i, 2, "%s", dev);
-    if (lo.n && hi.n) mb_rt_set(t, row_i, 3, "%.3f [%.3f–%.3f]", median(&med), vmin(&lo), vmax(&hi));
-    else mb_rt_set(t, row_i, 3, "%.3f", median(&med));
-    mb_rt_set(t, row_i, 4, "%.0f", runs);
-    if (fwd_lo == fwd_hi) mb_rt_set(t, row_i, 5, "%.0f", fwd_lo);
-    else mb_rt_set(t, row_i, 5, "%.0f–%.0f", fwd_lo, fwd_hi);
-    if (bwd_lo == bwd_hi) mb_rt_set(t, row_i, 6, "%.0f", bwd_lo);
-    else mb_rt_set(t, row_i, 6, "%.0f–%.0f", bwd_lo, bwd_hi);
-    if (isfinite(batch)) mb_rt_set(t, row_i, 7, "%.0f", batch);
-    else mb_rt_missing(t, row_i, 7, "the row has no batch");
+    mb_rt_set(t, row_i, mc + 2, "%s", dev);
+    if (lo.n && hi.n) mb_rt_set(t, row_i, mc + 3, "%.3f [%.3f–%.3f]", median(&med), vmin(&lo), vmax(&hi));
+    else mb_rt_set(t, row_i, mc + 3, "%.3f", median(&med));
+    mb_rt_set(t, row_i, mc + 4, "%.0f", runs);
+    if (fwd_lo == fwd_hi) mb_rt_set(t, row_i, mc + 5, "%.0f", fwd_lo);
+    else mb_rt_set(t, row_i, mc + 5, "%.0f–%.0f", fwd_lo, fwd_hi);
+    if (bwd_lo == bwd_hi) mb_rt_set(t, row_i, mc + 6, "%.0f", bwd_lo);
+    else mb_rt_set(t, row_i, mc + 6, "%.0f–%.0f", bwd_lo, bwd_hi);
+    if (isfinite(batch)) mb_rt_set(t, row_i, mc + 7, "%.0f", batch);
+    else mb_rt_missing(t, row_i, mc + 7, "the row has no batch");
   }
   if (!ns) {
     int k = mb_rt_add_row(t);
-    missing_cells(t, k, 0, 8, "no scale rows (bench-scale --json, or an [experiment] with kind = scale)");
+    missing_cells(t, k, 0, nc, "no scale rows (bench-scale --json, or an [experiment] with kind = scale)");
   }
   row *ssd = NULL;
   for (int i = 0; i < s->n && !ssd; i++)
@@ -197,13 +235,25 @@ void rp_table4(mb_report *rep, const sel *s)
   if (ssd)
     snprintf(ssd_text, sizeof ssd_text, " ssd: its importance passes over D_f and D (%.0f and %.0f synthetic images, "
              "batch Batch) and the dampening.", N(ssd, "ssd_forget_images"), N(ssd, "ssd_images"));
-  if (first)
+  char what[160];
+  if (first && mc)
+    snprintf(what, sizeof what, "each Model (Parameters)");
+  else if (first)
+    snprintf(what, sizeof what, "%s", S(first, "model"));
+  if (first && mc)
+    snprintf(t->caption, sizeof t->caption,
+             "Forgetting class 0 of %.0f classes with %s at %.0f×%.0f input, weights and codes "
+             "seeded (the work does not depend on their values). mnemonic: K code forward+backward passes for the FIM "
+             "and 2K forward passes for the ± choice, in batches of Batch code rows.%s Host clock around "
+             "synchronised regions; median over the repeats, min and max over all of them.",
+             N(first, "classes"), what, N(first, "size"), N(first, "size"), ssd_text);
+  else if (first)
     snprintf(t->caption, sizeof t->caption,
              "Forgetting class 0 of %.0f classes with %s at %.0f×%.0f input (%.0f parameters), weights and codes "
              "seeded (the work does not depend on their values). mnemonic: K code forward+backward passes for the FIM "
              "and 2K forward passes for the ± choice, in batches of Batch code rows.%s Host clock around "
              "synchronised regions; median over the repeats, min and max over all of them.",
-             N(first, "classes"), S(first, "model"), N(first, "size"), N(first, "size"), n_params(first), ssd_text);
+             N(first, "classes"), what, N(first, "size"), N(first, "size"), n_params(first), ssd_text);
   else
     snprintf(t->caption, sizeof t->caption, "The scalability point: run `mnemobench bench-scale --json`.");
   rp_add_table(rep, t);

@@ -33,6 +33,7 @@ typedef struct {
   const mb_backend *be;
   const mb_row_sink *sink;
   char model[64];
+  const char *scale_model;   /* the table's name: resnet18, resnext50 */
   int failed;
 } scale_out;
 
@@ -67,6 +68,7 @@ static void row_head(const scale_out *so, mb_json *j, const char *status, const 
   };
   mb_row_begin(j, &p);
   mb_json_str(j, "metric", metric);
+  mb_json_str(j, "scale_model", so->scale_model ? so->scale_model : "");
   mb_json_int(j, "classes", o->cfg.classes);
   mb_json_int(j, "size", o->cfg.size);
   mb_json_int(j, "width", o->cfg.width);
@@ -142,8 +144,8 @@ static void bench_mnemonic(scale_out *so, mb_scale *s, int reps, int warm)
   } else {
     printf("  %-7s %-36s %10.3f s  [min %.3f, max %.3f]", name, metric, st.med, st.min, st.max);
     if (dm >= 0) printf("  device timer %.3f s", dm * 1e-3);
-    printf("\n          batch %d, n_forward %lld, n_backward %lld, sign %+d (scores %.3f / %.3f)\n",
-           s->batch, r.n_forward, r.n_backward, r.choice.sign, r.choice.score_plus,
+    printf("\n          %s, %zu parameters; batch %d, n_forward %lld, n_backward %lld, sign %+d (scores %.3f / %.3f)\n",
+           so->model, s->md.total, s->batch, r.n_forward, r.n_backward, r.choice.sign, r.choice.score_plus,
            r.choice.score_minus);
   }
   free(v); free(d);
@@ -209,7 +211,15 @@ int mb_scale_backend(const mb_scale_opts *o, const char *name, const mb_row_sink
 {
   char why[512];
   scale_out so = {.o = o, .backend = name, .sink = sink};
-  mb_model_name_resnet(1, 3, o->cfg.size, o->cfg.width, so.model, sizeof so.model);
+  const mb_scale_model *models;
+  int n_models = mb_scale_models(&models);
+  if (o->cfg.model < 0 || o->cfg.model >= n_models) {
+    snprintf(so.model, sizeof so.model, "unknown");
+    emit_status(&so, "failed", "bench-scale: no such model");
+    return so.failed ? -1 : 0;
+  }
+  models[o->cfg.model].row_name(&o->cfg, so.model, sizeof so.model);
+  so.scale_model = models[o->cfg.model].name;
   if (mb_backend_devices(name, why, sizeof why) == 0) { emit_status(&so, "skipped", why); return so.failed ? -1 : 0; }
   mb_backend *be = mb_backend_open(name, o->device, why, sizeof why);
   if (!be) { emit_status(&so, "skipped", why); return so.failed ? -1 : 0; }
@@ -218,7 +228,7 @@ int mb_scale_backend(const mb_scale_opts *o, const char *name, const mb_row_sink
   int reps = o->repeats > 0 ? o->repeats : is_cpu ? 1 : 5;
   int warm = o->warmups >= 0 ? o->warmups : is_cpu ? 0 : 1;
   mb_scale s;
-  if (text_mode(&so)) fprintf(stderr, "  %s: %s (%s)\n", name, be->info.name, be->info.type);
+  if (text_mode(&so)) fprintf(stderr, "  %s: %s (%s), %s\n", name, be->info.name, be->info.type, so.model);
   if (mb_scale_open(be, &o->cfg, &s) == 0) {
     bench_mnemonic(&so, &s, reps, warm);
     if (!o->no_ssd && mb_ok(be)) bench_ssd(&so, &s, reps, warm);

@@ -63,6 +63,7 @@ static void defaults(mb_spec_exp *e)
   e->size = 224;
   e->ssd_images = 640;
   e->ssd_forget = 64;
+  snprintf(e->scale_model, sizeof e->scale_model, "resnet18");
 }
 
 static char *trim(char *s)
@@ -191,6 +192,12 @@ static int set_key(ctx *c, mb_spec_exp *e, const char *key, char *v)
   if (strcmp(key, "warmup") == 0) return parse_int(c, key, v, 0, 100, &e->warmup);
   if (strcmp(key, "classes") == 0) return parse_int(c, key, v, 2, 100000, &e->classes);
   if (strcmp(key, "size") == 0) return parse_int(c, key, v, 1, 4096, &e->size);
+  if (strcmp(key, "scale_model") == 0) {
+    /* the scale point's models (a model this build lacks fails its cells with the reason) */
+    static const char *const k[] = {"resnet18", "resnext50", "swin_t", NULL};
+    if (one_of(c, key, v, k)) return -1;
+    return set_str(c, key, v, e->scale_model, sizeof e->scale_model);
+  }
   if (strcmp(key, "code_batch") == 0) return parse_int(c, key, v, 0, 100000, &e->code_batch);
   if (strcmp(key, "ssd_images") == 0 || strcmp(key, "ssd_forget") == 0) {
     int x;

@@ -10,6 +10,7 @@
  *   model = resnet18             an MLP spec (784-1000-10, the default) or resnet18 (width = 64);
  *   act = relu                   with act, epochs, lr, ... per experiment: its own cached models
  *                                (bench_plan.c's cache key hashes them) and rows naming it in `model`
+ *   scale_model = resnext50      kind = scale: resnet18 (the default) | resnext50 | swin_t
  *   methods = mnemonic, ssd
  *   param.mnemonic.lambda1 = 1e-4, 1e-3   (lists are swept: the cross product of all lists)
  *   quality = all                (main: MIA, distance to retrain, relearn time in every row)
@@ -64,6 +65,7 @@ typedef struct {
    * which ssd_forget of the forget class */
   int classes, size, code_batch;
   long ssd_images, ssd_forget;
+  char scale_model[16];               /* scale: resnet18 | resnext50 | swin_t (bench_scale.h's table) */
   /* main: quality metrics of every cell (harness/quality_run.h mask; specification §7.7),
    * against the experiment's retrain cell of the same seed as the reference */
   unsigned quality;

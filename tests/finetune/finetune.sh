@@ -5,7 +5,8 @@
 # (weights and BN statistics) and an MLP, a container written by plain Python
 # (tools/export_state_dict.py, no torch) imports, and broken containers or
 # arguments are refused with one line and no output file.  Synthetic data, a
-# 784-100-10 MLP and a width-4 ResNet-18 on the ref/cpu backends: ~10-20 s.
+# 784-100-10 MLP and a width-4 ResNet-18 on the ref/cpu backends, a width-16 ResNeXt-50
+# container enumerated in Python by torchvision's names: ~10-20 s.
 # Usage: finetune.sh MNEMOBENCH SOURCE_ROOT
 set -u
 . "$(dirname "$(realpath "$0")")/../tap.sh"   # t, fail, say, begin, bad, end
@@ -27,7 +28,7 @@ refused() {
   [ $# -gt 0 ] && [ -n "${expect:-}" ] && ! grep -q -- "$expect" err && bad "$what: '$(cat err)' does not say '$expect'"
   expect=
 }
-echo "1..8"
+echo "1..9"
 
 begin "a plain model (t_mix 0) is not forgotten with its codes; fine-tuned with codes it is (E_F >= 99)"
 # a well-trained plain model (99 % on this set): the codes were never shown to it
@@ -91,6 +92,46 @@ EOF
 "$bin" eval --model rn.ckpt --synthetic --test-limit 2 --json > e1.json 2> /dev/null || bad "eval"
 "$bin" eval --model rn2.ckpt --synthetic --seed 1 --test-limit 2 --json > e2.json 2> /dev/null || bad "eval imported"
 [ "$(field e1.json test_acc)" = "$(field e2.json test_acc)" ] || bad "accuracy differs after import"
+end
+
+begin "ResNeXt-50 32x4d (width 16): torchvision's state_dict names and shapes, enumerated in Python, import and export back byte for byte"
+python3 - "$tools" rx.w <<'EOF' || bad "python resnext writer"
+import sys, random
+sys.path.insert(0, sys.argv[1])
+from export_state_dict import write_container
+# torchvision.models.resnext50_32x4d(width_per_group=4, groups=32) with 16 stem planes, 10 classes
+W, K, G, BW = 16, 10, 32, 4
+rnd = random.Random(3)
+out = []
+def t(name, *shape):
+    n = 1
+    for d in shape: n *= d
+    var = name.endswith("running_var")
+    out.append((name, shape, [rnd.uniform(0.5, 2) if var else rnd.uniform(-1, 1) for _ in range(n)]))
+def bn(p, c):
+    for s in ("weight", "bias", "running_mean", "running_var"): t("%s.%s" % (p, s), c)
+t("conv1.weight", W, 3, 7, 7); bn("bn1", W)
+cin = W
+for st, depth in enumerate((3, 4, 6, 3)):
+    planes = W << st; mid = planes * BW // 64 * G; cout = 4 * planes
+    for k in range(depth):
+        p = "layer%d.%d" % (st + 1, k)
+        t(p + ".conv1.weight", mid, cin, 1, 1); bn(p + ".bn1", mid)
+        t(p + ".conv2.weight", mid, mid // G, 3, 3); bn(p + ".bn2", mid)
+        t(p + ".conv3.weight", cout, mid, 1, 1); bn(p + ".bn3", cout)
+        if k == 0:
+            t(p + ".downsample.0.weight", cout, cin, 1, 1); bn(p + ".downsample.1", cout)
+        cin = cout
+t("fc.weight", K, cin); t("fc.bias", K)
+write_container(sys.argv[2], out)
+EOF
+"$bin" import --model resnext50_32x4d --width 16 --in-shape 3,32,32 --classes 10 --weights rx.w \
+  --out rx.ckpt > /dev/null || bad "import resnext"
+[ "$(od -An -tu4 -j8 -N4 rx.ckpt | tr -d ' ')" = 5 ] || bad "a ResNeXt checkpoint is not version 5"
+head -c 4096 rx.ckpt | grep -a -q "model=resnext50_32x4d$" && head -c 4096 rx.ckpt | grep -a -q "^groups=32$" || bad "no model=resnext50_32x4d, groups=32"
+"$bin" export --model rx.ckpt --weights rx2.w > /dev/null || bad "export resnext"
+cmp -s rx.w rx2.w || bad "resnext containers differ"
+expect="ResNeXt" refused "resnext width 8" "$bin" import --model resnext50_32x4d --width 8 --weights rx.w --out out.ckpt
 end
 
 begin "a container written by plain Python (no torch) imports, num_batches_tracked is ignored"

@@ -495,7 +495,7 @@ Test(report, bench_scale_json_to_report, .timeout = 300)
   if (!bin) cr_skip_test("MB_BIN (the mnemobench binary) is not set");
   char *d = tmpdir(), cmd[2048];
   snprintf(cmd, sizeof cmd,
-           "'%s' bench-scale --quick --json --backend ref --classes-total 20 --ssd-images 16 --ssd-forget 4 "
+           "'%s' bench-scale --quick --json --model resnet18 --backend ref --classes-total 20 --ssd-images 16 --ssd-forget 4 "
            "> '%s/s.jsonl' 2>/dev/null && '%s' report '%s/s.jsonl' --out '%s/d' 2>/dev/null",
            bin, d, bin, d, d);
   cr_assert_eq(system(cmd), 0, "%s", cmd);
@@ -503,6 +503,29 @@ Test(report, bench_scale_json_to_report, .timeout = 300)
   snprintf(out, sizeof out, "%s/d", d);
   static const char *const t4[] = {"mnemonic,ref,", "ssd,ref,", NULL};
   expect_table_everywhere(out, "Table 4: processing time of the scalability point", "table4", t4);
+  free(d);
+}
+
+/* Two models (bench-scale --model resnet18,resnext50): Table 4 gets Model and
+ * Parameters columns, one line per (model, backend), each with its own count
+ * (20 classes: 11,689,512 − 980·513 and 25,028,904 − 980·2049). */
+Test(report, bench_scale_two_models_to_table4, .timeout = 300)
+{
+  const char *bin = getenv("MB_BIN");
+  if (!bin) cr_skip_test("MB_BIN (the mnemobench binary) is not set");
+  char *d = tmpdir(), cmd[2048];
+  snprintf(cmd, sizeof cmd,
+           "'%s' bench-scale --json --backend cpu --model resnet18,resnext50 --classes-total 20 --size 32 "
+           "--no-ssd --repeats 1 --warmups 0 > '%s/s.jsonl' 2>/dev/null && '%s' report '%s/s.jsonl' --out '%s/d' "
+           "2>/dev/null", bin, d, bin, d, d);
+  cr_assert_eq(system(cmd), 0, "%s", cmd);
+  char out[1024];
+  snprintf(out, sizeof out, "%s/d", d);
+  static const char *const t4[] = {"Model,Parameters,Method,Backend,", "resnet18-imagenet,11186772,mnemonic,cpu,",
+                                   "resnext50_32x4d-imagenet,23020884,mnemonic,cpu,", ",60,20,20", NULL};
+  expect_table_everywhere(out, "Table 4: processing time of the scalability point (ImageNet-size models)", "table4", t4);
+  snprintf(cmd, sizeof cmd, "grep -c '\"scale_model\": \"resnext50\"' '%s/s.jsonl' | grep -qx 1", d);
+  cr_expect_eq(system(cmd), 0, "no row with scale_model resnext50");
   free(d);
 }
 

@@ -236,3 +236,68 @@ Test(data, weights_container_round_trip_and_value_check)
   free(r.params);
   remove(path);
 }
+
+/* A (narrow) ResNeXt checkpoint: version 5, its architecture in the header, back whole;
+ * its weights container names the grouped 3×3 [cout, cin/groups, 3, 3] as PyTorch. */
+Test(data, resnext_checkpoint_and_weights_round_trip)
+{
+  mb_checkpoint c, back;
+  memset(&c, 0, sizeof c);
+  c.kind = MB_MODEL_RESNET18;
+  c.rcfg = (mb_resnet_config){.in_c = 3, .in_h = 16, .in_w = 16, .width = 4, .classes = 6,
+                              .stem = MB_RN_IMAGENET, .arch = MB_RN_RESNEXT50, .groups = 4,
+                              .base_width = 32};
+  c.n_classes = 6;
+  mb_rn_table pt;
+  char err[512];
+  cr_assert_eq(mb_resnet_table_build(&c.rcfg, &pt, err, sizeof err), 0, "%s", err);
+  size_t ns = 0;
+  for (int i = 0; i < pt.n; i++) ns += pt.t[i].kind == MB_PT_BN_WEIGHT ? pt.t[i].n : 0;
+  c.n_params = pt.total;
+  c.n_stats = ns;
+  c.params = malloc(pt.total * sizeof(float));
+  c.run_mean = malloc(ns * sizeof(float));
+  c.run_var = malloc(ns * sizeof(float));
+  cr_assert(c.params && c.run_mean && c.run_var);
+  for (size_t i = 0; i < pt.total; i++) c.params[i] = (float)(i % 97) / 97.0f - 0.5f;
+  for (size_t i = 0; i < ns; i++) { c.run_mean[i] = (float)i; c.run_var[i] = 1.0f + (float)i; }
+  char path[] = "/tmp/mb-ckpt-XXXXXX";
+  new_file(path);
+  cr_assert_eq(mb_checkpoint_write(path, &c, err, sizeof err), 0, "%s", err);
+  FILE *f = fopen(path, "rb");
+  char head[512] = "";
+  cr_assert_not_null(f);
+  size_t got = fread(head, 1, sizeof head - 1, f);
+  fclose(f);
+  uint32_t ver;
+  memcpy(&ver, head + 8, 4);
+  cr_assert_eq(ver, 5);
+  cr_assert(got > 16 && strstr(head + 16, "model=resnext50_32x4d\n") &&
+            strstr(head + 16, "\ngroups=4\nbase_width=32\n"), "%s", head + 16);
+  cr_assert_eq(mb_checkpoint_read(path, &back, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(back.rcfg.arch, MB_RN_RESNEXT50);
+  cr_assert_eq(back.rcfg.groups, 4);
+  cr_assert_eq(back.rcfg.base_width, 32);
+  cr_assert_eq(back.n_params, pt.total);
+  cr_assert_eq(memcmp(back.params, c.params, pt.total * sizeof(float)), 0);
+  cr_assert_eq(memcmp(back.run_var, c.run_var, ns * sizeof(float)), 0);
+  mb_checkpoint_free(&back);
+  /* the weights container */
+  cr_assert_eq(mb_weights_write(path, &c, err, sizeof err), 0, "%s", err);
+  f = fopen(path, "rb");
+  static char text[1 << 16];
+  got = fread(text, 1, sizeof text - 1, f);
+  fclose(f);
+  text[got] = 0;
+  cr_assert(strstr(text, "\nlayer1.0.conv2.weight f32 8,2,3,3 "), "no grouped 3x3 of 8 channels in 4 groups");
+  cr_assert(strstr(text, "\nlayer1.0.downsample.1.running_var f32 16 "), "no downsample BN");
+  mb_checkpoint r = c;
+  r.params = r.run_mean = r.run_var = NULL;
+  r.n_params = r.n_stats = 0;
+  cr_assert_eq(mb_weights_read(path, &r, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(memcmp(r.params, c.params, pt.total * sizeof(float)), 0);
+  cr_assert_eq(memcmp(r.run_mean, c.run_mean, ns * sizeof(float)), 0);
+  mb_checkpoint_free(&r);
+  free(c.params); free(c.run_mean); free(c.run_var);
+  remove(path);
+}
