@@ -43,8 +43,8 @@ typedef struct {
 
 /* The models built in, in table order; their count. */
 int mb_scale_models(const mb_scale_model **out);
-/* The index of `name` ("resnet18", "resnext50", "swin_t"), −1 if unknown; a model the
- * point knows of but this build lacks gives −2 (why: one line saying so). */
+/* The index of `name` ("resnet18", "resnext50", "swin_t"), or −1 with why: one line
+ * naming the models there are. */
 int mb_scale_model_find(const char *name, char *why, size_t len);
 
 struct mb_scale {
