@@ -34,8 +34,10 @@ for p in $(seq 1 "$pairs"); do
   run "$p|resnet|pt" $P tools/pytorch_resnet_bench.py --repeats 3
   run "$p|resnetloop|pt" $P tools/pytorch_resnet_bench.py --repeats 3 --only forget --fim loop
   if [ $scale -eq 1 ]; then
-    run "$p|scale|mb" $B bench-scale --quick --backend cpu --no-ssd --repeats 1 --warmups 0
-    run "$p|scale|pt" $P tools/pytorch_scale_bench.py --repeats 1 --warmups 0
+    for m in resnet18 resnext50 swin_t; do
+      run "$p|scale-$m|mb" $B bench-scale --quick --model $m --backend cpu --no-ssd --repeats 1 --warmups 0
+      run "$p|scale-$m|pt" $P tools/pytorch_scale_bench.py --model $m --repeats 1 --warmups 0
+    done
   fi
 done
 $P - "$log" <<'PY'
@@ -55,7 +57,9 @@ for line in open(sys.argv[1]):
         continue
     sub = "loop" if group == "resnetloop" else side
     vals.setdefault(key, {}).setdefault(sub, {})[pair] = value
-names = {"mlp": "paper MLP", "resnet": "ResNet-18 (1×28×28, width 64)", "scale": "bench-scale --quick"}
+names = {"mlp": "paper MLP", "resnet": "ResNet-18 (1×28×28, width 64)",
+         "scale-resnet18": "bench-scale --quick ResNet-18", "scale-resnext50": "bench-scale --quick ResNeXt-50",
+         "scale-swin_t": "bench-scale --quick Swin-T"}
 print("\n| workload | mnemobench cpu | PyTorch | ratio |\n|---|---:|---:|---:|")
 for (group, kind, unit), sides in vals.items():
     mb = sides.get("mb", {})
