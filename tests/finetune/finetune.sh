@@ -8,7 +8,7 @@
 # 784-100-10 MLP and a width-4 ResNet-18 on the ref/cpu backends, a width-16 ResNeXt-50
 # container enumerated in Python by torchvision's names: ~10-20 s.  torchvision's swin_t
 # (10 classes, 3x32x32: 27.5 M weights, 110 MB containers) written the same way, imported,
-# evaluated, fine-tuned and forgotten on a tiny CIFAR-format folder on cpu: ~20-30 s more.
+# evaluated, fine-tuned and forgotten on a tiny CIFAR-format folder on cpu: ~20 s more.
 # Usage: finetune.sh MNEMOBENCH SOURCE_ROOT
 set -u
 . "$(dirname "$(realpath "$0")")/../tap.sh"   # t, fail, say, begin, bad, end
