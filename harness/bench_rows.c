@@ -28,7 +28,7 @@ void bp_row_begin(bench *b, mb_json *j, const cell *c, const mb_session *s, cons
   const mb_spec_exp *e = &b->spec.exp[c->exp];
   char classes[96], model[80];
   snprintf(classes, sizeof classes, "[%s]", e->forget);
-  if (s && s->kind == MB_MODEL_RESNET18) mb_session_model_name(s, model, sizeof model);
+  if (s && s->kind != MB_MODEL_MLP) mb_session_model_name(s, model, sizeof model);
   else if (bp_is_resnet(e)) {
     int known = !strcmp(e->data, "default") || !strcmp(e->data, "synthetic");   /* 28x28 grey */
     mb_model_name_resnet(0, known ? 1 : 0, known ? 28 : 0, e->width, model, sizeof model);

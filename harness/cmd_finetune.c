@@ -65,7 +65,7 @@ int mb_cmd_finetune(int argc, char **argv)
   if (mb_checkpoint_read(o.in, &c, err, sizeof err) != 0) { mb_die_msg("%s", err); return 1; }
   if (mb_session_data_of(&o, &c, &data) != 0 || mb_session_open(&s, &data, 1) != 0) goto out;
   const char *trained_on = c.dataset[0] ? c.dataset : s.train.name;
-  mb_opts_model_defaults(&o, c.kind, trained_on);
+  mb_opts_model_defaults(&o, mb_hparams_model(c.kind, c.rcfg.arch), trained_on);
   if (o.t_mix <= 0) { mb_die_msg("finetune: --t-mix must be above 0 (codes are what it trains)"); rc = 2; goto out; }
   if (mb_session_load_model_codes(&s, &c, o.seed, o.code_dist, o.batch) != 0 ||
       mb_session_eval(&s, NULL, 0, &before) != 0 || mb_session_finetune(&s, &o, &st) != 0 ||

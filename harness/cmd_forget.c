@@ -122,8 +122,10 @@ int mb_cmd_forget(int argc, char **argv)
   if (load(&o, &s, &c, me->needs != 0 || (metrics & (MB_METRIC_MIA | MB_METRIC_RELEARN)), 1) != 0) goto out;
   /* λ defaults depend on the checkpoint's model and the data it was trained on */
   const char *trained_on = c.dataset[0] ? c.dataset : s.test.name;
-  mb_opts_model_defaults(&o, c.kind, trained_on);
-  const char *lambda_source = mb_lambda_source(&o, me, trained_on, c.kind, c.rcfg.width);
+  const char *hp_model = mb_hparams_model(c.kind, c.rcfg.arch);
+  mb_opts_model_defaults(&o, hp_model, trained_on);
+  const char *lambda_source = mb_lambda_source(&o, me, trained_on, hp_model, c.rcfg.width);
+  if (!lambda_source) { rc = 2; goto out; }
   if (mb_opts_method_params(&o, me, params) != 0) { rc = 2; goto out; }
   if (mb_parse_classes(o.classes, s.n_classes, forget, MB_MAX_FORGET, &nf) != 0) { rc = 2; goto out; }
   mb_lambda_choice lc = {0};

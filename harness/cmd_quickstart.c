@@ -38,8 +38,10 @@ int mb_cmd_quickstart(int argc, char **argv)
   mb_forget_timing t;
   int forget[MB_MAX_FORGET] = {0}, nf = 1;
   if (mb_session_open(&s, &o, 1)) goto out;
-  mb_opts_model_defaults(&o, o.model_kind, s.train.name);
-  const char *lambda_source = mb_lambda_source(&o, me, s.train.name, o.model_kind, o.width);
+  const char *hp_model = mb_hparams_model(o.model_kind, MB_RN_RESNET18);
+  mb_opts_model_defaults(&o, hp_model, s.train.name);
+  const char *lambda_source = mb_lambda_source(&o, me, s.train.name, hp_model, o.width);
+  if (!lambda_source) { rc = 2; goto out; }
   int from_codes = strcmp(lambda_source, "codes") == 0;
   mb_lambda_choice lc = {0};
   if (mb_opts_method_params(&o, me, params) != 0) { rc = 2; goto out; }

@@ -38,7 +38,7 @@ int mb_cmd_train(int argc, char **argv)
   mb_checkpoint c;
   int rc = 1;
   if (mb_session_open(&s, &o, 1)) goto out;
-  mb_opts_model_defaults(&o, o.model_kind, s.train.name);
+  mb_opts_model_defaults(&o, mb_hparams_model(o.model_kind, MB_RN_RESNET18), s.train.name);
   if (mb_session_new_model(&s, &o) || mb_session_train(&s, &o, &st) ||
       mb_session_eval(&s, NULL, 0, &ev) || mb_session_to_checkpoint(&s, &o, &c))
     goto out;

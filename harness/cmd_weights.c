@@ -11,7 +11,8 @@
 #include <string.h>
 
 static const char k_import_usage[] =
-  "usage: mnemobench import --model resnet18|resnext50_32x4d|mlp --weights FILE --out FILE [options]\n"
+  "usage: mnemobench import --model resnet18|resnext50_32x4d|swin_t|mlp --weights FILE --out FILE\n"
+  "       [options]\n"
   "       (default mlp)\n"
   "Makes a checkpoint from a weights container (named float32 tensors in PyTorch's\n"
   "state_dict naming; tools/export_state_dict.py writes one from a .pt file).  Every\n"
@@ -23,9 +24,14 @@ static const char k_import_usage[] =
   "                     max-pool, names conv1/bn1/layerX.Y.downsample/fc)\n"
   "  --model resnext50_32x4d  torchvision's resnext50_32x4d (--width N (64), the imagenet stem\n"
   "                     unless --stem cifar; names conv1/bn1/layerX.Y.conv1..3/downsample/fc)\n"
+  "  --model swin_t     torchvision's swin_t (patch 4, window 7, embed 96, depths 2-2-6-2;\n"
+  "                     names features.N..., norm, head; each block's relative_position_index\n"
+  "                     is checked, not stored); no --width, --stem or --arch\n"
   "  --model mlp        --arch SIZES (784-1000-10)  --act sigmoid|relu\n"
-  "  --in-shape C,H,W   input images (default 1,28,28; 3,224,224 with --stem imagenet)\n"
-  "  --classes K        output classes (default 10; 1000 with --stem imagenet)\n"
+  "  --in-shape C,H,W   input images (default 1,28,28; 3,224,224 with --stem imagenet,\n"
+  "                     resnext50_32x4d or swin_t)\n"
+  "  --classes K        output classes (default 10; 1000 with --stem imagenet,\n"
+  "                     resnext50_32x4d or swin_t)\n"
   "  --seed N           recorded as the model's seed (default 1; it keys the synthetic data set)\n";
 
 static const char k_export_usage[] =
@@ -47,12 +53,19 @@ int mb_cmd_import(int argc, char **argv)
     o.model_kind = MB_MODEL_RESNET18;
   }
   if (o.in) {
-    mb_die_msg("import: --model takes resnet18, resnext50_32x4d or mlp, not '%s' (the weights come with --weights)", o.in);
+    mb_die_msg("import: --model takes resnet18, resnext50_32x4d, swin_t or mlp, not '%s' (the weights come with --weights)", o.in);
+    return 2;
+  }
+  const int swin = o.model_kind == MB_MODEL_SWIN_T;
+  if (swin && (o.stem || o.set_width || o.model_spec || o.act)) {
+    /* swin_t has one geometry; only its input shape and class count vary */
+    mb_die_msg("import: --model swin_t takes no --%s (torchvision's swin_t: only --in-shape and --classes)",
+               o.stem ? "stem" : o.set_width ? "width" : o.model_spec ? "arch" : "act");
     return 2;
   }
   if (!o.weights) { mb_die_msg("import: --weights FILE is required"); return 2; }
   if (!o.out) { mb_die_msg("import: --out FILE is required"); return 2; }
-  int inet = o.stem ? strcmp(o.stem, "imagenet") == 0 : resnext;
+  int inet = o.stem ? strcmp(o.stem, "imagenet") == 0 : resnext || swin;
   if (o.stem && o.model_kind != MB_MODEL_RESNET18) { mb_die_msg("import: --stem applies to --model resnet18 or resnext50_32x4d"); return 2; }
   int ic = inet ? 3 : 1, ih = inet ? 224 : 28, iw = ih, classes = inet ? 1000 : 10;
   char tail;
@@ -81,7 +94,10 @@ int mb_cmd_import(int argc, char **argv)
   mb_checkpoint c;
   memset(&c, 0, sizeof c);
   c.kind = o.model_kind;
-  if (c.kind == MB_MODEL_RESNET18) {
+  if (c.kind == MB_MODEL_SWIN_T) {
+    c.scfg = cfg.sw;
+    c.n_classes = cfg.sw.classes;
+  } else if (c.kind == MB_MODEL_RESNET18) {
     cfg.rn.stem = inet ? MB_RN_IMAGENET : MB_RN_CIFAR;
     if (resnext) {
       cfg.rn.arch = MB_RN_RESNEXT50;

@@ -1,6 +1,7 @@
 /* λ1, λ2: the user's, the table's or the codes' (see lambda_choice.h). */
 #include "harness/lambda_choice.h"
 #include "core/hparams.h"
+#include "harness/common.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -26,15 +27,22 @@ static int param_sets_lambda(const mb_opts *o, const mb_method *me)
 }
 
 const char *mb_lambda_source(const mb_opts *o, const mb_method *me, const char *dataset,
-                             mb_model_kind kind, int width)
+                             const char *model, int width)
 {
   /* the §2.2 rule's λ's: a method that perturbs the codes-trained model by them */
   if (lambda_index(me, 0) < 0 || lambda_index(me, 1) < 0 || !me->uses_codes_model) return "";
   if (o->set_lambda1 || o->set_lambda2 || param_sets_lambda(o, me)) return "user";
   if (o->lambda_from && strcmp(o->lambda_from, "codes") == 0) return "codes";
-  const char *model = kind == MB_MODEL_RESNET18 ? "resnet18" : "mlp";
-  /* --lambda-from table without a row: the model kind's fallback row (core/hparams.c) */
-  if (o->lambda_from) return "table";
+  /* --lambda-from table without a row: the model kind's fallback row (core/hparams.c),
+   * which a model the paper never ran (ResNeXt-50, Swin-T) does not have */
+  if (o->lambda_from) {
+    if (strcmp(mb_hparams_for(dataset, model)->model, model) != 0) {
+      mb_die_msg("--lambda-from table: the lambda table (specification §2.4) has no row for %s; "
+                 "use --lambda-from codes or --lambda1/--lambda2", model);
+      return NULL;
+    }
+    return "table";
+  }
   return mb_hparams_row(dataset, model, width) ? "table" : "codes";
 }
 

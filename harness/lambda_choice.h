@@ -10,10 +10,12 @@
 #include "harness/session.h"
 
 /* "user", "table" or "codes" for a method with the §2.2 λ1, λ2 (the mnemonic
- * method); "" for any other.  dataset: the model's training set; width: a
- * ResNet's width (core/hparams.h). */
+ * method); "" for any other.  dataset: the model's training set; model: its name in
+ * the table (mb_hparams_model); width: a ResNet's width (core/hparams.h).  NULL, with a
+ * one-line message, for --lambda-from table on a model the table has no row for at all
+ * (ResNeXt-50, Swin-T). */
 const char *mb_lambda_source(const mb_opts *o, const mb_method *me, const char *dataset,
-                             mb_model_kind kind, int width);
+                             const char *model, int width);
 /* Source "codes": chooses λ1, λ2 on the session's model and writes them into the
  * method's params; untimed, and the weights are left as they were.  0 or -1
  * (a one-line message printed). */

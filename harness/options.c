@@ -61,9 +61,21 @@ void mb_opts_defaults(mb_opts *o)
   o->weight_decay = 5e-4;   /* §0.3 */
 }
 
-void mb_opts_model_defaults(mb_opts *o, mb_model_kind kind, const char *dataset)
+const char *mb_hparams_model(mb_model_kind kind, mb_rn_arch arch)
 {
-  const mb_hparams *h = mb_hparams_for(dataset, kind == MB_MODEL_RESNET18 ? "resnet18" : "mlp");
+  if (kind == MB_MODEL_SWIN_T) return "swin_t";
+  if (kind == MB_MODEL_RESNET18) return arch == MB_RN_RESNEXT50 ? "resnext50_32x4d" : "resnet18";
+  return "mlp";
+}
+
+void mb_opts_model_defaults(mb_opts *o, const char *model, const char *dataset)
+{
+  const mb_hparams *h = mb_hparams_for(dataset, model);
+  if (strcmp(h->model, model) != 0) {
+    /* no row for this model: the paper's t_mix of its fine-tuned pre-trained models */
+    if (!o->set_t_mix) o->t_mix = 0.1;
+    return;
+  }
   if (!o->set_lambda1) o->lambda1 = h->lambda1;
   if (!o->set_lambda2) o->lambda2 = h->lambda2;
   if (!o->set_t_mix) o->t_mix = h->t_mix;
@@ -117,7 +129,7 @@ int mb_parse_opts(int argc, char **argv, const char *usage, mb_opts *o, int *don
       /* an architecture name selects a new model's kind; anything else is a checkpoint */
       if (mb_model_kind_parse(optarg, &o->model_kind) != 0) o->in = optarg;
       break;
-    case O_WIDTH: bad = num("width", optarg, 1, 4096, &v); o->width = (int)v; break;
+    case O_WIDTH: bad = num("width", optarg, 1, 4096, &v); o->width = (int)v; o->set_width = 1; break;
     case O_TRAIN_LIMIT: bad = num("train-limit", optarg, 1, 1e9, &v); o->train_limit = (int)v; break;
     case O_TEST_LIMIT: bad = num("test-limit", optarg, 1, 1e9, &v); o->test_limit = (int)v; break;
     case O_WD: bad = num("weight-decay", optarg, 0, 1, &o->weight_decay); break;

@@ -27,7 +27,7 @@ typedef struct {
   int repeats;
   int warmups;                   /* untimed runs before the timed one (forget) */
   const char *backends[8]; int n_backends;   /* repeated --backend for bench */
-  int set_epochs, set_t_mix, set_lambda1, set_lambda2;
+  int set_epochs, set_t_mix, set_lambda1, set_lambda2, set_width;
   mb_model_kind model_kind;      /* --model mlp|resnet18 (a new model's architecture) */
   int width;                     /* --width N: ResNet stem width (64 = the real model) */
   int train_limit, test_limit;   /* > 0: first N samples of each class */
@@ -47,8 +47,15 @@ typedef struct {
  * names for them, lambda_params) and --param k=v. */
 int mb_opts_method_params(const mb_opts *o, const mb_method *me, double *values);
 int mb_parse_opts(int argc, char **argv, const char *usage, mb_opts *o, int *done);
-/* t_mix, λ1 and λ2 the user did not set, from the data set and model (core/hparams.c). */
-void mb_opts_model_defaults(mb_opts *o, mb_model_kind kind, const char *dataset);
+/* The model's name in the λ table (core/hparams.c, docs/specification.md §2.4): "mlp",
+ * "resnet18", "resnext50_32x4d" (kind MB_MODEL_RESNET18 with arch MB_RN_RESNEXT50) or
+ * "swin_t".  The last two have no row: their λ come from the codes. */
+const char *mb_hparams_model(mb_model_kind kind, mb_rn_arch arch);
+/* t_mix, λ1 and λ2 the user did not set, from the data set and model (`model` as
+ * mb_hparams_model names it; core/hparams.c).  A model with no row at all takes t_mix 0.1
+ * (the authors' value for their fine-tuned ImageNet models) and keeps λ1, λ2 (chosen from
+ * the codes, harness/lambda_choice.h). */
+void mb_opts_model_defaults(mb_opts *o, const char *model, const char *dataset);
 void mb_opts_defaults(mb_opts *o);
 
 #endif

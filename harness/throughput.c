@@ -229,7 +229,7 @@ int mb_throughput_backend(const mb_opts *base, const char *name, const mb_row_si
     t.dataset = s.train.name;
     t.checksum = s.train.checksum;
     mb_session_model_name(&s, t.model, sizeof t.model);
-    mb_opts_model_defaults(&o, o.model_kind, s.train.name);   /* t_mix, λ1, λ2 of this data */
+    mb_opts_model_defaults(&o, mb_hparams_model(o.model_kind, MB_RN_RESNET18), s.train.name);   /* t_mix, λ1, λ2 of this data */
     if (!rn) {
       bench_gemm(&t, s.be, 0, 1, 128, 1000, 784, "sgemm 128x1000x784 (x*W^T)");
       bench_gemm(&t, s.be, 1, 0, 1000, 784, 128, "sgemm 1000x784x128 (dY^T*X)");

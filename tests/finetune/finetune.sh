@@ -6,7 +6,9 @@
 # (tools/export_state_dict.py, no torch) imports, and broken containers or
 # arguments are refused with one line and no output file.  Synthetic data, a
 # 784-100-10 MLP and a width-4 ResNet-18 on the ref/cpu backends, a width-16 ResNeXt-50
-# container enumerated in Python by torchvision's names: ~10-20 s.
+# container enumerated in Python by torchvision's names: ~10-20 s.  torchvision's swin_t
+# (10 classes, 3x32x32: 27.5 M weights, 110 MB containers) written the same way, imported,
+# evaluated, fine-tuned and forgotten on a tiny CIFAR-format folder on cpu: ~20 s more.
 # Usage: finetune.sh MNEMOBENCH SOURCE_ROOT
 set -u
 . "$(dirname "$(realpath "$0")")/../tap.sh"   # t, fail, say, begin, bad, end
@@ -28,7 +30,7 @@ refused() {
   [ $# -gt 0 ] && [ -n "${expect:-}" ] && ! grep -q -- "$expect" err && bad "$what: '$(cat err)' does not say '$expect'"
   expect=
 }
-echo "1..9"
+echo "1..12"
 
 begin "a plain model (t_mix 0) is not forgotten with its codes; fine-tuned with codes it is (E_F >= 99)"
 # a well-trained plain model (99 % on this set): the codes were never shown to it
@@ -132,6 +134,123 @@ head -c 4096 rx.ckpt | grep -a -q "model=resnext50_32x4d$" && head -c 4096 rx.ck
 "$bin" export --model rx.ckpt --weights rx2.w > /dev/null || bad "export resnext"
 cmp -s rx.w rx2.w || bad "resnext containers differ"
 expect="ResNeXt" refused "resnext width 8" "$bin" import --model resnext50_32x4d --width 8 --weights rx.w --out out.ckpt
+end
+
+begin "an imported ResNeXt-50 evaluates, fine-tunes and forgets under its own name; it has no lambda table row: lambda from the codes"
+# a CIFAR-10-format folder of random images (20 test, 10 per training batch)
+python3 - <<'EOF' || bad "cifar folder"
+import os, random
+r = random.Random(1)
+os.makedirs("cifar", exist_ok=True)
+def w(name, n):
+    with open("cifar/" + name, "wb") as f:
+        for i in range(n): f.write(bytes([i % 10]) + r.randbytes(3072))
+w("test_batch.bin", 20)
+for b in range(1, 6): w("data_batch_%d.bin" % b, 10)
+EOF
+"$bin" eval --model rx.ckpt --data cifar --json > rxe.json 2> /dev/null || bad "eval resnext"
+"$bin" finetune --model rx.ckpt --data cifar --steps 2 --batch 8 --out rxft.ckpt --json > rxft.json 2> /dev/null || bad "finetune resnext"
+"$bin" forget --model rxft.ckpt --classes 0 --json > rxf.json 2> /dev/null || bad "forget resnext"
+if [ "$cur" -eq 0 ]; then
+  for f in rxe rxft rxf; do
+    [ "$(field $f.json model)" = resnext50_32x4d-imagenet-w16 ] || bad "$f row model: $(field $f.json model)"
+  done
+  [ "$(field rxft.json t_mix)" = 0.1 ] || bad "fine-tuning t_mix $(field rxft.json t_mix), not 0.1 (no table row)"
+  [ "$(field rxf.json lambda_source)" = codes ] || bad "lambda_source $(field rxf.json lambda_source), not codes"
+fi
+expect="no row for resnext50_32x4d" refused "--lambda-from table on a ResNeXt" "$bin" forget --model rxft.ckpt --classes 0 --lambda-from table
+end
+
+begin "torchvision's swin_t (names and shapes enumerated in Python, relative_position_index included): import, eval, export -> import -> export byte-identical"
+# swin [MODE]: writes sw.w (MODE missing: without one tensor; index: a wrong relative_position_index)
+swin() {
+  python3 - "$tools" "$1" "${2:-}" <<'EOF'
+import sys, random, array
+sys.path.insert(0, sys.argv[1])
+from export_state_dict import write_container
+# torchvision.models.swin_t(num_classes=10): patch 4, window 7, embed 96, depths 2-2-6-2, heads 3-6-12-24
+E, K, WIN, depths, heads = 96, 10, 7, (2, 2, 6, 2), (3, 6, 12, 24)
+mode = sys.argv[3]
+rnd = random.Random(3)
+pool = array.array("f", [rnd.uniform(-0.1, 0.1) for _ in range(65537)])   # slices of a seeded pool
+big = pool * 64
+pos = [0]
+out = []
+def t(name, *shape, lo=None):
+    n = 1
+    for d in shape: n *= d
+    if lo is not None: v = array.array("f", [rnd.uniform(lo, lo + 1) for _ in range(n)])
+    else:
+        s = pos[0] % 65537; pos[0] += 7919
+        v = big[s:s + n]
+    if not (mode == "missing" and name == "features.5.3.attn.proj.bias"): out.append((name, shape, v))
+def ln(p, c): t(p + ".weight", c, lo=0.5); t(p + ".bias", c)
+N = WIN * WIN
+idx = [((i // WIN) - (j // WIN) + WIN - 1) * (2 * WIN - 1) + (i % WIN) - (j % WIN) + WIN - 1
+       for i in range(N) for j in range(N)]
+t("features.0.0.weight", E, 3, 4, 4); t("features.0.0.bias", E); ln("features.0.2", E)
+C = E
+for st in range(4):
+    for k in range(depths[st]):
+        p = "features.%d.%d." % (1 + 2 * st, k)
+        ln(p + "norm1", C)
+        t(p + "attn.relative_position_bias_table", (2 * WIN - 1) ** 2, heads[st])
+        bad = mode == "index" and p == "features.3.1."
+        out.append((p + "attn.relative_position_index", (N * N,), array.array("f", idx[::-1] if bad else idx)))
+        t(p + "attn.qkv.weight", 3 * C, C); t(p + "attn.qkv.bias", 3 * C)
+        t(p + "attn.proj.weight", C, C); t(p + "attn.proj.bias", C)
+        ln(p + "norm2", C)
+        t(p + "mlp.0.weight", 4 * C, C); t(p + "mlp.0.bias", 4 * C)
+        t(p + "mlp.3.weight", C, 4 * C); t(p + "mlp.3.bias", C)
+    if st < 3:
+        p = "features.%d." % (2 + 2 * st)
+        t(p + "reduction.weight", 2 * C, 4 * C); ln(p + "norm", 4 * C)
+        C *= 2
+ln("norm", C); t("head.weight", K, C); t("head.bias", K)
+write_container(sys.argv[2], out)
+EOF
+}
+swin sw.w || bad "python swin writer"
+simp=(import --model swin_t --in-shape 3,32,32 --classes 10)
+"$bin" "${simp[@]}" --weights sw.w --out sw.ckpt > /dev/null || bad "import swin_t"
+head -c 4096 sw.ckpt | grep -a -q "model=swin_t$" && head -c 4096 sw.ckpt | grep -a -q "^in_shape=3,32,32$" || bad "no model=swin_t, in_shape=3,32,32"
+"$bin" export --model sw.ckpt --weights sw2.w > /dev/null || bad "export swin"
+"$bin" "${simp[@]}" --weights sw2.w --out sw2.ckpt > /dev/null || bad "import the exported swin"
+"$bin" export --model sw2.ckpt --weights sw3.w > /dev/null && cmp -s sw2.w sw3.w || bad "swin export -> import -> export differs"
+python3 - "$tools" sw.w sw2.w <<'EOF' || bad "swin export is not the imported container less its relative_position_index buffers"
+import sys
+sys.path.insert(0, sys.argv[1])
+from export_state_dict import read_container
+a = [(n, s, b) for n, s, _, b in read_container(sys.argv[2]) if not n.endswith("relative_position_index")]
+e = [(n, s, b) for n, s, _, b in read_container(sys.argv[3])]
+if a != e or len(e) != 173: print("# %d exported tensors" % len(e)); sys.exit(1)
+EOF
+rm -f sw2.w sw3.w sw2.ckpt
+"$bin" eval --model sw.ckpt --data cifar --json > swe.json 2> /dev/null || bad "eval swin"
+[ "$cur" -eq 0 ] && { [ "$(field swe.json model)" = swin_t-32-c10 ] || bad "swin row model: $(field swe.json model)"; }
+end
+
+begin "Swin-T: fine-tune then forget (lambda given; --lambda-from table and MU-Mis refused with one line); bad containers and options refused"
+"$bin" finetune --model sw.ckpt --data cifar --steps 2 --batch 4 --out swft.ckpt --json > swft.json 2> /dev/null || bad "finetune swin"
+"$bin" forget --model swft.ckpt --classes 0 --lambda1 1e-3 --lambda2 10 --json > swf.json 2> /dev/null || bad "forget swin"
+if [ "$cur" -eq 0 ]; then
+  [ "$(field swf.json model)" = swin_t-32-c10 ] && [ "$(field swf.json lambda_source)" = user ] &&
+    [ "$(field swf.json method)" = mnemonic ] || bad "swin forget row: $(cat swf.json)"
+  [ "$(field swft.json t_mix)" = 0.1 ] || bad "swin fine-tuning t_mix $(field swft.json t_mix), not 0.1"
+fi
+expect="no row for swin_t" refused "--lambda-from table on Swin-T" "$bin" forget --model swft.ckpt --classes 0 --lambda-from table
+expect="not written for Swin-T" refused "MU-Mis on Swin-T" "$bin" forget --model swft.ckpt --classes 0 --method mumis
+expect="'head.weight' has shape \\[10, 768\\] but the model's is \\[100, 768\\]" refused "swin container at 100 classes" \
+  "$bin" import --model swin_t --in-shape 3,32,32 --classes 100 --weights sw.w --out out.ckpt
+rm -f sw.w swft.ckpt
+swin bad-missing.w missing && swin bad-index.w index || bad "python swin writer (bad cases)"
+expect="missing tensor 'features.5.3.attn.proj.bias' \[384\]" refused "swin missing tensor" "$bin" "${simp[@]}" --weights bad-missing.w --out out.ckpt
+expect="'features.3.1.attn.relative_position_index' is not torchvision's relative position index" refused "swin wrong index" "$bin" "${simp[@]}" --weights bad-index.w --out out.ckpt
+rm -f bad-missing.w
+for o in "--stem imagenet" "--width 32" "--arch 8-8"; do
+  expect="takes no ${o%% *}" refused "import swin_t $o" "$bin" "${simp[@]}" $o --weights bad-index.w --out out.ckpt
+done
+rm -f bad-index.w sw.ckpt
 end
 
 begin "a container written by plain Python (no torch) imports, num_batches_tracked is ignored"

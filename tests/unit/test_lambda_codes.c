@@ -141,18 +141,37 @@ Test(lambda, where_lambda_comes_from)
   mb_opts_defaults(&o);
   const mb_method *me = mb_method_find("mnemonic"), *ssd = mb_method_find("ssd");
   cr_assert(me && ssd);
-  cr_assert_str_eq(mb_lambda_source(&o, me, "fashion-mnist", MB_MODEL_MLP, 64), "table");
-  cr_assert_str_eq(mb_lambda_source(&o, me, "mnist", MB_MODEL_MLP, 64), "table");
-  cr_assert_str_eq(mb_lambda_source(&o, me, "my-digits", MB_MODEL_MLP, 64), "codes");
-  cr_assert_str_eq(mb_lambda_source(&o, me, "fashion-mnist", MB_MODEL_RESNET18, 64), "table");
-  cr_assert_str_eq(mb_lambda_source(&o, me, "fashion-mnist", MB_MODEL_RESNET18, 8), "codes");
-  cr_assert_str_eq(mb_lambda_source(&o, me, "cifar-10", MB_MODEL_RESNET18, 16), "codes");
-  cr_assert_str_eq(mb_lambda_source(&o, ssd, "my-digits", MB_MODEL_MLP, 64), "");
+  cr_assert_str_eq(mb_lambda_source(&o, me, "fashion-mnist", "mlp", 64), "table");
+  cr_assert_str_eq(mb_lambda_source(&o, me, "mnist", "mlp", 64), "table");
+  cr_assert_str_eq(mb_lambda_source(&o, me, "my-digits", "mlp", 64), "codes");
+  cr_assert_str_eq(mb_lambda_source(&o, me, "fashion-mnist", "resnet18", 64), "table");
+  cr_assert_str_eq(mb_lambda_source(&o, me, "fashion-mnist", "resnet18", 8), "codes");
+  cr_assert_str_eq(mb_lambda_source(&o, me, "cifar-10", "resnet18", 16), "codes");
+  cr_assert_str_eq(mb_lambda_source(&o, ssd, "my-digits", "mlp", 64), "");
+  /* models the table has no row for: the codes, and --lambda-from table is refused */
+  cr_assert_str_eq(mb_hparams_model(MB_MODEL_RESNET18, MB_RN_RESNEXT50), "resnext50_32x4d");
+  cr_assert_str_eq(mb_hparams_model(MB_MODEL_SWIN_T, MB_RN_RESNET18), "swin_t");
+  cr_assert_str_eq(mb_lambda_source(&o, me, "cifar-10", "resnext50_32x4d", 64), "codes");
+  cr_assert_str_eq(mb_lambda_source(&o, me, "cifar-10", "swin_t", 64), "codes");
+  cr_assert_str_eq(mb_lambda_source(&o, me, "fashion-mnist", "swin_t", 64), "codes");
+  o.lambda_from = "table";
+  cr_assert_null(mb_lambda_source(&o, me, "cifar-10", "swin_t", 64));
+  cr_assert_null(mb_lambda_source(&o, me, "cifar-10", "resnext50_32x4d", 64));
+  cr_assert_str_eq(mb_lambda_source(&o, me, "my-digits", "resnet18", 64), "table");
+  o.lambda_from = NULL;
+  /* t_mix of a model without a row: 0.1; λ's left for the codes to choose */
+  mb_opts d;
+  mb_opts_defaults(&d);
+  d.t_mix = 0.7;
+  mb_opts_model_defaults(&d, "swin_t", "cifar-10");
+  cr_assert_float_eq(d.t_mix, 0.1, 1e-12);
+  mb_opts_model_defaults(&d, "resnet18", "cifar-10");
+  cr_assert_float_eq(d.t_mix, 0.3, 1e-12);
   o.params[o.n_params++] = "lambda2=3";
-  cr_assert_str_eq(mb_lambda_source(&o, me, "my-digits", MB_MODEL_MLP, 64), "user");
+  cr_assert_str_eq(mb_lambda_source(&o, me, "my-digits", "mlp", 64), "user");
   o.n_params = 0;
   o.set_lambda1 = 1;
-  cr_assert_str_eq(mb_lambda_source(&o, me, "fashion-mnist", MB_MODEL_MLP, 64), "user");
+  cr_assert_str_eq(mb_lambda_source(&o, me, "fashion-mnist", "mlp", 64), "user");
 }
 
 /* forget --explain's numbers (core/forget_explain.h): per tensor, max δ is
