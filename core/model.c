@@ -84,24 +84,22 @@ static const mb_model_ops k_mlp_ops = {mlp_forward, mlp_xent, mlp_backward, mlp_
                                        mlp_sens_create, mlp_sens_grad, mlp_sens_destroy,
                                        mlp_destroy, mlp_describe, mlp_save, mlp_load, 0};
 
+/* The view every kind makes of its model: buffers, segment table, sizes, counters. */
+static void wrap(mb_model *md, mb_model_kind kind, const mb_model_ops *ops, mb_backend *be,
+                 mb_view w, mb_view g, const size_t *offs, int nseg, size_t total, mb_view in,
+                 mb_view dlogits, int in_dim, int classes, int max_batch, mb_pass_count *passes)
+{
+  *md = (mb_model){.kind = kind, .ops = ops, .be = be, .w = w, .g = g, .offs = offs,
+                   .nseg = nseg, .total = total, .in = in, .dlogits = dlogits, .in_dim = in_dim,
+                   .classes = classes, .max_batch = max_batch, .passes = passes};
+}
+
 void mb_model_from_mlp(mb_mlp *m, mb_model *md)
 {
-  memset(md, 0, sizeof *md);
-  md->kind = MB_MODEL_MLP;
-  md->ops = &k_mlp_ops;
-  md->be = m->be;
+  wrap(md, MB_MODEL_MLP, &k_mlp_ops, m->be, m->w, m->g, m->pt.offs, m->pt.n, m->pt.total,
+       m->act[0], m->delta[m->cfg.n_layers], m->cfg.dims[0], m->cfg.dims[m->cfg.n_layers],
+       m->max_batch, &m->passes);
   md->mlp = m;
-  md->w = m->w;
-  md->g = m->g;
-  md->offs = m->pt.offs;
-  md->nseg = m->pt.n;
-  md->total = m->pt.total;
-  md->in = m->act[0];
-  md->dlogits = m->delta[m->cfg.n_layers];
-  md->in_dim = m->cfg.dims[0];
-  md->classes = m->cfg.dims[m->cfg.n_layers];
-  md->max_batch = m->max_batch;
-  md->passes = &m->passes;
 }
 
 /* ---------------------------------------------------------------- ResNet-18 */
@@ -196,22 +194,10 @@ static const mb_model_ops k_rn_ops = {rn_forward, rn_xent, rn_backward, rn_init,
 
 void mb_model_from_resnet(mb_resnet *r, mb_model *md)
 {
-  memset(md, 0, sizeof *md);
-  md->kind = MB_MODEL_RESNET18;
-  md->ops = &k_rn_ops;
-  md->be = r->be;
+  wrap(md, MB_MODEL_RESNET18, &k_rn_ops, r->be, r->w, r->g, r->pt.offs, r->pt.n, r->pt.total,
+       r->in, r->dlogits, r->cfg.in_c * r->cfg.in_h * r->cfg.in_w, r->cfg.classes, r->max_batch,
+       &r->passes);
   md->rn = r;
-  md->w = r->w;
-  md->g = r->g;
-  md->offs = r->pt.offs;
-  md->nseg = r->pt.n;
-  md->total = r->pt.total;
-  md->in = r->in;
-  md->dlogits = r->dlogits;
-  md->in_dim = r->cfg.in_c * r->cfg.in_h * r->cfg.in_w;
-  md->classes = r->cfg.classes;
-  md->max_batch = r->max_batch;
-  md->passes = &r->passes;
 }
 
 /* ---------------------------------------------------------------- Swin-T */
@@ -305,22 +291,10 @@ static const mb_model_ops k_sw_ops = {sw_forward, sw_xent, sw_backward, sw_init,
 
 void mb_model_from_swin(mb_swin *s, mb_model *md)
 {
-  memset(md, 0, sizeof *md);
-  md->kind = MB_MODEL_SWIN_T;
-  md->ops = &k_sw_ops;
-  md->be = s->be;
+  wrap(md, MB_MODEL_SWIN_T, &k_sw_ops, s->be, s->w, s->g, s->pt.offs, s->pt.n, s->pt.total, s->in,
+       s->dlogits, s->cfg.in_c * s->cfg.in_h * s->cfg.in_w, s->cfg.classes, s->max_batch,
+       &s->passes);
   md->sw = s;
-  md->w = s->w;
-  md->g = s->g;
-  md->offs = s->pt.offs;
-  md->nseg = s->pt.n;
-  md->total = s->pt.total;
-  md->in = s->in;
-  md->dlogits = s->dlogits;
-  md->in_dim = s->cfg.in_c * s->cfg.in_h * s->cfg.in_w;
-  md->classes = s->cfg.classes;
-  md->max_batch = s->max_batch;
-  md->passes = &s->passes;
 }
 
 const char *mb_model_tensor_name(const mb_model *md, int i)

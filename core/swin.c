@@ -1,6 +1,7 @@
 /* Swin-T: configuration, parameter table, the host-built index tables, memory, init
  * and the forward pass (see swin.h; the backward is in swin_bwd.c). */
 #include "core/swin.h"
+#include "core/swin_steps.h"
 #include "core/conv.h"
 
 #include <math.h>
@@ -541,25 +542,6 @@ static void linear(mb_backend *be, mb_view x, mb_view W, mb_view b, mb_view y, i
 {
   mb_matmul(be, 0, 1, rows, out, in, 1.0f, x, W, 0.0f, y);
   if (!mb_is_none(b)) mb_bcast(be, MB_BC_ADD, y, b, y, (size_t)rows, (size_t)out, 1);
-}
-
-static void gather(mb_backend *be, mb_view src, int n_src, mb_view idx, mb_view dst, int n_rows,
-                   int row_len)
-{
-  mb_gather_args a = {.src = src, .idx = idx, .dst = dst, .n_rows = n_rows, .row_len = row_len,
-                      .n_src_rows = n_src, .scale = 1.0f};
-  mb_gather_rows(be, &a);
-}
-
-/* One head's slice of a batched GEMM over the B·nwin windows. */
-static void head_gemm(mb_backend *be, int ta, int tb, int m, int n, int k, float alpha, mb_view a,
-                      int lda, long sa, mb_view b, int ldb, long sb, mb_view c, int ldc, long sc,
-                      int batch)
-{
-  mb_gemm_args g = {.trans_a = ta, .trans_b = tb, .m = m, .n = n, .k = k, .alpha = alpha,
-                    .beta = 0.0f, .a = a, .b = b, .c = c, .lda = lda, .ldb = ldb, .ldc = ldc,
-                    .batch = batch, .stride_a = sa, .stride_b = sb, .stride_c = sc};
-  mb_gemm(be, &g);
 }
 
 static void block_fwd(mb_swin *s, mb_sw_block *b, mb_view w, int B)

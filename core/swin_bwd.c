@@ -11,6 +11,7 @@
  * Swin has no batch statistics, so every forward gives separable per-sample gradients. */
 #include "core/conv.h"
 #include "core/swin.h"
+#include "core/swin_steps.h"
 
 #include <math.h>
 #include <string.h>
@@ -110,24 +111,6 @@ static void ln_bwd(mb_swin *s, mb_view x, mb_view dy, mb_view dx, mb_view m, mb_
     .dbeta = o->want_grads ? gw(s, tg + 1) : mb_none(),
   };
   mb_layernorm_bwd(be, &a);
-}
-
-static void gather(mb_backend *be, mb_view src, int n_src, mb_view idx, mb_view dst, int n_rows,
-                   int row_len)
-{
-  mb_gather_args a = {.src = src, .idx = idx, .dst = dst, .n_rows = n_rows, .row_len = row_len,
-                      .n_src_rows = n_src, .scale = 1.0f};
-  mb_gather_rows(be, &a);
-}
-
-static void head_gemm(mb_backend *be, int ta, int tb, int m, int n, int k, float alpha, mb_view a,
-                      int lda, long sa, mb_view b, int ldb, long sb, mb_view c, int ldc, long sc,
-                      int batch)
-{
-  mb_gemm_args g = {.trans_a = ta, .trans_b = tb, .m = m, .n = n, .k = k, .alpha = alpha,
-                    .beta = 0.0f, .a = a, .b = b, .c = c, .lda = lda, .ldb = ldb, .ldc = ldc,
-                    .batch = batch, .stride_a = sa, .stride_b = sb, .stride_c = sc};
-  mb_gemm(be, &g);
 }
 
 /* The bias table from the score gradient dS [B][nwin][heads][N²]. */
