@@ -99,6 +99,7 @@ int mb_cmd_finetune(int argc, char **argv)
   if (o.json) {
     mb_result r;
     mb_session_result(&s, o.backend, model, sizeof model, &r);
+    r.command = "finetune";
     r.method = "finetune";
     r.seed = o.seed;
     r.t_mix = mb_float_decimal((float)o.t_mix);

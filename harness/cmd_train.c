@@ -53,6 +53,7 @@ int mb_cmd_train(int argc, char **argv)
     mb_result r;
     char model[64];
     mb_session_result(&s, o.backend, model, sizeof model, &r);
+    r.command = "train";
     r.method = "train";
     r.seed = o.seed;
     r.t_mix = o.t_mix;

@@ -119,7 +119,7 @@ void mb_result_write_json(FILE *f, const mb_result *r)
     o += (size_t)snprintf(classes + o, sizeof classes - o, i ? ",%d" : "%d", r->forget[i]);
   snprintf(classes + o, sizeof classes - o, "]");
   mb_row_prov p = {
-    .command = r->me ? "forget" : "eval", .kind = "main", .status = r->status, .reason = r->reason,
+    .command = r->command ? r->command : r->me ? "forget" : "eval", .kind = "main", .status = r->status, .reason = r->reason,
     .backend = r->backend, .be = r->be, .dataset = r->dataset, .dataset_checksum = r->dataset_checksum,
     .model = r->model, .seed = r->seed,
   };

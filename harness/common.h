@@ -28,6 +28,7 @@ int mb_load_data(const char *dir, int force_synthetic, uint64_t seed, mb_dataset
 int mb_parse_classes(const char *s, int n_classes, int *out, int max, int *n);
 
 typedef struct {
+  const char *command;          /* the row's command; NULL: forget with a method, else eval */
   const char *method, *status, *reason;
   const mb_method *me;          /* the method of a forgetting row (NULL: an eval row) */
   const char *backend;          /* name (also when the backend could not be opened) */

@@ -47,6 +47,8 @@ if [ "$cur" -eq 0 ]; then
   python3 -c "import sys; sys.exit(0 if float('$pe') < 50 else 1)" || bad "the plain model was forgotten (E_F $pe): the test shows nothing"
   python3 -c "import sys; sys.exit(0 if float('$fe') >= 99 and float('$fa') >= 90 else 1)" || bad "fine-tuned model: E_F $fe, A_R $fa"
   [ "$(field ft.json method)" = finetune ] || bad "row method"
+  [ "$(field ft.json command)" = finetune ] || bad "row command $(field ft.json command)"
+  [ "$(field ftf.json command)" = forget ] || bad "forget row command $(field ftf.json command)"
   [ "$(field ftf.json finetune_steps)" = 300 ] || bad "forget row of the fine-tuned model: finetune_steps $(field ftf.json finetune_steps)"
   [ "$(field plain.json finetune_steps)" = 0 ] || bad "forget row of the plain model: finetune_steps $(field plain.json finetune_steps)"
 fi
