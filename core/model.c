@@ -114,23 +114,11 @@ static void rn_xent(mb_model *md, mb_view labels, int batch, float scale, mb_vie
   mb_resnet_xent(md->rn, labels, batch, scale, loss);
 }
 
-#define MB_MODEL_MAX_SQ 8
-
 static void rn_backward(mb_model *md, int batch, const mb_bwd_opts *o)
 {
-  mb_rn_sq_target sq[MB_MODEL_MAX_SQ];
   int want_input = o && !mb_is_none(o->dx);
-  mb_rn_bwd_opts ro = {.want_grads = o ? o->want_grads : 1, .want_input = want_input, .n_sq = 0,
-                       .sq = sq};
-  if (o && o->n_sq > MB_MODEL_MAX_SQ) {
-    mb_fail(md->be, MB_BAD_ARG, "model backward: %d squared-gradient targets (at most %d)",
-            o->n_sq, MB_MODEL_MAX_SQ);
-    return;
-  }
-  for (int t = 0; o && t < o->n_sq; t++) {
-    sq[t] = (mb_rn_sq_target){o->sq[t].r0, o->sq[t].r1, o->sq[t].acc};
-    ro.n_sq++;
-  }
+  mb_rn_bwd_opts ro = {.want_grads = o ? o->want_grads : 1, .want_input = want_input,
+                       .n_sq = o ? o->n_sq : 0, .sq = o ? o->sq : NULL};
   mb_resnet_backward(md->rn, batch, &ro);
   if (want_input) mb_copy(md->be, o->dx, md->rn->dx, (size_t)batch * md->in_dim);
 }
@@ -215,19 +203,9 @@ static void sw_xent(mb_model *md, mb_view labels, int batch, float scale, mb_vie
 
 static void sw_backward(mb_model *md, int batch, const mb_bwd_opts *o)
 {
-  mb_sw_sq_target sq[MB_MODEL_MAX_SQ];
   int want_input = o && !mb_is_none(o->dx);
-  mb_sw_bwd_opts so = {.want_grads = o ? o->want_grads : 1, .want_input = want_input, .n_sq = 0,
-                       .sq = sq};
-  if (o && o->n_sq > MB_MODEL_MAX_SQ) {
-    mb_fail(md->be, MB_BAD_ARG, "model backward: %d squared-gradient targets (at most %d)",
-            o->n_sq, MB_MODEL_MAX_SQ);
-    return;
-  }
-  for (int t = 0; o && t < o->n_sq; t++) {
-    sq[t] = (mb_sw_sq_target){o->sq[t].r0, o->sq[t].r1, o->sq[t].acc};
-    so.n_sq++;
-  }
+  mb_sw_bwd_opts so = {.want_grads = o ? o->want_grads : 1, .want_input = want_input,
+                       .n_sq = o ? o->n_sq : 0, .sq = o ? o->sq : NULL};
   mb_swin_backward(md->sw, batch, &so);
   if (want_input) mb_copy(md->be, o->dx, md->sw->dx, (size_t)batch * md->in_dim);
 }

@@ -16,10 +16,6 @@
 typedef enum { MB_MODEL_MLP, MB_MODEL_RESNET18, MB_MODEL_SWIN_T } mb_model_kind;
 
 /* acc += Σ over rows [r0, r1) of the per-sample squared gradients (flat, total). */
-typedef struct {
-  int r0, r1;
-  mb_view acc;
-} mb_sq_target;
 
 typedef struct {
   int want_grads;              /* write the batch gradient to g (overwritten) */

@@ -24,6 +24,7 @@
 
 #include "core/mlp.h"   /* mb_pass_count */
 #include "core/ops.h"
+#include "core/sq_target.h"
 
 #define MB_RN_MAX_TENSORS 161   /* ResNeXt-50: 53 units × 3 + fc weight and bias */
 #define MB_RN_UNITS 53     /* conv+BN units: ResNeXt-50's stem, 16 blocks × 3, 4 downsamples */
@@ -120,10 +121,7 @@ typedef struct {
 
 /* Squared per-sample gradients of rows [r0, r1) are added onto acc (a flat
  * pt.total buffer): acc += Σ_{n∈[r0,r1)} g_n ⊙ g_n (docs/specification.md §2.1). */
-typedef struct {
-  int r0, r1;
-  mb_view acc;
-} mb_rn_sq_target;
+typedef mb_sq_target mb_rn_sq_target;
 
 typedef struct {
   int want_grads;              /* write the batch gradient to r->g (overwritten) */

@@ -19,6 +19,7 @@
 
 #include "core/mlp.h"   /* mb_pass_count */
 #include "core/ops.h"
+#include "core/sq_target.h"
 
 #define MB_SW_MAX_BLOCKS 32
 #define MB_SW_MAX_TENSORS (4 + 13 * MB_SW_MAX_BLOCKS + 9 + 4)
@@ -120,10 +121,7 @@ typedef struct {
 } mb_swin;
 
 /* acc += Σ_{n∈[r0,r1)} g_n ⊙ g_n (docs/specification.md §2.1). */
-typedef struct {
-  int r0, r1;
-  mb_view acc;
-} mb_sw_sq_target;
+typedef mb_sq_target mb_sw_sq_target;
 
 typedef struct {
   int want_grads;              /* write the batch gradient to s->g (overwritten) */
