@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "slurp.h"
+#include "report_file.h"
 
 /* One ok (or failed) main row: method m on backend b of device d, median time t (s). */
 static void put_row(FILE *f, const char *m, int order, const char *b, const char *d, const char *type, double t,
@@ -63,14 +63,7 @@ static char *report_of(const char *a, const char *b, const char *file)
   cr_assert_eq(mb_report_check_specs(&rs, 2, names, err, sizeof err), 0, "%s", err);
   mb_report r;
   cr_assert_eq(mb_report_build_files(&rs, NULL, 2, names, &r), 0);
-  cr_assert_eq(mb_report_write(&r, g_dir), 0);
-  mb_report_free(&r);
-  mb_rows_free(&rs);
-  char p[256];
-  snprintf(p, sizeof p, "%s/%s", g_dir, file);
-  char *t = slurp(p);
-  cr_assert(t, "no %s", p);
-  return t;
+  return report_file(&r, &rs, g_dir, file);
 }
 
 static void setup(void)

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "slurp.h"
+#include "report_file.h"
 
 #define SIG "784-1000-10 sigmoid"
 #define RELU "784-1000-10 relu"
@@ -64,14 +64,7 @@ static char *build(const char *rows, const char *file)
   cr_assert_eq(mb_rows_read(rows, 0, &rs, stderr), 0);
   mb_report r;
   cr_assert_eq(mb_report_build(&rs, "cpu", &r), 0);
-  cr_assert_eq(mb_report_write(&r, g_dir), 0);
-  mb_report_free(&r);
-  mb_rows_free(&rs);
-  char p[256];
-  snprintf(p, sizeof p, "%s/%s", g_dir, file);
-  char *t = slurp(p);
-  cr_assert(t, "no %s", p);
-  return t;
+  return report_file(&r, &rs, g_dir, file);
 }
 
 static void setup(void)
