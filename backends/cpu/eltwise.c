@@ -71,7 +71,9 @@ void cpu_binary(mb_backend *be, mb_binary_op op, mb_view x1v, mb_view x2v, mb_vi
   case MB_BIN_MAX: EACH(y[i] = x2[i] > x1[i] ? x2[i] : x1[i]); break;
   case MB_BIN_ADD_SQR: EACH(y[i] = x1[i] + a * (x2[i] * x2[i])); break;
   case MB_BIN_SIGMOID_BWD: EACH(y[i] = x1[i] * x2[i] * (1.0f - x2[i])); break;
-  case MB_BIN_RELU_BWD: EACH(y[i] = x2[i] > 0.0f ? x1[i] : 0.0f); break;
+  case MB_BIN_RELU_BWD:   /* x1 read unconditionally: a blend, not a branch */
+    EACH(const float g = x1[i]; y[i] = x2[i] > 0.0f ? g : 0.0f);
+    break;
   case MB_BIN_GT: EACH(y[i] = x1[i] > a * x2[i] ? 1.0f : 0.0f); break;
   case MB_BIN_GELU_BWD:   /* Φ(z) + z·φ(z) in double, as GELU */
     EACH_MATH(const double z = (double)x2[i];
@@ -92,7 +94,7 @@ void cpu_where(mb_backend *be, mb_view cv, mb_view x1v, mb_view x2v, mb_view yv,
   if (be->status != MB_OK) return;
   const float *c = host_f32(cv), *x1 = host_f32(x1v), *x2 = host_f32(x2v);
   float *y = host_f32(yv);
-  EACH(y[i] = c[i] != 0.0f ? x1[i] : x2[i]);
+  EACH(const float p = x1[i], q = x2[i]; y[i] = c[i] != 0.0f ? p : q);
 }
 
 /* y[o,m,i] = x[o,m,i] (op) v[m]: parallel over (o,m) rows, inner loop vectorised. */

@@ -1,11 +1,85 @@
 /* Batch norm (NCHW, per channel over n·hw) and layer norm (over the last axis).
- * Batch norm spreads channels over the threads; each channel's sums run in double in
- * a fixed order (image by image, contiguous hw runs), so results do not depend on the
- * thread count.  Layer norm: below. */
+ * Batch norm spreads channels over the threads, layer norm rows.  Every sum runs in
+ * double over 8 interleaved lanes (lane k takes the elements j ≡ k mod 8 of each
+ * contiguous run, then the lanes add up in a fixed tree): the loops vectorise instead of
+ * waiting on one add chain, and the order depends on the shape alone, never on the
+ * thread count. */
 #include "cpu_backend.h"
 
 #include <math.h>
 #include <stdlib.h>
+
+#define LN_LANES 8
+
+static double lane_total(const double *acc)
+{
+  return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+}
+
+/* The helpers below add one contiguous run into the caller's lanes.  Each works on local
+ * copies indexed only by constants (the tail goes through a zeroed array), so the lanes
+ * stay in registers, and stores them back once. */
+#define LANES_LOAD(a, from) double a[LN_LANES]; for (int k = 0; k < LN_LANES; k++) a[k] = from[k]
+#define LANES_STORE(to, a) for (int k = 0; k < LN_LANES; k++) to[k] = a[k]
+
+/* acc[j mod 8] += x[j] */
+static void lanes_sum(double *acc, const float *x, size_t c)
+{
+  LANES_LOAD(s, acc);
+  size_t j = 0;
+  for (; j + LN_LANES <= c; j += LN_LANES)
+    for (int k = 0; k < LN_LANES; k++) s[k] += (double)x[j + k];
+  double t[LN_LANES] = {0};
+  for (int k = 0; j < c; j++, k++) t[k] = (double)x[j];
+  for (int k = 0; k < LN_LANES; k++) s[k] += t[k];
+  LANES_STORE(acc, s);
+}
+
+/* acc[j mod 8] += (x[j] − mean)² */
+static void lanes_sq_dev(double *acc, const float *x, size_t c, double mean)
+{
+  LANES_LOAD(q, acc);
+  size_t j = 0;
+  for (; j + LN_LANES <= c; j += LN_LANES)
+    for (int k = 0; k < LN_LANES; k++) {
+      const double d = (double)x[j + k] - mean;
+      q[k] += d * d;
+    }
+  double t[LN_LANES] = {0};
+  for (int k = 0; j < c; j++, k++) {
+    const double d = (double)x[j] - mean;
+    t[k] = d * d;
+  }
+  for (int k = 0; k < LN_LANES; k++) q[k] += t[k];
+  LANES_STORE(acc, q);
+}
+
+/* sdy[j mod 8] += dy[j], sdyx[j mod 8] += dy[j]·(x[j] − mean)·invstd */
+static void lanes_dy(double *sdy, double *sdyx, const float *dy, const float *x, size_t c,
+                     double mean, double invstd)
+{
+  LANES_LOAD(a, sdy);
+  LANES_LOAD(ax, sdyx);
+  size_t j = 0;
+  for (; j + LN_LANES <= c; j += LN_LANES)
+    for (int k = 0; k < LN_LANES; k++) {
+      const double d = (double)dy[j + k];
+      a[k] += d;
+      ax[k] += d * (((double)x[j + k] - mean) * invstd);
+    }
+  double t[LN_LANES] = {0}, tx[LN_LANES] = {0};
+  for (int k = 0; j < c; j++, k++) {
+    const double d = (double)dy[j];
+    t[k] = d;
+    tx[k] = d * (((double)x[j] - mean) * invstd);
+  }
+  for (int k = 0; k < LN_LANES; k++) {
+    a[k] += t[k];
+    ax[k] += tx[k];
+  }
+  LANES_STORE(sdy, a);
+  LANES_STORE(sdyx, ax);
+}
 
 void cpu_batchnorm(mb_backend *be, const mb_bn_args *a)
 {
@@ -26,20 +100,11 @@ void cpu_batchnorm(mb_backend *be, const mb_bn_args *a)
       mean = (double)rm[ch];
       invstd = 1.0 / sqrt((double)rv[ch] + (double)a->eps);
     } else {
-      double s = 0.0, q = 0.0;
-      for (int b = 0; b < N; b++) {
-        const float *xc = x + ((size_t)b * C + ch) * HW;
-        for (size_t i = 0; i < HW; i++) s += (double)xc[i];
-      }
-      mean = s / (double)m;
-      for (int b = 0; b < N; b++) {
-        const float *xc = x + ((size_t)b * C + ch) * HW;
-        for (size_t i = 0; i < HW; i++) {
-          const double d = (double)xc[i] - mean;
-          q += d * d;
-        }
-      }
-      const double var = q / (double)m;
+      double s[LN_LANES] = {0}, q[LN_LANES] = {0};
+      for (int b = 0; b < N; b++) lanes_sum(s, x + ((size_t)b * C + ch) * HW, HW);
+      mean = lane_total(s) / (double)m;
+      for (int b = 0; b < N; b++) lanes_sq_dev(q, x + ((size_t)b * C + ch) * HW, HW, mean);
+      const double var = lane_total(q) / (double)m;
       invstd = 1.0 / sqrt(var + (double)a->eps);
       if (sm) sm[ch] = (float)mean;
       if (si) si[ch] = (float)invstd;
@@ -70,14 +135,12 @@ void cpu_batchnorm_bwd(mb_backend *be, const mb_bn_bwd_args *a)
   CPU_OMP(omp parallel for if (m * (size_t)C >= CPU_PAR_MIN) schedule(dynamic, 1))
   for (int ch = 0; ch < C; ch++) {
     const double mean = (double)mu[ch], invstd = (double)is[ch];
-    double sdy = 0.0, sdyx = 0.0;
+    double ady[LN_LANES] = {0}, adyx[LN_LANES] = {0};
     for (int b = 0; b < N; b++) {
-      const float *xc = x + ((size_t)b * C + ch) * HW, *dc = dy + ((size_t)b * C + ch) * HW;
-      for (size_t i = 0; i < HW; i++) {
-        sdy += (double)dc[i];
-        sdyx += (double)dc[i] * (((double)xc[i] - mean) * invstd);
-      }
+      const size_t off = ((size_t)b * C + ch) * HW;
+      lanes_dy(ady, adyx, dy + off, x + off, HW, mean, invstd);
     }
+    const double sdy = lane_total(ady), sdyx = lane_total(adyx);
     if (dg) dg[ch] = (float)sdyx;
     if (db) db[ch] = (float)sdy;
     if (!dx) continue;
@@ -94,40 +157,18 @@ void cpu_batchnorm_bwd(mb_backend *be, const mb_bn_bwd_args *a)
   }
 }
 
-/* ---- layer norm over the last axis (rows × c) ----
- * Rows are spread over the threads; a row's sums run in double over 8 interleaved
- * lanes (lane k takes the elements j ≡ k mod 8, then the lanes add up in a fixed
- * tree), so the loops vectorise and the order never depends on the thread count. */
-#define LN_LANES 8
-
-static double lane_total(const double *acc)
-{
-  return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
-}
-
+/* ---- layer norm over the last axis (rows × c) ---- */
 static double row_sum(const float *x, size_t c)
 {
   double acc[LN_LANES] = {0};
-  size_t j = 0;
-  for (; j + LN_LANES <= c; j += LN_LANES)
-    for (int k = 0; k < LN_LANES; k++) acc[k] += (double)x[j + k];
-  for (int k = 0; j < c; j++, k++) acc[k] += (double)x[j];
+  lanes_sum(acc, x, c);
   return lane_total(acc);
 }
 
 static double row_sq_dev(const float *x, size_t c, double mean)
 {
   double acc[LN_LANES] = {0};
-  size_t j = 0;
-  for (; j + LN_LANES <= c; j += LN_LANES)
-    for (int k = 0; k < LN_LANES; k++) {
-      const double d = (double)x[j + k] - mean;
-      acc[k] += d * d;
-    }
-  for (int k = 0; j < c; j++, k++) {
-    const double d = (double)x[j] - mean;
-    acc[k] += d * d;
-  }
+  lanes_sq_dev(acc, x, c, mean);
   return lane_total(acc);
 }
 
