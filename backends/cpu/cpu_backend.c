@@ -81,11 +81,18 @@ static mb_status cpu_open(int device, mb_backend **out, char *why, size_t why_le
                getenv("MB_THREADS"));
     return MB_DEVICE_ERROR;
   }
+  char isa_why[160];
+  const cpu_norm_runs *norm = cpu_norm_runs_pick(isa_why, sizeof isa_why);
+  if (!norm) {
+    if (why && why_len) snprintf(why, why_len, "%s", isa_why);
+    return MB_DEVICE_ERROR;
+  }
   cpu_backend *cb = calloc(1, sizeof *cb);
   if (!cb) {
     if (why && why_len) snprintf(why, why_len, "cpu: out of host memory");
     return MB_OOM;
   }
+  cb->norm = norm;
   /* Set both pools here, in the process that will use them: Criterion forks test
    * processes, and OpenBLAS rebuilds its thread pool for the new count. */
   cb->threads = nt;

@@ -3,6 +3,7 @@
 #define MB_CPU_BACKEND_H
 
 #include "host_backend.h"
+#include "norm_runs.h"
 
 #include <stdint.h>
 
@@ -18,6 +19,7 @@
  * starting the team costs microseconds (tens when the workers must be woken, e.g.
  * with OMP_WAIT_POLICY=passive or on a busy machine). */
 #define CPU_PAR_MIN ((size_t)1 << 16)
+
 /* The same for loops that call logf/expf per element (several ns each): a team
  * pays for itself from a few thousand elements. */
 #define CPU_PAR_MIN_MATH ((size_t)1 << 12)
@@ -28,6 +30,7 @@ typedef struct {
   mb_backend base;
   int threads;
   cpu_dnn *dnn;   /* NULL without oneDNN */
+  const cpu_norm_runs *norm;   /* batch and layer norm loops for this CPU's ISA */
 } cpu_backend;
 
 extern const mb_backend_ops mb_cpu_ops;

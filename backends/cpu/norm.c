@@ -6,80 +6,22 @@
  * thread count. */
 #include "cpu_backend.h"
 
-#include <math.h>
-#include <stdlib.h>
+#include "norm_runs.h"
 
-#define LN_LANES 8
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LN_LANES CPU_NORM_LANES
 
 static double lane_total(const double *acc)
 {
   return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
 }
 
-/* The helpers below add one contiguous run into the caller's lanes.  Each works on local
- * copies indexed only by constants (the tail goes through a zeroed array), so the lanes
- * stay in registers, and stores them back once. */
-#define LANES_LOAD(a, from) double a[LN_LANES]; for (int k = 0; k < LN_LANES; k++) a[k] = from[k]
-#define LANES_STORE(to, a) for (int k = 0; k < LN_LANES; k++) to[k] = a[k]
-
-/* acc[j mod 8] += x[j] */
-static void lanes_sum(double *acc, const float *x, size_t c)
-{
-  LANES_LOAD(s, acc);
-  size_t j = 0;
-  for (; j + LN_LANES <= c; j += LN_LANES)
-    for (int k = 0; k < LN_LANES; k++) s[k] += (double)x[j + k];
-  double t[LN_LANES] = {0};
-  for (int k = 0; j < c; j++, k++) t[k] = (double)x[j];
-  for (int k = 0; k < LN_LANES; k++) s[k] += t[k];
-  LANES_STORE(acc, s);
-}
-
-/* acc[j mod 8] += (x[j] − mean)² */
-static void lanes_sq_dev(double *acc, const float *x, size_t c, double mean)
-{
-  LANES_LOAD(q, acc);
-  size_t j = 0;
-  for (; j + LN_LANES <= c; j += LN_LANES)
-    for (int k = 0; k < LN_LANES; k++) {
-      const double d = (double)x[j + k] - mean;
-      q[k] += d * d;
-    }
-  double t[LN_LANES] = {0};
-  for (int k = 0; j < c; j++, k++) {
-    const double d = (double)x[j] - mean;
-    t[k] = d * d;
-  }
-  for (int k = 0; k < LN_LANES; k++) q[k] += t[k];
-  LANES_STORE(acc, q);
-}
-
-/* sdy[j mod 8] += dy[j], sdyx[j mod 8] += dy[j]·(x[j] − mean)·invstd */
-static void lanes_dy(double *sdy, double *sdyx, const float *dy, const float *x, size_t c,
-                     double mean, double invstd)
-{
-  LANES_LOAD(a, sdy);
-  LANES_LOAD(ax, sdyx);
-  size_t j = 0;
-  for (; j + LN_LANES <= c; j += LN_LANES)
-    for (int k = 0; k < LN_LANES; k++) {
-      const double d = (double)dy[j + k];
-      a[k] += d;
-      ax[k] += d * (((double)x[j + k] - mean) * invstd);
-    }
-  double t[LN_LANES] = {0}, tx[LN_LANES] = {0};
-  for (int k = 0; j < c; j++, k++) {
-    const double d = (double)dy[j];
-    t[k] = d;
-    tx[k] = d * (((double)x[j] - mean) * invstd);
-  }
-  for (int k = 0; k < LN_LANES; k++) {
-    a[k] += t[k];
-    ax[k] += tx[k];
-  }
-  LANES_STORE(sdy, a);
-  LANES_STORE(sdyx, ax);
-}
+/* The per-run loops of this instance's instruction set (norm_runs.c). */
+static const cpu_norm_runs *runs_of(mb_backend *be) { return ((cpu_backend *)be)->norm; }
 
 void cpu_batchnorm(mb_backend *be, const mb_bn_args *a)
 {
@@ -93,6 +35,7 @@ void cpu_batchnorm(mb_backend *be, const mb_bn_args *a)
   float *rv = cpu_is_none(a->run_var) ? NULL : host_f32(a->run_var);
   float *sm = train && !cpu_is_none(a->save_mean) ? host_f32(a->save_mean) : NULL;
   float *si = train && !cpu_is_none(a->save_invstd) ? host_f32(a->save_invstd) : NULL;
+  const cpu_norm_runs *R = runs_of(be);
   CPU_OMP(omp parallel for if (m * (size_t)C >= CPU_PAR_MIN) schedule(dynamic, 1))
   for (int ch = 0; ch < C; ch++) {
     double mean, invstd;
@@ -100,10 +43,10 @@ void cpu_batchnorm(mb_backend *be, const mb_bn_args *a)
       mean = (double)rm[ch];
       invstd = 1.0 / sqrt((double)rv[ch] + (double)a->eps);
     } else {
-      double s[LN_LANES] = {0}, q[LN_LANES] = {0};
-      for (int b = 0; b < N; b++) lanes_sum(s, x + ((size_t)b * C + ch) * HW, HW);
+      double s[CPU_NORM_LANES] = {0}, q[CPU_NORM_LANES] = {0};
+      for (int b = 0; b < N; b++) R->sum(s, x + ((size_t)b * C + ch) * HW, HW);
       mean = lane_total(s) / (double)m;
-      for (int b = 0; b < N; b++) lanes_sq_dev(q, x + ((size_t)b * C + ch) * HW, HW, mean);
+      for (int b = 0; b < N; b++) R->sq_dev(q, x + ((size_t)b * C + ch) * HW, HW, mean);
       const double var = lane_total(q) / (double)m;
       invstd = 1.0 / sqrt(var + (double)a->eps);
       if (sm) sm[ch] = (float)mean;
@@ -114,9 +57,8 @@ void cpu_batchnorm(mb_backend *be, const mb_bn_args *a)
     }
     const float mf = (float)mean, k = (float)(invstd * (double)gm[ch]), b0 = bt[ch];
     for (int b = 0; b < N; b++) {
-      const float *xc = x + ((size_t)b * C + ch) * HW;
-      float *yc = y + ((size_t)b * C + ch) * HW;
-      for (size_t i = 0; i < HW; i++) yc[i] = (xc[i] - mf) * k + b0;
+      const size_t off = ((size_t)b * C + ch) * HW;
+      R->apply(y + off, x + off, HW, mf, k, b0);
     }
   }
 }
@@ -132,13 +74,14 @@ void cpu_batchnorm_bwd(mb_backend *be, const mb_bn_bwd_args *a)
   const int N = a->n, C = a->c;
   const size_t HW = (size_t)a->hw, m = (size_t)N * HW;
   const int train = a->mode == MB_BN_TRAIN;
+  const cpu_norm_runs *R = runs_of(be);
   CPU_OMP(omp parallel for if (m * (size_t)C >= CPU_PAR_MIN) schedule(dynamic, 1))
   for (int ch = 0; ch < C; ch++) {
     const double mean = (double)mu[ch], invstd = (double)is[ch];
-    double ady[LN_LANES] = {0}, adyx[LN_LANES] = {0};
+    double ady[CPU_NORM_LANES] = {0}, adyx[CPU_NORM_LANES] = {0};
     for (int b = 0; b < N; b++) {
       const size_t off = ((size_t)b * C + ch) * HW;
-      lanes_dy(ady, adyx, dy + off, x + off, HW, mean, invstd);
+      R->dy(ady, adyx, dy + off, x + off, HW, mean, invstd);
     }
     const double sdy = lane_total(ady), sdyx = lane_total(adyx);
     if (dg) dg[ch] = (float)sdyx;
@@ -147,28 +90,27 @@ void cpu_batchnorm_bwd(mb_backend *be, const mb_bn_bwd_args *a)
     const float k = (float)((double)gm[ch] * invstd), mf = (float)mean, isf = (float)invstd;
     const float c1 = (float)(sdy / (double)m), c2 = (float)(sdyx / (double)m);
     for (int b = 0; b < N; b++) {
-      const float *xc = x + ((size_t)b * C + ch) * HW, *dc = dy + ((size_t)b * C + ch) * HW;
-      float *o = dx + ((size_t)b * C + ch) * HW;
+      const size_t off = ((size_t)b * C + ch) * HW;
       if (train)
-        for (size_t i = 0; i < HW; i++) o[i] = k * (dc[i] - c1 - (xc[i] - mf) * isf * c2);
+        R->dx(dx + off, dy + off, x + off, HW, k, c1, mf, isf, c2);
       else
-        for (size_t i = 0; i < HW; i++) o[i] = k * dc[i];
+        for (size_t i = 0; i < HW; i++) dx[off + i] = k * dy[off + i];
     }
   }
 }
 
 /* ---- layer norm over the last axis (rows × c) ---- */
-static double row_sum(const float *x, size_t c)
+static double row_sum(const cpu_norm_runs *R, const float *x, size_t c)
 {
   double acc[LN_LANES] = {0};
-  lanes_sum(acc, x, c);
+  R->sum(acc, x, c);
   return lane_total(acc);
 }
 
-static double row_sq_dev(const float *x, size_t c, double mean)
+static double row_sq_dev(const cpu_norm_runs *R, const float *x, size_t c, double mean)
 {
   double acc[LN_LANES] = {0};
-  lanes_sq_dev(acc, x, c, mean);
+  R->sq_dev(acc, x, c, mean);
   return lane_total(acc);
 }
 
@@ -180,13 +122,14 @@ void cpu_layernorm(mb_backend *be, const mb_ln_args *a)
   float *sr = cpu_is_none(a->save_rstd) ? NULL : host_f32(a->save_rstd);
   const size_t c = (size_t)a->c, total = (size_t)a->rows * c;
   const double eps = (double)a->eps;
+  const cpu_norm_runs *R = runs_of(be);
   (void)total;   /* only read by the OpenMP if clause */
   CPU_OMP(omp parallel for if (total >= CPU_PAR_MIN) schedule(static))
   for (int r = 0; r < a->rows; r++) {
     const float *x = host_f32(a->x) + (size_t)r * c;
     float *y = host_f32(a->y) + (size_t)r * c;
-    const double mean = row_sum(x, c) / (double)c;
-    const double rstd = 1.0 / sqrt(row_sq_dev(x, c, mean) / (double)c + eps);
+    const double mean = row_sum(R, x, c) / (double)c;
+    const double rstd = 1.0 / sqrt(row_sq_dev(R, x, c, mean) / (double)c + eps);
     if (sm) sm[r] = (float)mean;
     if (sr) sr[r] = (float)rstd;
     /* y may alias x: each element is read before it is written */
@@ -272,4 +215,35 @@ void cpu_layernorm_bwd(mb_backend *be, const mb_ln_bwd_args *a)
     }
   }
   free(part);
+}
+
+const cpu_norm_runs *cpu_norm_runs_pick(char *why, size_t why_len)
+{
+  const char *force = getenv("MB_CPU_ISA");
+  int avx2_here = 0;
+#ifdef MB_CPU_AVX2
+  __builtin_cpu_init();
+  avx2_here = __builtin_cpu_supports("avx2");
+#endif
+  if (force && *force) {
+    if (strcmp(force, "baseline") == 0) return &cpu_norm_runs_baseline;
+    if (strcmp(force, "avx2") != 0) {
+      snprintf(why, why_len, "cpu: MB_CPU_ISA=%.32s is not baseline or avx2", force);
+      return NULL;
+    }
+    if (!avx2_here) {
+      snprintf(why, why_len, "cpu: MB_CPU_ISA=avx2, but %s",
+#ifdef MB_CPU_AVX2
+               "this CPU does not run AVX2"
+#else
+               "this build has no AVX2 loops (not an x86-64 build)"
+#endif
+      );
+      return NULL;
+    }
+  }
+#ifdef MB_CPU_AVX2
+  if (avx2_here) return &cpu_norm_runs_avx2;
+#endif
+  return &cpu_norm_runs_baseline;
 }

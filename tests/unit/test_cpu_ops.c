@@ -1184,3 +1184,101 @@ static void permute_ops(const char *name)
   finish(&c);
 }
 BOTH(permute_ops)
+
+/* ---- the cpu backend's two builds of the norm loops give the same bits ----
+ * norm_runs.c is compiled for the baseline ISA and, on x86-64, for AVX2; the backend
+ * picks at open and MB_CPU_ISA forces one.  Batch norm forward (train and eval) and
+ * backward, and layer norm, on shapes whose runs are shorter than, equal to and not a
+ * multiple of the 8 lanes, must agree bit for bit. */
+
+#define ISA_OUTS 7
+
+typedef struct {
+  float *out[ISA_OUTS];
+  size_t len[ISA_OUTS];
+} isa_result;
+
+static void isa_norms(const char *isa, int n, int ch, int hw, isa_result *r)
+{
+  cr_assert_eq(setenv("MB_CPU_ISA", isa, 1), 0);
+  ctx c = start("cpu");
+  const size_t total = (size_t)n * ch * hw;
+  float *x = falloc(total), *dy = falloc(total), *g = falloc(ch), *b = falloc(ch);
+  rand_fill(x, total, 11, -3.0f, 5.0f);
+  rand_fill(dy, total, 12, -1.0f, 1.0f);
+  rand_fill(g, ch, 13, 0.5f, 1.5f);
+  rand_fill(b, ch, 14, -0.5f, 0.5f);
+  float *ones = falloc(ch);
+  for (int i = 0; i < ch; i++) ones[i] = 1.0f;
+  mb_view vx = new_view(&c, x, total), vdy = new_view(&c, dy, total), vg = new_view(&c, g, ch),
+          vb = new_view(&c, b, ch), vy = new_view(&c, NULL, total), vdx = new_view(&c, NULL, total),
+          rm = new_view(&c, b, ch), rv = new_view(&c, ones, ch), sm = new_view(&c, NULL, ch),
+          si = new_view(&c, NULL, ch), dg = new_view(&c, NULL, ch), db = new_view(&c, NULL, ch),
+          ye = new_view(&c, NULL, total), yl = new_view(&c, NULL, total),
+          lm = new_view(&c, NULL, (size_t)n * ch), lr = new_view(&c, NULL, (size_t)n * ch);
+  mb_bn_args fa = {.mode = MB_BN_TRAIN, .n = n, .c = ch, .hw = hw, .eps = 1e-5f, .momentum = 0.1f,
+                   .x = vx, .y = vy, .gamma = vg, .beta = vb, .run_mean = rm, .run_var = rv,
+                   .save_mean = sm, .save_invstd = si};
+  c.ops->batchnorm(c.be, &fa);
+  mb_bn_args ea = fa;
+  ea.mode = MB_BN_EVAL;
+  ea.y = ye;
+  c.ops->batchnorm(c.be, &ea);
+  mb_bn_bwd_args ba = {.mode = MB_BN_TRAIN, .n = n, .c = ch, .hw = hw, .x = vx, .dy = vdy,
+                       .gamma = vg, .mean = sm, .invstd = si, .dx = vdx, .dgamma = dg, .dbeta = db};
+  c.ops->batchnorm_bwd(c.be, &ba);
+  /* layer norm over rows of hw: the same run loops */
+  mb_view lg = new_view(&c, x, (size_t)hw), lb = new_view(&c, dy, (size_t)hw);
+  mb_ln_args la = {.rows = n * ch, .c = hw, .eps = 1e-5f, .x = vx, .y = yl, .gamma = lg,
+                   .beta = lb, .save_mean = lm, .save_rstd = lr};
+  c.ops->layernorm(c.be, &la);
+  const mb_view outs[ISA_OUTS] = {vy, ye, vdx, dg, db, yl, lr};
+  const size_t lens[ISA_OUTS] = {total, total, total, (size_t)ch, (size_t)ch, total,
+                                 (size_t)n * ch};
+  for (int i = 0; i < ISA_OUTS; i++) {
+    r->len[i] = lens[i];
+    r->out[i] = falloc(lens[i]);
+    get(&c, r->out[i], outs[i], lens[i]);
+  }
+  finish(&c);
+  free(x);
+  free(dy);
+  free(g);
+  free(b);
+  free(ones);
+}
+
+Test(cpu_isa, norm_loops_same_bits_on_every_isa)
+{
+#if !defined(__x86_64__)
+  cr_skip_test("only x86-64 builds have a second (AVX2) build of the norm loops");
+#else
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("avx2")) cr_skip_test("this CPU does not run AVX2");
+  static const int shapes[][3] = {{2, 3, 5}, {3, 2, 8}, {2, 4, 37}, {4, 3, 784}, {32, 2, 16}};
+  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+    isa_result base, avx2;
+    isa_norms("baseline", shapes[s][0], shapes[s][1], shapes[s][2], &base);
+    isa_norms("avx2", shapes[s][0], shapes[s][1], shapes[s][2], &avx2);
+    for (int i = 0; i < ISA_OUTS; i++) {
+      for (size_t j = 0; j < base.len[i]; j++)
+        cr_assert_eq(bits_of(base.out[i][j]), bits_of(avx2.out[i][j]),
+                     "shape %d×%d×%d, output %d [%zu]: baseline %.9g, avx2 %.9g", shapes[s][0],
+                     shapes[s][1], shapes[s][2], i, j, base.out[i][j], avx2.out[i][j]);
+      free(base.out[i]);
+      free(avx2.out[i]);
+    }
+  }
+#endif
+}
+
+Test(cpu_isa, unknown_isa_refused_with_its_name)
+{
+  cr_assert_eq(setenv("MB_CPU_ISA", "sse9", 1), 0);
+  const mb_backend_ops *ops = backend_ops("cpu");
+  mb_backend *be = NULL;
+  char why[256] = "";
+  cr_assert_neq(ops->open(0, &be, why, sizeof why), MB_OK);
+  cr_assert_null(be);
+  cr_assert(strstr(why, "MB_CPU_ISA=sse9") != NULL, "why: %s", why);
+}
