@@ -53,9 +53,10 @@ done
 log "cuda kernel check: batch norm against an f64 oracle and its time at the bench-scale stem (512x64x112x112); the fused forgetting update against the op chain, bit for bit"
 if nvcc -O2 --fmad=false -gencode "arch=compute_$arch,code=sm_$arch" -Iinclude -Ikernels/cuda -Ikernels/common \
     -o build-gpu/cuda-kernel-check tools/cuda-kernel-check.cu kernels/cuda/norm.cu kernels/cuda/forget.cu \
-    kernels/cuda/eltwise.cu kernels/cuda/reduce.cu kernels/cuda/rng.cu >"$out/kernel-check-build.log" 2>&1; then
+    kernels/cuda/eltwise.cu kernels/cuda/reduce.cu kernels/cuda/rng.cu kernels/cuda/loss.cu \
+    >"$out/kernel-check-build.log" 2>&1; then
   ./build-gpu/cuda-kernel-check >"$out/kernel-check.txt" 2>&1; echo "exit $?" >>"$out/kernel-check.txt"
-  grep -E '^(FAIL|bn bench|PASS|device)' "$out/kernel-check.txt" | tee -a "$out/summary.txt"
+  grep -E '^(FAIL|bn bench|gelu|PASS|device)' "$out/kernel-check.txt" | tee -a "$out/summary.txt"
 else
   log "kernel check build failed (see kernel-check-build.log)"
 fi

@@ -1,6 +1,6 @@
-/* tools/cuda-kernel-check.cu on the host emulation (tools/cuda-emu/run.sh): its batch-norm
- * and forgetting-update checks at shapes small enough for one host thread per CUDA thread;
- * `emu_check big` adds a larger batch-norm case. */
+/* tools/cuda-kernel-check.cu on the host emulation (tools/cuda-emu/run.sh): its batch-norm,
+ * forgetting-update, layer-norm, softmax and GELU checks at shapes small enough for one host
+ * thread per CUDA thread; `emu_check big` adds larger batch-norm and layer-norm cases. */
 #include "cuda_emu.h"
 #include <cuda_runtime.h>
 #include <cstdlib>
@@ -53,6 +53,19 @@ int main(int argc, char **argv)
   forget_case("mlp_small", small_mlp, 0, 1e-3f, 10.0f);
   forget_case("odd_special", odd, 1, 1e-3f, 10.0f);
   forget_case("odd_alpha_lambda1", odd, 0, 1e-3f, 1e6f);
+  forget_case("small_class_counts", small_mlp, 0, 1e-3f, 10.0f, 1.0f / 6000.0f, 1.0f / 54000.0f);
+  forget_case("odd_special_counts", odd, 1, 1e-3f, 10.0f, 1.0f / 7.0f, 1.0f / 3.0f);
+  ln_case(64, 96, 0.0f, 1.0f);
+  ln_case(70, 300, 0.5f, 2.0f);
+  ln_case(37, 1, 0.0f, 1.0f);
+  ln_case(5, 1000, 100.0f, 1.0f);
+  ln_case(9, 33, 0.0f, 1.0f);
+  if (big) ln_case(392, 768, 0.0f, 1.0f);
+  softmax_case(98, 49, 3.0f);
+  softmax_case(7, 1000, 10.0f);
+  softmax_case(5, 1, 1.0f);
+  softmax_case(3, 4097, 1.0f);
+  gelu_case(20001);
   printf("%s: %d failure(s), %ld launches\n", g_fail ? "FAIL" : "PASS", g_fail, emu_launches);
   return g_fail != 0;
 }

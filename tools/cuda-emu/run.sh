@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs tools/cuda-kernel-check.cu's batch-norm and forgetting-update checks on the host,
+# Runs tools/cuda-kernel-check.cu's checks (batch norm, the forgetting update, layer norm,
+# softmax, GELU) on the host,
 # without a GPU: the kernels of kernels/cuda are compiled as C++ by g++ (C++20) against
 # cuda_emu.h, their <<<...>>> launches rewritten to emu_launch(...).  Needs the CUDA
 # toolkit's headers only (no driver).  A few minutes on 2 cores.  Usage:
@@ -9,7 +10,7 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 cuda_inc="${CUDA_HOME:-/usr/local/cuda}/include"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-for f in norm forget eltwise reduce rng; do
+for f in norm forget eltwise reduce rng loss; do
   python3 - "$root/kernels/cuda/$f.cu" "$work/${f}_emu.cpp" <<'PY'
 import re, sys
 s = open(sys.argv[1]).read()
@@ -20,7 +21,7 @@ PY
 done
 flags=(-std=c++20 -O1 -ffp-contract=off -pthread -w -I"$root/tools/cuda-emu" -I"$root/tools"
        -I"$cuda_inc" -I"$root/kernels/cuda" -I"$root/include" -I"$root/kernels/common")
-for f in norm forget eltwise reduce rng; do
+for f in norm forget eltwise reduce rng loss; do
   g++ "${flags[@]}" -c "$work/${f}_emu.cpp" -o "$work/$f.o" &
 done
 wait
