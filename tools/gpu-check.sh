@@ -4,7 +4,7 @@
 # OpenCL/Vulkan headers, OpenBLAS or Criterion): it builds what it can, lists
 # the drivers it finds, and runs the agreement suite, tools/cuda-kernel-check.cu (batch
 # norm against an f64 oracle and its time at the bench-scale stem, the fused forgetting
-# update against the op chain bit for bit), the quickstarts (MLP and
+# update against the op chain bit for bit, layer norm, softmax and GELU against f64), the quickstarts (MLP and
 # ResNet-18), the training/GEMM benchmark and the scalability point on `cuda`.  Results go to
 # $OUT (or ./gpu-check) as logs and JSON rows.  Usage:
 #   bash tools/gpu-check.sh [--scale-quick]
@@ -50,7 +50,7 @@ for fam in forget_update conv2d; do
   echo "exit $?" >>"$out/agree-generic-$fam.txt"
   grep -A3 '^summary' "$out/agree-generic-$fam.txt" | tee -a "$out/summary.txt"
 done
-log "cuda kernel check: batch norm against an f64 oracle and its time at the bench-scale stem (512x64x112x112); the fused forgetting update against the op chain, bit for bit"
+log "cuda kernel check: batch norm against an f64 oracle and its time at the bench-scale stem (512x64x112x112); the fused forgetting update against the op chain, bit for bit; layer norm, softmax and GELU against f64"
 if nvcc -O2 --fmad=false -gencode "arch=compute_$arch,code=sm_$arch" -Iinclude -Ikernels/cuda -Ikernels/common \
     -o build-gpu/cuda-kernel-check tools/cuda-kernel-check.cu kernels/cuda/norm.cu kernels/cuda/forget.cu \
     kernels/cuda/eltwise.cu kernels/cuda/reduce.cu kernels/cuda/rng.cu kernels/cuda/loss.cu \
