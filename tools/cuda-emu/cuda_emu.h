@@ -12,6 +12,8 @@
 #include <cstring>
 #include <cmath>
 #include <functional>
+#include <algorithm>
+#include <cstdint>
 #undef __global__
 #undef __device__
 #undef __host__
@@ -29,6 +31,8 @@ extern thread_local EmuIdx threadIdx, blockIdx;
 extern EmuIdx blockDim, gridDim;
 extern thread_local std::barrier<> *emu_bar;
 inline void __syncthreads() { emu_bar->arrive_and_wait(); }
+using std::max;
+using std::min;
 inline unsigned __umulhi(unsigned a, unsigned b) { return (unsigned)(((unsigned long long)a * b) >> 32); }
 inline float __fadd_rn(float a, float b) { return a + b; }
 inline float __fsub_rn(float a, float b) { return a - b; }
