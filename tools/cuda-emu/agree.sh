@@ -10,23 +10,17 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cuda_inc="${CUDA_HOME:-/usr/local/cuda}/include"
-bin="$root/build/harness/mnemobench"
+bin="${MB_BIN:-$root/build/harness/mnemobench}"   # MB_BIN: another build's program
 [ -x "$bin" ] || { echo "cuda-emu agree: no build at $bin (bash tools/build.sh)" >&2; exit 2; }
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/obj" "$work/modules"
 inc=(-I"$root/include" -I"$root/kernels/cuda" -I"$root/kernels/common" -I"$root/tools/cuda-emu"
-     -I"$cuda_inc" -I"$root/build")
+     -I"$cuda_inc")
 cxx=(g++ -std=c++20 -O1 -fPIC -ffp-contract=off -pthread -w "${inc[@]}")
 for f in "$root"/kernels/cuda/*.cu; do
   n=$(basename "$f" .cu)
-  python3 - "$f" "$work/obj/k_$n.cpp" <<'PY'
-import re, sys
-s = open(sys.argv[1]).read()
-s = re.sub(r'([A-Za-z_]\w*(?:\[[^\]]*\])?(?:<[^<>]*>)?)\s*<<<(.*?)>>>\(',
-           lambda m: 'emu_launch(%s, %s, ' % (m.group(1), m.group(2)), s, flags=re.S)
-open(sys.argv[2], 'w').write('#include "cuda_emu.h"\n' + s)
-PY
+  python3 "$root/tools/cuda-emu/host_cu.py" "$f" "$work/obj/k_$n.cpp"
 done
 pids=()
 for f in "$work"/obj/k_*.cpp; do "${cxx[@]}" -c "$f" -o "${f%.cpp}.o" & pids+=($!); done

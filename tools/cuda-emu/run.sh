@@ -11,13 +11,7 @@ cuda_inc="${CUDA_HOME:-/usr/local/cuda}/include"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 for f in norm forget eltwise reduce rng loss; do
-  python3 - "$root/kernels/cuda/$f.cu" "$work/${f}_emu.cpp" <<'PY'
-import re, sys
-s = open(sys.argv[1]).read()
-s = re.sub(r'([A-Za-z_]\w*(?:\[[^\]]*\])?(?:<[^<>]*>)?)\s*<<<(.*?)>>>\(',
-           lambda m: 'emu_launch(%s, %s, ' % (m.group(1), m.group(2)), s, flags=re.S)
-open(sys.argv[2], 'w').write('#include "cuda_emu.h"\n' + s)
-PY
+  python3 "$root/tools/cuda-emu/host_cu.py" "$root/kernels/cuda/$f.cu" "$work/${f}_emu.cpp"
 done
 flags=(-std=c++20 -O1 -ffp-contract=off -pthread -w -I"$root/tools/cuda-emu" -I"$root/tools"
        -I"$cuda_inc" -I"$root/kernels/cuda" -I"$root/include" -I"$root/kernels/common")
