@@ -13,8 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LN_LANES CPU_NORM_LANES
-
 static double lane_total(const double *acc)
 {
   return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
@@ -102,14 +100,14 @@ void cpu_batchnorm_bwd(mb_backend *be, const mb_bn_bwd_args *a)
 /* ---- layer norm over the last axis (rows × c) ---- */
 static double row_sum(const cpu_norm_runs *R, const float *x, size_t c)
 {
-  double acc[LN_LANES] = {0};
+  double acc[CPU_NORM_LANES] = {0};
   R->sum(acc, x, c);
   return lane_total(acc);
 }
 
 static double row_sq_dev(const cpu_norm_runs *R, const float *x, size_t c, double mean)
 {
-  double acc[LN_LANES] = {0};
+  double acc[CPU_NORM_LANES] = {0};
   R->sq_dev(acc, x, c, mean);
   return lane_total(acc);
 }
@@ -181,10 +179,10 @@ void cpu_layernorm_bwd(mb_backend *be, const mb_ln_bwd_args *a)
           pb[j] += d;
         }
       if (!dxo) continue;
-      double ag[LN_LANES] = {0}, agx[LN_LANES] = {0};
+      double ag[CPU_NORM_LANES] = {0}, agx[CPU_NORM_LANES] = {0};
       size_t j = 0;
-      for (; j + LN_LANES <= c; j += LN_LANES)
-        for (int k = 0; k < LN_LANES; k++) {
+      for (; j + CPU_NORM_LANES <= c; j += CPU_NORM_LANES)
+        for (int k = 0; k < CPU_NORM_LANES; k++) {
           const double g = (double)dy[j + k] * (double)gm[j + k];
           ag[k] += g;
           agx[k] += g * (((double)x[j + k] - m) * s);

@@ -25,6 +25,7 @@ done
 pids=()
 for f in "$work"/obj/k_*.cpp; do "${cxx[@]}" -c "$f" -o "${f%.cpp}.o" & pids+=($!); done
 "${cxx[@]}" -c "$root/tools/cuda-emu/runtime.cpp" -o "$work/obj/runtime.o" & pids+=($!)
+"${cxx[@]}" -c "$root/tools/cuda-emu/emu_state.cpp" -o "$work/obj/emu_state.o" & pids+=($!)
 for f in "$root"/backends/cuda/*.c; do
   [ "$(basename "$f")" = conv.c ] && continue   # cuDNN: not emulated
   gcc -std=c11 -O1 -fPIC -ffp-contract=off -w "${inc[@]}" -c "$f" -o "$work/obj/b_$(basename "$f" .c).o" &

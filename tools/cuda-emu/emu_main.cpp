@@ -5,34 +5,7 @@
 #include <cuda_runtime.h>
 #include <cstdlib>
 #include <cstdio>
-thread_local EmuIdx threadIdx, blockIdx;
-EmuIdx blockDim, gridDim;
-thread_local std::barrier<> *emu_bar;
-long emu_launches;
-__attribute__((aligned(16))) unsigned char mb_cu_smem[1 << 16];
-/* the runtime calls of the tool, on host memory */
-template <class T> cudaError_t emu_cudaMalloc(T **p, size_t n) { *p = (T *)malloc(n ? n : 1); return cudaSuccess; }
-static cudaError_t emu_cudaMemcpy(void *d, const void *s, size_t n, cudaMemcpyKind) { memmove(d, s, n); return cudaSuccess; }
-static cudaError_t emu_cudaMemset(void *d, int v, size_t n) { memset(d, v, n); return cudaSuccess; }
-template <class T> cudaError_t emu_cudaFree(T *p) { free((void *)p); return cudaSuccess; }
-static cudaError_t emu_ok() { return cudaSuccess; }
-static const char *emu_str(cudaError_t) { return "emu"; }
-static cudaError_t emu_props(cudaDeviceProp *p, int) { memset(p, 0, sizeof *p); strcpy(p->name, "host emulation"); p->multiProcessorCount = 1; return cudaSuccess; }
-static cudaError_t emu_ev(cudaEvent_t *) { return cudaSuccess; }
-static cudaError_t emu_ev1(cudaEvent_t, cudaStream_t = 0) { return cudaSuccess; }
-static cudaError_t emu_el(float *t, cudaEvent_t, cudaEvent_t) { *t = 1; return cudaSuccess; }
-#define cudaMalloc emu_cudaMalloc
-#define cudaMemcpy emu_cudaMemcpy
-#define cudaMemset emu_cudaMemset
-#define cudaFree emu_cudaFree
-#define cudaGetLastError emu_ok
-#define cudaDeviceSynchronize emu_ok
-#define cudaGetErrorString emu_str
-#define cudaGetDeviceProperties emu_props
-#define cudaEventCreate emu_ev
-#define cudaEventRecord emu_ev1
-#define cudaEventSynchronize emu_ev1
-#define cudaEventElapsedTime emu_el
+/* the runtime calls come from runtime.cpp */
 #define main tool_main
 #include "cuda-kernel-check.cu"
 #undef main

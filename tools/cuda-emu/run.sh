@@ -19,5 +19,6 @@ for f in norm forget eltwise reduce rng loss; do
   g++ "${flags[@]}" -c "$work/${f}_emu.cpp" -o "$work/$f.o" &
 done
 wait
-g++ "${flags[@]}" "$root/tools/cuda-emu/emu_main.cpp" "$work"/*.o -o "$work/emu_check"
+g++ "${flags[@]}" "$root/tools/cuda-emu/emu_main.cpp" "$root/tools/cuda-emu/emu_state.cpp" \
+  "$root/tools/cuda-emu/runtime.cpp" "$work"/*.o -o "$work/emu_check"
 "$work/emu_check" "$@"

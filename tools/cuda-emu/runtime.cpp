@@ -1,6 +1,6 @@
-/* The CUDA runtime and cuBLAS calls of backends/cuda on the host, for the emulated
- * CUDA backend module of tools/cuda-emu/agree.sh: one device ("host emulation"),
- * device memory is host memory, every stream runs in order at the call (so a
+/* The CUDA runtime and cuBLAS calls of backends/cuda and tools/cuda-kernel-check.cu on
+ * the host, for the emulated CUDA backend module of tools/cuda-emu/agree.sh and the
+ * kernel check of run.sh: one device ("host emulation"), device memory is host memory, every stream runs in order at the call (so a
  * synchronisation has nothing to wait for), events read the host clock, and
  * cublasSgemm{,StridedBatched} are plain loops in f32 with one sequential K sum
  * (the agreement suite's GEMM tolerance admits that order).  Kernels come from
@@ -14,11 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-thread_local EmuIdx threadIdx, blockIdx;
-EmuIdx blockDim, gridDim;
-thread_local std::barrier<> *emu_bar;
-long emu_launches;
-__attribute__((aligned(16))) unsigned char mb_cu_smem[1 << 16];
+extern unsigned char mb_cu_smem[1 << 16];   /* emu_state.cpp */
 
 static cudaError_t g_last = cudaSuccess;
 
@@ -82,6 +78,11 @@ cudaError_t cudaMemcpyAsync(void *d, const void *s, size_t n, cudaMemcpyKind, cu
 cudaError_t cudaMemcpy(void *d, const void *s, size_t n, cudaMemcpyKind)
 {
   memmove(d, s, n);
+  return cudaSuccess;
+}
+cudaError_t cudaMemset(void *d, int v, size_t n)
+{
+  memset(d, v, n);
   return cudaSuccess;
 }
 cudaError_t cudaMemsetAsync(void *d, int v, size_t n, cudaStream_t)
