@@ -1,11 +1,11 @@
 /* The CUDA runtime and cuBLAS calls of backends/cuda and tools/cuda-kernel-check.cu on
  * the host, for the emulated CUDA backend module of tools/cuda-emu/agree.sh and the
- * kernel check of run.sh: one device ("host emulation"), device memory is host memory, every stream runs in order at the call (so a
- * synchronisation has nothing to wait for), events read the host clock, and
- * cublasSgemm{,StridedBatched} are plain loops in f32 with one sequential K sum
- * (the agreement suite's GEMM tolerance admits that order).  Kernels come from
- * kernels/cuda compiled against cuda_emu.h.  It checks the backend's host code and
- * kernels against the ref oracle; device rounding and speed need a GPU. */
+ * kernel check of run.sh: one device ("host emulation"), device memory is host memory,
+ * every stream runs in order at the call (so a synchronisation has nothing to wait for),
+ * events read the host clock, and cublasSgemm{,StridedBatched} are plain loops in f32
+ * with one sequential K sum (the agreement suite's GEMM tolerance admits that order).
+ * Kernels come from kernels/cuda compiled against cuda_emu.h.  It checks the backend's
+ * host code and kernels against the ref oracle; device rounding and speed need a GPU. */
 #include "cuda_emu.h"
 
 #include <cublas_v2.h>
