@@ -171,6 +171,20 @@ static int probe_module(const char *path, char *why, size_t why_len)
   return 0;
 }
 
+/* libgomp reads its waiting policy once, when it loads, and that is when the cpu module
+ * loads.  Its default (workers spinning about 3 ms after each parallel region) loses
+ * their time slices on a shared or busy machine (the cpu backend ran ~2x slower), and
+ * pure passive waiting pays a futex wake-up for each of the hundreds of small parallel
+ * loops of a training step.  So, unless the user chose either: a short spin (5000
+ * spins, ~50 us by libgomp's estimate), then sleep; PASSIVE also makes a process with
+ * more threads than the CPUs it may use never spin. */
+static void omp_wait_defaults(void)
+{
+  if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return;
+  setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+  setenv("GOMP_SPINCOUNT", "5000", 0);
+}
+
 /* dlopen()s the module of s; on failure s->e.unavailable says why (the loader's
  * message names the missing library, e.g. libcublas.so.13). */
 static void load_module(slot *s)
@@ -183,11 +197,7 @@ static void load_module(slot *s)
     s->e.unavailable = s->why;
     return;
   }
-  /* libgomp reads OMP_WAIT_POLICY once, when it loads, and that is now (the cpu
-   * module brings it).  Its default, workers spinning after every parallel region,
-   * loses their time slices on a shared or busy machine (the cpu backend ran ~2x
-   * slower here), so passive waiting is the default unless the user chose one. */
-  setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+  omp_wait_defaults();
   if (s->e.gpu_api && probe_module(path, s->why, sizeof s->why) != 0) {
     s->e.unavailable = s->why;
     return;

@@ -9,10 +9,14 @@ import statistics
 import sys
 import time
 
-# libgomp's default busy-waiting workers lose their time slices on a shared 2-vCPU
-# machine (measured here: ~2,200 samples/s spinning, ~17,000 passive); give
-# PyTorch the same passive waiting the cpu backend uses.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# libgomp's default busy-waiting workers (~3 ms after each parallel region) lose their
+# time slices on a shared 2-vCPU machine (measured here: ~2,200 samples/s spinning,
+# ~17,000 passive).  Give PyTorch the waiting mnemobench's registry sets for the cpu
+# backend (backends/registry.c): unless the user chose a policy, a short spin (5000
+# spins), then sleep.
+if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
+    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    os.environ["GOMP_SPINCOUNT"] = "5000"
 
 try:
     import torch  # noqa: E402  (after the OpenMP setting, which libgomp reads at load)
@@ -37,12 +41,20 @@ def time_runs(run, repeats, warmups=WARMUPS):
     return [run() for _ in range(repeats)]
 
 
+def omp_wait():
+    """How libgomp's idle workers wait, as mnemobench's cpu rows say it."""
+    spin = os.environ.get("GOMP_SPINCOUNT")
+    if spin:
+        return f"spin {spin}"
+    return f"wait {os.environ.get('OMP_WAIT_POLICY') or 'default'}"
+
+
 def line(threads, metric, values, unit, warmups=WARMUPS, fmt="{:.4g}"):
     """One line like mnemobench bench-train's text rows (median [min, max])."""
     v = sorted(values)
     med = statistics.median(v)
     print(f"  pytorch {metric:<36} {fmt.format(med):>10} {unit:<9} [min {fmt.format(v[0])}, "
-          f"max {fmt.format(v[-1])}]  (torch {torch.__version__}, {threads} threads, "
+          f"max {fmt.format(v[-1])}]  (torch {torch.__version__}, {threads} threads, {omp_wait()}, "
           f"{len(v)} repeats after {warmups} warm-ups)", flush=True)
     return med
 

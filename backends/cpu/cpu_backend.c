@@ -47,6 +47,20 @@ static int thread_count(void)
 }
 
 /* "model name" from /proc/cpuinfo (x86), else a generic label. */
+#ifdef _OPENMP
+/* How libgomp's idle workers wait, as rows record it (it changes timings, never
+ * results): "spin N" from GOMP_SPINCOUNT (the registry sets 5000 unless the user chose
+ * a policy), else "wait POLICY", else "wait default". */
+static void omp_wait(char *buf, size_t len)
+{
+  const char *spin = getenv("GOMP_SPINCOUNT"), *policy = getenv("OMP_WAIT_POLICY");
+  if (spin && *spin)
+    snprintf(buf, len, "spin %.10s", spin);
+  else
+    snprintf(buf, len, "wait %.10s", policy && *policy ? policy : "default");
+}
+#endif
+
 static void cpu_model(char *out, size_t len)
 {
   snprintf(out, len, "unknown CPU");
@@ -125,13 +139,16 @@ static mb_status cpu_open(int device, mb_backend **out, char *why, size_t why_le
   snprintf(in->vendor, sizeof in->vendor, "host");
   snprintf(in->driver, sizeof in->driver, "%s", conf);
 #if defined MB_HAVE_DNNL && defined _OPENMP
-  char dv[24];
+  char dv[24], wait[20];
+  omp_wait(wait, sizeof wait);
   if (cpu_dnn_version(dv, sizeof dv))
-    snprintf(in->api, sizeof in->api, "OpenBLAS + oneDNN %.12s + OpenMP %d", dv, _OPENMP);
+    snprintf(in->api, sizeof in->api, "OpenBLAS + oneDNN %.8s + OpenMP %d %s", dv, _OPENMP, wait);
   else
-    snprintf(in->api, sizeof in->api, "OpenBLAS + OpenMP %d", _OPENMP);
+    snprintf(in->api, sizeof in->api, "OpenBLAS + OpenMP %d %s", _OPENMP, wait);
 #elif defined _OPENMP
-  snprintf(in->api, sizeof in->api, "OpenBLAS + OpenMP %d", _OPENMP);
+  char wait[20];
+  omp_wait(wait, sizeof wait);
+  snprintf(in->api, sizeof in->api, "OpenBLAS + OpenMP %d %s", _OPENMP, wait);
 #else
   snprintf(in->api, sizeof in->api, "OpenBLAS");
 #endif
