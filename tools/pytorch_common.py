@@ -11,12 +11,12 @@ import time
 
 # libgomp's default busy-waiting workers (~3 ms after each parallel region) lose their
 # time slices on a shared 2-vCPU machine (measured here: ~2,200 samples/s spinning,
-# ~17,000 passive).  Give PyTorch the waiting mnemobench's registry sets for the cpu
-# backend (backends/registry.c): unless the user chose a policy, a short spin (5000
-# spins), then sleep.
-if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
-    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
-    os.environ["GOMP_SPINCOUNT"] = "5000"
+# ~17,000 passive), so PyTorch waits passively.  Not the short spin mnemobench's cpu
+# backend uses (backends/registry.c): Debian's torch also runs OpenBLAS's own pthread
+# pool, which spinning OpenMP workers starve (MLP training, three interleaved runs
+# each: 26-29k samples/s passive, 21-22k with GOMP_SPINCOUNT=5000; ResNet-18 the same
+# within noise).  Each side runs with the waiting that is fastest for it here.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 try:
     import torch  # noqa: E402  (after the OpenMP setting, which libgomp reads at load)
