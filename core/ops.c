@@ -126,26 +126,32 @@ static size_t span(long rows, long cols, long ld)
   return rows <= 0 || cols <= 0 ? 0 : (size_t)((rows - 1) * ld + cols);
 }
 
-void mb_gemm(mb_backend *be, const mb_gemm_args *a)
+/* Shape, leading dimensions and the extents of A and B (and C where check_c). */
+static bool gemm_ok(mb_backend *be, const char *op, const mb_gemm_args *a, bool check_c)
 {
-  if (!mb_ok(be)) return;
+  if (!mb_ok(be)) return false;
   if (a->m < 1 || a->n < 1 || a->k < 1 || a->batch < 1) {
-    mb_fail(be, MB_BAD_ARG, "gemm: bad shape M=%d N=%d K=%d batch=%d", a->m, a->n, a->k, a->batch);
-    return;
+    mb_fail(be, MB_BAD_ARG, "%s: bad shape M=%d N=%d K=%d batch=%d", op, a->m, a->n, a->k,
+            a->batch);
+    return false;
   }
   long ar = a->trans_a ? a->k : a->m, ac = a->trans_a ? a->m : a->k;
   long br = a->trans_b ? a->n : a->k, bc = a->trans_b ? a->k : a->n;
-  if (a->lda < ac || a->ldb < bc || a->ldc < a->n) {
-    mb_fail(be, MB_BAD_ARG, "gemm: leading dimension too small (lda=%d ldb=%d ldc=%d)", a->lda,
+  if (a->lda < ac || a->ldb < bc || (check_c && a->ldc < a->n)) {
+    mb_fail(be, MB_BAD_ARG, "%s: leading dimension too small (lda=%d ldb=%d ldc=%d)", op, a->lda,
             a->ldb, a->ldc);
-    return;
+    return false;
   }
   size_t last = (size_t)(a->batch - 1);
-  if (!fits(be, "gemm", "A", a->a, last * (size_t)a->stride_a + span(ar, ac, a->lda)) ||
-      !fits(be, "gemm", "B", a->b, last * (size_t)a->stride_b + span(br, bc, a->ldb)) ||
-      !fits(be, "gemm", "C", a->c, last * (size_t)a->stride_c + span(a->m, a->n, a->ldc)))
-    return;
-  DISPATCH(gemm, a);
+  return fits(be, op, "A", a->a, last * (size_t)a->stride_a + span(ar, ac, a->lda)) &&
+         fits(be, op, "B", a->b, last * (size_t)a->stride_b + span(br, bc, a->ldb)) &&
+         (!check_c ||
+          fits(be, op, "C", a->c, last * (size_t)a->stride_c + span(a->m, a->n, a->ldc)));
+}
+
+void mb_gemm(mb_backend *be, const mb_gemm_args *a)
+{
+  if (gemm_ok(be, "gemm", a, true)) DISPATCH(gemm, a);
 }
 
 void mb_matmul(mb_backend *be, int ta, int tb, int m, int n, int k, float alpha, mb_view a,
@@ -594,6 +600,20 @@ void mb_forget_update(mb_backend *be, const mb_forget_args *a)
       fits(be, op, "w", a->w, n) && fits_opt(be, op, "delta", a->delta, n) &&
       fits_opt(be, op, "plus", a->plus, n) && fits_opt(be, op, "minus", a->minus, n))
     DISPATCH(forget_update, a);
+}
+
+void mb_gemm_sq_acc(mb_backend *be, const mb_gemm_sq_args *a)
+{
+  const char *op = "gemm_sq_acc";
+  if (!have_op(be, op, be && be->ops->gemm_sq_acc != NULL) || !gemm_ok(be, op, &a->g, false))
+    return;
+  if (a->groups < 1 || a->g.batch % a->groups) {
+    mb_fail(be, MB_BAD_ARG, "%s: batch %d is not a multiple of groups %d", op, a->g.batch,
+            a->groups);
+    return;
+  }
+  if (fits(be, op, "acc", a->acc, (size_t)a->groups * (size_t)a->g.m * (size_t)a->g.n))
+    DISPATCH(gemm_sq_acc, a);
 }
 
 void mb_sync(mb_backend *be)

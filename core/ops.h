@@ -71,11 +71,12 @@ void mb_softmax_bwd(mb_backend *be, const mb_softmax_args *a);
 static inline int mb_conv_out(int in, int k, int stride, int pad) { return (in + 2 * pad - k) / stride + 1; }
 
 /* ---- the op list and optional ops ----
- * mb/ops.def lists the ops.  An optional op (conv2d_*, forget_update) runs where the
+ * mb/ops.def lists the ops.  An optional op (conv2d_*, forget_update, gemm_sq_acc) runs where the
  * backend provides it, unless the generic path is forced: MB_ENGINE=generic in the
  * environment, mb_engine_force_generic(1) (the harness's --engine generic), or
  * be->engine_generic on one instance (the agreement oracle).  Otherwise the core
- * composes the same result from required ops (core/conv.c, core/forget_mnemonic.c). */
+ * composes the same result from required ops (core/conv.c, core/forget_mnemonic.c,
+ * core/gemm_sq.c). */
 const char *mb_op_name(mb_op_id id);                 /* "gemm", ...; "?" out of range */
 int mb_op_is_optional(mb_op_id id);
 /* The first required op an op table leaves NULL (tables built by hand), else NULL. */
@@ -92,6 +93,7 @@ const char *mb_engine_name(const mb_backend *be);
  * where the backend lacks the op).  Callers choose them with mb_has_opt(). */
 void mb_conv2d_opt(mb_backend *be, mb_op_id id, const mb_conv_args *a);
 void mb_forget_update(mb_backend *be, const mb_forget_args *a);
+void mb_gemm_sq_acc(mb_backend *be, const mb_gemm_sq_args *a);
 
 void mb_sync(mb_backend *be);
 mb_timer *mb_timer_begin(mb_backend *be);

@@ -5,15 +5,18 @@
  * layer's output gradient is at hand (the scratch buffers are reused layer by layer):
  *  - conv W: g_n = dY_n · cols(X_n)ᵀ, one batched GEMM over a chunk of samples (and of
  *    groups, for a grouped conv: sample n's group j is batch item n·groups + j, the
- *    strides being uniform) into a workspace, then acc += g_n² per sample (ADD_SQR);
+ *    strides being uniform), acc += g_n² per sample (core/gemm_sq.c: the backend's
+ *    gemm_sq_acc, or the GEMM into a workspace and ADD_SQR);
  *  - BN γ: g_n[c] = Σ_hw dy·x̂, β: g_n[c] = Σ_hw dy: per-(sample, channel) sums, squared,
  *    summed over the target's rows;
  *  - linear: Σ_n (δ_n x_nᵀ)² = (δ²)ᵀ(x²) and Σ_n δ_n², as in mb_mlp.
  * Per-sample gradients are only separable with fixed normalisation statistics, so this
  * needs an eval-mode forward (which is what §2.1 prescribes). */
 #include "core/conv.h"
+#include "core/gemm_sq.h"
 #include "core/resnet.h"
 
+#include <limits.h>
 #include <string.h>
 
 #define MB_RN_PG_CAP ((size_t)1 << 24)   /* per-sample gradient workspace cap (elements) */
@@ -62,30 +65,30 @@ static void sq_conv(mb_resnet *r, const mb_rn_unit *u, mb_view x, mb_view dyc,
   const size_t chw = (size_t)g->c * g->h * g->w, ohw = (size_t)g->oh * g->ow;
   const int ckk = g->c * g->kh * g->kw, G = u->groups, cog = u->cout / G, gk = ckk / G;
   const size_t P = (size_t)u->cout * gk, per = mb_conv2d_ws_per_image(g);
-  size_t chunk = r->pg_n / P;
+  /* the optional op needs no gradient workspace, only the columns' */
+  size_t chunk = mb_has_opt(be, MB_OPID_gemm_sq_acc) ? (size_t)INT_MAX : r->pg_n / P;
   if (per && r->ws_n / per < chunk) chunk = r->ws_n / per;
   const size_t off = r->pt.t[u->tw].off;
   for (int t = 0; t < o->n_sq && mb_ok(be); t++) {
-    mb_view acc = mb_at(o->sq[t].acc, off);
-    for (int b0 = o->sq[t].r0; b0 < o->sq[t].r1 && mb_ok(be); b0 += (int)chunk) {
+    const int r1 = o->sq[t].r1;
+    const int step = (size_t)(r1 - o->sq[t].r0) < chunk ? r1 - o->sq[t].r0 : (int)chunk;
+    for (int b0 = o->sq[t].r0; b0 < r1 && mb_ok(be); b0 += step) {
       mb_conv_geom sub = *g;
-      sub.n = o->sq[t].r1 - b0 < (int)chunk ? o->sq[t].r1 - b0 : (int)chunk;
+      sub.n = r1 - b0 < step ? r1 - b0 : step;
       mb_view cols = mb_at(x, (size_t)b0 * chw);
       if (per) {
         mb_im2col(be, &sub, cols, r->ws);
         cols = r->ws;
       }
       /* item n·G + j: rows j·cog of dY_n, rows j·gk of cols_n, block j of g_n */
-      mb_gemm_args a = {
-        .trans_b = 1, .m = cog, .n = gk, .k = (int)ohw, .alpha = 1.0f, .beta = 0.0f,
-        .a = mb_at(dyc, (size_t)b0 * u->cout * ohw), .b = cols, .c = r->pg,
-        .lda = (int)ohw, .ldb = (int)ohw, .ldc = gk, .batch = sub.n * G,
-        .stride_a = (long)((size_t)cog * ohw), .stride_b = (long)((size_t)gk * ohw),
-        .stride_c = (long)((size_t)cog * gk),
+      const mb_gemm_sq_args a = {
+        .g = {.trans_b = 1, .m = cog, .n = gk, .k = (int)ohw, .alpha = 1.0f,
+              .a = mb_at(dyc, (size_t)b0 * u->cout * ohw), .b = cols,
+              .lda = (int)ohw, .ldb = (int)ohw, .batch = sub.n * G,
+              .stride_a = (long)((size_t)cog * ohw), .stride_b = (long)((size_t)gk * ohw)},
+        .groups = G, .acc = mb_at(o->sq[t].acc, off),
       };
-      mb_gemm(be, &a);
-      for (int i = 0; i < sub.n; i++)
-        mb_binary(be, MB_BIN_ADD_SQR, acc, mb_at(r->pg, (size_t)i * P), acc, P, 1.0f, 0.0f);
+      mb_gemm_sq_acc_auto(be, &a, r->pg);
     }
   }
 }

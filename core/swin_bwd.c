@@ -2,14 +2,16 @@
  *
  * The squared per-sample gradients are taken during the backward pass, while each
  * layer's output gradient is at hand (as core/resnet_bwd.c does):
- *  - linear W: g_n = Σ_{rows of n} dy xᵀ, one batched GEMM over a chunk of samples into
- *    a capped workspace, then acc += g_n² (ADD_SQR); bias: per-sample row sums, squared;
+ *  - linear W: g_n = Σ_{rows of n} dy xᵀ, acc += g_n² over a batch of samples
+ *    (core/gemm_sq.c: the backend's gemm_sq_acc, or one batched GEMM into a capped
+ *    workspace and ADD_SQR); bias: per-sample row sums, squared;
  *  - LayerNorm γ, β: per-sample sums of dy·x̂ and dy, squared;
  *  - relative position bias table: the per-sample sum of the score gradient over the
  *    windows, times the one-hot index matrix (a GEMM), squared;
  *  - patch conv: per-image GEMMs of the token gradient with the image's patches.
  * Swin has no batch statistics, so every forward gives separable per-sample gradients. */
 #include "core/conv.h"
+#include "core/gemm_sq.h"
 #include "core/swin.h"
 #include "core/swin_steps.h"
 
@@ -67,19 +69,20 @@ static void lin_grads(mb_swin *s, mb_view x, mb_view dy, int B, int per, int in,
     }
     chunk = 0;
   }
+  /* image n's weight gradient is dyₙᵀ xₙ over its `per` rows; the optional op takes a
+   * whole target at once, the composition as many images as the workspace holds */
+  const int whole = mb_has_opt(be, MB_OPID_gemm_sq_acc);
   for (int t = 0; t < o->n_sq && chunk && mb_ok(be); t++) {
-    mb_view acc = mb_at(o->sq[t].acc, toff(s, tw));
-    for (int b0 = o->sq[t].r0; b0 < o->sq[t].r1 && mb_ok(be); b0 += (int)chunk) {
-      int n = o->sq[t].r1 - b0 < (int)chunk ? o->sq[t].r1 - b0 : (int)chunk;
-      mb_gemm_args a = {
-        .trans_a = 1, .m = out, .n = in, .k = per, .alpha = 1.0f, .beta = 0.0f,
-        .a = mb_at(dy, (size_t)b0 * per * out), .b = mb_at(x, (size_t)b0 * per * in), .c = s->pg,
-        .lda = out, .ldb = in, .ldc = in, .batch = n, .stride_a = (long)per * out,
-        .stride_b = (long)per * in, .stride_c = (long)P,
+    const int r1 = o->sq[t].r1, step = whole ? r1 - o->sq[t].r0 : (int)chunk;
+    for (int b0 = o->sq[t].r0; b0 < r1 && mb_ok(be); b0 += step) {
+      const mb_gemm_sq_args a = {
+        .g = {.trans_a = 1, .m = out, .n = in, .k = per, .alpha = 1.0f,
+              .a = mb_at(dy, (size_t)b0 * per * out), .b = mb_at(x, (size_t)b0 * per * in),
+              .lda = out, .ldb = in, .batch = r1 - b0 < step ? r1 - b0 : step,
+              .stride_a = (long)per * out, .stride_b = (long)per * in},
+        .groups = 1, .acc = mb_at(o->sq[t].acc, toff(s, tw)),
       };
-      mb_gemm(be, &a);
-      for (int i = 0; i < n; i++)
-        mb_binary(be, MB_BIN_ADD_SQR, acc, mb_at(s->pg, (size_t)i * P), acc, P, 1.0f, 0.0f);
+      mb_gemm_sq_acc_auto(be, &a, s->pg);
     }
   }
   if (tb >= 0) {
@@ -260,21 +263,19 @@ void mb_swin_backward(mb_swin *s, int B, const mb_sw_bwd_opts *opts)
   if (o->n_sq) {
     /* image n's conv weight gradient: its token gradients against its own columns
      * (colsp is [K0][B·T0], so image n's block starts at column n·T0) */
-    const size_t P = (size_t)C0 * K0;
-    size_t chunk = s->pg_n / P;
+    const int whole = mb_has_opt(be, MB_OPID_gemm_sq_acc);
+    const int chunk = (int)(s->pg_n / ((size_t)C0 * K0));
     for (int t = 0; t < o->n_sq && mb_ok(be); t++) {
-      mb_view acc = mb_at(o->sq[t].acc, toff(s, 0));
-      for (int b0 = o->sq[t].r0; b0 < o->sq[t].r1 && mb_ok(be); b0 += (int)chunk) {
-        int n = o->sq[t].r1 - b0 < (int)chunk ? o->sq[t].r1 - b0 : (int)chunk;
-        mb_gemm_args a = {
-          .trans_a = 1, .trans_b = 1, .m = C0, .n = K0, .k = T0, .alpha = 1.0f, .beta = 0.0f,
-          .a = mb_at(s->s_tok, (size_t)b0 * T0 * C0), .b = mb_at(s->colsp, (size_t)b0 * T0),
-          .c = s->pg, .lda = C0, .ldb = B * T0, .ldc = K0, .batch = n,
-          .stride_a = (long)T0 * C0, .stride_b = T0, .stride_c = (long)P,
+      const int r1 = o->sq[t].r1, step = whole ? r1 - o->sq[t].r0 : chunk;
+      for (int b0 = o->sq[t].r0; b0 < r1 && mb_ok(be); b0 += step) {
+        const mb_gemm_sq_args a = {
+          .g = {.trans_a = 1, .trans_b = 1, .m = C0, .n = K0, .k = T0, .alpha = 1.0f,
+                .a = mb_at(s->s_tok, (size_t)b0 * T0 * C0), .b = mb_at(s->colsp, (size_t)b0 * T0),
+                .lda = C0, .ldb = B * T0, .batch = r1 - b0 < step ? r1 - b0 : step,
+                .stride_a = (long)T0 * C0, .stride_b = T0},
+          .groups = 1, .acc = mb_at(o->sq[t].acc, toff(s, 0)),
         };
-        mb_gemm(be, &a);
-        for (int i = 0; i < n; i++)
-          mb_binary(be, MB_BIN_ADD_SQR, acc, mb_at(s->pg, (size_t)i * P), acc, P, 1.0f, 0.0f);
+        mb_gemm_sq_acc_auto(be, &a, s->pg);
       }
     }
     mb_reduce(be, MB_RED_SUM, s->s_tok, s->sq_s, (size_t)B, (size_t)T0, (size_t)C0);

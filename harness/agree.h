@@ -86,6 +86,7 @@ typedef struct {
   int batch;
   long stride_pad;     /* batch strides = stored matrix span + stride_pad */
   float alpha, beta;   /* beta == 0: C starts as NaN, which must not leak */
+  int groups;          /* gemm_sq_acc: items per sample (0: 1) */
 } agree_gemm_shape;
 typedef struct { size_t n; float a, b; } agree_elt_shape;
 typedef struct { size_t outer, mid, inner; } agree_3d_shape;

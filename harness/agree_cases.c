@@ -36,6 +36,11 @@
    .gemm = {.ta = ta_, .tb = tb_, .m = m_, .n = n_, .k = k_, .ld_pad = ldpad, .batch = batch_, \
             .stride_pad = spad, .alpha = alpha_, .beta = beta_}}
 #define MM(name, ta, tb, m, n, k) GEMM(name, ta, tb, m, n, k, 1.0f, 0.0f, 0, 1, 0)
+/* per-sample squared GEMM items: batch items, groups of them per sample */
+#define GEMM_SQ(name, ta_, tb_, m_, n_, k_, alpha_, ldpad, batch_, groups_, spad, gen_) \
+  {.id = "gemm_sq_acc/" name, .fam = &fam_gemm_sq, .gen = GEN(gen_), .tol = AGREE_TOL_GEMM, \
+   .gemm = {.ta = ta_, .tb = tb_, .m = m_, .n = n_, .k = k_, .ld_pad = ldpad, .batch = batch_, \
+            .stride_pad = spad, .alpha = alpha_, .groups = groups_}}
 #define MM4(shape, m, n, k) \
   MM("nn_" shape, 0, 0, m, n, k), MM("nt_" shape, 0, 1, m, n, k), \
   MM("tn_" shape, 1, 0, m, n, k), MM("tt_" shape, 1, 1, m, n, k)
@@ -346,6 +351,23 @@ static const agree_case k_cases[] = {
   MM("nn_70000x3x5", 0, 0, 70000, 3, 5),
   MM("nt_3x70000x5", 0, 1, 3, 70000, 5),
   GEMM("nn_2x2x2_batch70000", 0, 0, 2, 2, 2, 1.0f, 0.0f, 0, 70000, 0),
+
+  /* ---- per-sample squared gradients (gemm_sq_acc) ----
+   * a Swin linear (dyᵀx over a sample's tokens), its patch embedding, ResNeXt's grouped
+   * conv (item n·G + j), a late conv at one output pixel (K = 1), a long-K early conv,
+   * the cpu backend's small-kernel shape (≤ 16 rows, wide), odd layouts, non-finite input */
+  GEMM_SQ("swin_linear_tn_96x32_k49_b3", 1, 0, 96, 32, 49, 1.0f, 0, 3, 1, 0, N01),
+  GEMM_SQ("swin_patch_tt_96x48_k64_b2", 1, 1, 96, 48, 64, 1.0f, 0, 2, 1, 0, N01),
+  GEMM_SQ("resnext_nt_4x36_k16_g8_b2", 0, 1, 4, 36, 16, 1.0f, 0, 16, 8, 0, N01),
+  GEMM_SQ("late_conv_nt_64x576_k1_b4", 0, 1, 64, 576, 1, 1.0f, 0, 4, 1, 0, N01),
+  GEMM_SQ("early_conv_nt_64x72_k784_b3", 0, 1, 64, 72, 784, 1.0f, 0, 3, 1, 0, N01),
+  GEMM_SQ("small_nt_10x300x33_b3", 0, 1, 10, 300, 33, 1.0f, 0, 3, 1, 0, N01),
+  GEMM_SQ("small_nt_10x300x9_b4", 0, 1, 10, 300, 9, 1.0f, 0, 4, 1, 0, N01),
+  GEMM_SQ("tails_nt_37x50_k3_b5", 0, 1, 37, 50, 3, 1.0f, 0, 5, 1, 0, N01),
+  GEMM_SQ("odd_nn_13x17x5_alpha_ldpad_b5", 0, 0, 13, 17, 5, -2.0f, 3, 5, 1, 7, N01),
+  GEMM_SQ("odd_tt_9x11x7_g3_b6", 1, 1, 9, 11, 7, 0.5f, 1, 6, 3, 2, N01),
+  GEMM_SQ("one_sample_nt_1x1x1", 0, 1, 1, 1, 1, 1.0f, 0, 1, 1, 0, N01),
+  GEMM_SQ("special_nt_12x40_k6_b3", 0, 1, 12, 40, 6, 1.0f, 0, 3, 1, 0, G(SPECIAL, 0, 2)),
 
   /* ---- unary ---- */
   UN3("affine", MB_UN_AFFINE, 1.5f, -0.25f, G(MIXED, 0, 2), ELT),

@@ -4,6 +4,7 @@
 
 #include "core/conv.h"
 #include "core/forget_mnemonic.h"
+#include "core/gemm_sq.h"
 #include "core/ops.h"
 #include "philox.h"
 
@@ -120,6 +121,43 @@ static void gemm_run(mb_backend *be, const agree_case *c, const mb_view *v, uint
 }
 
 const agree_family fam_gemm = {"gemm", gemm_plan, gemm_run, NULL, NULL};
+
+/* ================================================================ gemm_sq_acc
+ * mb_gemm_sq_acc_auto (core/gemm_sq.c): the backend's optional gemm_sq_acc where it has
+ * one, else the batched GEMM into scratch and ADD_SQR per sample; the oracle always
+ * composes.  Arguments: A, B, acc (accumulated onto Fisher-like values ≥ 0, or onto
+ * the second distribution where the case names one) and the composition's scratch
+ * (zeroed after the run: it is not a result, and the optional op leaves it). */
+static int sq_groups(const agree_case *c) { return c->gemm.groups > 0 ? c->gemm.groups : 1; }
+
+static void gemm_sq_plan(const agree_case *c, agree_plan *p)
+{
+  const agree_gemm_shape *g = &c->gemm;
+  gemm_layout l = gemm_layout_of(g);
+  const size_t mn = (size_t)g->m * (size_t)g->n;
+  agree_add_in(p, "A", l.na, c->gen);
+  agree_add_in(p, "B", l.nb, c->gen);
+  int acc = agree_add_out(p, "acc", (size_t)sq_groups(c) * mn, 0);
+  p->arg[acc].gen = agree_gen_or(c->gen2, (agree_gen){AGREE_GEN_UNIFORM, 0.0f, 1.0f});
+  agree_add_out(p, "scratch", (size_t)g->batch * mn, 0);
+}
+
+static void gemm_sq_run(mb_backend *be, const agree_case *c, const mb_view *v, uint64_t seed)
+{
+  (void)seed;
+  const agree_gemm_shape *g = &c->gemm;
+  gemm_layout l = gemm_layout_of(g);
+  const mb_gemm_sq_args a = {
+    .g = {.trans_a = g->ta, .trans_b = g->tb, .m = g->m, .n = g->n, .k = g->k, .alpha = g->alpha,
+          .a = v[0], .b = v[1], .lda = l.lda, .ldb = l.ldb, .batch = g->batch,
+          .stride_a = l.sa, .stride_b = l.sb},
+    .groups = sq_groups(c), .acc = v[2],
+  };
+  mb_gemm_sq_acc_auto(be, &a, v[3]);
+  mb_fill(be, v[3], (size_t)g->batch * (size_t)g->m * (size_t)g->n, 0.0f);
+}
+
+const agree_family fam_gemm_sq = {"gemm_sq_acc", gemm_sq_plan, gemm_sq_run, NULL, NULL};
 
 /* ================================================================ elementwise */
 

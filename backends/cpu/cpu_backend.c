@@ -205,6 +205,7 @@ const mb_backend_ops mb_cpu_ops = {
   .fill = cpu_fill,
 #include "mb/ops_table.inc"
   .forget_update = cpu_forget_update,
+  .gemm_sq_acc = cpu_gemm_sq_acc,
 #ifdef MB_HAVE_DNNL
   .conv2d_fwd = cpu_conv2d_fwd,
   .conv2d_bwd_data = cpu_conv2d_bwd_data,

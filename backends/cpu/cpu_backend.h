@@ -40,8 +40,9 @@ static inline int cpu_is_none(mb_view v) { return v.buf == NULL; }
 /* The required ops of mb/ops.def, as cpu_<op>. */
 #define MB_OPS_PREFIX cpu_
 #include "mb/ops_impl.h"
-/* Optional ops (forget.c). */
+/* Optional ops (forget.c, gemm.c). */
 void cpu_forget_update(mb_backend *be, const mb_forget_args *a);
+void cpu_gemm_sq_acc(mb_backend *be, const mb_gemm_sq_args *a);
 #ifdef MB_HAVE_DNNL
 /* Optional ops through oneDNN (conv.c, libdnnl opened at run time); open returns 0 with a
  * reason if it cannot load or start. */

@@ -12,6 +12,7 @@
 #include "cpu_backend.h"
 
 #include <cblas.h>
+#include <stdlib.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -192,28 +193,125 @@ static void small_gemm(int m, int n, int k, float alpha, const float *A, int lda
 }
 #endif
 
-void cpu_gemm(mb_backend *be, const mb_gemm_args *a)
+/* The small kernel takes this GEMM (decided on the whole shape, so that a block of rows
+ * gets the bits the whole call would give). */
+static int takes_small(const mb_gemm_args *a)
 {
-  if (be->status != MB_OK) return;
-  const enum CBLAS_TRANSPOSE ta = a->trans_a ? CblasTrans : CblasNoTrans;
-  const enum CBLAS_TRANSPOSE tb = a->trans_b ? CblasTrans : CblasNoTrans;
-  const float *A = host_f32(a->a), *B = host_f32(a->b);
-  float *C = host_f32(a->c);
 #ifdef SMALL_KERNEL
-  if (!a->trans_a && a->trans_b && a->beta == 0.0f && a->m <= SMALL_M && a->n >= WIDE_N &&
-      a->k > 0 && a->k <= LONG_K && have_avx2_fma()) {
-    for (int bi = 0; bi < a->batch; bi++)
-      small_gemm(a->m, a->n, a->k, a->alpha, A + (size_t)bi * (size_t)a->stride_a, a->lda,
-                 B + (size_t)bi * (size_t)a->stride_b, a->ldb,
-                 C + (size_t)bi * (size_t)a->stride_c, a->ldc);
+  return !a->trans_a && a->trans_b && a->beta == 0.0f && a->m <= SMALL_M && a->n >= WIDE_N &&
+         a->k > 0 && a->k <= LONG_K && have_avx2_fma();
+#else
+  (void)a;
+  return 0;
+#endif
+}
+
+/* Rows i0 .. i0 + rows − 1 of item bi of a into C (row stride ldc).  Inside a parallel
+ * region OpenBLAS runs on the calling thread, and the small kernel's team is not nested. */
+static void gemm_rows(const mb_gemm_args *a, int small, int bi, int i0, int rows, float *C,
+                      int ldc)
+{
+  const float *A = host_f32(a->a) + (size_t)bi * (size_t)a->stride_a;
+  const float *B = host_f32(a->b) + (size_t)bi * (size_t)a->stride_b;
+  A += a->trans_a ? (size_t)i0 : (size_t)i0 * (size_t)a->lda;
+#ifdef SMALL_KERNEL
+  if (small) {
+    small_gemm(rows, a->n, a->k, a->alpha, A, a->lda, B, a->ldb, C, ldc);
     return;
   }
+#else
+  (void)small;
 #endif
   /* OpenBLAS scales C by beta before accumulating; with beta == 0 it writes zeros
    * without reading C, so NaN there does not propagate (checked by the unit tests). */
+  cblas_sgemm(CblasRowMajor, a->trans_a ? CblasTrans : CblasNoTrans,
+              a->trans_b ? CblasTrans : CblasNoTrans, rows, a->n, a->k, a->alpha, A, a->lda, B,
+              a->ldb, a->beta, C, ldc);
+}
+
+void cpu_gemm(mb_backend *be, const mb_gemm_args *a)
+{
+  if (be->status != MB_OK) return;
+  const int small = takes_small(a);
   for (int bi = 0; bi < a->batch; bi++)
-    cblas_sgemm(CblasRowMajor, ta, tb, a->m, a->n, a->k, a->alpha,
-                A + (size_t)bi * (size_t)a->stride_a, a->lda,
-                B + (size_t)bi * (size_t)a->stride_b, a->ldb, a->beta,
-                C + (size_t)bi * (size_t)a->stride_c, a->ldc);
+    gemm_rows(a, small, bi, 0, a->m, host_f32(a->c) + (size_t)bi * (size_t)a->stride_c, a->ldc);
+}
+
+/* Squares of the items into acc, element order as the generic composition's: each
+ * element of an item is the same GEMM sum (same kernel, same K blocking), squared,
+ * rounded, added in sample order.  Two ways:
+ *  - tiles (short K, the per-sample gradients of late conv layers and of transformer
+ *    linears over few tokens): a tile of acc of TILE_BYTES and the same rows of one item
+ *    stay in L2 while every sample's rows are made and squared into it, one tile per
+ *    thread, where the composition writes each item whole (zeroed first by OpenBLAS),
+ *    reads it back, and reads and writes acc once per sample.  Each tile packs op(B)
+ *    again, k·n per sample: cheap only while k is short against the tile's rows.
+ *  - whole items (long K): each item by one threaded GEMM into scratch, then squared
+ *    into acc; the item is small against its GEMM's work. */
+#define TILE_BYTES (64 * 1024)
+
+static void sq_add(float *y, const float *c, size_t len)
+{
+  CPU_OMP(omp parallel for simd if (len >= CPU_PAR_MIN) schedule(static))
+  for (size_t i = 0; i < len; i++) y[i] = y[i] + 1.0f * (c[i] * c[i]);
+}
+
+static int sq_tiles(const mb_gemm_args *g, int small, int groups, int rows, float *acc)
+{
+  const int samples = g->batch / groups, n = g->n;
+  const int per_group = (g->m + rows - 1) / rows, tiles = per_group * groups;
+  int failed = 0;
+  CPU_OMP(omp parallel if (tiles > 1))
+  {
+    float *c = malloc((size_t)rows * (size_t)n * sizeof *c);
+    if (!c) {
+      CPU_OMP(omp atomic write)
+      failed = 1;
+    }
+    CPU_OMP(omp for schedule(dynamic))
+    for (int t = 0; t < tiles; t++) {
+      if (!c) continue;
+      const int grp = t / per_group, i0 = (t % per_group) * rows;
+      const int nr = g->m - i0 < rows ? g->m - i0 : rows;
+      float *y = acc + ((size_t)grp * (size_t)g->m + (size_t)i0) * (size_t)n;
+      for (int smp = 0; smp < samples; smp++) {
+        gemm_rows(g, small, smp * groups + grp, i0, nr, c, n);
+        for (size_t i = 0; i < (size_t)nr * (size_t)n; i++) y[i] = y[i] + 1.0f * (c[i] * c[i]);
+      }
+    }
+    free(c);
+  }
+  return failed ? -1 : 0;
+}
+
+void cpu_gemm_sq_acc(mb_backend *be, const mb_gemm_sq_args *s)
+{
+  if (be->status != MB_OK) return;
+  mb_gemm_args g = s->g;
+  g.beta = 0.0f;
+  const int small = takes_small(&g), threads = ((cpu_backend *)be)->threads;
+  const size_t mn = (size_t)g.m * (size_t)g.n;
+  float *acc = host_f32(s->acc);
+  /* rows per tile: within TILE_BYTES, and two tiles per thread where m allows */
+  int rows = (int)(TILE_BYTES / sizeof(float) / (size_t)g.n);
+  const int spread = (g.m * s->groups + 2 * threads - 1) / (2 * threads);
+  if (rows > spread) rows = spread;
+  if (rows > g.m) rows = g.m;
+  if (rows < 1) rows = 1;
+  size_t need = (size_t)rows * (size_t)g.n;
+  if (g.k <= 4 * rows) {
+    if (sq_tiles(&g, small, s->groups, rows, acc) == 0) return;
+  } else {
+    need = mn;
+    float *c = malloc(mn * sizeof *c);
+    for (int bi = 0; c && bi < g.batch; bi++) {
+      gemm_rows(&g, small, bi, 0, g.m, c, g.n);
+      sq_add(acc + (size_t)(bi % s->groups) * mn, c, mn);
+    }
+    if (c) {
+      free(c);
+      return;
+    }
+  }
+  host_fail(be, MB_OOM, "gemm_sq_acc: cannot allocate %zu bytes of scratch", need * sizeof(float));
 }

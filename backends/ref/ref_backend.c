@@ -84,6 +84,7 @@ const mb_backend_ops mb_ref_ops = {
   .conv2d_bwd_data = ref_conv2d_bwd_data,
   .conv2d_bwd_filter = ref_conv2d_bwd_filter,
   .forget_update = ref_forget_update,
+  .gemm_sq_acc = ref_gemm_sq_acc,
   .engine = "ref-direct",
   .sync = host_sync,
   .timer_begin = host_timer_begin,

@@ -22,6 +22,7 @@ void ref_conv2d_fwd(mb_backend *be, const mb_conv_args *a);
 void ref_conv2d_bwd_data(mb_backend *be, const mb_conv_args *a);
 void ref_conv2d_bwd_filter(mb_backend *be, const mb_conv_args *a);
 void ref_forget_update(mb_backend *be, const mb_forget_args *a);
+void ref_gemm_sq_acc(mb_backend *be, const mb_gemm_sq_args *a);
 
 
 #endif

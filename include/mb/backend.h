@@ -21,8 +21,9 @@
 /* 2: batchnorm, batchnorm_bwd, pool, pool_bwd; 3: permute; 4: the table made from
  * mb/ops.def, optional ops (conv2d_*, forget_update) and the engine name;
  * 5: mb_forget_args scale_forget, scale_remain; 6: the device info's tuning;
- * 7: layernorm, layernorm_bwd, softmax, softmax_bwd, unary GELU, binary GELU_BWD */
-#define MB_ABI_VERSION 7
+ * 7: layernorm, layernorm_bwd, softmax, softmax_bwd, unary GELU, binary GELU_BWD;
+ * 8: optional gemm_sq_acc */
+#define MB_ABI_VERSION 8
 
 typedef enum {
   MB_OK = 0,
@@ -78,6 +79,18 @@ typedef struct {
   int batch;              /* >= 1 */
   long stride_a, stride_b, stride_c; /* element strides between batch items */
 } mb_gemm_args;
+
+/* Sums of squared batched-GEMM items, the per-sample squared gradients of a layer's
+ * weights: acc[(b mod groups)·m·n + i·n + j] += C_b[i][j]² for the items b = 0, 1, …
+ * in order, where C_b = α·op(A_b)·op(B_b) is item b of g (g.beta, g.c, g.ldc and
+ * g.stride_c are not used; g.batch is a multiple of groups: item b is sample b / groups,
+ * group b mod groups).  Each square is rounded to f32 and added in f32, as
+ * binary ADD_SQR does it. */
+typedef struct {
+  mb_gemm_args g;
+  int groups;             /* >= 1 */
+  mb_view acc;            /* [groups][m][n], accumulated */
+} mb_gemm_sq_args;
 
 /* The op codes come from mb/op_codes.def (one line each, with its formula). */
 typedef enum {

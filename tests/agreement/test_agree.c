@@ -75,12 +75,14 @@ ParameterizedTest(int *entry, agree, backend, .timeout = 600)
  * (im2col + GEMM, the op chain), the ref target runs its own direct loops. */
 Test(agree, ref_optional_conv2d, .timeout = 600) { agree_backend_family("ref", "conv2d/"); }
 Test(agree, ref_optional_forget_update) { agree_backend_family("ref", "forget_update/"); }
+Test(agree, ref_optional_gemm_sq_acc) { agree_backend_family("ref", "gemm_sq_acc/"); }
 
 /* MB_ENGINE=generic: every backend composes the optional ops (cpu's fused update too). */
 Test(agree, cpu_engine_generic, .timeout = 600)
 {
   setenv("MB_ENGINE", "generic", 1);
   agree_backend_family("cpu", "forget_update/");
+  agree_backend_family("cpu", "gemm_sq_acc/");
 }
 
 /* lavapipe takes the TEXEL GEMM; GPUs take COOPMAT, SUBGROUP or TILED by their
@@ -326,6 +328,7 @@ static void restore(void)
   g_bad = mb_ref_ops;
   g_bad.conv2d_fwd = g_bad.conv2d_bwd_data = g_bad.conv2d_bwd_filter = NULL;
   g_bad.forget_update = NULL;
+  g_bad.gemm_sq_acc = NULL;
   g_bad.engine = NULL;
 }
 
@@ -345,6 +348,14 @@ static void forget_update_minus_is_plus(mb_backend *be, const mb_forget_args *a)
   b.minus = mb_none();
   mb_ref_ops.forget_update(be, &b);
   if (!mb_is_none(a->minus)) mb_ref_ops.copy(be, a->minus, a->plus, a->offs[a->nseg]);
+}
+
+/* The last sample's squares left out. */
+static void gemm_sq_acc_drops_a_sample(mb_backend *be, const mb_gemm_sq_args *a)
+{
+  mb_gemm_sq_args b = *a;
+  if (b.g.batch > b.groups) b.g.batch -= b.groups;
+  mb_ref_ops.gemm_sq_acc(be, &b);
 }
 
 TestSuite(sabotage, .init = restore);
@@ -439,6 +450,8 @@ Test(sabotage, optional_ops_are_checked)
   expect_fail("conv2d/fwd_c64_32x32_k3s1p1_b2_cout64", "y");
   g_bad.forget_update = forget_update_minus_is_plus;
   expect_fail("forget_update/odd_alpha_lambda1", "minus");
+  g_bad.gemm_sq_acc = gemm_sq_acc_drops_a_sample;
+  expect_fail("gemm_sq_acc/odd_tt_9x11x7_g3_b6", "acc");
 }
 
 Test(sabotage, permute_rows_swapped)
