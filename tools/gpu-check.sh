@@ -1,88 +1,220 @@
 #!/usr/bin/env bash
-# The GPU checks of the CUDA backend in one run, for a machine with an NVIDIA GPU,
-# the CUDA toolkit, meson and ninja but none of the Debian packages (so no
-# OpenCL/Vulkan headers, OpenBLAS or Criterion): it builds what it can, lists
-# the drivers it finds, and runs the agreement suite, tools/cuda-kernel-check.cu (batch
-# norm against an f64 oracle and its time at the bench-scale stem, the fused forgetting
-# update against the op chain bit for bit, layer norm, softmax and GELU against f64), the quickstarts (MLP and
-# ResNet-18), the training/GEMM benchmark and the scalability point on `cuda`.  Results go to
-# $OUT (or ./gpu-check) as logs and JSON rows.  Usage:
-#   bash tools/gpu-check.sh [--scale-quick]
-# Fashion-MNIST is read from data/fashion-mnist when it was copied there
-# (decompressed IDX files: such a machine may lack zlib's headers, and then the
-# build reads no .gz), else the synthetic set is used, and the rows say so.
+# The GPU checks in one run, for a machine with an NVIDIA GPU, the CUDA toolkit, meson and ninja but
+# none of Debian's packages and no network.  With .gpu-bundle/ beside the checkout (made on a Debian 12
+# machine by tools/gpu-bundle.sh) it unpacks the Vulkan and OpenCL loaders and headers, CLBlast,
+# glslangValidator, pkg-config and zlib under /tmp, points the build and the loaders at them and at the
+# NVIDIA drivers it finds, and builds all three GPU APIs; without the bundle it builds what the machine
+# has (CUDA at least).  Then, most important first, each step under its own time cap and all of them
+# within --budget seconds (a step that would start too late is skipped, and the summary says so):
+#   the agreement suite on cuda, tools/cuda-kernel-check.cu (batch norm against an f64 oracle and its
+#   time at the bench-scale stem, the fused forgetting update against the op chain bit for bit, layer
+#   norm, softmax and GELU against f64), bench-train (GEMM rates, MLP training and forgetting) on every
+#   GPU API, the agreement suite on vulkan (the device's default GEMM design) and opencl, the MLP
+#   quickstart on cuda, bench-scale on cuda, the MLP quickstart on vulkan and opencl, bench-train
+#   --model resnet18 on each API, the Vulkan GEMM designs one by one and cuda's generic compositions
+#   through the GEMM and forgetting cases, the ResNet-18 quickstart on cuda, bench-scale --quick on
+#   vulkan and opencl, and a CLBlast tuning run with bench-train on opencl after it.
+# Logs and JSON rows go to $OUT (default ./gpu-check), summary.txt first; with --archive the logs are
+# packed into gpu-check.tgz after every step instead, so that $OUT holds two files.
+#   bash tools/gpu-check.sh [--budget SECONDS] [--archive] [--scale-quick] [--commit REV]
+# --budget: total seconds for all steps, the build included (default 420);
+# --scale-quick: bench-scale on cuda at 32x32 instead of the paper's 224x224;
+# --commit: the commit rows record when the tree is a copy without .git (meson -Dcommit).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out="${OUT:-$PWD/gpu-check}"
-mkdir -p "$out"
+budget=420 archive=0 commit=unknown
 scale_args=()
-[ "${1:-}" = "--scale-quick" ] && scale_args=(--quick)
-log() { echo "== $*" | tee -a "$out/summary.txt"; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --budget) budget="$2"; shift 2 ;;
+    --archive) archive=1; shift ;;
+    --scale-quick) scale_args=(--quick); shift ;;
+    --commit) commit="$2"; shift 2 ;;
+    *) echo "usage: bash tools/gpu-check.sh [--budget SECONDS] [--archive] [--scale-quick] [--commit REV]" >&2
+       exit 2 ;;
+  esac
+done
+case "$budget" in ''|*[!0-9]*) echo "gpu-check: --budget takes whole seconds, not '$budget'" >&2; exit 2 ;; esac
+mkdir -p "$out" || exit 1
+if [ "$archive" = 1 ]; then logs=$(mktemp -d /tmp/gpu-check.XXXXXX); else logs="$out"; fi
+summary="$logs/summary.txt"
+: >"$summary"
+t0=$SECONDS
 
-log "machine: $(uname -m), $(nproc) cores"
-command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader \
-  | tee -a "$out/summary.txt"
-log "OpenCL ICDs: $(ls /etc/OpenCL/vendors 2>/dev/null | tr '\n' ' ')"
-log "NVIDIA OpenCL library: $(ldconfig -p | grep -o 'libnvidia-opencl[^ ]*' | head -1)"
-log "Vulkan loader: $(ldconfig -p | grep -o 'libvulkan\.so[^ ]*' | head -1)"
-log "NVIDIA Vulkan ICD: $(ls /usr/share/vulkan/icd.d /etc/vulkan/icd.d /usr/local/nvidia/share/vulkan/icd.d 2>/dev/null | grep -i nvidia | head -1)"
+log() { echo "== $*" | tee -a "$summary"; }
+note() { tee -a "$summary"; }
+pack() {
+  [ "$logs" = "$out" ] && return 0
+  cp "$summary" "$out/summary.txt"
+  tar czf "$out/.gpu-check.tgz.part" -C "$logs" . && mv "$out/.gpu-check.tgz.part" "$out/gpu-check.tgz"
+}
+# step NAME CAP CMD...: CMD's output to NAME.txt (stdout: results, JSON rows with --json) and NAME.err
+# under a limit of CAP seconds or the time left, whichever is less; its exit status and time, and on a
+# failure the end of NAME.err, go to the summary.  Returns CMD's exit status (125: not run).
+step() {
+  local name="$1" cap="$2"; shift 2
+  local left=$((budget - (SECONDS - t0))) t s rc
+  t=$cap; [ "$left" -lt "$t" ] && t=$left
+  if [ "$t" -lt 15 ]; then log "$name: not run ($left s of the budget left)"; return 125; fi
+  s=$SECONDS
+  timeout -k 5 "$t" "$@" >"$logs/$name.txt" 2>"$logs/$name.err"
+  rc=$?
+  case $rc in
+    0) log "$name: ok in $((SECONDS - s)) s" ;;
+    124|137) log "$name: stopped at its limit of $t s" ;;
+    *) log "$name: exit $rc in $((SECONDS - s)) s"; tail -3 "$logs/$name.err" | note ;;
+  esac
+  pack
+  return $rc
+}
+# rows NAME: one line per JSON row of NAME.txt (the harness's result rows)
+rows() {
+  [ -f "$logs/$1.txt" ] || return 0
+  env -u LD_LIBRARY_PATH python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    if not line.startswith("{"): continue
+    r = json.loads(line)
+    if r.get("status") != "ok":
+        print("  %s %s %s: %s %s" % (r.get("command"), r.get("backend"), r.get("method"), r.get("status"), r.get("reason")))
+        continue
+    f = lambda k, fmt="%.4g": "-" if r.get(k) is None else fmt % r[k]
+    print("  %s %-6s %-10s %-9s acc %s  A_R %s -> %s  E_F %s -> %s  sign %s  %s s [%s, %s] device %s ms  batch %s" % (
+        r.get("command"), r.get("backend"), str(r.get("scale_model", r.get("model")))[:10], r.get("method"),
+        f("test_acc"), f("A_R_before"), f("A_R"), f("E_F_before"), f("E_F"), f("sign", "%+d"),
+        f("forget_s"), f("forget_s_min"), f("forget_s_max"), f("forget_device_ms"), f("batch", "%s")))
+' "$logs/$1.txt" 2>&1 | note
+}
 
+log "machine: $(uname -m), $(nproc) cores; tree $commit$(git describe --always --dirty 2>/dev/null | sed 's/^/, git /')"
+command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap \
+  --format=csv,noheader 2>&1 | note
+
+# ---- the bundle: Debian's packages unpacked under /tmp, never over / ----
+data=()
+bundle=.gpu-bundle prefix=/tmp/mb-gpu-prefix
+if [ -d "$bundle/debs" ]; then
+  rm -rf "$prefix" && mkdir -p "$prefix"
+  for d in "$bundle"/debs/*.deb; do
+    if command -v dpkg-deb >/dev/null; then dpkg-deb -x "$d" "$prefix"
+    else ar p "$d" data.tar.xz | tar xJ -C "$prefix"; fi || log "could not unpack $d"
+  done
+  lib="$prefix/usr/lib/x86_64-linux-gnu"
+  # absolute links (zlib1g-dev's libz.so -> /lib/...) point into the prefix
+  find "$prefix" -type l -lname '/*' | while read -r l; do ln -sfn "$prefix$(readlink "$l")" "$l"; done
+  # the .pc files name /usr; make them name the prefix
+  sed -i "s|^prefix=/usr\$|prefix=$prefix/usr|" "$lib"/pkgconfig/*.pc "$prefix"/usr/share/pkgconfig/*.pc
+  export PKG_CONFIG_PATH="$lib/pkgconfig:$prefix/usr/share/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+  export PATH="$PATH:$prefix/usr/bin"
+  export LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  log "bundle: $(ls "$bundle"/debs | wc -l) packages unpacked in $prefix"
+  [ -d "$bundle/fashion-mnist" ] && data=(--data "$bundle/fashion-mnist")
+else
+  log "no $bundle/ (tools/gpu-bundle.sh makes it): building with what this machine has"
+  [ -d data/fashion-mnist ] && data=(--data data/fashion-mnist)
+fi
+log "data: ${data[*]:-the built-in synthetic set}"
+
+# ---- the NVIDIA drivers behind the Vulkan and OpenCL loaders ----
+nv=/usr/local/nvidia
+[ -d "$nv/lib64" ] && export LD_LIBRARY_PATH="${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$nv/lib64"
+icd=$(ls "$nv"/share/vulkan/icd.d/nvidia*.json /usr/share/vulkan/icd.d/nvidia*.json \
+         /etc/vulkan/icd.d/nvidia*.json 2>/dev/null | head -1)
+if [ -n "$icd" ]; then
+  export VK_DRIVER_FILES="$icd" VK_ICD_FILENAMES="$icd"
+  log "Vulkan driver: $icd ($(grep -o '"library_path"[^,]*' "$icd"))"
+else
+  log "Vulkan driver: no nvidia*.json ICD file found"
+fi
+if ls /etc/OpenCL/vendors/*.icd >/dev/null 2>&1; then
+  log "OpenCL drivers: $(cat /etc/OpenCL/vendors/*.icd | tr '\n' ' ')"
+else
+  cl=$(ldconfig -p 2>/dev/null | awk '/libnvidia-opencl\.so\.1 /{print $NF; exit}')
+  [ -z "$cl" ] && cl=$(ls "$nv"/lib64/libnvidia-opencl.so.1 2>/dev/null | head -1)
+  if [ -n "$cl" ]; then
+    mkdir -p "$logs/icd" && echo "$cl" >"$logs/icd/nvidia.icd"
+    export OCL_ICD_VENDORS="$logs/icd"
+    log "OpenCL driver: $cl (an ICD file written for it)"
+  else
+    log "OpenCL driver: no libnvidia-opencl.so.1 found"
+  fi
+fi
+pack
+
+# ---- build ----
 [ -x /usr/local/cuda/bin/nvcc ] && export PATH="/usr/local/cuda/bin:$PATH"
 arch=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d '.')
 arch="${arch:-90}"
-if [ ! -d build-gpu ]; then
-  meson setup build-gpu --buildtype=release -Dcuda=enabled -Dnvcc_arch="$arch" \
-    -Dvulkan=auto -Dopencl=auto -Dtests=disabled >"$out/meson-setup.log" 2>&1 \
-    || { log "meson setup failed (see meson-setup.log)"; exit 1; }
-fi
-ninja -C build-gpu >"$out/build.log" 2>&1 || { log "build failed (see build.log)"; exit 1; }
+setup=(setup)
+[ -d build-gpu ] && setup=(setup --reconfigure)
+step meson-setup 120 meson "${setup[@]}" build-gpu --buildtype=release -Dcuda=enabled -Dnvcc_arch="$arch" \
+  -Dvulkan=auto -Dopencl=auto -Dtests=disabled -Dcommit="$commit" || { log "meson setup failed"; exit 1; }
+grep -E '^\s+(CUDA|Vulkan|OpenCL|cpu|cuDNN|gzip)' "$logs/meson-setup.txt" | note
+step build 300 ninja -C build-gpu || { tail -20 "$logs/build.txt" | note; log "build failed"; exit 1; }
 B=./build-gpu/harness/mnemobench
-data=()
-[ -d data/fashion-mnist ] && data=(--data data/fashion-mnist)
-
-log "devices"; $B devices | tee -a "$out/summary.txt"
-log "agree --backend cuda"
-$B agree --backend cuda >"$out/agree.txt" 2>"$out/agree.err"; echo "exit $?" >>"$out/agree.txt"
-grep -A3 '^summary' "$out/agree.txt" | tee -a "$out/summary.txt"
-for fam in forget_update conv2d; do
-  log "agree --backend cuda --filter $fam/ with MB_ENGINE=generic (the composition the optional op replaces)"
-  MB_ENGINE=generic $B agree --backend cuda --filter "$fam/" >"$out/agree-generic-$fam.txt" 2>&1
-  echo "exit $?" >>"$out/agree-generic-$fam.txt"
-  grep -A3 '^summary' "$out/agree-generic-$fam.txt" | tee -a "$out/summary.txt"
+gpu_backends=()
+step devices 60 $B devices
+note <"$logs/devices.txt"
+for b in cuda vulkan opencl; do
+  grep -qE "^  $b +0 " "$logs/devices.txt" && gpu_backends+=("$b")
 done
-log "cuda kernel check: batch norm against an f64 oracle and its time at the bench-scale stem (512x64x112x112); the fused forgetting update against the op chain, bit for bit; layer norm, softmax and GELU against f64"
-if nvcc -O2 --fmad=false -gencode "arch=compute_$arch,code=sm_$arch" -Iinclude -Ikernels/cuda -Ikernels/common \
-    -o build-gpu/cuda-kernel-check tools/cuda-kernel-check.cu kernels/cuda/norm.cu kernels/cuda/forget.cu \
-    kernels/cuda/eltwise.cu kernels/cuda/reduce.cu kernels/cuda/rng.cu kernels/cuda/loss.cu \
-    >"$out/kernel-check-build.log" 2>&1; then
-  ./build-gpu/cuda-kernel-check >"$out/kernel-check.txt" 2>&1; echo "exit $?" >>"$out/kernel-check.txt"
-  grep -E '^(FAIL|bn bench|gelu|PASS|device)' "$out/kernel-check.txt" | tee -a "$out/summary.txt"
-else
-  log "kernel check build failed (see kernel-check-build.log)"
+log "GPU APIs with a device: ${gpu_backends[*]:-none}"
+has() { [[ " ${gpu_backends[*]} " == *" $1 "* ]]; }
+summ() { [ -f "$logs/$1.txt" ] && grep -A4 '^summary' "$logs/$1.txt" | note; }
+
+# ---- the checks, most important first ----
+has cuda && { step agree-cuda 120 $B agree --backend cuda; summ agree-cuda; }
+if has cuda && nvcc -O2 --fmad=false -gencode "arch=compute_$arch,code=sm_$arch" -Iinclude -Ikernels/cuda \
+    -Ikernels/common -o build-gpu/cuda-kernel-check tools/cuda-kernel-check.cu kernels/cuda/norm.cu \
+    kernels/cuda/forget.cu kernels/cuda/eltwise.cu kernels/cuda/reduce.cu kernels/cuda/rng.cu \
+    kernels/cuda/loss.cu >"$logs/kernel-check-build.txt" 2>&1; then
+  step kernel-check 90 ./build-gpu/cuda-kernel-check
+  grep -E '^(FAIL|bn bench|gelu|PASS|device)' "$logs/kernel-check.txt" | note
+elif has cuda; then
+  log "kernel check build failed (kernel-check-build.txt)"
 fi
-log "quickstart --backend cuda (default settings)"
-$B quickstart --backend cuda "${data[@]}" --json >"$out/quickstart-cuda.jsonl" 2>"$out/quickstart-cuda.err"
-tail -1 "$out/quickstart-cuda.jsonl" | tee -a "$out/summary.txt"; tail -1 "$out/quickstart-cuda.err" | tee -a "$out/summary.txt"
-log "quickstart --backend cuda --epochs 30 (compare: ref/cpu/opencl/vulkan gave 84.15, A_R 83.84 -> 84.86, E_F 13.1 -> 100, minus)"
-$B quickstart --backend cuda "${data[@]}" --epochs 30 --lambda2 10 --json >>"$out/quickstart-cuda.jsonl" 2>>"$out/quickstart-cuda.err"
-tail -1 "$out/quickstart-cuda.jsonl" | tee -a "$out/summary.txt"; tail -1 "$out/quickstart-cuda.err" | tee -a "$out/summary.txt"
-log "quickstart --model resnet18 --backend cuda, 300/class, 5 epochs (compare: the same run on cpu gave test acc 84.30, A_R 84.33 -> 85.67, E_F 16 -> 100, minus; training drifts across backends like a seed)"
-$B quickstart --model resnet18 --backend cuda "${data[@]}" --train-limit 300 --test-limit 100 --epochs 5 --batch 32 \
-  --json >"$out/quickstart-resnet-cuda.jsonl" 2>"$out/quickstart-resnet-cuda.err"
-tail -1 "$out/quickstart-resnet-cuda.jsonl" | tee -a "$out/summary.txt"; tail -1 "$out/quickstart-resnet-cuda.err" | tee -a "$out/summary.txt"
-log "bench-train --backend cuda"
-$B bench-train --backend cuda 2>&1 | tee "$out/bench-train.txt" | tee -a "$out/summary.txt"
-# the paper's Table 4: ResNet-18, ResNeXt-50 and Swin-T; 3 repeats keep the three within minutes
-log "bench-scale --backend cuda --repeats 3 ${scale_args[*]}"
-$B bench-scale --backend cuda --repeats 3 "${scale_args[@]}" --json >"$out/bench-scale.jsonl" 2>"$out/bench-scale.err"
-python3 -c '
-import json, sys
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    if r.get("status") == "ok":
-        print("%-28s %-9s %10.3f s  (%s parameters, batch %s, sign %s)" % (r.get("model"), r.get("method"),
-              r.get("forget_s", r.get("seconds", float("nan"))), r.get("n_params"), r.get("batch"), r.get("sign")))
-    else:
-        print(r.get("model"), r.get("method"), r.get("status"), r.get("reason", ""))' "$out/bench-scale.jsonl" \
-  | tee -a "$out/summary.txt"; tail -2 "$out/bench-scale.err" | tee -a "$out/summary.txt"
-log "done"
+for b in "${gpu_backends[@]}"; do
+  step "bench-train-$b" 90 $B bench-train --backend "$b" && grep -E 'sgemm 1024|train|forget' "$logs/bench-train-$b.txt" | note
+done
+for b in vulkan opencl; do
+  has $b && { step "agree-$b" 150 $B agree --backend $b; summ "agree-$b"; }
+done
+quickstart() {  # quickstart NAME BACKEND ARGS...
+  local name="$1" b="$2"; shift 2
+  step "$name" 150 $B quickstart --backend "$b" "${data[@]}" --json "$@"
+  rows "$name"
+}
+has cuda && quickstart quickstart-cuda cuda
+has cuda && { step bench-scale-cuda 240 $B bench-scale --backend cuda --repeats 3 "${scale_args[@]}" --json;
+              rows bench-scale-cuda; }
+for b in vulkan opencl; do has $b && quickstart "quickstart-$b" $b; done
+for b in "${gpu_backends[@]}"; do
+  step "bench-train-resnet18-$b" 120 $B bench-train --model resnet18 --backend "$b" \
+    && grep -E 'train|forget' "$logs/bench-train-resnet18-$b.txt" | note
+done
+if has vulkan; then
+  for design in coopmat subgroup tiled; do
+    step "agree-vulkan-gemm-$design" 60 env MB_VK_GEMM=$design $B agree --backend vulkan --filter gemm
+    summ "agree-vulkan-gemm-$design"
+  done
+fi
+if has cuda; then
+  for fam in forget_update conv2d gemm_sq_acc; do
+    step "agree-cuda-generic-$fam" 60 env MB_ENGINE=generic $B agree --backend cuda --filter "$fam/"
+    summ "agree-cuda-generic-$fam"
+  done
+  quickstart quickstart-resnet18-cuda cuda --model resnet18 --train-limit 300 --test-limit 100 --epochs 5 --batch 32
+fi
+for b in vulkan opencl; do
+  has $b && { step "bench-scale-quick-$b" 150 $B bench-scale --backend $b --quick --repeats 3 --model resnet18 --json;
+              rows "bench-scale-quick-$b"; }
+done
+tuner=./build-gpu/backends/opencl/mnemobench-clblast-tune
+if has opencl && [ -x $tuner ]; then
+  step clblast-tune 150 $tuner --seconds 100 --out "$logs/clblast.tune" && [ -f "$logs/clblast.tune" ] \
+    && step bench-train-opencl-tuned 60 env MB_CLBLAST_TUNING="$logs/clblast.tune" $B bench-train --backend opencl \
+    && grep -E 'sgemm|train|forget' "$logs/bench-train-opencl-tuned.txt" | note
+fi
+log "done in $((SECONDS - t0)) s of the $budget s budget"
+pack
