@@ -34,9 +34,7 @@ void main()
   case UN_SQR:     r = v * v; break;
   case UN_SQRT:    r = sqrt(v); break;
   case UN_EXP:     r = exp(v); break;
-  case UN_LOG:     /* subnormal inputs are scaled into the normal range first */
-    r = v > 0.0 && v < MB_FLT_MIN ? log(v * 16777216.0) - 16.635532333438687 : log(v);
-    break;
+  case UN_LOG:     r = mb_log(v); break;
   case UN_RECIP:   r = 1.0 / v; break;
   case UN_SIGMOID: r = 1.0 / (1.0 + exp(-v)); break;
   case UN_RELU:    r = v > 0.0 ? v : 0.0; break;

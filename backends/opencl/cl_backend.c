@@ -288,6 +288,8 @@ const mb_backend_ops mb_opencl_ops = {
   .copy = cl_copy,
   .fill = cl_fill,
 #include "mb/ops_table.inc"
+  .forget_update = mb_opencl_forget_update,
+  .engine = "opencl-fused",
   .sync = cl_sync,
   .timer_begin = cl_timer_begin,
   .timer_end = cl_timer_end,

@@ -12,7 +12,7 @@
  * embedded as mb_cl_<stem> (meson.build lists the same files for embed.py). */
 #define MB_CL_FAMILIES(X) \
   X(ELTWISE, eltwise) X(REDUCE, reduce) X(LOSS, loss) X(GATHER, gather) X(OPTIM, optim) \
-  X(RNG, rng) X(IM2COL, im2col) X(NORM, norm) X(POOL, pool)
+  X(RNG, rng) X(IM2COL, im2col) X(NORM, norm) X(POOL, pool) X(FORGET, forget)
 
 typedef enum {
 #define MB_CL_FAMILY_ID(id, stem) MB_CL_##id,
@@ -129,6 +129,11 @@ static inline size_t mb_cl_row_local(const mb_cl_kernel_slot *ks, int cols)
 #define MB_OPS_PREFIX mb_opencl_
 #include "mb/ops_impl.h"
 void mb_cl_release_segs(mb_cl *cl);   /* reduce.c: the cached segment tables */
+/* reduce.c: the device table of the segments offs[0..nseg] (layout: mb_cl_segs), cached by
+ * contents; NULL after a recorded failure. */
+const mb_cl_segs *mb_cl_seg_table(mb_cl *cl, const size_t *offs, int nseg, const char *op);
+/* forget.c: the optional fused forgetting update (kernels/opencl/forget.cl) */
+void mb_opencl_forget_update(mb_backend *be, const mb_forget_args *a);
 /* reduce.c: the device scratch buffer (partial sums), at least `bytes`, grown on demand;
  * NULL after a recorded failure.  The in-order queue makes reuse across launches safe. */
 cl_mem mb_cl_scratch(mb_cl *cl, size_t bytes, const char *op);

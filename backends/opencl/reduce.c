@@ -28,7 +28,7 @@ void mb_cl_release_segs(mb_cl *cl)
 }
 
 /* The table for offs (see reduce.cl for its layout), uploaded once per contents. */
-static const mb_cl_segs *seg_table(mb_cl *cl, const size_t *offs, int nseg, const char *op)
+const mb_cl_segs *mb_cl_seg_table(mb_cl *cl, const size_t *offs, int nseg, const char *op)
 {
   size_t bytes = (size_t)(nseg + 1) * sizeof *offs;
   mb_cl_segs *victim = &cl->segs[0];
@@ -102,7 +102,7 @@ cl_mem mb_cl_scratch(mb_cl *cl, size_t bytes, const char *op)
 static void seg_reduce_run(mb_cl *cl, mb_reduce_op op, mb_view x, mb_view y, const size_t *offs,
                            int nseg, const char *name)
 {
-  const mb_cl_segs *t = seg_table(cl, offs, nseg, name);
+  const mb_cl_segs *t = mb_cl_seg_table(cl, offs, nseg, name);
   if (!t) return;
   cl_mem part = mb_cl_scratch(cl, (t->nchunks ? t->nchunks : 1) * sizeof(cl_double), name);
   if (!part) return;
@@ -200,7 +200,7 @@ void mb_opencl_seg_bcast(mb_backend *be, mb_segbcast_op op, mb_view x, mb_view v
     mb_cl_fail(cl, MB_BAD_ARG, "seg_bcast: bad op %d", (int)op);
     return;
   }
-  const mb_cl_segs *t = seg_table(cl, offs, nseg, "seg_bcast");
+  const mb_cl_segs *t = mb_cl_seg_table(cl, offs, nseg, "seg_bcast");
   if (!t) return;
   size_t n = offs[nseg] - offs[0];
   if (!n) return;

@@ -135,6 +135,8 @@ const mb_backend_ops mb_vulkan_ops = {
   .copy = vk_copy,
   .fill = vk_fill,
 #include "mb/ops_table.inc"
+  .forget_update = vk_forget_update,
+  .engine = "vulkan-fused",
   .sync = vk_sync,
   .timer_begin = vk_timer_begin,
   .timer_end = vk_timer_end,

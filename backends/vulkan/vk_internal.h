@@ -212,6 +212,8 @@ vk_buf *vk_temp(vk_be *be, size_t n);
  * as vk_<op> ---- */
 #define MB_OPS_PREFIX vk_
 #include "mb/ops_impl.h"
+/* forget.c: the optional fused forgetting update (shaders/forget.comp) */
+void vk_forget_update(mb_backend *be, const mb_forget_args *a);
 
 static inline vk_be *VKB(mb_backend *be) { return (vk_be *)be; }
 static inline vk_buf *VKBUF(mb_buf *b) { return (vk_buf *)b; }

@@ -77,12 +77,24 @@ Test(agree, ref_optional_conv2d, .timeout = 600) { agree_backend_family("ref", "
 Test(agree, ref_optional_forget_update) { agree_backend_family("ref", "forget_update/"); }
 Test(agree, ref_optional_gemm_sq_acc) { agree_backend_family("ref", "gemm_sq_acc/"); }
 
-/* MB_ENGINE=generic: every backend composes the optional ops (cpu's fused update too). */
+/* MB_ENGINE=generic: every backend composes the optional ops (the fused updates too). */
 Test(agree, cpu_engine_generic, .timeout = 600)
 {
   setenv("MB_ENGINE", "generic", 1);
   agree_backend_family("cpu", "forget_update/");
   agree_backend_family("cpu", "gemm_sq_acc/");
+}
+
+Test(agree, opencl_engine_generic, .timeout = 600)
+{
+  setenv("MB_ENGINE", "generic", 1);
+  agree_backend_family("opencl", "forget_update/");
+}
+
+Test(agree, vulkan_engine_generic, .timeout = 600)
+{
+  setenv("MB_ENGINE", "generic", 1);
+  agree_backend_family("vulkan", "forget_update/");
 }
 
 /* lavapipe takes the TEXEL GEMM; GPUs take COOPMAT, SUBGROUP or TILED by their
