@@ -6,7 +6,7 @@
  *  - conv W: g_n = dY_n · cols(X_n)ᵀ, one batched GEMM over a chunk of samples (and of
  *    groups, for a grouped conv: sample n's group j is batch item n·groups + j, the
  *    strides being uniform), acc += g_n² per sample (core/gemm_sq.c: the backend's
- *    gemm_sq_acc, or the GEMM into a workspace and ADD_SQR);
+ *    gemm_sq_acc, or the GEMM into a workspace and a SUMSQ reduce over the samples);
  *  - BN γ: g_n[c] = Σ_hw dy·x̂, β: g_n[c] = Σ_hw dy: per-(sample, channel) sums, squared,
  *    summed over the target's rows;
  *  - linear: Σ_n (δ_n x_nᵀ)² = (δ²)ᵀ(x²) and Σ_n δ_n², as in mb_mlp.
@@ -66,7 +66,8 @@ static void sq_conv(mb_resnet *r, const mb_rn_unit *u, mb_view x, mb_view dyc,
   const int ckk = g->c * g->kh * g->kw, G = u->groups, cog = u->cout / G, gk = ckk / G;
   const size_t P = (size_t)u->cout * gk, per = mb_conv2d_ws_per_image(g);
   /* the optional op needs no gradient workspace, only the columns' */
-  size_t chunk = mb_has_opt(be, MB_OPID_gemm_sq_acc) ? (size_t)INT_MAX : r->pg_n / P;
+  size_t chunk = mb_has_opt(be, MB_OPID_gemm_sq_acc) ? (size_t)INT_MAX
+                                                       : mb_gemm_sq_samples(r->pg_n, P);
   if (per && r->ws_n / per < chunk) chunk = r->ws_n / per;
   const size_t off = r->pt.t[u->tw].off;
   for (int t = 0; t < o->n_sq && mb_ok(be); t++) {
@@ -88,7 +89,7 @@ static void sq_conv(mb_resnet *r, const mb_rn_unit *u, mb_view x, mb_view dyc,
               .stride_a = (long)((size_t)cog * ohw), .stride_b = (long)((size_t)gk * ohw)},
         .groups = G, .acc = mb_at(o->sq[t].acc, off),
       };
-      mb_gemm_sq_acc_auto(be, &a, r->pg);
+      mb_gemm_sq_acc_auto(be, &a, r->pg, r->pg_n);
     }
   }
 }

@@ -4,7 +4,7 @@
  * layer's output gradient is at hand (as core/resnet_bwd.c does):
  *  - linear W: g_n = Σ_{rows of n} dy xᵀ, acc += g_n² over a batch of samples
  *    (core/gemm_sq.c: the backend's gemm_sq_acc, or one batched GEMM into a capped
- *    workspace and ADD_SQR); bias: per-sample row sums, squared;
+ *    workspace and a SUMSQ reduce over the samples); bias: per-sample row sums, squared;
  *  - LayerNorm γ, β: per-sample sums of dy·x̂ and dy, squared;
  *  - relative position bias table: the per-sample sum of the score gradient over the
  *    windows, times the one-hot index matrix (a GEMM), squared;
@@ -51,7 +51,7 @@ static void lin_grads(mb_swin *s, mb_view x, mb_view dy, int B, int per, int in,
   }
   if (!o->n_sq) return;
   const size_t P = (size_t)out * in;
-  size_t chunk = s->pg_n / P;
+  size_t chunk = mb_gemm_sq_samples(s->pg_n, P);
   size_t most = 0;   /* rows of the largest target */
   for (int t = 0; t < o->n_sq; t++)
     if (o->sq[t].r1 - o->sq[t].r0 > (int)most) most = (size_t)(o->sq[t].r1 - o->sq[t].r0);
@@ -82,7 +82,7 @@ static void lin_grads(mb_swin *s, mb_view x, mb_view dy, int B, int per, int in,
               .stride_a = (long)per * out, .stride_b = (long)per * in},
         .groups = 1, .acc = mb_at(o->sq[t].acc, toff(s, tw)),
       };
-      mb_gemm_sq_acc_auto(be, &a, s->pg);
+      mb_gemm_sq_acc_auto(be, &a, s->pg, s->pg_n);
     }
   }
   if (tb >= 0) {
@@ -264,7 +264,7 @@ void mb_swin_backward(mb_swin *s, int B, const mb_sw_bwd_opts *opts)
     /* image n's conv weight gradient: its token gradients against its own columns
      * (colsp is [K0][B·T0], so image n's block starts at column n·T0) */
     const int whole = mb_has_opt(be, MB_OPID_gemm_sq_acc);
-    const int chunk = (int)(s->pg_n / ((size_t)C0 * K0));
+    const int chunk = (int)mb_gemm_sq_samples(s->pg_n, (size_t)C0 * K0);
     for (int t = 0; t < o->n_sq && mb_ok(be); t++) {
       const int r1 = o->sq[t].r1, step = whole ? r1 - o->sq[t].r0 : chunk;
       for (int b0 = o->sq[t].r0; b0 < r1 && mb_ok(be); b0 += step) {
@@ -275,7 +275,7 @@ void mb_swin_backward(mb_swin *s, int B, const mb_sw_bwd_opts *opts)
                 .stride_a = (long)T0 * C0, .stride_b = T0},
           .groups = 1, .acc = mb_at(o->sq[t].acc, toff(s, 0)),
         };
-        mb_gemm_sq_acc_auto(be, &a, s->pg);
+        mb_gemm_sq_acc_auto(be, &a, s->pg, s->pg_n);
       }
     }
     mb_reduce(be, MB_RED_SUM, s->s_tok, s->sq_s, (size_t)B, (size_t)T0, (size_t)C0);

@@ -124,7 +124,8 @@ const agree_family fam_gemm = {"gemm", gemm_plan, gemm_run, NULL, NULL};
 
 /* ================================================================ gemm_sq_acc
  * mb_gemm_sq_acc_auto (core/gemm_sq.c): the backend's optional gemm_sq_acc where it has
- * one, else the batched GEMM into scratch and ADD_SQR per sample; the oracle always
+ * one, else the batched GEMM into scratch and one SUMSQ reduce over the samples (ADD_SQR
+ * for a case of one sample); the oracle always
  * composes.  Arguments: A, B, acc (accumulated onto Fisher-like values ≥ 0, or onto
  * the second distribution where the case names one) and the composition's scratch
  * (zeroed after the run: it is not a result, and the optional op leaves it). */
@@ -139,7 +140,8 @@ static void gemm_sq_plan(const agree_case *c, agree_plan *p)
   agree_add_in(p, "B", l.nb, c->gen);
   int acc = agree_add_out(p, "acc", (size_t)sq_groups(c) * mn, 0);
   p->arg[acc].gen = agree_gen_or(c->gen2, (agree_gen){AGREE_GEN_UNIFORM, 0.0f, 1.0f});
-  agree_add_out(p, "scratch", (size_t)g->batch * mn, 0);
+  /* room for the sum of one sample's squares too: the composition's reduce path */
+  agree_add_out(p, "scratch", ((size_t)g->batch + (size_t)sq_groups(c)) * mn, 0);
 }
 
 static void gemm_sq_run(mb_backend *be, const agree_case *c, const mb_view *v, uint64_t seed)
@@ -153,8 +155,9 @@ static void gemm_sq_run(mb_backend *be, const agree_case *c, const mb_view *v, u
           .stride_a = l.sa, .stride_b = l.sb},
     .groups = sq_groups(c), .acc = v[2],
   };
-  mb_gemm_sq_acc_auto(be, &a, v[3]);
-  mb_fill(be, v[3], (size_t)g->batch * (size_t)g->m * (size_t)g->n, 0.0f);
+  const size_t scratch_n = ((size_t)g->batch + (size_t)sq_groups(c)) * (size_t)g->m * (size_t)g->n;
+  mb_gemm_sq_acc_auto(be, &a, v[3], scratch_n);
+  mb_fill(be, v[3], scratch_n, 0.0f);
 }
 
 const agree_family fam_gemm_sq = {"gemm_sq_acc", gemm_sq_plan, gemm_sq_run, NULL, NULL};

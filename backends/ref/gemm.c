@@ -70,24 +70,31 @@ void ref_gemm(mb_backend *be, const mb_gemm_args *a)
   free(arow);
 }
 
-/* Each item as ref_gemm computes it (β = 0), then its squares added in item order, each
- * rounded to f32 as binary ADD_SQR does: the generic composition's bits. */
+/* Each item as ref_gemm computes it (β = 0); each element's squares summed over the
+ * samples in f64 in sample order and rounded once, as ref's reduce SUMSQ does, then added
+ * to acc as binary AXPBY(1, 1) does: the generic composition's bits (for one sample the
+ * same as its ADD_SQR: the f64 square of an f32 is exact). */
 void ref_gemm_sq_acc(mb_backend *be, const mb_gemm_sq_args *s)
 {
   if (be->status != MB_OK) return;
   mb_gemm_args g = s->g;
   g.beta = 0.0f;
-  const size_t mn = (size_t)g.m * (size_t)g.n;
+  const size_t mn = (size_t)g.m * (size_t)g.n, per = mn * (size_t)s->groups;
   float *bt = space(be, "gemm_sq_acc", (size_t)g.n * (size_t)g.k);
   float *arow = bt ? space(be, "gemm_sq_acc", (size_t)g.k) : NULL;
   float *c = arow ? space(be, "gemm_sq_acc", mn) : NULL;
-  float *acc = host_f32(s->acc);
-  for (int bi = 0; c && bi < g.batch; bi++) {
+  double *sum = c ? calloc(per, sizeof *sum) : NULL;
+  if (c && !sum) host_fail(be, MB_OOM, "gemm_sq_acc: cannot allocate %zu bytes of working space",
+                           per * sizeof *sum);
+  for (int bi = 0; sum && bi < g.batch; bi++) {
     gemm_item(&g, bi, c, g.n, bt, arow);
-    float *y = acc + (size_t)(bi % s->groups) * mn;
-    for (size_t i = 0; i < mn; i++) y[i] = y[i] + 1.0f * (c[i] * c[i]);
+    double *y = sum + (size_t)(bi % s->groups) * mn;
+    for (size_t i = 0; i < mn; i++) y[i] += (double)c[i] * (double)c[i];
   }
+  float *acc = host_f32(s->acc);
+  for (size_t i = 0; sum && i < per; i++) acc[i] = 1.0f * acc[i] + 1.0f * (float)sum[i];
   free(bt);
   free(arow);
   free(c);
+  free(sum);
 }
