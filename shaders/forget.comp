@@ -11,10 +11,11 @@
  * SEGBC_MUL), `precise` like them and with the AXPBY and AFFINE constants passed in as
  * they are there, so the results are the chain's bits.  A maximum does not depend on the
  * order (r is never NaN or −0 after NAN_TO, η is never NaN), so the chunking changes
- * nothing.  With a delta view, passes 1 and 2 leave r and then η in it and later passes
- * read it back; without one, each pass recomputes r.  Every element's inputs are read
- * before its outputs are written by the same invocation, so outputs may alias inputs
- * element for element (the bindings are then the same buffer). */
+ * nothing.  Passes 1 and 2 leave r and then η in a buffer t that pass 3 reads: delta where
+ * the caller wants it (pass 3 then leaves δ there), else one of the outputs, else scratch
+ * (backends/vulkan/forget.c).  Every element's inputs are read before its outputs are
+ * written by the same invocation, so outputs may alias inputs element for element (the
+ * bindings are then the same buffer). */
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 
@@ -48,11 +49,11 @@ layout(constant_id = 1) const int PASS = 1;
 layout(std430, binding = 2) readonly buffer Fb { float ff[]; };
 layout(std430, binding = 3) readonly buffer Rb { float fr[]; };
 layout(std430, binding = 4) readonly buffer Wb { float w[]; };
-layout(std430, binding = 5) buffer Db { float delta[]; };
+layout(std430, binding = 5) buffer Eb { float t[]; };   /* r, then η; delta when wanted */
 layout(std430, binding = 6) writeonly buffer PLb { float plus[]; };
 layout(std430, binding = 7) writeonly buffer MIb { float minus[]; };
 layout(push_constant) uniform P {
-  uint ff_off, fr_off, w_off, d_off, p_off, m_off, t_off, nchunks, flags, mo, ao;
+  uint ff_off, fr_off, w_off, t_off, p_off, m_off, c_off, nchunks, flags, mo, ao;
   float sf, sr, one, mone, zero;
 } p;
 
@@ -76,42 +77,34 @@ float ratio(uint e)
   return isnan(r) ? p.zero : r;
 }
 
-/* η from r: seg_bcast INF_TO(m), unary EXP. */
-float eta_of(float r, float m)
-{
-  precise float v = exp(isinf(r) ? m : r);
-  return v;
-}
-
 void main()
 {
-  const bool has_d = (p.flags & FG_DELTA) != 0u;
   for (uint c = gl_WorkGroupID.x; c < p.nchunks; c += gl_NumWorkGroups.x) {
-    uint beg = tab[p.t_off + 3u * c], end = tab[p.t_off + 3u * c + 1u];
-    uint s = tab[p.t_off + 3u * c + 2u];
+    uint beg = tab[p.c_off + 3u * c], end = tab[p.c_off + 3u * c + 1u];
+    uint s = tab[p.c_off + 3u * c + 2u];
     float a = MB_NEG_INF;
     if (PASS == 1) {
       for (uint e = beg + gl_LocalInvocationID.x; e < end; e += gl_WorkGroupSize.x) {
         float r = ratio(e);
-        if (has_d) delta[p.d_off + e] = r;
+        t[p.t_off + e] = r;
         if (!isinf(r) && r > a) a = r;   /* r is never NaN */
       }
     } else if (PASS == 2) {
       float ms = part[p.mo + s];
       for (uint e = beg + gl_LocalInvocationID.x; e < end; e += gl_WorkGroupSize.x) {
-        float eta = eta_of(has_d ? delta[p.d_off + e] : ratio(e), ms);
-        if (has_d) delta[p.d_off + e] = eta;
+        float r = t[p.t_off + e];
+        precise float eta = exp(isinf(r) ? ms : r);   /* seg_bcast INF_TO(m), unary EXP */
+        t[p.t_off + e] = eta;
         if (eta > a) a = eta;
       }
     } else {
-      float ms = part[p.mo + s], al = part[p.ao + s];
+      float al = part[p.ao + s];
       for (uint e = beg + gl_LocalInvocationID.x; e < end; e += gl_WorkGroupSize.x) {
-        float eta = has_d ? delta[p.d_off + e] : eta_of(ratio(e), ms);
-        precise float d = eta * al;
+        precise float d = t[p.t_off + e] * al;
         float wi = w[p.w_off + e];
         precise float pl = p.one * wi + p.one * d;
         precise float mi = p.one * wi + p.mone * d;
-        if (has_d) delta[p.d_off + e] = d;
+        if ((p.flags & FG_DELTA) != 0u) t[p.t_off + e] = d;
         if ((p.flags & FG_PLUS) != 0u) plus[p.p_off + e] = pl;
         if ((p.flags & FG_MINUS) != 0u) minus[p.m_off + e] = mi;
       }

@@ -150,7 +150,7 @@ setup=(setup)
 [ -d build-gpu ] && setup=(setup --reconfigure)
 step meson-setup 120 meson "${setup[@]}" build-gpu --buildtype=release -Dcuda=enabled -Dnvcc_arch="$arch" \
   -Dvulkan=auto -Dopencl=auto -Dtests=disabled -Dcommit="$commit" || { log "meson setup failed"; exit 1; }
-grep -E '^\s+(CUDA|Vulkan|OpenCL|cpu|cuDNN|gzip)' "$logs/meson-setup.txt" | note
+grep -E '^\s+(CUDA|Vulkan|OpenCL|cpu|gzip)|^Library cudnn' "$logs/meson-setup.txt" | note
 step build 300 ninja -C build-gpu || { tail -20 "$logs/build.txt" | note; log "build failed"; exit 1; }
 B=./build-gpu/harness/mnemobench
 gpu_backends=()
@@ -212,7 +212,7 @@ for b in vulkan opencl; do
 done
 tuner=./build-gpu/backends/opencl/mnemobench-clblast-tune
 if has opencl && [ -x $tuner ]; then
-  step clblast-tune 150 $tuner --seconds 100 --out "$logs/clblast.tune" && [ -f "$logs/clblast.tune" ] \
+  step clblast-tune 150 $tuner --seconds 60 --out "$logs/clblast.tune" && [ -f "$logs/clblast.tune" ] \
     && step bench-train-opencl-tuned 60 env MB_CLBLAST_TUNING="$logs/clblast.tune" $B bench-train --backend opencl \
     && grep -E 'sgemm|train|forget' "$logs/bench-train-opencl-tuned.txt" | note
 fi

@@ -2,7 +2,7 @@
  * over the data, two per-segment merges) instead of the op chain's fourteen.  The chunk
  * table goes to the device through the frame's host-visible scratch; partials, the
  * segments' largest log-ratios and their α live in the device scratch be->tmp:
- * [nchunks partials][nseg m][nseg α]. */
+ * [nchunks partials][nseg m][nseg α], then r and η when no output can carry them. */
 #include "vk_internal.h"
 
 #define WG_FORGET 256
@@ -20,11 +20,15 @@ void vk_forget_update(mb_backend *mbe, const mb_forget_args *a)
   for (int s = 0; s < nseg; s++) nchunks += (a->offs[s + 1] - a->offs[s] + FG_CHUNK - 1) / FG_CHUNK;
   if (!nchunks) return;   /* no elements: nothing is written */
 
+  /* r and η between the passes: in delta, else plus, else minus unless it is w (which
+   * pass 3 reads), else in the scratch after the per-segment values */
+  const mb_view tv = a->delta.buf ? a->delta : a->plus.buf ? a->plus : a->minus;
+  const int in_scratch = !tv.buf || (tv.buf == a->w.buf && tv.off == a->w.off);
   /* per chunk {first element, end, segment}, then each segment's first chunk */
   VkBuffer tbuf;
   VkDeviceSize toff;
   uint32_t *t = vk_scratch(be, (VkDeviceSize)(3 * nchunks + (size_t)nseg + 1) * 4, &tbuf, &toff);
-  vk_buf *part = vk_temp(be, nchunks + 2 * (size_t)nseg);
+  vk_buf *part = vk_temp(be, nchunks + 2 * (size_t)nseg + (in_scratch ? a->offs[nseg] : 0));
   if (!t || !part) return;
   uint32_t *first = t + 3 * nchunks;
   size_t c = 0;
@@ -38,29 +42,27 @@ void vk_forget_update(mb_backend *mbe, const mb_forget_args *a)
   }
   first[nseg] = (uint32_t)c;
 
-  const uint32_t t_off = (uint32_t)(toff / 4), mo = (uint32_t)nchunks, ao = mo + (uint32_t)nseg;
+  const uint32_t c_off = (uint32_t)(toff / 4), mo = (uint32_t)nchunks, ao = mo + (uint32_t)nseg;
   const vk_bind tb = {.buf = tbuf, .view = VK_NULL_HANDLE, .owner = NULL};
   const vk_bind pb = {.buf = part->buf, .view = VK_NULL_HANDLE, .owner = part};
   /* absent outputs are bound to the dummy buffer and flagged off */
-  vk_bind opt[3];
-  const mb_view outs[3] = {a->delta, a->plus, a->minus};
-  uint32_t flags = 0;
-  for (int i = 0; i < 3; i++) {
-    opt[i] = outs[i].buf ? vk_bind_view(outs[i]) : vk_bind_none(be);
-    if (outs[i].buf) flags |= (uint32_t)(FG_DELTA << i);
-  }
+  const vk_bind plus = a->plus.buf ? vk_bind_view(a->plus) : vk_bind_none(be);
+  const vk_bind minus = a->minus.buf ? vk_bind_view(a->minus) : vk_bind_none(be);
+  const uint32_t flags = (a->delta.buf ? FG_DELTA : 0) | (a->plus.buf ? FG_PLUS : 0) |
+                         (a->minus.buf ? FG_MINUS : 0);
   const vk_bind pass_bind[8] = {tb, pb, vk_bind_view(a->f_forget), vk_bind_view(a->f_remain),
-                                vk_bind_view(a->w), opt[0], opt[1], opt[2]};
+                                vk_bind_view(a->w), in_scratch ? pb : vk_bind_view(tv), plus, minus};
   struct {
-    uint32_t ff_off, fr_off, w_off, d_off, p_off, m_off, t_off, nchunks, flags, mo, ao;
+    uint32_t ff_off, fr_off, w_off, t_off, p_off, m_off, c_off, nchunks, flags, mo, ao;
     float sf, sr, one, mone, zero;
   } pc = {(uint32_t)a->f_forget.off, (uint32_t)a->f_remain.off, (uint32_t)a->w.off,
-          (uint32_t)a->delta.off, (uint32_t)a->plus.off, (uint32_t)a->minus.off, t_off,
-          (uint32_t)nchunks, flags, mo, ao, a->scale_forget, a->scale_remain, 1.0f, -1.0f, 0.0f};
+          in_scratch ? ao + (uint32_t)nseg : (uint32_t)tv.off, (uint32_t)a->plus.off,
+          (uint32_t)a->minus.off, c_off, (uint32_t)nchunks, flags, mo, ao, a->scale_forget,
+          a->scale_remain, 1.0f, -1.0f, 0.0f};
   struct {
     uint32_t f_off, nseg, out_off, alpha;
     float l1, l2, zero;
-  } mpc = {t_off + 3 * (uint32_t)nchunks, (uint32_t)nseg, mo, 0, a->lambda1, a->lambda2, 0.0f};
+  } mpc = {c_off + 3 * (uint32_t)nchunks, (uint32_t)nseg, mo, 0, a->lambda1, a->lambda2, 0.0f};
   const vk_bind merge_bind[2] = {tb, pb};
   const uint32_t groups = nchunks < MAX_GROUPS ? (uint32_t)nchunks : MAX_GROUPS;
   const uint32_t mgroups = (uint32_t)nseg < MAX_GROUPS ? (uint32_t)nseg : MAX_GROUPS;

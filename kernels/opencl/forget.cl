@@ -15,10 +15,12 @@
  * contraction, and the AXPBY and AFFINE constants arrive as kernel arguments as they
  * do there, so the results are the chain's bits.  A maximum does not depend on the
  * order (r is never NaN or −0 after NAN_TO, η is never NaN), so the chunking changes
- * nothing.  With a delta view, passes 1 and 2 leave r and then η in it, as the chain
- * does, and later passes read it back; without one, each pass recomputes r.  Every
- * element's inputs are read before its outputs are written by the same work-item, so
- * the outputs may alias the inputs element for element. */
+ * nothing.  Passes 1 and 2 leave r and then η in a buffer t that pass 3 reads: delta where
+ * the caller wants it, else one of the outputs, else scratch (backends/opencl/forget.c).
+ * Recomputing r in each pass instead costs as much memory traffic and three times the
+ * logarithms, which a CPU device pays in full.  Every element's inputs are read before
+ * its outputs are written by the same work-item, so the outputs may alias the inputs
+ * element for element. */
 
 #pragma OPENCL FP_CONTRACT OFF
 
@@ -73,26 +75,20 @@ static float fg_group_max(float a, __local float *sv)
   return a;
 }
 
-#define FG_ARGS                                                                              \
-  __global const float *ff, ulong ffo, __global const float *fr, ulong fro,                 \
-  __global const ulong *tab, ulong nseg, ulong nchunks, int flags, float sf, float sr,      \
-  float one, float mone, float zero
-#define FG_SETUP                                                                             \
-  ff += ffo; fr += fro;                                                                      \
-  fg_const k = {one, mone, zero, sf, sr};                                                    \
-  __global const ulong *first = tab + nseg + 1, *chunks = tab + 2 * nseg + 2;                \
-  (void)first
-
-/* Pass 1: part[c] = max of chunk c's finite r; r into delta when present. */
-__kernel void forget_ratio(FG_ARGS, __global float *delta, ulong deltao, __global float *part,
-                       __local float *sv)
+/* Pass 1: part[c] = max of chunk c's finite r; r into t. */
+__kernel void forget_ratio(__global const float *ff, ulong ffo, __global const float *fr, ulong fro,
+                           float sf, float sr, float one, float mone, float zero,
+                           __global float *t, ulong to, __global const ulong *tab, ulong nseg,
+                           ulong nchunks, __global float *part, __local float *sv)
 {
-  FG_SETUP;
+  ff += ffo; fr += fro;
+  const fg_const k = {one, mone, zero, sf, sr};
+  __global const ulong *chunks = tab + 2 * nseg + 2;
   for (ulong c = get_group_id(0); c < nchunks; c += get_num_groups(0)) {
     float a = -INFINITY;
     for (ulong i = chunks[2 * c] + get_local_id(0); i < chunks[2 * c + 1]; i += get_local_size(0)) {
       float r = fg_r(ff, fr, i, k);
-      if (flags & FG_DELTA) delta[deltao + i] = r;
+      t[to + i] = r;
       if (isfinite(r) && r > a) a = r;
     }
     a = fg_group_max(a, sv);
@@ -100,16 +96,17 @@ __kernel void forget_ratio(FG_ARGS, __global float *delta, ulong deltao, __globa
   }
 }
 
-/* Pass 2: part[c] = max of chunk c's η, given m (= part + mo, one per segment); η into delta. */
-__kernel void forget_eta(FG_ARGS, __global float *delta, ulong deltao, __global float *part, ulong mo,
-                     __local float *sv)
+/* Pass 2: η in place of r in t; part[c] = max of chunk c's η, given m (= part + mo, one per
+ * segment). */
+__kernel void forget_eta(__global float *t, ulong to, __global const ulong *tab, ulong nseg,
+                         ulong nchunks, __global float *part, ulong mo, __local float *sv)
 {
-  FG_SETUP;
+  __global const ulong *first = tab + nseg + 1, *chunks = tab + 2 * nseg + 2;
   for (ulong c = get_group_id(0); c < nchunks; c += get_num_groups(0)) {
     float ms = part[mo + fg_seg(first, nseg, c)], a = -INFINITY;
     for (ulong i = chunks[2 * c] + get_local_id(0); i < chunks[2 * c + 1]; i += get_local_size(0)) {
-      float eta = fg_eta_of((flags & FG_DELTA) ? delta[deltao + i] : fg_r(ff, fr, i, k), ms);
-      if (flags & FG_DELTA) delta[deltao + i] = eta;
+      float eta = fg_eta_of(t[to + i], ms);
+      t[to + i] = eta;
       if (eta > a) a = eta;
     }
     a = fg_group_max(a, sv);
@@ -120,7 +117,7 @@ __kernel void forget_eta(FG_ARGS, __global float *delta, ulong deltao, __global 
 /* One work-group per segment: out[s] = max of its chunks' partials; with alpha, α_s from
  * the max η (unary RECIP, AFFINE(λ2, 0), MIN_S(λ1)). */
 __kernel void forget_merge(__global float *part, ulong oo, __global const ulong *tab, ulong nseg,
-                       int alpha, float l1, float l2, float zero, __local float *sv)
+                           int alpha, float l1, float l2, float zero, __local float *sv)
 {
   __global const ulong *first = tab + nseg + 1;
   for (ulong s = get_group_id(0); s < nseg; s += get_num_groups(0)) {
@@ -139,23 +136,23 @@ __kernel void forget_merge(__global float *part, ulong oo, __global const ulong 
   }
 }
 
-/* Pass 3: δ = η·α (seg_bcast MUL), plus and minus (binary AXPBY). */
-__kernel void forget_write(FG_ARGS, __global const float *w, ulong wo, __global float *delta,
-                       ulong deltao, __global float *plus, ulong pluso, __global float *minus,
-                       ulong minuso, __global const float *part, ulong mo, ulong ao)
+/* Pass 3: δ = η·α (seg_bcast MUL), plus and minus (binary AXPBY); η read from t. */
+__kernel void forget_write(__global float *t, ulong to, __global const ulong *tab, ulong nseg,
+                           ulong nchunks, int flags, float one, float mone,
+                           __global const float *w, ulong wo, __global float *delta, ulong deltao,
+                           __global float *plus, ulong pluso, __global float *minus, ulong minuso,
+                           __global const float *part, ulong ao)
 {
-  FG_SETUP;
+  __global const ulong *first = tab + nseg + 1, *chunks = tab + 2 * nseg + 2;
   w += wo;
   for (ulong c = get_group_id(0); c < nchunks; c += get_num_groups(0)) {
-    ulong s = fg_seg(first, nseg, c);
-    float ms = part[mo + s], al = part[ao + s];
+    float al = part[ao + fg_seg(first, nseg, c)];
     for (ulong i = chunks[2 * c] + get_local_id(0); i < chunks[2 * c + 1]; i += get_local_size(0)) {
-      float eta = (flags & FG_DELTA) ? delta[deltao + i] : fg_eta_of(fg_r(ff, fr, i, k), ms);
-      float d = eta * al;
+      float d = t[to + i] * al;
       float wi = w[i];
       if (flags & FG_DELTA) delta[deltao + i] = d;
-      if (flags & FG_PLUS) plus[pluso + i] = k.one * wi + k.one * d;
-      if (flags & FG_MINUS) minus[minuso + i] = k.one * wi + k.mone * d;
+      if (flags & FG_PLUS) plus[pluso + i] = one * wi + one * d;
+      if (flags & FG_MINUS) minus[minuso + i] = one * wi + mone * d;
     }
   }
 }

@@ -4,9 +4,10 @@
  * η as a quotient and is checked against the oracle by the agreement suite instead.
  * Segments of 1 to 20000 elements cross every backend's chunk size (4096, 8192); inputs
  * hold zeros, negatives, infinities, NaNs and subnormals, and one segment has no finite
- * log-ratio at all.  Each backend runs: every output present, no delta (each pass
- * recomputes the ratio), delta in place of f_forget with minus in place of w, and the
- * Fisher sums scaled inside the op. */
+ * log-ratio at all.  Each backend runs: every output present, no delta, delta in place
+ * of f_forget with minus in place of w, plus alone, minus alone in place of w (where the
+ * intermediate values can only go to the backend's scratch), and the Fisher sums scaled
+ * inside the op. */
 #include "core/forget_mnemonic.h"
 #include "core/ops.h"
 #include "mb/registry.h"
@@ -165,6 +166,25 @@ static void check_backend(const char *name)
     same_bits(name, "delta (in place)", cd, d, n);
     same_bits(name, "minus (in place)", cm, m, n);
     free(d), free(m);
+
+    /* plus alone carries r and η between the passes */
+    mb_upload(be, ff, in.ff, n);
+    mb_upload(be, w, in.w, n);
+    a.delta = mb_none();
+    a.minus = mb_none();
+    a.plus = pv;
+    mb_forget_update(be, &a);
+    p = fetch(be, pv, n);
+    same_bits(name, "plus (alone)", cp, p, n);
+    free(p);
+
+    /* minus alone, over w: the backend's scratch carries them */
+    a.plus = mb_none();
+    a.minus = w;
+    mb_forget_update(be, &a);
+    m = fetch(be, w, n);
+    same_bits(name, "minus (alone, in place)", cm, m, n);
+    free(m);
 
     mb_view all[] = {ff, fr, w, dv, pv, mv};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) mb_release(be, all[i]);
