@@ -8,6 +8,20 @@ enum { FG_DELTA = 1, FG_PLUS = 2, FG_MINUS = 4 };   /* as forget.cl */
 
 static int same_view(mb_view a, mb_view b) { return a.buf == b.buf && a.off == b.off; }
 
+/* A pass's kernel with its first arguments set: the buffer of r and η, the chunk table. */
+static mb_cl_args pass_begin(mb_cl *cl, const char *name, cl_mem tmem, uint64_t to,
+                             const mb_cl_segs *t, int nseg)
+{
+  mb_cl_args k = mb_cl_begin(cl, MB_CL_FORGET, name);
+  if (!k.ks) return k;
+  mb_cl_arg_mem(&k, tmem);
+  mb_cl_arg_u64(&k, to);
+  mb_cl_arg_mem(&k, t->table);
+  mb_cl_arg_u64(&k, (uint64_t)nseg);
+  mb_cl_arg_u64(&k, t->nchunks);
+  return k;
+}
+
 /* A per-segment merge of the partials into part[out..]: the maxima, or with alpha the α. */
 static void merge(mb_cl *cl, cl_mem part, uint64_t out, const mb_cl_segs *t, const mb_forget_args *a,
                   int alpha)
@@ -47,7 +61,7 @@ void mb_opencl_forget_update(mb_backend *be, const mb_forget_args *a)
   const uint64_t to = in_scratch ? so : tv.off;
   const size_t groups = t->nchunks < cl->max_groups ? t->nchunks : cl->max_groups;
 
-  mb_cl_args k = mb_cl_begin(cl, MB_CL_FORGET, "forget_ratio");
+  mb_cl_args k = pass_begin(cl, "forget_ratio", tmem, to, t, a->nseg);
   if (!k.ks) return;
   mb_cl_arg_view(&k, a->f_forget);
   mb_cl_arg_view(&k, a->f_remain);
@@ -56,36 +70,21 @@ void mb_opencl_forget_update(mb_backend *be, const mb_forget_args *a)
   mb_cl_arg_f32(&k, 1.0f);
   mb_cl_arg_f32(&k, -1.0f);
   mb_cl_arg_f32(&k, 0.0f);
-  mb_cl_arg_mem(&k, tmem);
-  mb_cl_arg_u64(&k, to);
-  mb_cl_arg_mem(&k, t->table);
-  mb_cl_arg_u64(&k, (uint64_t)a->nseg);
-  mb_cl_arg_u64(&k, t->nchunks);
   mb_cl_arg_mem(&k, part);
   mb_cl_arg_local(&k, k.ks->local * sizeof(float));
   mb_cl_launch(&k, op, groups, k.ks->local);
   merge(cl, part, mo, t, a, 0);
 
-  k = mb_cl_begin(cl, MB_CL_FORGET, "forget_eta");
+  k = pass_begin(cl, "forget_eta", tmem, to, t, a->nseg);
   if (!k.ks) return;
-  mb_cl_arg_mem(&k, tmem);
-  mb_cl_arg_u64(&k, to);
-  mb_cl_arg_mem(&k, t->table);
-  mb_cl_arg_u64(&k, (uint64_t)a->nseg);
-  mb_cl_arg_u64(&k, t->nchunks);
   mb_cl_arg_mem(&k, part);
   mb_cl_arg_u64(&k, mo);
   mb_cl_arg_local(&k, k.ks->local * sizeof(float));
   mb_cl_launch(&k, op, groups, k.ks->local);
   merge(cl, part, ao, t, a, 1);
 
-  k = mb_cl_begin(cl, MB_CL_FORGET, "forget_write");
+  k = pass_begin(cl, "forget_write", tmem, to, t, a->nseg);
   if (!k.ks) return;
-  mb_cl_arg_mem(&k, tmem);
-  mb_cl_arg_u64(&k, to);
-  mb_cl_arg_mem(&k, t->table);
-  mb_cl_arg_u64(&k, (uint64_t)a->nseg);
-  mb_cl_arg_u64(&k, t->nchunks);
   mb_cl_arg_i32(&k, (a->delta.buf ? FG_DELTA : 0) | (a->plus.buf ? FG_PLUS : 0) |
                         (a->minus.buf ? FG_MINUS : 0));
   mb_cl_arg_f32(&k, 1.0f);

@@ -75,11 +75,12 @@ static float fg_group_max(float a, __local float *sv)
   return a;
 }
 
-/* Pass 1: part[c] = max of chunk c's finite r; r into t. */
-__kernel void forget_ratio(__global const float *ff, ulong ffo, __global const float *fr, ulong fro,
-                           float sf, float sr, float one, float mone, float zero,
-                           __global float *t, ulong to, __global const ulong *tab, ulong nseg,
-                           ulong nchunks, __global float *part, __local float *sv)
+/* Every pass starts with (t, to, tab, nseg, nchunks): r and then η in t + to, the table.
+ * Pass 1: part[c] = max of chunk c's finite r; r into t. */
+__kernel void forget_ratio(__global float *t, ulong to, __global const ulong *tab, ulong nseg,
+                           ulong nchunks, __global const float *ff, ulong ffo,
+                           __global const float *fr, ulong fro, float sf, float sr, float one,
+                           float mone, float zero, __global float *part, __local float *sv)
 {
   ff += ffo; fr += fro;
   const fg_const k = {one, mone, zero, sf, sr};
