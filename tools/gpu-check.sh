@@ -199,11 +199,17 @@ if has vulkan; then
     summ "agree-vulkan-gemm-$design"
   done
 fi
-if has cuda; then
-  for fam in forget_update conv2d gemm_sq_acc; do
-    step "agree-cuda-generic-$fam" 60 env MB_ENGINE=generic $B agree --backend cuda --filter "$fam/"
-    summ "agree-cuda-generic-$fam"
+# the compositions the optional ops replace, against ref, and the forgetting time through them
+for b in "${gpu_backends[@]}"; do
+  fams=(forget_update); [ "$b" = cuda ] && fams=(forget_update conv2d gemm_sq_acc)
+  for fam in "${fams[@]}"; do
+    step "agree-$b-generic-$fam" 60 env MB_ENGINE=generic $B agree --backend "$b" --filter "$fam/"
+    summ "agree-$b-generic-$fam"
   done
+  step "bench-train-$b-generic" 60 env MB_ENGINE=generic $B bench-train --backend "$b" \
+    && grep -E 'forget' "$logs/bench-train-$b-generic.txt" | note
+done
+if has cuda; then
   quickstart quickstart-resnet18-cuda cuda --model resnet18 --train-limit 300 --test-limit 100 --epochs 5 --batch 32
 fi
 for b in vulkan opencl; do
