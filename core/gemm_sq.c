@@ -14,12 +14,7 @@ void mb_gemm_sq_acc_auto(mb_backend *be, const mb_gemm_sq_args *a, mb_view scrat
     mb_gemm_sq_acc(be, a);
     return;
   }
-  if (!mb_ok(be)) return;
-  if (a->groups < 1 || a->g.batch % a->groups) {
-    mb_fail(be, MB_BAD_ARG, "gemm_sq_acc: batch %d is not a multiple of groups %d", a->g.batch,
-            a->groups);
-    return;
-  }
+  if (!mb_gemm_sq_args_ok(be, a)) return;
   /* item b at b·m·n of scratch, so sample s's groups lie together as in acc */
   const size_t mn = (size_t)a->g.m * (size_t)a->g.n, per = mn * (size_t)a->groups;
   const size_t samples = (size_t)(a->g.batch / a->groups);

@@ -602,17 +602,21 @@ void mb_forget_update(mb_backend *be, const mb_forget_args *a)
     DISPATCH(forget_update, a);
 }
 
-void mb_gemm_sq_acc(mb_backend *be, const mb_gemm_sq_args *a)
+bool mb_gemm_sq_args_ok(mb_backend *be, const mb_gemm_sq_args *a)
 {
   const char *op = "gemm_sq_acc";
-  if (!have_op(be, op, be && be->ops->gemm_sq_acc != NULL) || !gemm_ok(be, op, &a->g, false))
-    return;
+  if (!gemm_ok(be, op, &a->g, false)) return false;
   if (a->groups < 1 || a->g.batch % a->groups) {
     mb_fail(be, MB_BAD_ARG, "%s: batch %d is not a multiple of groups %d", op, a->g.batch,
             a->groups);
-    return;
+    return false;
   }
-  if (fits(be, op, "acc", a->acc, (size_t)a->groups * (size_t)a->g.m * (size_t)a->g.n))
+  return fits(be, op, "acc", a->acc, (size_t)a->groups * (size_t)a->g.m * (size_t)a->g.n);
+}
+
+void mb_gemm_sq_acc(mb_backend *be, const mb_gemm_sq_args *a)
+{
+  if (have_op(be, "gemm_sq_acc", be && be->ops->gemm_sq_acc != NULL) && mb_gemm_sq_args_ok(be, a))
     DISPATCH(gemm_sq_acc, a);
 }
 

@@ -94,6 +94,9 @@ const char *mb_engine_name(const mb_backend *be);
 void mb_conv2d_opt(mb_backend *be, mb_op_id id, const mb_conv_args *a);
 void mb_forget_update(mb_backend *be, const mb_forget_args *a);
 void mb_gemm_sq_acc(mb_backend *be, const mb_gemm_sq_args *a);
+/* The checks of mb_gemm_sq_acc (A and B of a->g, groups dividing the batch, the extent of
+ * acc; C is not used), shared with its composition (core/gemm_sq.c). */
+bool mb_gemm_sq_args_ok(mb_backend *be, const mb_gemm_sq_args *a);
 
 void mb_sync(mb_backend *be);
 mb_timer *mb_timer_begin(mb_backend *be);
