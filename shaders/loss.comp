@@ -132,6 +132,9 @@ void main()
     barrier();
     if (t < h) { precise float s2 = s_v[t] + s_v[t + h]; s_v[t] = s2; }
   }
+  /* dl may alias logits: every invocation's reads of the row (xl included) are done
+   * before anyone writes, for buffer memory too (barrier() alone orders shared memory) */
+  memoryBarrierBuffer();
   barrier();
   precise float lse = mx + log(s_v[0]);
 

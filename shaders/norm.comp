@@ -13,7 +13,8 @@
  *             rows, column) sums its block in row order into partials, then one per
  *             column adds the blocks in order
  * No atomics: the same bits on every run.  y may alias x and dx may alias dy: each
- * element is read and then written by the same invocation, after the group's sums. */
+ * element is read and then written by the same invocation, after the group's sums
+ * (LN_FWD's x0, read by all, before a buffer-memory barrier). */
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 
@@ -207,6 +208,10 @@ void main()
     if ((p.has & 1u) != 0) sm[p.sm_off + r] = mean;
     if ((p.has & 2u) != 0) sr[p.sr_off + r] = rstd;
   }
+  /* y may alias x, and every invocation read x0: its reads are done before invocation 0
+   * writes y[0] (barrier() alone orders shared memory only) */
+  memoryBarrierBuffer();
+  barrier();
   for (uint j = t; j < p.c; j += gl_WorkGroupSize.x) {
     precise float xh = ((x[xr + j] - x0) - dm) * rstd;
     precise float v = xh * gamma[p.g_off + j] + beta[p.b_off + j];

@@ -5,6 +5,7 @@ set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc python3 git
       libopenblas-dev libopenblas-openmp-dev libdnnl-dev zlib1g-dev libcriterion-dev
       ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libclblast-dev clinfo
+      oclgrind                              # the OpenCL kernels' race checks (tests/hazards)
       libvulkan-dev mesa-vulkan-drivers vulkan-tools vulkan-validationlayers glslang-tools
       dataset-fashion-mnist chromium
       slurmctld slurmd slurm-client munge   # the one-node test cluster (tools/slurm-cluster.sh)

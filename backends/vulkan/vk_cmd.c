@@ -237,7 +237,7 @@ void vk_cmd_done(vk_be *be)
 {
   vk_frame *f = &be->frames[be->cur];
   if (!f->open) return;
-  barrier(f->cb, STAGES, ACCESSES);
+  if (!be->drop_barriers) barrier(f->cb, STAGES, ACCESSES);
   f->cmds++;
   if (f->cmds >= MAX_CMDS || (f->cmds % MBVK_EARLY_SUBMIT == 0 && queue_idle(be)))
     vk_flush(be);
@@ -295,7 +295,8 @@ void vk_dispatch(vk_be *be, vk_shader_id s, const uint32_t *spec, int nspec, con
         uint32_t cx = gx - x < lim[0] ? gx - x : lim[0];
         uint32_t cy = gy - y < lim[1] ? gy - y : lim[1];
         uint32_t cz = gz - z < lim[2] ? gz - z : lim[2];
-        vkCmdDispatchBase(cb, x, y, z, cx, cy, cz);
+        if (x == 0 && y == 0 && z == 0) vkCmdDispatch(cb, cx, cy, cz);   /* what validation tracks best */
+        else vkCmdDispatchBase(cb, x, y, z, cx, cy, cz);
       }
   vk_cmd_done(be);
 }

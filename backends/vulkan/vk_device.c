@@ -3,7 +3,9 @@
  * Every physical device the loader reports is listed, sorted (GPUs first, then by
  * name and UUID) so that an index names the same device from run to run.  No driver or no loader is not an error: the count is
  * 0 with the reason.  MB_VK_VALIDATION=1 enables VK_LAYER_KHRONOS_validation with a
- * debug-utils messenger that turns any warning or error into the sticky error.
+ * debug-utils messenger that turns any warning or error into the sticky error; "sync" adds
+ * the layer's synchronisation validation (hazards between commands that a CPU driver's
+ * in-order execution hides), "gpu" its GPU-assisted checks of shader accesses.
  * Opening also reads what the GEMM designs need (subgroup operations, cooperative-
  * matrix shapes), enables VK_NV_cooperative_matrix only where a shape is usable, and
  * picks the design (pick_gemm). */
@@ -21,10 +23,16 @@ static void say(char *why, size_t len, const char *what, const char *call, VkRes
   if (why && len) snprintf(why, len, "%s (%s: %s = %d)", what, call, vk_result_name(r), (int)r);
 }
 
+/* MB_VK_VALIDATION: 0 off, 1 core checks, 2 + synchronisation, 3 + GPU-assisted */
+enum { VAL_OFF, VAL_CORE, VAL_SYNC, VAL_GPU };
+
 static int want_validation(void)
 {
   const char *e = getenv("MB_VK_VALIDATION");
-  return e && e[0] && strcmp(e, "0") != 0;
+  if (!e || !e[0] || strcmp(e, "0") == 0) return VAL_OFF;
+  if (strcmp(e, "sync") == 0) return VAL_SYNC;
+  if (strcmp(e, "gpu") == 0) return VAL_GPU;
+  return VAL_CORE;
 }
 
 static VKAPI_ATTR VkBool32 VKAPI_CALL on_message(VkDebugUtilsMessageSeverityFlagBitsEXT sev,
@@ -84,11 +92,16 @@ static VkResult make_instance(vk_be *be, VkInstance *out, char *why, size_t len)
     .pfnUserCallback = on_message,
     .pUserData = be,
   };
-  int validate = be && want_validation();
+  VkValidationFeatureEnableEXT extra[2];
+  VkValidationFeaturesEXT features = {
+    .sType = VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT,
+    .pEnabledValidationFeatures = extra,
+  };
+  int validate = be ? want_validation() : VAL_OFF;
   if (validate) {
     if (!has_layer(VALIDATION_LAYER)) {
       if (why && len)
-        snprintf(why, len, "MB_VK_VALIDATION=1 but %s is not installed", VALIDATION_LAYER);
+        snprintf(why, len, "MB_VK_VALIDATION is set but %s is not installed", VALIDATION_LAYER);
       return VK_ERROR_LAYER_NOT_PRESENT;
     }
     ci.enabledLayerCount = 1;
@@ -96,6 +109,18 @@ static VkResult make_instance(vk_be *be, VkInstance *out, char *why, size_t len)
     ci.enabledExtensionCount = 1;
     ci.ppEnabledExtensionNames = exts;
     ci.pNext = &mci;   /* also reports problems of instance creation itself */
+    if (validate == VAL_SYNC)
+      extra[features.enabledValidationFeatureCount++] =
+        VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT;
+    if (validate == VAL_GPU) {
+      extra[features.enabledValidationFeatureCount++] = VK_VALIDATION_FEATURE_ENABLE_GPU_ASSISTED_EXT;
+      extra[features.enabledValidationFeatureCount++] =
+        VK_VALIDATION_FEATURE_ENABLE_GPU_ASSISTED_RESERVE_BINDING_SLOT_EXT;
+    }
+    if (features.enabledValidationFeatureCount) {
+      features.pNext = &mci;
+      ci.pNext = &features;
+    }
   }
   VkResult r = vkCreateInstance(&ci, NULL, out);
   if (r != VK_SUCCESS) {
@@ -388,6 +413,8 @@ static void pick_gemm(vk_be *be)
 
 mb_status vk_device_open(vk_be *be, int device, char *why, size_t why_len)
 {
+  const char *drop = getenv("MB_VK_DROP_BARRIERS");   /* proves MB_VK_VALIDATION=sync bites */
+  be->drop_barriers = drop && drop[0] && strcmp(drop, "0") != 0;
   VkResult r = make_instance(be, &be->instance, why, why_len);
   if (r != VK_SUCCESS) return r == VK_ERROR_LAYER_NOT_PRESENT ? MB_DEVICE_ERROR : MB_NO_DEVICE;
 

@@ -132,6 +132,7 @@ typedef struct vk_be {
   vk_buf *live;              /* every buffer not yet freed */
   struct mb_timer *timers;   /* every timer not yet freed */
   unsigned validation_msgs;
+  int drop_barriers;         /* test only (MB_VK_DROP_BARRIERS): no barrier between commands */
 } vk_be;
 
 /* A descriptor: a whole buffer (storage) or a texel view. owner tracks use. */

@@ -4,7 +4,7 @@
  * evaluated in double where the device has it.  A NaN logit makes the row NaN.
  * dlogits may alias logits: each
  * element is read and written by the same work-item, and x[label] is read
- * before the barrier that precedes any write. */
+ * before the barrier (with a global fence) that precedes any write. */
 
 #pragma OPENCL FP_CONTRACT OFF
 
@@ -56,7 +56,8 @@ __kernel void softmax_xent(__global const float *x, ulong xo, __global const int
     /* Work-item 0 reads x[label] here, before anyone writes dlogits. */
     if (lid == 0 && (want & WANT_LOSS))
       loss[losso + r] = valid ? (float)(ls + ((acc_t)mx - (acc_t)xr[lab])) : NAN;
-    barrier(CLK_LOCAL_MEM_FENCE);   /* nobody writes an alias of x before this */
+    /* nobody writes an alias of x before this: a global fence too, as x[label] is global */
+    barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
 
     if (want & (WANT_DLOGITS | WANT_PROBS)) {
       for (ulong j = lid; j < cols; j += lsz) {

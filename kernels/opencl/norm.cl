@@ -131,8 +131,8 @@ __kernel void bn_bwd(__global const float *x, ulong xo, __global const float *dy
 /* ---- layer norm over the last axis of x [rows][c] ----
  * One work-group per row (grid-stride over rows): strided partial sums per item, then
  * the fixed tree of wg_sum; the mean first, then the squared deviations.  y may alias
- * x: a row is read in full before the barrier that precedes its first write, and each
- * item then writes only the elements it reads. */
+ * x: a row is read in full before the (global) barrier that precedes its first write,
+ * and each item then writes only the elements it reads. */
 #define HAS_SAVE_RSTD 8   /* with HAS_SAVE_MEAN */
 
 __kernel void ln_fwd(__global const float *x, ulong xo, __global float *y, ulong yo,
@@ -170,6 +170,9 @@ __kernel void ln_fwd(__global const float *x, ulong xo, __global float *y, ulong
       if (has & HAS_SAVE_MEAN) sm[smo + r] = (float)mean;
       if (has & HAS_SAVE_RSTD) sr[sro + r] = (float)rstd;
     }
+    /* y may alias x, and every item read x0 = xr[0]: the barriers of wg_sum fence local
+     * memory only, so one that fences global memory comes before the first write */
+    barrier(CLK_GLOBAL_MEM_FENCE);
     for (ulong j = lid; j < c; j += lsz) {
       float xh = (float)((((acc_t)xr[j] - (acc_t)x0) - dm) * rstd);
       yr[j] = xh * gamma[j] + beta[j];
