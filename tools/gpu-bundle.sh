@@ -2,15 +2,16 @@
 # Gathers, on a Debian 12 machine, what tools/gpu-check.sh needs to build and run the Vulkan and
 # OpenCL backends beside CUDA on a GPU machine that has the CUDA toolkit but none of Debian's
 # packages and no network: the .deb files of the Vulkan and OpenCL loaders and headers, CLBlast,
-# glslangValidator, pkg-config and zlib, plus Fashion-MNIST's IDX files, into .gpu-bundle/
-# (ignored by git, about 37 MB).  Copy or carry that folder with the checkout; gpu-check.sh
+# glslangValidator, the Vulkan validation layer, pkg-config and zlib, plus Fashion-MNIST's IDX
+# files, into .gpu-bundle/ (ignored by git, about 40 MB).  Copy or carry that folder with the checkout; gpu-check.sh
 # unpacks the packages under /tmp (never over /) and points the build and the loaders at them.
 #   bash tools/gpu-bundle.sh [DIR]        (default .gpu-bundle)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir="${1:-.gpu-bundle}"
-# glvnd: the NVIDIA Vulkan driver (libGLX_nvidia) needs libGLdispatch at load
-pkgs=(libvulkan1 libvulkan-dev glslang-tools
+# glvnd: the NVIDIA Vulkan driver (libGLX_nvidia) needs libGLdispatch at load; the validation
+# layer checks the Vulkan runs there (MB_VK_VALIDATION) where its libstdc++ needs are met
+pkgs=(libvulkan1 libvulkan-dev glslang-tools vulkan-validationlayers
       ocl-icd-libopencl1 ocl-icd-opencl-dev opencl-c-headers opencl-clhpp-headers
       libclblast1 libclblast-dev
       pkgconf pkgconf-bin libpkgconf3 zlib1g zlib1g-dev libglvnd0)

@@ -9,7 +9,8 @@
 #   the agreement suite on cuda, tools/cuda-kernel-check.cu (batch norm against an f64 oracle and its
 #   time at the bench-scale stem, the fused forgetting update against the op chain bit for bit, layer
 #   norm, softmax and GELU against f64), bench-train (GEMM rates, MLP training and forgetting) on every
-#   GPU API, the agreement suite on vulkan (the device's default GEMM design) and opencl, the MLP
+#   GPU API, the agreement suite on vulkan (the device's default GEMM design; under the bundle's
+#   validation layer, synchronisation checks included, where it loads) and opencl, the MLP
 #   quickstart on cuda, bench-scale on cuda, the MLP quickstart on vulkan and opencl, bench-train
 #   --model resnet18 on each API, the Vulkan GEMM designs one by one and cuda's generic compositions
 #   through the GEMM and forgetting cases, the ResNet-18 quickstart on cuda, bench-scale --quick on
@@ -108,6 +109,8 @@ if [ -d "$bundle/debs" ]; then
   export PKG_CONFIG_PATH="$lib/pkgconfig:$prefix/usr/share/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
   export PATH="$PATH:$prefix/usr/bin"
   export LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  [ -d "$prefix/usr/share/vulkan/explicit_layer.d" ] &&
+    export VK_LAYER_PATH="$prefix/usr/share/vulkan/explicit_layer.d"
   log "bundle: $(ls "$bundle"/debs | wc -l) packages unpacked in $prefix"
   [ -d "$bundle/fashion-mnist" ] && data=(--data "$bundle/fashion-mnist")
 else
@@ -177,8 +180,18 @@ fi
 for b in "${gpu_backends[@]}"; do
   step "bench-train-$b" 90 $B bench-train --backend "$b" && grep -E 'sgemm 1024|train|forget' "$logs/bench-train-$b.txt" | note
 done
+# the Vulkan runs under the validation layer's core and synchronisation checks where it loads
+vkval=()
+if has vulkan && MB_VK_VALIDATION=sync timeout 60 $B agree --backend vulkan --filter mem/copy_1 \
+     >"$logs/vk-validation-probe.txt" 2>&1; then
+  vkval=(MB_VK_VALIDATION=sync)
+  log "vulkan: agreement runs under MB_VK_VALIDATION=sync"
+elif has vulkan; then
+  log "vulkan: no validation layer here: $(grep -m1 -iE 'valid|layer|error' "$logs/vk-validation-probe.txt" | cut -c1-200)"
+fi
 for b in vulkan opencl; do
-  has $b && { step "agree-$b" 150 $B agree --backend $b; summ "agree-$b"; }
+  ev=(); [ "$b" = vulkan ] && ev=("${vkval[@]}")
+  has $b && { step "agree-$b" 150 env "${ev[@]}" $B agree --backend $b; summ "agree-$b"; }
 done
 quickstart() {  # quickstart NAME BACKEND ARGS...
   local name="$1" b="$2"; shift 2
@@ -195,7 +208,7 @@ for b in "${gpu_backends[@]}"; do
 done
 if has vulkan; then
   for design in coopmat subgroup tiled; do
-    step "agree-vulkan-gemm-$design" 60 env MB_VK_GEMM=$design $B agree --backend vulkan --filter gemm
+    step "agree-vulkan-gemm-$design" 60 env "${vkval[@]}" MB_VK_GEMM=$design $B agree --backend vulkan --filter gemm
     summ "agree-vulkan-gemm-$design"
   done
 fi
