@@ -295,7 +295,9 @@ void vk_dispatch(vk_be *be, vk_shader_id s, const uint32_t *spec, int nspec, con
         uint32_t cx = gx - x < lim[0] ? gx - x : lim[0];
         uint32_t cy = gy - y < lim[1] ? gy - y : lim[1];
         uint32_t cz = gz - z < lim[2] ? gz - z : lim[2];
-        if (x == 0 && y == 0 && z == 0) vkCmdDispatch(cb, cx, cy, cz);   /* what validation tracks best */
+        /* plain dispatches where the base is 0: synchronisation validation (layer 1.3.239)
+         * tracks vkCmdDispatch but not vkCmdDispatchBase */
+        if (x == 0 && y == 0 && z == 0) vkCmdDispatch(cb, cx, cy, cz);
         else vkCmdDispatchBase(cb, x, y, z, cx, cy, cz);
       }
   vk_cmd_done(be);
