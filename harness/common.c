@@ -1,4 +1,5 @@
 /* Shared pieces of the mnemobench commands. */
+#define _GNU_SOURCE   /* sched_getaffinity, CPU_COUNT */
 #include "harness/common.h"
 #include "harness/quality_run.h"
 #include "core/method.h"
@@ -7,6 +8,7 @@
 #include "harness/row.h"
 
 #include <inttypes.h>
+#include <sched.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -102,10 +104,14 @@ double mb_float_decimal(float f)
   return (double)f;
 }
 
+/* As the cpu backend counts them (backends/cpu/cpu_backend.c): MB_THREADS, else the cores
+ * this process may run on (its affinity, as omp_get_num_procs counts), not all online. */
 int mb_threads_in_use(void)
 {
   const char *t = getenv("MB_THREADS");
   if (t && atoi(t) > 0) return atoi(t);
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   return n > 0 ? (int)n : 1;
 }

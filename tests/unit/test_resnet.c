@@ -26,6 +26,13 @@ static mb_backend *open_or_skip(const char *name)
   return be;
 }
 
+/* A flag variable: on unless unset, empty or "0" (docs/environment.md). */
+static int flag(const char *name)
+{
+  const char *v = getenv(name);
+  return v && v[0] && strcmp(v, "0") != 0;
+}
+
 static void ok(mb_backend *be) { cr_assert(mb_ok(be), "%s: %s", be->ops->name, mb_error(be)); }
 
 static mb_resnet_config small_cfg(int in_c, int hw, int width, int classes, mb_rn_stem stem)
@@ -247,7 +254,7 @@ static void fd_case_of(fixture *f, int batch, int train, const objective *obj)
       /* 3 % of the derivative, plus f32 noise of the loss (~1e-6) over 2ε */
       double err = fabs(fd - an) / (0.03 * fabs(an) + floor / eps);
       checked++;
-      if (getenv("MB_RN_FD_VERBOSE"))
+      if (flag("MB_RN_FD_VERBOSE"))
         printf("%-28s dir %d  eps %.1e  analytic %+.6e  fd %+.6e  ratio %.3f\n",
                t < 0 ? "input" : r->pt.t[t].name, dir, eps, an, fd, err);
       if (err > worst) {
@@ -757,7 +764,7 @@ Test(resnet, zz_bench, .timeout = 1200)
   mb_resnet_config c;
   mb_resnet_config_fmnist(&c);
   bench_one(be, &c, 128, 2);
-  if (getenv("MB_RN_BENCH_QUICK")) return;
+  if (flag("MB_RN_BENCH_QUICK")) return;
   mb_resnet_config_cifar(&c);
   bench_one(be, &c, 128, 2);
   mb_resnet_config_imagenet(&c);
