@@ -1,14 +1,13 @@
 /* Host emulation of the subset of the CUDA kernel language that kernels/cuda uses, for
- * tools/cuda-emu/run.sh (no GPU needed): every CUDA thread of a block is a host thread,
- * __syncthreads a std::barrier, blocks run one after another (so one static buffer
- * serves as shared memory), launches become emu_launch(kernel, grid, block, shmem,
- * stream, args...).  Rounding is the host's (-ffp-contract=off); log and exp are
+ * tools/cuda-emu (no GPU needed): every CUDA thread of a block is a fiber (its own stack,
+ * ucontext) on the launching host thread, __syncthreads switches to the next fiber,
+ * blocks run one after another (so one static buffer serves as shared memory), launches
+ * become emu_launch(kernel, grid, block, shmem, stream, args...).  A block whose threads
+ * do not all reach the same __syncthreads (some returned) stops the program: on a GPU
+ * that is undefined.  Rounding is the host's (-ffp-contract=off); log and exp are
  * glibc's, not libdevice's, so it checks indexing, merges and op order, not device bits. */
 #pragma once
 #include <cuda_runtime_api.h>
-#include <barrier>
-#include <thread>
-#include <vector>
 #include <cstring>
 #include <cmath>
 #include <functional>
@@ -29,8 +28,8 @@
 struct EmuIdx { unsigned x, y, z; };
 extern thread_local EmuIdx threadIdx, blockIdx;
 extern EmuIdx blockDim, gridDim;
-extern thread_local std::barrier<> *emu_bar;
-inline void __syncthreads() { emu_bar->arrive_and_wait(); }
+void emu_syncthreads();
+inline void __syncthreads() { emu_syncthreads(); }
 using std::max;
 using std::min;
 inline unsigned __umulhi(unsigned a, unsigned b) { return (unsigned)(((unsigned long long)a * b) >> 32); }
@@ -43,25 +42,12 @@ inline float __int_as_float(int i) { float f; memcpy(&f, &i, 4); return f; }
 extern long emu_launches;
 inline unsigned __float_as_uint(float f) { unsigned u; memcpy(&u, &f, 4); return u; }
 inline float __uint_as_float(unsigned u) { float f; memcpy(&f, &u, 4); return f; }
+/* Runs body once per thread of every block of grid g (emu_state.cpp). */
+void emu_run(dim3 g, dim3 b, size_t shmem, const std::function<void()> &body);
 template <class K, class... A>
 void emu_launch(K k, dim3 g, dim3 b, size_t sh, cudaStream_t s, A... args)
 {
-  (void)s; (void)sh;
+  (void)s;
   emu_launches++;
-  gridDim = {g.x, g.y, g.z};
-  blockDim = {b.x, b.y, b.z};
-  unsigned nt = b.x * b.y;
-  std::barrier<> bar(nt);
-  std::vector<std::thread> ts;
-  for (unsigned t = 0; t < nt; t++)
-    ts.emplace_back([&, t] {
-      threadIdx = {t % b.x, t / b.x, 0};
-      emu_bar = &bar;
-      for (unsigned bx = 0; bx < g.x; bx++) {
-        blockIdx = {bx, 0, 0};
-        k(args...);
-        bar.arrive_and_wait();   /* block boundary */
-      }
-    });
-  for (auto &t : ts) t.join();
+  emu_run(g, b, sh, [&] { k(args...); });
 }
