@@ -81,6 +81,25 @@ static int load_idx_dir(const char *dir, mb_dataset *train, mb_dataset *test, ch
   /* A class missing from one split must not shrink its class count. */
   int k = train->n_classes > test->n_classes ? train->n_classes : test->n_classes;
   train->n_classes = test->n_classes = k;
+  /* Every class needs training images (its code, its Fisher information): a label with
+   * none below the largest is a corrupt byte or a misnumbered set, not an empty class. */
+  int *counts = calloc((size_t)k, sizeof *counts);
+  int missing = -1, oom = !counts;
+  if (counts) {
+    mb_dataset_class_counts(train, counts);
+    for (int c = k - 1; c >= 0; c--)
+      if (counts[c] == 0) missing = c;
+  }
+  free(counts);
+  if (oom || missing >= 0) {
+    if (oom) snprintf(err, errlen, "%s: out of memory", dir);
+    else
+      snprintf(err, errlen, "%s: no training image has label %d, but labels run to %d: classes must "
+               "be numbered 0..N-1 without gaps (a corrupt label file?)", dir, missing, k - 1);
+    mb_dataset_free(train);
+    mb_dataset_free(test);
+    return -1;
+  }
   return 0;
 }
 

@@ -105,8 +105,9 @@ void mb_scale_opts_defaults(mb_scale_opts *o);
 void mb_scale_opts_quick(mb_scale_opts *o);
 /* Runs the point (the model o->cfg.model) on backend `name` and writes one row per
  * method (mnemonic, ssd)
- * to sink (NULL: stdout), or text when sink is NULL and !o->json; a backend that
- * cannot be opened gives one skipped row.  Returns 0, or -1 if the sink failed. */
+ * to sink (NULL: stdout), or text when sink is NULL and !o->json; an unavailable
+ * backend gives one skipped row, a failure a failed row naming why.  Returns 0, or -1
+ * if it failed or the sink did. */
 int mb_scale_backend(const mb_scale_opts *o, const char *name, const mb_row_sink *sink);
 
 #endif

@@ -34,13 +34,20 @@ int mb_cmd_bench_train(int argc, char **argv)
     mb_die_msg("bench-train does not support %s yet", mb_model_kind_name(o.model_kind));
     return 2;
   }
+  for (int i = 0; i < o.n_backends; i++)
+    if (mb_backend_index(o.backends[i]) < 0) {
+      mb_die_msg("bench-train: --backend '%s': unknown backend (known: %s)", o.backends[i],
+                 mb_backend_names());
+      return 2;
+    }
   if (!o.json) printf("mnemobench bench-train: median of %d repeats after 2 warm-ups\n", o.repeats);
+  int failed = 0;   /* an unavailable backend is skipped, not failed */
   if (o.n_backends) {
-    for (int i = 0; i < o.n_backends; i++) mb_throughput_backend(&o, o.backends[i], NULL);
+    for (int i = 0; i < o.n_backends; i++) failed |= mb_throughput_backend(&o, o.backends[i], NULL) != 0;
   } else {
     const mb_backend_entry *e;
     int n = mb_backend_entries(&e);
-    for (int i = 0; i < n; i++) mb_throughput_backend(&o, e[i].name, NULL);
+    for (int i = 0; i < n; i++) failed |= mb_throughput_backend(&o, e[i].name, NULL) != 0;
   }
-  return 0;
+  return failed ? 1 : 0;
 }

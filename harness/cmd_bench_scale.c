@@ -17,11 +17,12 @@ static const char k_usage[] =
   "The scalability point (paper Table 4 / Fig. 3, ImageNet row), per model and backend\n"
   "(default: every available backend but ref, which runs when named or with --quick), with\n"
   "seeded weights and codes, on the ImageNet models (S x S input, K classes; defaults K 1000,\n"
-  "S 224, width 64), --model resnet18|resnext50 (repeatable or a comma list; default all\n"
-  "built in; swin_t once built in):\n"
+  "S 224, width 64), --model resnet18|resnext50|swin_t (repeatable or a comma list; default\n"
+  "all three):\n"
   "  resnet18   ResNet-18 (7x7/2 stem + max-pool; 11,689,512 parameters)\n"
   "  resnext50  ResNeXt-50 32x4d (torchvision's resnext50_32x4d; 25,028,904 parameters;\n"
   "             its grouped 3x3 convolutions always run the generic composition)\n"
+  "  swin_t     Swin-T (torchvision's swin_t: patch 4, window 7; 28,288,354 parameters)\n"
   "Each model:\n"
   "  * forgetting class 0 with mnemonic codes, timed as docs/specification.md §2.5 (FIM of the K codes,\n"
   "    eta/alpha per tensor, both candidates, 2K code forward passes), the code passes in\n"
@@ -88,6 +89,10 @@ int mb_cmd_bench_scale(int argc, char **argv)
       i++;
     } else if (!strcmp(a, "--backend")) {
       if (!v || n_backends == MAX_BACKENDS) { mb_die_msg("--backend needs a name (at most %d)", MAX_BACKENDS); return 2; }
+      if (mb_backend_index(v) < 0) {
+        mb_die_msg("bench-scale: --backend '%s': unknown backend (known: %s)", v, mb_backend_names());
+        return 2;
+      }
       backends[n_backends++] = argv[++i];
     } else {
       static const char *const flags[] = {"--device", "--classes-total", "--size", "--width",
@@ -138,6 +143,7 @@ int mb_cmd_bench_scale(int argc, char **argv)
       return 2;
     }
   }
+  int failed = 0;   /* an unavailable backend is skipped, not failed */
   for (int k = 0; k < n_models; k++) {
     o.cfg.model = models[k];
     if (!o.json) {
@@ -148,14 +154,14 @@ int mb_cmd_bench_scale(int argc, char **argv)
       fflush(stdout);   /* before the progress lines on stderr */
     }
     if (n_backends) {
-      for (int i = 0; i < n_backends; i++) mb_scale_backend(&o, backends[i], NULL);
+      for (int i = 0; i < n_backends; i++) failed |= mb_scale_backend(&o, backends[i], NULL) != 0;
     } else {
       /* ref is the naive oracle: hours at 224×224, so only when named (or --quick) */
       const mb_backend_entry *e;
       int n = mb_backend_entries(&e);
       for (int i = 0; i < n; i++)
-        if (quick || strcmp(e[i].name, "ref") != 0) mb_scale_backend(&o, e[i].name, NULL);
+        if (quick || strcmp(e[i].name, "ref") != 0) failed |= mb_scale_backend(&o, e[i].name, NULL) != 0;
     }
   }
-  return 0;
+  return failed ? 1 : 0;
 }

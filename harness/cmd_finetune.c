@@ -104,6 +104,14 @@ int mb_cmd_finetune(int argc, char **argv)
     r.seed = o.seed;
     r.t_mix = mb_float_decimal((float)o.t_mix);
     r.epochs = c.epochs;
+    r.finetune_steps = o.steps;
+    r.batch = o.batch;
+    r.lr = o.lr;
+    r.weight_decay = o.weight_decay;
+    r.codes = c.codes ? NULL : mb_code_dist_name(o.code_dist);   /* new codes only without the base's */
+    r.train_per_class = o.train_limit;
+    r.test_per_class = o.test_limit;
+    r.ckpt = &c;
     r.train_s = st.seconds;
     r.test_acc = after.acc;
     r.n_forward = s.md.passes->forward;

@@ -19,6 +19,7 @@ static const char k_forget_usage[] =
   "  --method NAME      mnemonic (default) or a baseline; all are listed below\n"
   "  --lambda1 X, --lambda2 X   default per data set and model (core/hparams.c): MNIST MLP\n"
   "                     1e-3, 10; Fashion-MNIST MLP 1e-3, 0.1; CIFAR-10 ResNet-18 1e-5, 1e4;\n"
+  "                     Fashion-MNIST ResNet-18 (width 64) 1e-4, 1e5;\n"
   "                     other data (or ResNet widths): from the codes, the smallest pair of the\n"
   "                     paper's grid whose sign choice separates the forget codes from the\n"
   "                     others (code score 2), with lambda1 a decade up (specification §2.4)\n"
@@ -27,6 +28,8 @@ static const char k_forget_usage[] =
   "  --warmups N        untimed runs of the method first (default 0): keeps first-use kernel\n"
   "                     compilation out of forget_s on GPU-API backends\n"
   "  --test-limit N     evaluate on the first N test samples of each class\n"
+  "  --train-limit N    load the first N training samples of each class (the methods that\n"
+  "                     use data, and the MIA's members)\n"
   "  --param K=V        set a method parameter (repeatable)\n"
   "  --out FILE         write the forgotten checkpoint\n"
   "  --explain          first print, per parameter tensor, what the lambda1/lambda2 update\n"
@@ -184,6 +187,9 @@ int mb_cmd_forget(int argc, char **argv)
   r.t_mix = mb_float_decimal(c.t_mix);
   r.epochs = c.epochs;
   r.finetune_steps = c.finetune_steps;
+  r.train_per_class = o.train_limit;
+  r.test_per_class = o.test_limit;
+  r.ckpt = &c;
   r.warmups = o.warmups;
   r.lambda_source = lambda_source;
   if (o.json) mb_result_write_json(stdout, &r);
@@ -234,10 +240,15 @@ int mb_cmd_eval(int argc, char **argv)
     r.forget = forget;
     r.n_forget = nf;
     r.seed = c.seed;
+    r.t_mix = mb_float_decimal(c.t_mix);   /* the model's, as a forget row says them */
+    r.epochs = c.epochs;
     r.test_acc = ev.acc;
     r.A_R = ev.A_R;
     r.E_F = ev.E_F;
     r.finetune_steps = c.finetune_steps;
+    r.train_per_class = o.train_limit;
+    r.test_per_class = o.test_limit;
+    r.ckpt = &c;
     mb_result_write_json(stdout, &r);
   } else if (nf) {
     printf("test accuracy %.2f%%, A_R %.2f, E_F %.2f (forget classes %s)\n", ev.acc, ev.A_R, ev.E_F,

@@ -18,10 +18,12 @@ static const char k_usage[] =
   "(or the synthetic set when it is not installed), forgets class 0 and prints A_R and E_F\n"
   "before and after, the forgetting time, backend and device.  Default backend: cpu.\n"
   "--model resnet18: the CIFAR ResNet-18 of docs/specification.md §0.2 (1×28×28 variant on Fashion-MNIST;\n"
-  "on a CIFAR-10 folder with §0.1 crop+flip and cosine lr), λ2 1e4 and λ1 1e-5 on CIFAR-10\n"
-  "(with t_mix 0.3), 1e-3 on Fashion-MNIST, unless given.  --width N narrows it (64 = the\n"
-  "real model); --train-limit N and --test-limit N keep the first N samples of each class\n"
-  "(a ResNet is slow on a CPU).\n";
+  "on a CIFAR-10 folder with §0.1 crop+flip and cosine lr); unless given, λ1 1e-5 and λ2 1e4\n"
+  "on CIFAR-10 (with t_mix 0.3), λ1 1e-4 and λ2 1e5 on Fashion-MNIST at width 64, else from\n"
+  "the codes (forget --help).  --width N narrows it (64 = the real model); --train-limit N and\n"
+  "--test-limit N keep the first N samples of each class (a ResNet is slow on a CPU).\n"
+  "Also as for train: --batch N, --lr X, --device N, --engine generic|auto\n"
+  "(generic: the optional accelerated ops composed from the required ones).\n";
 
 int mb_cmd_quickstart(int argc, char **argv)
 {
@@ -72,11 +74,17 @@ int mb_cmd_quickstart(int argc, char **argv)
   char model[64];
   mb_session_result(&s, o.backend, model, sizeof model, &r);
   mb_result_set_forgetting(&r, me, params, &before, &after, &t);
+  r.command = "quickstart";
   r.forget = forget;
   r.n_forget = nf;
   r.seed = o.seed;
   r.t_mix = o.t_mix;
   r.epochs = o.epochs;
+  r.batch = o.batch;
+  r.lr = o.lr;
+  r.codes = mb_code_dist_name(o.code_dist);
+  r.train_per_class = o.train_limit;
+  r.test_per_class = o.test_limit;
   r.train_s = st.seconds;
   r.lambda_source = lambda_source;
   if (o.json) {

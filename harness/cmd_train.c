@@ -58,6 +58,11 @@ int mb_cmd_train(int argc, char **argv)
     r.seed = o.seed;
     r.t_mix = o.t_mix;
     r.epochs = o.epochs;
+    r.batch = o.batch;
+    r.lr = o.lr;
+    r.codes = mb_code_dist_name(o.code_dist);
+    r.train_per_class = o.train_limit;
+    r.test_per_class = o.test_limit;
     r.train_s = st.seconds;
     r.test_acc = ev.acc;
     r.n_forward = s.md.passes->forward;

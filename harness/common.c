@@ -2,11 +2,13 @@
 #define _GNU_SOURCE   /* sched_getaffinity, CPU_COUNT */
 #include "harness/common.h"
 #include "harness/quality_run.h"
+#include "core/checkpoint.h"
 #include "core/method.h"
 #include "mb/registry.h"
 #include "harness/json.h"
 #include "harness/row.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <sched.h>
 #include <math.h>
@@ -15,15 +17,20 @@
 #include <string.h>
 #include <unistd.h>
 
+static char g_last_msg[1024];   /* for rows that name why a step failed */
+
 void mb_die_msg(const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
-  fputs("mnemobench: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  vsnprintf(g_last_msg, sizeof g_last_msg, fmt, ap);
   va_end(ap);
+  fprintf(stderr, "mnemobench: %s\n", g_last_msg);
 }
+
+const char *mb_last_msg(void) { return g_last_msg; }
+
+void mb_last_msg_clear(void) { g_last_msg[0] = '\0'; }
 
 mb_backend *mb_open_or_explain(const char *name, int device)
 {
@@ -50,8 +57,9 @@ int mb_load_data(const char *dir, int force_synthetic, uint64_t seed, mb_dataset
   mb_data_synthetic(seed, 12000, 2000, train, test);
   fprintf(stderr, "mnemobench: %s; using the built-in SYNTHETIC data set "
           "(12000 train / 2000 test, 28x28, 10 classes)\n",
-          force_synthetic ? "--synthetic given"
-                          : "Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)");
+          force_synthetic == MB_SYNTHETIC_MODEL ? "the model was trained on the synthetic set"
+          : force_synthetic ? "--synthetic given"
+                            : "Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)");
   return 0;
 }
 
@@ -61,13 +69,15 @@ int mb_parse_classes(const char *s, int n_classes, int *out, int max, int *n)
   const char *p = s;
   while (p && *p) {
     char *end;
+    errno = 0;
     long c = strtol(p, &end, 10);
     if (end == p || (*end && *end != ',')) {
       mb_die_msg("bad class list '%s' (expected e.g. 0 or 0,3)", s);
       return -1;
     }
-    if (c < 0 || c >= n_classes) {
-      mb_die_msg("class %ld out of range: the model has classes 0..%d", c, n_classes - 1);
+    if (errno == ERANGE || c < 0 || c >= n_classes) {
+      mb_die_msg("class %.*s out of range: the model has classes 0..%d", (int)(end - p), p,
+                 n_classes - 1);
       return -1;
     }
     for (int i = 0; i < *n; i++)
@@ -92,6 +102,7 @@ void mb_result_init(mb_result *r)
   r->A_R_before = r->E_F_before = r->A_R = r->E_F = NAN;
   r->forget_s = r->forget_device_ms = r->train_s = r->test_acc = NAN;
   r->t_mix = NAN;
+  r->lr = r->weight_decay = NAN;
 }
 
 double mb_float_decimal(float f)
@@ -116,6 +127,25 @@ int mb_threads_in_use(void)
   return n > 0 ? (int)n : 1;
 }
 
+/* The recipe a checkpoint's header records, prefixed ckpt_ so that it is never read
+ * as the settings of the command that loaded it. */
+static void write_checkpoint_recipe(mb_json *j, const mb_checkpoint *c)
+{
+  mb_json_int(j, "ckpt_epochs", c->epochs);
+  mb_json_int(j, "ckpt_batch", c->batch);
+  mb_json_num(j, "ckpt_lr", mb_float_decimal(c->lr));
+  mb_json_num(j, "ckpt_t_mix", mb_float_decimal(c->t_mix));
+  mb_json_int(j, "ckpt_seed", (long long)c->seed);
+  mb_json_str(j, "ckpt_codes", c->codes ? mb_code_dist_name(c->code_dist) : "");
+  mb_json_int(j, "ckpt_finetune_steps", c->finetune_steps);
+  if (c->finetune_steps <= 0) return;
+  mb_json_int(j, "ckpt_finetune_batch", c->finetune_batch);
+  mb_json_num(j, "ckpt_finetune_lr", mb_float_decimal(c->finetune_lr));
+  mb_json_num(j, "ckpt_finetune_weight_decay", mb_float_decimal(c->finetune_weight_decay));
+  mb_json_num(j, "ckpt_finetune_t_mix", mb_float_decimal(c->finetune_t_mix));
+  mb_json_int(j, "ckpt_finetune_seed", (long long)c->finetune_seed);
+}
+
 void mb_result_write_json(FILE *f, const mb_result *r)
 {
   mb_json j;
@@ -138,6 +168,16 @@ void mb_result_write_json(FILE *f, const mb_result *r)
   mb_json_num(&j, "t_mix", r->t_mix);
   mb_json_int(&j, "epochs", r->epochs);
   mb_json_int(&j, "finetune_steps", r->finetune_steps);
+  if (r->batch > 0) {   /* the command trained or fine-tuned */
+    mb_json_int(&j, "batch", r->batch);
+    mb_json_num(&j, "lr", r->lr);
+  }
+  if (isfinite(r->weight_decay)) mb_json_num(&j, "weight_decay", r->weight_decay);
+  if (r->codes) mb_json_str(&j, "codes", r->codes);
+  mb_json_int(&j, "train_per_class", r->train_per_class);
+  mb_json_int(&j, "test_per_class", r->test_per_class);
+  if (r->width > 0) mb_json_int(&j, "width", r->width);
+  if (r->ckpt) write_checkpoint_recipe(&j, r->ckpt);
   mb_json_num(&j, "test_acc", r->test_acc);
   mb_json_num(&j, "A_R_before", r->A_R_before);
   mb_json_num(&j, "E_F_before", r->E_F_before);

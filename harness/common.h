@@ -15,6 +15,9 @@
 
 /* Prints "mnemobench: <msg>" on stderr. */
 void mb_die_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The last message mb_die_msg printed ("" after mb_last_msg_clear). */
+const char *mb_last_msg(void);
+void mb_last_msg_clear(void);
 
 /* Opens a backend or prints a one-line reason; NULL on failure. */
 mb_backend *mb_open_or_explain(const char *name, int device);
@@ -47,6 +50,13 @@ typedef struct {
   int n_method_params;
   int epochs;
   int finetune_steps;           /* steps the model was fine-tuned with codes (0: none) */
+  /* This command's own settings that change the row's numbers (docs/architecture.md §8.1) */
+  int batch;                    /* SGD batch it trained or fine-tuned with (0: it trains nothing) */
+  double lr, weight_decay;      /* its learning rate; its weight decay where one can be set (NaN: none) */
+  const char *codes;            /* distribution of the codes it generated (NULL: it generated none) */
+  int train_per_class, test_per_class;   /* --train-limit, --test-limit (0: every sample) */
+  int width;                    /* the ResNet's stem width (0: the model has none) */
+  const mb_checkpoint *ckpt;    /* the checkpoint the model came from: its recipe as ckpt_* (NULL: none) */
   double train_s, test_acc;
   int warmups;                  /* untimed runs before the timed one */
   const char *note;             /* the method's own account, e.g. what it selected */

@@ -4,6 +4,7 @@
 #include "harness/common.h"
 #include "core/method.h"
 #include "core/ops.h"
+#include "util/atomic_file.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -98,7 +99,7 @@ int mb_parse_opts(int argc, char **argv, const char *usage, mb_opts *o, int *don
   *done = 0;
   optind = 1;
   opterr = 0;
-  int c;
+  int c, wd_given = 0;
   double v = 0;
   while ((c = getopt_long(argc, argv, "", k_long, NULL)) != -1) {
     int bad = 0;
@@ -132,7 +133,10 @@ int mb_parse_opts(int argc, char **argv, const char *usage, mb_opts *o, int *don
     case O_WIDTH: bad = num("width", optarg, 1, 4096, &v); o->width = (int)v; o->set_width = 1; break;
     case O_TRAIN_LIMIT: bad = num("train-limit", optarg, 1, 1e9, &v); o->train_limit = (int)v; break;
     case O_TEST_LIMIT: bad = num("test-limit", optarg, 1, 1e9, &v); o->test_limit = (int)v; break;
-    case O_WD: bad = num("weight-decay", optarg, 0, 1, &o->weight_decay); break;
+    case O_WD:
+      bad = num("weight-decay", optarg, 0, 1, &o->weight_decay);
+      wd_given = 1;
+      break;
     case O_WEIGHTS: o->weights = optarg; break;
     case O_IN_SHAPE: o->in_shape = optarg; break;
     case O_STEM:
@@ -181,6 +185,17 @@ int mb_parse_opts(int argc, char **argv, const char *usage, mb_opts *o, int *don
   }
   if (optind < argc) {
     mb_die_msg("%s: unexpected argument '%s'", argv[0], argv[optind]);
+    return -1;
+  }
+  /* training keeps §0.3's value, which checkpoints do not record: never ignore it silently */
+  if (wd_given && strcmp(argv[0], "finetune") != 0) {
+    mb_die_msg("%s: --weight-decay applies to finetune only (training uses 5e-4, specification §0.3)",
+               argv[0]);
+    return -1;
+  }
+  char err[600];
+  if (o->out && mb_afile_check(o->out, err, sizeof err) != 0) {   /* before the work, not after */
+    mb_die_msg("--out %s", err);
     return -1;
   }
   return 0;

@@ -8,11 +8,13 @@
 
 #include <stdint.h>
 
+enum { MB_SYNTHETIC_MODEL = 2 };   /* mb_opts.synthetic: set from the model's checkpoint */
+
 typedef struct {
   const char *backend;
   int device;
   const char *data;
-  int synthetic;
+  int synthetic;   /* 1: --synthetic; MB_SYNTHETIC_MODEL: the checkpoint says so */
   uint64_t seed;
   int epochs, batch;
   double lr, t_mix, lambda1, lambda2;

@@ -34,7 +34,7 @@ typedef struct {
   const mb_row_sink *sink;
   char model[64];
   const char *scale_model;   /* the table's name: resnet18, resnext50 */
-  int failed;
+  int failed;                     /* the backend failed, or the sink did */
 } scale_out;
 
 typedef struct { int on, last_q; double t0; } progress_ctx;
@@ -77,6 +77,7 @@ static void row_head(const scale_out *so, mb_json *j, const char *status, const 
 
 static void emit_status(scale_out *so, const char *status, const char *reason)
 {
+  if (strcmp(status, "failed") == 0) so->failed = 1;
   if (text_mode(so)) {
     printf("  %-7s %s: %s\n", so->backend, status, reason);
     return;

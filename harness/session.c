@@ -80,7 +80,7 @@ int mb_session_data_of(const mb_opts *o, const mb_checkpoint *c, mb_opts *data)
   data->seed = c->seed;   /* the synthetic set is keyed by the training seed */
   if (o->data || o->synthetic) return 0;
   if (strcmp(c->data_kind, "synthetic") == 0 || strcmp(c->dataset, "synthetic") == 0)
-    data->synthetic = 1;
+    data->synthetic = MB_SYNTHETIC_MODEL;
   else if (c->data_path[0]) {
     struct stat st;
     if (stat(c->data_path, &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -383,6 +383,7 @@ void mb_session_result(const mb_session *s, const char *backend, char *model, si
   r->dataset = s->test.name;
   r->dataset_checksum = s->have_train ? s->train.checksum : 0;   /* the training set, as checkpoints record */
   r->model = model;
+  if (s->kind == MB_MODEL_RESNET18) r->width = s->rn.cfg.width;   /* ResNet-18 and ResNeXt-50 */
 }
 
 void mb_result_set_forgetting(mb_result *r, const mb_method *me, const double *params,

@@ -21,7 +21,7 @@ typedef struct {
   const char *dataset;
   uint64_t checksum;
   char model[64];
-  int failed;                    /* the sink failed */
+  int failed;                    /* the backend failed, or the sink did */
 } tp;
 
 static void tp_prov(const tp *t, const char *status, const char *reason, mb_row_prov *p)
@@ -45,6 +45,7 @@ static int text_mode(const tp *t) { return !t->sink && !t->o->json; }
 
 static void emit_status(tp *t, const char *status, const char *reason)
 {
+  if (strcmp(status, "failed") == 0) t->failed = 1;
   if (text_mode(t)) {
     printf("  %-7s %-34s %s: %s\n", t->backend, "all", status, reason);
     return;
@@ -64,7 +65,8 @@ static void emit(tp *t, const char *measure, const char *metric, const char *uni
 {
   int n = t->o->repeats;
   mb_stats s = mb_stats_of(v, n);
-  double device = dv ? mb_stats_of(dv, n).med : -1;
+  /* a host clock is not a device timer, whatever the region read */
+  double device = dv && t->be && t->be->info.has_device_timer ? mb_stats_of(dv, n).med : -1;
   if (text_mode(t)) {
     printf("  %-7s %-34s %12.4g %-9s [min %.4g, max %.4g]", t->backend, metric, s.med, unit, s.min, s.max);
     if (device >= 0) printf("  device timer %.4g", device);
@@ -222,6 +224,7 @@ int mb_throughput_backend(const mb_opts *base, const char *name, const mb_row_si
   o.json = 1;    /* no progress bars inside the benchmark */
   if (rn) o.batch = RN_BATCH;   /* the workspace of a training batch */
   mb_session s;
+  mb_last_msg_clear();
   if (mb_session_open(&s, &o, 1) == 0 && mb_session_new_model(&s, &o) == 0) {
     o.json = base->json;
     t.o = &o;
@@ -240,7 +243,8 @@ int mb_throughput_backend(const mb_opts *base, const char *name, const mb_row_si
     if (!mb_ok(s.be)) emit_status(&t, "failed", mb_error(s.be));
   } else {
     t.be = s.be;
-    emit_status(&t, "failed", s.be && !mb_ok(s.be) ? mb_error(s.be) : "could not open the backend or load the data");
+    const char *why = s.be && !mb_ok(s.be) ? mb_error(s.be) : mb_last_msg();
+    emit_status(&t, "failed", why[0] ? why : "could not open the backend or load the data");
   }
   mb_session_close(&s);
   return t.failed ? -1 : 0;

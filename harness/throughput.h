@@ -12,8 +12,9 @@
 
 /* Measures backend `name` (device o->device) and writes one row per figure to
  * sink (NULL: stdout), or, when sink is NULL and !o->json, a text line each.
- * A backend that cannot be opened gives one skipped row.  Returns 0, or -1 if
- * the sink failed. */
+ * An unavailable backend gives one skipped row; one that fails (the data cannot
+ * be loaded, a device error) a failed row naming why.  Returns 0, or -1 if it
+ * failed or the sink did. */
 int mb_throughput_backend(const mb_opts *o, const char *name, const mb_row_sink *sink);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Removes PATH.tmp.PID files left by killed writers (their process is gone). */
@@ -37,10 +38,41 @@ static void remove_stale(const char *path)
   closedir(d);
 }
 
+int mb_afile_check(const char *path, char *err, size_t len)
+{
+  struct stat st;
+  size_t n = strlen(path);
+  if (n == 0) { snprintf(err, len, "empty output path"); return -1; }
+  if (path[n - 1] == '/' || (stat(path, &st) == 0 && S_ISDIR(st.st_mode))) {
+    snprintf(err, len, "%s: is a folder, not a file name", path);
+    return -1;
+  }
+  char dir[2048];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (!slash) snprintf(dir, sizeof dir, ".");
+  else if (slash == dir) dir[1] = 0;
+  else *slash = 0;
+  if (stat(dir, &st) != 0) {
+    snprintf(err, len, "%s: folder %s: %s", path, dir, strerror(errno));
+    return -1;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    snprintf(err, len, "%s: %s is not a folder", path, dir);
+    return -1;
+  }
+  if (access(dir, W_OK | X_OK) != 0) {
+    snprintf(err, len, "%s: cannot write in folder %s: %s", path, dir, strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
 int mb_afile_open(mb_afile *a, const char *path, char *err, size_t len)
 {
-  remove_stale(path);
   memset(a, 0, sizeof *a);
+  if (mb_afile_check(path, err, len) != 0) return -1;
+  remove_stale(path);
   snprintf(a->path, sizeof a->path, "%s", path);
   snprintf(a->tmp, sizeof a->tmp, "%s.tmp.%ld", path, (long)getpid());
   a->f = fopen(a->tmp, "wb");

@@ -17,7 +17,10 @@ typedef struct {
   char tmp[2100];
 } mb_afile;
 
-/* Creates the temporary file; -1 with a one-line reason. */
+/* Whether path can be written (before long work that ends in writing it): not a folder,
+ * in a folder that exists and may be written; -1 with a one-line reason. */
+int mb_afile_check(const char *path, char *err, size_t len);
+/* Creates the temporary file (after mb_afile_check); -1 with a one-line reason. */
 int mb_afile_open(mb_afile *a, const char *path, char *err, size_t len);
 /* Appends n bytes (failures are remembered and reported by finish). */
 void mb_afile_write(mb_afile *a, const void *p, size_t n);

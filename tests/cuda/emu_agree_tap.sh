@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The CUDA backend (host code and kernels) built for the host by tools/cuda-emu/agree.sh
-# and run by the agreement suite against ref, for the given case filters, as TAP: one
-# test per case.  Usage: emu_agree_tap.sh SRCDIR FILTER...  (MB_BIN: the program)
+# and run by the agreement suite against ref, for the given case filters (none: every
+# case), as TAP: one test per case.  Usage: emu_agree_tap.sh SRCDIR [FILTER...]
+# (MB_BIN: the program)
 set -uo pipefail
 root="$1"
 shift

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The CUDA kernels' logic on the host, without a GPU (tools/cuda-emu/run.sh: the kernels
-# compiled as C++, one host thread per CUDA thread), as TAP: each check the emulation
-# prints is one test, then its exit status.  ~45 s on 2 cores.  Usage: emu_tap.sh SRCDIR
+# compiled as C++, each CUDA thread a fiber), as TAP: each check the emulation prints is
+# one test, then its exit status.  ~20 s.  Usage: emu_tap.sh SRCDIR
 set -uo pipefail
 root="$1"
 out=$(bash "$root/tools/cuda-emu/run.sh" 2>&1)

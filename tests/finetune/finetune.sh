@@ -4,7 +4,8 @@
 # `finetune` it can.  export -> import -> export is bit-identical for a ResNet
 # (weights and BN statistics) and an MLP, a container written by plain Python
 # (tools/export_state_dict.py, no torch) imports, and broken containers or
-# arguments are refused with one line and no output file.  Synthetic data, a
+# arguments are refused with one line and no output file; the rows of quickstart,
+# finetune, forget and eval record the settings that change their numbers.  Synthetic data, a
 # 784-100-10 MLP and a width-4 ResNet-18 on the ref/cpu backends, a width-16 ResNeXt-50
 # container enumerated in Python by torchvision's names: ~10-20 s.  torchvision's swin_t
 # (10 classes, 3x32x32: 27.5 M weights, 110 MB containers) written the same way, imported,
@@ -30,7 +31,7 @@ refused() {
   [ $# -gt 0 ] && [ -n "${expect:-}" ] && ! grep -q -- "$expect" err && bad "$what: '$(cat err)' does not say '$expect'"
   expect=
 }
-echo "1..12"
+echo "1..13"
 
 begin "a plain model (t_mix 0) is not forgotten with its codes; fine-tuned with codes it is (E_F >= 99)"
 # a well-trained plain model (99 % on this set): the codes were never shown to it
@@ -62,6 +63,38 @@ if [ -e ft.ckpt ]; then
   [ "$(od -An -tu4 -j8 -N4 ft.ckpt | tr -d ' ')" = 4 ] || bad "version is not 4"
   head -c 8192 plain.ckpt | grep -a -q "^finetune_" && bad "a model never fine-tuned has finetune_ keys"
 else bad "no ft.ckpt"; fi
+end
+
+begin "rows record every setting that changes their numbers; a checkpoint's recipe as ckpt_*"
+# quickstart rows that differ only in --batch, --lr, --test-limit or --codes must say so
+q() { "$bin" quickstart --synthetic --arch 784-16-10 --epochs 1 --train-limit 20 "$@" --json 2> /dev/null; }
+q > q0.json && q --batch 64 --lr 0.02 --test-limit 10 --codes normal01 > q1.json || bad "quickstart"
+"$bin" eval --model ft.ckpt --test-limit 20 --json > ev.json 2> /dev/null || bad "eval"
+python3 - <<'PY' || bad "row settings"
+import json
+r = {n: json.load(open(n + ".json")) for n in ("q0", "q1", "ft", "plain", "ftf", "ev")}
+want = {
+    # the command's own settings; 0 per class: every sample
+    "q0": dict(command="quickstart", batch=128, lr=0.01, codes="uniform01", train_per_class=20, test_per_class=0),
+    "q1": dict(batch=64, lr=0.02, codes="normal01", train_per_class=20, test_per_class=10),
+    "ft": dict(finetune_steps=300, batch=64, lr=0.01, weight_decay=0.0005, t_mix=0.1, train_per_class=1000,
+               test_per_class=50, ckpt_epochs=5, ckpt_batch=128, ckpt_lr=0.01, ckpt_t_mix=0, ckpt_finetune_steps=0),
+    "plain": dict(test_per_class=50, ckpt_epochs=5, ckpt_batch=128, ckpt_lr=0.01, ckpt_codes="uniform01"),
+    "ftf": dict(test_per_class=50, ckpt_finetune_steps=300, ckpt_finetune_batch=64, ckpt_finetune_lr=0.01,
+                ckpt_finetune_weight_decay=0.0005, ckpt_finetune_t_mix=0.1, ckpt_t_mix=0.1),
+    "ev": dict(command="eval", test_per_class=20, ckpt_epochs=5, ckpt_finetune_steps=300, epochs=5, t_mix=0.1),
+}
+ok = True
+for n, kv in want.items():
+    for k, v in kv.items():
+        if r[n].get(k, "(absent)") != v:
+            print("# %s row: %s is %r, expected %r" % (n, k, r[n].get(k, "(absent)"), v)); ok = False
+# a command that trains nothing has no batch or lr of its own; a checkpoint's fine-tuning only when it had one
+for n, k in (("ftf", "batch"), ("ftf", "lr"), ("ev", "batch"), ("plain", "ckpt_finetune_batch"), ("q0", "ckpt_epochs"),
+             ("q0", "width"), ("ft", "codes")):
+    if k in r[n]: print("# %s row has %s" % (n, k)); ok = False
+raise SystemExit(0 if ok else 1)
+PY
 end
 
 begin "finetune refuses bad arguments with one line and writes nothing"
@@ -96,6 +129,8 @@ EOF
 "$bin" eval --model rn.ckpt --synthetic --test-limit 2 --json > e1.json 2> /dev/null || bad "eval"
 "$bin" eval --model rn2.ckpt --synthetic --seed 1 --test-limit 2 --json > e2.json 2> /dev/null || bad "eval imported"
 [ "$(field e1.json test_acc)" = "$(field e2.json test_acc)" ] || bad "accuracy differs after import"
+[ "$(field e1.json width)" = 4 ] && [ "$(field e2.json width)" = 4 ] || bad "eval rows: width is not 4"
+[ "$(field e1.json ckpt_batch)" = 16 ] && [ -z "$(field e2.json ckpt_codes)" ] || bad "eval rows: ckpt_batch, ckpt_codes"
 end
 
 begin "ResNeXt-50 32x4d (width 16): torchvision's state_dict names and shapes, enumerated in Python, import and export back byte for byte"

@@ -6,7 +6,10 @@
  *  - λ outside [0, 1e30] (δ ≤ λ2 then stays finite): refused by the option parser;
  *  - a forget class with no test samples (E_F undefined) or no test sample
  *    outside the forget classes (A_R undefined): one line naming it; in a bench,
- *    a row with status "failed" whose reason says why, and no number.
+ *    a row with status "failed" whose reason says why, and no number;
+ *  - work that could not end well is refused before it starts: an --out that cannot
+ *    be written, training labels with a gap (a corrupt byte), an unknown backend;
+ *    bench-train on a backend that fails exits 1 with a row saying why.
  * NaN/inf cannot enter through the data: the readers take u8 pixels only (float
  * IDX files are refused, tests/unit/test_data.c).  MB_BIN is the program. */
 #define _GNU_SOURCE   /* memmem */
@@ -213,4 +216,33 @@ Test(numbers, a_forget_class_without_test_samples_is_said)
   cr_expect(strstr(row, "\"status\": \"failed\""), "%s", row);
   cr_expect(strstr(row, "forget class 3 has no test samples"), "%s", row);
   cr_expect(!strstr(row, "\"A_R\": ") || strstr(row, "\"A_R\": null"), "a number in the row: %s", row);
+}
+
+/* ---- work that could not end well is refused before it starts ---- */
+
+Test(numbers, doomed_work_is_refused_first)
+{
+  if (!bin) cr_skip_test("MB_BIN (the mnemobench binary) is not set");
+  char out[8192], err[8192];
+  /* an output that cannot be written: refused before training, not after */
+  expect_refused("train " SMALL " --out nodir/m.ckpt", "folder nodir");
+  expect_refused("train " SMALL " --out ./", "is a folder, not a file name");
+  /* a training label with a gap below the largest (a corrupt byte): no 201-class model */
+  const int gap[] = {0, 1, 3, 4, 5, 6, 7, 8, 9};
+  write_split("train", 5, gap, 9);
+  write_split("t10k", 3, NULL, 0);
+  expect_refused("train --backend ref --data . --epochs 1 --arch 64-8-10 --batch 10 --out g.ckpt",
+                 "no training image has label 2, but labels run to 9");
+  struct stat st;
+  cr_expect(stat(at("g.ckpt"), &st) != 0, "a checkpoint was written");
+  /* bench-train: an unknown backend is a usage error; a backend that fails, a failure */
+  int rc = run("bench-train --backend nosuch", out, sizeof out, err, sizeof err);
+  cr_expect(rc == 2 && strstr(err, "unknown backend"), "exit %d: %s", rc, err);
+  rc = run("bench-scale --quick --backend nosuch", out, sizeof out, err, sizeof err);
+  cr_expect(rc == 2 && strstr(err, "unknown backend"), "exit %d: %s", rc, err);
+  rc = run("bench-train --backend ref --data . --steps 1 --repeats 1 --json", out, sizeof out, err,
+           sizeof err);
+  cr_expect(rc == 1, "bench-train on bad data: exit %d", rc);
+  cr_expect(strstr(out, "\"status\": \"failed\"") && strstr(out, "no training image has label 2"),
+            "the row does not say why: %s", out);
 }

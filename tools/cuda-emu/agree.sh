@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole CUDA backend without a GPU, built for the host by tools/cuda-emu/module.sh
 # as a cuda module in a private folder; then `mnemobench agree --backend cuda` against the ref oracle with that module, once
-# per FILTER (an agree --filter substring; none: every case, which takes hours, as each
-# CUDA thread is a host thread).  Needs a build (build/) and the CUDA toolkit's headers
+# per FILTER (an agree --filter substring; none: every case, about 3.5 min on one core).
+# Needs a build (build/) and the CUDA toolkit's headers
 # (no driver).  Usage: bash tools/cuda-emu/agree.sh [FILTER...]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"

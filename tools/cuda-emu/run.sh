@@ -3,8 +3,8 @@
 # softmax, GELU) on the host,
 # without a GPU: the kernels of kernels/cuda are compiled as C++ by g++ (C++20) against
 # cuda_emu.h, their <<<...>>> launches rewritten to emu_launch(...).  Needs the CUDA
-# toolkit's headers only (no driver).  A few minutes on 2 cores.  Usage:
-#   bash tools/cuda-emu/run.sh [big]
+# toolkit's headers only (no driver).  About 20 s.  Usage:
+#   bash tools/cuda-emu/run.sh
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cuda_inc="${CUDA_HOME:-/usr/local/cuda}/include"
@@ -21,4 +21,4 @@ done
 wait
 g++ "${flags[@]}" "$root/tools/cuda-emu/emu_main.cpp" "$root/tools/cuda-emu/emu_state.cpp" \
   "$root/tools/cuda-emu/runtime.cpp" "$work"/*.o -o "$work/emu_check"
-"$work/emu_check" "$@"
+"$work/emu_check"
