@@ -158,6 +158,16 @@ int mb_cmd_forget(int argc, char **argv)
     memcpy(f.data_kind, c.data_kind, sizeof f.data_kind);   /* still the model's training data */
     memcpy(f.data_path, c.data_path, sizeof f.data_path);
     snprintf(f.forgotten, sizeof f.forgotten, "%s", o.classes);
+    /* a forgotten fine-tuned model is still that fine-tuned model */
+    f.finetune_steps = c.finetune_steps;
+    f.finetune_batch = c.finetune_batch;
+    f.finetune_lr = c.finetune_lr;
+    f.finetune_weight_decay = c.finetune_weight_decay;
+    f.finetune_t_mix = c.finetune_t_mix;
+    f.finetune_seed = c.finetune_seed;
+    f.finetune_s = c.finetune_s;
+    memcpy(f.finetune_base, c.finetune_base, sizeof f.finetune_base);
+    f.finetune_base_checksum = c.finetune_base_checksum;
     char err[512];
     int w = mb_checkpoint_write(o.out, &f, err, sizeof err);
     mb_checkpoint_free(&f);

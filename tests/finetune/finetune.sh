@@ -41,7 +41,8 @@ begin "a plain model (t_mix 0) is not forgotten with its codes; fine-tuned with 
 # 300 steps at lr 0.01: this small MLP learns the codes too slowly at the paper's 0.001
 "$bin" finetune --model plain.ckpt --steps 300 --lr 0.01 --train-limit 1000 --test-limit 50 \
   --out ft.ckpt --json > ft.json 2> /dev/null || bad "finetune"
-"$bin" forget --model ft.ckpt --classes 0 --test-limit 50 --json > ftf.json 2> /dev/null || bad "forget fine-tuned"
+"$bin" forget --model ft.ckpt --classes 0 --test-limit 50 --out ftf.ckpt --json > ftf.json 2> /dev/null ||
+  bad "forget fine-tuned"
 if [ "$cur" -eq 0 ]; then
   pe=$(field plain.json E_F); fe=$(field ftf.json E_F); fa=$(field ftf.json A_R)
   echo "# plain model: E_F after forget $pe; fine-tuned: E_F $fe, A_R $fa; fine-tuning $(field ft.json train_s) s"
@@ -52,6 +53,7 @@ if [ "$cur" -eq 0 ]; then
   [ "$(field ftf.json command)" = forget ] || bad "forget row command $(field ftf.json command)"
   [ "$(field ftf.json finetune_steps)" = 300 ] || bad "forget row of the fine-tuned model: finetune_steps $(field ftf.json finetune_steps)"
   [ "$(field plain.json finetune_steps)" = 0 ] || bad "forget row of the plain model: finetune_steps $(field plain.json finetune_steps)"
+  head -c 8192 ftf.ckpt | grep -a -q "^finetune_steps=300$" || bad "forget --out dropped the fine-tuning record"
 fi
 end
 
