@@ -6,7 +6,7 @@ set -uo pipefail
 root="$1"
 out=$(bash "$root/tools/cuda-emu/run.sh" 2>&1)
 rc=$?
-lines=$(grep -E '^(bn |ln |softmax |gelu |ok +forget|FAIL)' <<<"$out")
+lines=$(grep -E '^(bn |ln |softmax |gelu |ok +forget|ok +emu:|FAIL)' <<<"$out")
 n=$(grep -c . <<<"$lines")
 echo "1..$((n + 1))"
 i=0

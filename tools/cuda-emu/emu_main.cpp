@@ -1,16 +1,47 @@
 /* tools/cuda-kernel-check.cu on the host emulation (tools/cuda-emu/run.sh): its batch-norm,
  * forgetting-update, layer-norm, softmax and GELU checks at small shapes and at a ResNet
- * layer's batch norm and a Swin stage's layer norm. */
+ * layer's batch norm and a Swin stage's layer norm; first, that the emulation stops a
+ * block whose threads do not all reach a __syncthreads. */
 #include "cuda_emu.h"
 #include <cuda_runtime.h>
 #include <cstdlib>
 #include <cstdio>
+#include <csignal>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 /* the runtime calls come from runtime.cpp */
 #define main tool_main
 #include "cuda-kernel-check.cu"
 #undef main
+
+/* thread 0 returns while the others wait: undefined on a GPU, a stop here */
+__global__ void divergent_k(int *x)
+{
+  if (threadIdx.x == 0) return;
+  __syncthreads();
+  x[threadIdx.x] = 1;
+}
+
+static void divergence_case()
+{
+  pid_t p = fork();
+  if (p == 0) {
+    int fd = open("/dev/null", O_WRONLY);
+    if (fd >= 0) dup2(fd, 2);
+    int x[64] = {0};
+    emu_launch(divergent_k, dim3(1), dim3(64), 0, (cudaStream_t)0, x);
+    _exit(0);
+  }
+  int st = 0;
+  bool caught = p > 0 && waitpid(p, &st, 0) == p && WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT;
+  printf("%s emu: a divergent __syncthreads stops the run\n", caught ? "ok  " : "FAIL");
+  if (!caught) g_fail++;
+}
+
 int main()
 {
+  divergence_case();
   bn_case(4, 64, 64, 0.5f, 2.0f);
   bn_case(8, 32, 16, 0.5f, 2.0f);
   bn_case(2, 4, 12544, 0.0f, 1.0f);
