@@ -62,6 +62,23 @@ static int load(const mb_opts *o, mb_session *s, mb_checkpoint *c, int need_trai
 }
 
 /* forget --help: every method with what it needs and its --param defaults. */
+/* A forget or eval row's model fields: the checkpoint's recipe (seed, t_mix, epochs are the
+ * model's, which the report groups by), this run's classes and per-class limits. */
+static void set_model_fields(mb_result *r, const mb_checkpoint *c, const mb_opts *o,
+                             const int *forget, int nf)
+{
+  r->dataset_checksum = c->dataset_checksum;
+  r->forget = forget;
+  r->n_forget = nf;
+  r->seed = c->seed;
+  r->t_mix = mb_float_decimal(c->t_mix);
+  r->epochs = c->epochs;
+  r->finetune_steps = c->finetune_steps;
+  r->train_per_class = o->train_limit;
+  r->test_per_class = o->test_limit;
+  r->ckpt = c;
+}
+
 static void list_methods(void)
 {
   const mb_method *const *all;
@@ -190,16 +207,7 @@ int mb_cmd_forget(int argc, char **argv)
   r.metrics = metrics;
   r.quality = &q;
   mb_result_set_forgetting(&r, me, params, &before, &after, &t);
-  r.dataset_checksum = c.dataset_checksum;
-  r.forget = forget;
-  r.n_forget = nf;
-  r.seed = c.seed;
-  r.t_mix = mb_float_decimal(c.t_mix);
-  r.epochs = c.epochs;
-  r.finetune_steps = c.finetune_steps;
-  r.train_per_class = o.train_limit;
-  r.test_per_class = o.test_limit;
-  r.ckpt = &c;
+  set_model_fields(&r, &c, &o, forget, nf);
   r.warmups = o.warmups;
   r.lambda_source = lambda_source;
   if (o.json) mb_result_write_json(stdout, &r);
@@ -246,19 +254,10 @@ int mb_cmd_eval(int argc, char **argv)
     char model[64];
     mb_session_result(&s, o.backend, model, sizeof model, &r);
     r.method = "eval";
-    r.dataset_checksum = c.dataset_checksum;
-    r.forget = forget;
-    r.n_forget = nf;
-    r.seed = c.seed;
-    r.t_mix = mb_float_decimal(c.t_mix);   /* the model's, as a forget row says them */
-    r.epochs = c.epochs;
+    set_model_fields(&r, &c, &o, forget, nf);
     r.test_acc = ev.acc;
     r.A_R = ev.A_R;
     r.E_F = ev.E_F;
-    r.finetune_steps = c.finetune_steps;
-    r.train_per_class = o.train_limit;
-    r.test_per_class = o.test_limit;
-    r.ckpt = &c;
     mb_result_write_json(stdout, &r);
   } else if (nf) {
     printf("test accuracy %.2f%%, A_R %.2f, E_F %.2f (forget classes %s)\n", ev.acc, ev.A_R, ev.E_F,
