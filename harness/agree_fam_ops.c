@@ -2,6 +2,7 @@
  * memory, timer and GEMM ops: what each allocates and calls. */
 #include "harness/agree_families.h"
 
+#include "core/clock.h"
 #include "core/conv.h"
 #include "core/forget_mnemonic.h"
 #include "core/gemm_sq.h"
@@ -53,14 +54,18 @@ const agree_family fam_mem = {"mem", mem_plan, mem_run, NULL, NULL};
 /* ================================================================ sync and timers */
 
 /* A fill between two timer marks: after sync the time must be readable where the
- * backend claims a device timer, and plausible everywhere. */
+ * backend claims a device timer, and no longer than the host clock around the same
+ * synchronised region (marks inside it cannot span more). */
 static void timer_run(mb_backend *be, const agree_case *c, const mb_view *v, uint64_t seed)
 {
   (void)seed;
+  mb_sync(be);
+  double h0 = mb_now();
   mb_timer *t = mb_timer_begin(be);
   mb_fill_u32(be, v[0], c->mem.n, c->mem.bits);
   mb_timer_end(be, t);
   mb_sync(be);
+  double host_ms = 1e3 * (mb_now() - h0);
   double ms = mb_timer_ms(be, t);
   mb_timer_free(be, t);
   if (!mb_ok(be)) return;
@@ -68,6 +73,9 @@ static void timer_run(mb_backend *be, const agree_case *c, const mb_view *v, uin
     mb_fail(be, MB_DEVICE_ERROR, "timer: has_device_timer is set but timer_ms gave %g", ms);
   else if (ms > 60000.0)
     mb_fail(be, MB_DEVICE_ERROR, "timer: implausible %g ms for one fill", ms);
+  else if (be->info.has_device_timer && ms > 1.05 * host_ms + 0.05)   /* 50 µs: clock granularity */
+    mb_fail(be, MB_DEVICE_ERROR, "timer: %g ms on the device but %g ms on the host around it", ms,
+            host_ms);
 }
 
 const agree_family fam_timer = {"timer", mem_plan, timer_run, NULL, NULL};

@@ -22,13 +22,6 @@ static int parse_forget(const char *list, int n_classes, int *forget, int *nf)
   return mb_parse_classes(list, n_classes, forget, MB_MAX_FORGET, nf);
 }
 
-static const char *timer_kind(const mb_backend *be, int have_dev, int zero_dev)
-{
-  if (!be->info.has_device_timer) return "host-only";
-  if (zero_dev || !have_dev) return "host-fallback";
-  return "device";
-}
-
 /* The quality metrics of the forgotten model in the session (specification §7.7),
  * against the experiment's cached retrained model; relearning changes the weights,
  * which the next cell restores from r->ck. */
@@ -77,7 +70,7 @@ int bp_run_forget_cell(bench *b, runner *r, const cell *c, char *why, size_t len
   double *host = calloc((size_t)cap, sizeof *host), *dev = calloc((size_t)cap, sizeof *dev),
          *up = calloc((size_t)cap, sizeof *up), *down = calloc((size_t)cap, sizeof *down),
          *e2e = calloc((size_t)cap, sizeof *e2e);
-  int n = 0, have_dev = 1, zero_dev = 0;
+  int n = 0;
   mb_forget_timing ft;
   memset(&ft, 0, sizeof ft);
   double spent = 0;
@@ -98,8 +91,6 @@ int bp_run_forget_cell(bench *b, runner *r, const cell *c, char *why, size_t len
     if (run < warm) continue;
     host[n] = ft.seconds;
     dev[n] = ft.device_ms;
-    if (ft.device_ms < 0) have_dev = 0;
-    if (ft.device_ms == 0) zero_dev = 1;
     up[n] = t_up;
     down[n] = t_down;
     e2e[n] = t_up + ft.seconds + t_down;
@@ -119,9 +110,6 @@ int bp_run_forget_cell(bench *b, runner *r, const cell *c, char *why, size_t len
     mb_stats h = mb_stats_of(host, n), u = mb_stats_of(up, n), d = mb_stats_of(down, n), x = mb_stats_of(e2e, n);
     r->warmed[word] |= bit;
     r->last_median[slot] = h.med;
-    int dev_ok = have_dev && !zero_dev && be->info.has_device_timer;
-    mb_stats dv = dev_ok ? mb_stats_of(dev, n) : (mb_stats){NAN, NAN, NAN, NAN, NAN, 0};
-    double ratio = dev_ok ? dv.med / (1e3 * h.med) : NAN;
     mb_json j;
     bp_row_begin(b, &j, c, s, "ok", "");
     mb_json_num(&j, "test_acc", r->before.acc);
@@ -136,13 +124,7 @@ int bp_run_forget_cell(bench *b, runner *r, const cell *c, char *why, size_t len
     mb_json_int(&j, "warmups", warm);
     mb_json_int(&j, "repeats", n);
     mb_row_stats(&j, "forget_s", &h, host, n);
-    mb_json_str(&j, "timer", timer_kind(be, have_dev, zero_dev));
-    mb_json_num(&j, "forget_device_ms", dv.med);
-    mb_json_num(&j, "forget_device_ms_min", dv.min);
-    mb_json_num(&j, "forget_device_ms_max", dv.max);
-    if (dev_ok) mb_json_nums(&j, "forget_device_ms_samples", dev, n);
-    mb_json_num(&j, "device_host_ratio", ratio);
-    mb_json_raw(&j, "timer_disagree", dev_ok && fabs(ratio - 1.0) > 0.2 ? "true" : "false");
+    mb_row_device_timing(&j, be, host, dev, n);
     mb_json_num(&j, "upload_s", u.med);
     mb_json_num(&j, "download_s", d.med);
     mb_json_num(&j, "end_to_end_s", x.med);

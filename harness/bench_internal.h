@@ -47,6 +47,7 @@ typedef struct {
   const char *results_path, *cache;
   int retry, list;
   int stage_train;               /* --stage train: train and cache the models, run no cell */
+  int plan_only;                 /* the plan only (ids, counts): no backend probed for train_backend */
   int shard_i, shard_n;          /* --shard I/N: the cells whose index mod N is I (n 0: all) */
   const char *only_backends[16]; int n_only_backends;   /* --backend NAME... */
   const char *only_exps[16]; int n_only_exps;           /* --experiment NAME... */
@@ -94,6 +95,17 @@ int bp_enumerate(bench *b);
 /* Keeps the cells of --backend, --experiment and --shard (round-robin over the
  * sorted plan, so the split depends on the spec and the options only). */
 void bp_select(bench *b);
+/* Rows of the results file that an other version of the spec (same name,
+ * another spec_hash) wrote: -1 when some have cells the plan (before
+ * bp_select) no longer has, i.e. a setting changed and the file would mix two
+ * computations (msg: the one-line refusal); 1 when all are cells of this plan
+ * (an added seed or experiment, an edited comment; msg: a note), also when
+ * rows of this spec_hash have cells this plan lacks (another --data,
+ * MB_ENGINE, train backend or an older id scheme: a note); 0 none. */
+int bp_check_versions(bench *b, char *msg, size_t len);
+/* The cells of spec s on the backends named (all when n_only is 0), as bench
+ * would plan them; -1 when the spec cannot be planned (said on stderr). */
+int bp_count_cells(const mb_spec *s, const char *const *only_backends, int n_only);
 /* Reads the rows appended since the last call and marks their cells done.
  * The first read (nothing read yet) takes ok rows and, without --retry,
  * skipped ones; later reads see rows other writers appended during this run,

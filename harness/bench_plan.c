@@ -48,7 +48,8 @@ static const char *pick_train_backend(bench *b, const char *want)
 static int add_model(bench *b, const mb_spec_exp *e, double t_mix, uint64_t seed)
 {
   char settings[1400], model[80];
-  const char *tb = pick_train_backend(b, e->train_backend);
+  /* plan_only (slurm counts cells on a login node): no backend is probed */
+  const char *tb = b->plan_only ? e->train_backend : pick_train_backend(b, e->train_backend);
   if (bp_is_resnet(e)) snprintf(model, sizeof model, "resnet18/width=%d", e->width);
   else snprintf(model, sizeof model, "%s", e->model);
   snprintf(settings, sizeof settings,
@@ -140,6 +141,10 @@ static void cell_ids(bench *b, cell *c)
   else
     for (int i = 0; i < e->n_samples && o < (int)sizeof canon - 16; i++)
       o += snprintf(canon + o, sizeof canon - (size_t)o, "|n=%d", e->samples[i]);
+  /* the test samples A_R and E_F are measured on (every sample, 0, keeps the ids
+   * cells had before it was part of them: resumable results) */
+  if (e->test_per_class > 0 && o < (int)sizeof canon - 32)
+    o += snprintf(canon + o, sizeof canon - (size_t)o, "|test_per_class=%d", e->test_per_class);
   uint32_t g = (uint32_t)hash_str(canon);
   /* the cell adds how it is measured */
   if (o < (int)sizeof canon - 128)
@@ -343,4 +348,72 @@ int bp_take_cell(bench *b, cell *c, int wait)
   if (wait && rc != 1) mb_results_release(&b->out, c->id);
   c->busy = rc == 2;
   return rc;
+}
+
+int bp_check_versions(bench *b, char *msg, size_t len)
+{
+  msg[0] = 0;
+  FILE *f = fopen(b->results_path, "rb");
+  if (!f) return 0;
+  char *line = NULL, other[17] = "", stale_id[200] = "";
+  size_t cap = 0;
+  ssize_t got;
+  int n_other = 0, n_stale = 0, n_foreign = 0;
+  while ((got = getline(&line, &cap, f)) > 0) {
+    if (line[got - 1] != '\n') break;   /* a torn last line: the report says so */
+    mb_jv v;
+    char err[160];
+    if (mb_jv_parse(line, &v, err, sizeof err) != 0) continue;
+    const char *sp = mb_jv_str(&v, "spec", ""), *h = mb_jv_str(&v, "spec_hash", ""), *id = mb_jv_str(&v, "cell", "");
+    if (!strcmp(sp, b->spec.name) && !strcmp(h, b->spec.hash) && *id && !find_cell(b, id)) n_foreign++;
+    else if (!strcmp(sp, b->spec.name) && *h && strcmp(h, b->spec.hash)) {
+      n_other++;
+      if (!other[0]) snprintf(other, sizeof other, "%s", h);
+      if (*id && !find_cell(b, id)) {
+        if (!n_stale) snprintf(stale_id, sizeof stale_id, "%s", id);
+        n_stale++;
+      }
+    }
+    mb_jv_free(&v);
+  }
+  free(line);
+  fclose(f);
+  if (n_stale) {
+    snprintf(msg, len,
+             "bench: %s holds %d row(s) of another version of spec '%s' (spec_hash %s, this one %s) whose cells "
+             "it no longer has (e.g. %s): a setting changed; write to another --results file",
+             b->results_path, n_stale, b->spec.name, other, b->spec.hash, stale_id);
+    return -1;
+  }
+  int o = 0;
+  if (n_other)
+    o = snprintf(msg, len,
+                 "mnemobench bench: %s holds %d row(s) of an earlier version of spec '%s' (spec_hash %s, this one %s); "
+                 "their cells are unchanged in this one and count as done",
+                 b->results_path, n_other, b->spec.name, other, b->spec.hash);
+  if (n_foreign && o >= 0 && (size_t)o < len)
+    snprintf(msg + o, len - (size_t)o,
+             "%smnemobench bench: %s holds %d row(s) of this spec whose cells are not in this plan (another --data, "
+             "MB_ENGINE or train backend, or an older mnemobench's cell ids): kept, and not counted as done",
+             o ? "\n" : "", b->results_path, n_foreign);
+  return n_other || n_foreign ? 1 : 0;
+}
+
+int bp_count_cells(const mb_spec *s, const char *const *only_backends, int n_only)
+{
+  bench *b = calloc(1, sizeof *b);
+  if (!b) { mb_die_msg("out of memory"); return -1; }
+  b->spec = *s;
+  b->plan_only = 1;
+  b->cache = "";
+  for (int i = 0; i < n_only && i < 16; i++) b->only_backends[b->n_only_backends++] = only_backends[i];
+  int n = -1;
+  if (bp_enumerate(b) == 0) {
+    bp_select(b);
+    n = b->n_cells;
+  }
+  free(b->cells);
+  free(b->models);
+  free(b);
+  return n;
 }

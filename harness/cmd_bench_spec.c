@@ -23,10 +23,13 @@ static const char k_usage[] =
   "JSON row per cell to the results file (default: the spec's `results`, else\n"
   "results/NAME.jsonl).  A rerun skips cells that already have a row, so an interrupted run\n"
   "continues where it stopped; failed cells run again, skipped ones (backend unavailable)\n"
-  "only with --retry.  Models are trained once and cached under the cache directory,\n"
-  "keyed by a hash of their training settings.  Several bench processes may share one\n"
-  "results file and one cache (also on NFS): each cell runs once, each model is trained\n"
-  "once (the others wait for it), fcntl locks in FILE.lock and the cache's *.lock files.\n"
+  "only with --retry; a cell's id holds every setting its numbers depend on, so a changed\n"
+  "setting runs it again, and a results file holding rows of another version of the spec\n"
+  "whose cells changed is refused (give another --results).  Models are trained once and\n"
+  "cached under the cache directory, keyed by a hash of their training settings.  Several\n"
+  "bench processes may share one results file and one cache (also on NFS): each cell runs\n"
+  "once, each model is trained once (the others wait for it), fcntl locks in FILE.lock and\n"
+  "the cache's *.lock files.\n"
   "  --results FILE   results file (append-only, one row per line, fsync per row)\n"
   "  --cache DIR      checkpoint cache (default: the spec's `cache`, else mnemobench-cache)\n"
   "  --data DIR       the data of every experiment (default | synthetic | a folder): e.g. the\n"
@@ -141,7 +144,9 @@ static int run_all(bench *b)
             b->n_cells, b->results_path);
     return 0;
   }
-  int failures = train_models(b);
+  /* models that failed to train are said by their own line; their cells fail
+   * below (each counted once, as a cell) */
+  int model_failures = train_models(b), failures = 0;
   runner r;
   memset(&r, 0, sizeof r);
   r.model = -1;
@@ -163,9 +168,11 @@ static int run_all(bench *b)
   bp_progress_end(b);
   char el[32];
   bp_fmt_dur(mb_now() - b->t_start, el, sizeof el);
-  fprintf(stderr, "mnemobench bench: %d cell(s) run in %s (%d failed); %d by another writer; rows in %s\n",
-          b->n_done, el, failures, b->n_elsewhere, b->results_path);
-  return failures ? 1 : 0;
+  char models[64] = "";
+  if (model_failures) snprintf(models, sizeof models, ", %d model(s) failed to train", model_failures);
+  fprintf(stderr, "mnemobench bench: %d cell(s) run in %s (%d failed%s); %d by another writer; rows in %s\n",
+          b->n_done, el, failures, models, b->n_elsewhere, b->results_path);
+  return failures || model_failures ? 1 : 0;
 }
 
 static int parse_shard(const char *s, bench *b)
@@ -267,6 +274,19 @@ int mb_cmd_bench(int argc, char **argv)
   b.cache = cache ? cache : b.spec.cache;
   b.t_start = mb_now();
   if (bp_enumerate(&b) != 0) return 2;
+  /* a results file one version of a spec wrote is the rows of one computation:
+   * stale rows of changed settings beside new ones would mix two (the full plan:
+   * before --backend, --experiment and --shard) */
+  if (!b.list && !b.stage_train) {
+    int v = bp_check_versions(&b, err, sizeof err);
+    if (v < 0) {
+      mb_die_msg("%s", err);
+      free(b.cells);
+      free(b.models);
+      return 2;
+    }
+    if (v > 0) fprintf(stderr, "%s\n", err);
+  }
   bp_select(&b);
   bp_mark_done(&b);
   int rc = 0;

@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char k_forget_usage[] =
@@ -27,6 +28,8 @@ static const char k_forget_usage[] =
   "                     the data set and model\n"
   "  --warmups N        untimed runs of the method first (default 0): keeps first-use kernel\n"
   "                     compilation out of forget_s on GPU-API backends\n"
+  "  --repeats N        timed runs (default 1), the weights put back before each; forget_s is\n"
+  "                     their median (the last run's model is evaluated and written)\n"
   "  --test-limit N     evaluate on the first N test samples of each class\n"
   "  --train-limit N    load the first N training samples of each class (the methods that\n"
   "                     use data, and the MIA's members)\n"
@@ -116,6 +119,8 @@ int mb_cmd_forget(int argc, char **argv)
   unsigned metrics = 0;
   mb_checkpoint retrained;
   memset(&retrained, 0, sizeof retrained);
+  int reps = 1;
+  double *run_s = NULL, *run_dev = NULL;
   if (o.metrics) {
     char err[256];
     if (mb_metrics_parse(o.metrics, &metrics, err, sizeof err) != 0) { mb_die_msg("%s", err); return 2; }
@@ -158,10 +163,13 @@ int mb_cmd_forget(int argc, char **argv)
   mb_eval_result before, after;
   mb_forget_timing t;
   if (mb_session_eval(&s, forget, nf, &before)) goto out;
-  /* untimed runs first, so first-use kernel compilation and cold caches stay out of forget_s */
-  for (int i = 0; i < o.warmups; i++)
-    if (mb_session_forget(&s, me, params, forget, nf, &t) || mb_session_restore_weights(&s, &c)) goto out;
-  if (mb_session_forget(&s, me, params, forget, nf, &t) ||
+  /* untimed runs first, so first-use kernel compilation and cold caches stay out of forget_s;
+   * the last timed run's weights are the ones evaluated and written */
+  reps = o.repeats_given ? o.repeats : 1;
+  run_s = calloc((size_t)reps, sizeof *run_s);
+  run_dev = calloc((size_t)reps, sizeof *run_dev);
+  if (!run_s || !run_dev) { mb_die_msg("forget: out of memory"); goto out; }
+  if (mb_session_forget_runs(&s, &c, me, params, forget, nf, o.warmups, reps, &t, run_s, run_dev) ||
       mb_session_eval(&s, forget, nf, &after))
     goto out;
   if (o.out) {
@@ -207,14 +215,17 @@ int mb_cmd_forget(int argc, char **argv)
   r.metrics = metrics;
   r.quality = &q;
   mb_result_set_forgetting(&r, me, params, &before, &after, &t);
+  mb_result_set_runs(&r, run_s, run_dev, reps);
   set_model_fields(&r, &c, &o, forget, nf);
   r.warmups = o.warmups;
   r.lambda_source = lambda_source;
   if (o.json) mb_result_write_json(stdout, &r);
   else {
-    printf("forgot class(es) %s with %s on %s: A_R %.2f -> %.2f, E_F %.2f -> %.2f, %.3f ms (%s)\n",
+    char runs[160];
+    mb_result_runs_text(&r, runs, sizeof runs);
+    printf("forgot class(es) %s with %s on %s: A_R %.2f -> %.2f, E_F %.2f -> %.2f, %.3f ms (%s; %s)\n",
            o.classes, me->name, s.be->info.name, before.A_R, after.A_R, before.E_F, after.E_F,
-           1e3 * t.seconds, t.outcome.note);
+           1e3 * r.forget_s, runs, t.outcome.note);
     if (*lambda_source == 'c') mb_lambda_print(&lc);
     if (metrics & MB_METRIC_MIA) printf("MIA %.2f %% of %d forget-train samples judged members\n", q.mia, q.mia_n_target);
     if (metrics & MB_METRIC_DISTANCE)
@@ -229,6 +240,8 @@ out:
   mb_checkpoint_free(&c);
   mb_checkpoint_free(&retrained);
   mb_session_close(&s);
+  free(run_s);
+  free(run_dev);
   return rc;
 }
 

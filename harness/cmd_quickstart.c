@@ -22,8 +22,9 @@ static const char k_usage[] =
   "on CIFAR-10 (with t_mix 0.3), λ1 1e-4 and λ2 1e5 on Fashion-MNIST at width 64, else from\n"
   "the codes (forget --help).  --width N narrows it (64 = the real model); --train-limit N and\n"
   "--test-limit N keep the first N samples of each class (a ResNet is slow on a CPU).\n"
-  "Also as for train: --batch N, --lr X, --device N, --engine generic|auto\n"
-  "(generic: the optional accelerated ops composed from the required ones).\n";
+  "--warmups N untimed forgetting runs first (default 0), --repeats N timed ones (default 1;\n"
+  "the time printed is their median).  Also as for train: --batch N, --lr X, --device N,\n"
+  "--engine generic|auto (generic: the optional accelerated ops composed from the required ones).\n";
 
 int mb_cmd_quickstart(int argc, char **argv)
 {
@@ -38,6 +39,8 @@ int mb_cmd_quickstart(int argc, char **argv)
   mb_train_stats st;
   mb_eval_result before, after;
   mb_forget_timing t;
+  mb_checkpoint ck;   /* the trained weights, put back between runs */
+  int have_ck = 0;
   int forget[MB_MAX_FORGET] = {0}, nf = 1;
   if (mb_session_open(&s, &o, 1)) goto out;
   const char *hp_model = mb_hparams_model(o.model_kind, MB_RN_RESNET18);
@@ -64,16 +67,25 @@ int mb_cmd_quickstart(int argc, char **argv)
            s.train.synthetic ? "SYNTHETIC data" : s.train.name, s.train.n, s.test.n, o.epochs,
            o.t_mix, lambda, (unsigned long long)o.seed, o.backend, s.be->info.name);
   }
+  /* --warmups N untimed runs, --repeats N timed ones (default 1), the trained weights put
+   * back before each; the last run's model is evaluated */
+  int reps = o.repeats_given ? o.repeats : 1;
+  double run_s[1000], run_dev[1000];
   if (mb_session_train(&s, &o, &st) ||
       (from_codes && mb_lambda_choose(&s, me, forget, nf, params, &lc)) ||
       mb_session_eval(&s, forget, nf, &before) ||
-      mb_session_forget(&s, me, params, forget, nf, &t) ||
+      (o.warmups + reps > 1 && mb_session_to_checkpoint(&s, &o, &ck) != 0))
+    goto out;
+  have_ck = o.warmups + reps > 1;
+  if (mb_session_forget_runs(&s, &ck, me, params, forget, nf, o.warmups, reps, &t, run_s, run_dev) ||
       mb_session_eval(&s, forget, nf, &after))
     goto out;
   mb_result r;
   char model[64];
   mb_session_result(&s, o.backend, model, sizeof model, &r);
   mb_result_set_forgetting(&r, me, params, &before, &after, &t);
+  mb_result_set_runs(&r, run_s, run_dev, reps);
+  r.warmups = o.warmups;
   r.command = "quickstart";
   r.forget = forget;
   r.n_forget = nf;
@@ -90,23 +102,25 @@ int mb_cmd_quickstart(int argc, char **argv)
   if (o.json) {
     mb_result_write_json(stdout, &r);
   } else {
-    printf("\ntrained in %.1f s (%.0f samples/s); test accuracy %.2f%%\n\n", st.seconds,
+    printf("\ntrained in %.1f s (%.0f samples/s; one run); test accuracy %.2f%%\n\n", st.seconds,
            (double)st.samples / st.seconds, before.acc);
     printf("| %-22s | %8s | %8s | %12s | %-8s |\n", "model", "A_R", "E_F", "forget time", "sign");
     printf("|------------------------|----------|----------|--------------|----------|\n");
     printf("| %-22s | %8.2f | %8.2f | %12s | %-8s |\n", "trained (before)", before.A_R, before.E_F, "-", "-");
-    char ms[32];
-    snprintf(ms, sizeof ms, "%.3f ms", 1e3 * t.seconds);
+    char ms[32], runs[160];
+    snprintf(ms, sizeof ms, "%.3f ms", 1e3 * r.forget_s);
+    mb_result_runs_text(&r, runs, sizeof runs);
     printf("| %-22s | %8.2f | %8.2f | %12s | %-8s |\n", "forgotten (mnemonic)", after.A_R, after.E_F,
            ms, t.outcome.sign > 0 ? "plus" : "minus");
     printf("\nforget class(es) %s; backend %s, device %s; forgetting used %lld forward and %lld "
-           "backward sample passes%s\n", o.classes ? o.classes : "0", o.backend, s.be->info.name,
-           t.n_forward, t.n_backward,
+           "backward sample passes; forget time: host clock, %s%s\n", o.classes ? o.classes : "0",
+           o.backend, s.be->info.name, t.n_forward, t.n_backward, runs,
            t.device_ms >= 0 ? "" : " (no device timer)");
     if (from_codes) mb_lambda_print(&lc);
   }
   rc = 0;
 out:
+  if (have_ck) mb_checkpoint_free(&ck);
   mb_session_close(&s);
   return rc;
 }

@@ -28,8 +28,11 @@ static const char k_usage[] =
   "and the rest is read.\n"
   "  --backend NAME   backend of the paper tables (default: cuda, cpu, vulkan, opencl, ref:\n"
   "                   the first with rows)\n"
-  "  --compare OLD NEW  flag time regressions beyond the measured spread, A_R / E_F falls and\n"
-  "                   lost agreement with ref; exit status 1 when there is any\n"
+  "  --compare OLD NEW  like cells only: flag time regressions beyond the measured spread, A_R /\n"
+  "                   E_F falls and lost agreement with ref; name cells of OLD missing from NEW,\n"
+  "                   cells whose settings differ (not compared) or whose device, build or threads\n"
+  "                   differ (time not compared), and NEW-only cells; exit status 1 when there is\n"
+  "                   any finding but a NEW-only cell, or when nothing was compared\n"
   "  --time-tol X     relative slow-down that must also be exceeded (default 0.10)\n"
   "  --acc-tol PP     A_R / E_F fall in percentage points (default 1.0)\n";
 
@@ -101,10 +104,16 @@ int mb_cmd_report(int argc, char **argv)
   mb_rowset rs = {0};
   int unreadable = 0;
   for (int i = 0; i < nfiles; i++) unreadable += mb_rows_read(argv[optind + i], i, &rs, stderr) != 0;
-  if (unreadable == nfiles) { mb_rows_free(&rs); return 2; }
+  /* a report of some of the files would pass for the whole: nothing is written */
+  if (unreadable) {
+    if (nfiles > 1) report_msg("report: %d of %d results files cannot be read (above); nothing written", unreadable, nfiles);
+    mb_rows_free(&rs);
+    return 2;
+  }
   const char *const *names = (const char *const *)(argv + optind);
   char err[600];
-  if (mb_report_check_specs(&rs, nfiles, names, err, sizeof err) != 0) {
+  if (mb_report_check_rows(&rs, nfiles, names, err, sizeof err) != 0 ||
+      mb_report_check_specs(&rs, nfiles, names, err, sizeof err) != 0) {
     report_msg("report: %s", err);
     mb_rows_free(&rs);
     return 2;
@@ -115,6 +124,7 @@ int mb_cmd_report(int argc, char **argv)
     mb_rows_free(&rs);
     return 1;
   }
+  if (r.warn[0]) report_msg("report: %s", r.warn);
   int rc = 0;
   if (out) {
     rc = mb_report_write(&r, out) != 0;
@@ -126,5 +136,5 @@ int mb_cmd_report(int argc, char **argv)
   if (rs.n_corrupt) fprintf(stderr, "mnemobench report: %d corrupt line(s) skipped (see above)\n", rs.n_corrupt);
   mb_report_free(&r);
   mb_rows_free(&rs);
-  return rc ? 1 : unreadable ? 1 : 0;
+  return rc ? 1 : 0;
 }

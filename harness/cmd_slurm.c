@@ -5,6 +5,7 @@
  * results file, so a requeued or resubmitted task resumes its own cells only;
  * the cache is shared under its locks (bench: --stage train, --shard I/N). */
 #define _GNU_SOURCE
+#include "harness/bench_internal.h"
 #include "harness/commands.h"
 #include "harness/common.h"
 #include "harness/spec.h"
@@ -225,6 +226,47 @@ int mb_cmd_slurm(int argc, char **argv)
     return 2;
   }
   p.name = spec.name;
+  /* the data: a folder the jobs can read (they run in this directory), checked
+   * here rather than in every job */
+  for (int i = -1; i < spec.n_exp; i++) {
+    const char *d = i < 0 ? p.data : spec.exp[i].data;
+    struct stat st;
+    if (!d || !strcmp(d, "default") || !strcmp(d, "synthetic")) continue;
+    if (stat(d, &st) != 0 || !S_ISDIR(st.st_mode)) {
+      if (i < 0) mb_die_msg("slurm: --data '%s': no such folder (default | synthetic | a data folder every node sees)", d);
+      else mb_die_msg("slurm: %s: experiment %s: data '%s' is no folder here (give --data DIR)", argv[optind], spec.exp[i].name, d);
+      return 2;
+    }
+    if (i < 0) break;   /* --data replaces every experiment's */
+  }
+  /* the cells, as bench plans them: a backend without cells would give empty
+   * shards, and more shards than cells empty ones */
+  int n_cells = bp_count_cells(&spec, p.backends, p.n_backends);
+  if (n_cells < 0) return 2;
+  if (n_cells == 0) {
+    char names[256] = "", has[512] = "";
+    for (int i = 0; i < p.n_backends; i++)
+      snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", p.backends[i]);
+    for (int i = 0; i < spec.n_exp; i++)
+      for (int k = 0; k < spec.exp[i].n_backends; k++) {
+        const char *bn = spec.exp[i].backends[k];
+        char pat[40];
+        snprintf(pat, sizeof pat, "%s, ", bn);
+        char list[520];
+        snprintf(list, sizeof list, "%s, ", has);
+        if (!strstr(list, pat)) snprintf(has + strlen(has), sizeof has - strlen(has), "%s%s", *has ? ", " : "", bn);
+      }
+    if (p.n_backends)
+      mb_die_msg("slurm: %s has no cells on backend %s (its experiments run on: %s)", argv[optind], names, has);
+    else
+      mb_die_msg("slurm: %s has no cells", argv[optind]);
+    return 2;
+  }
+  if (p.shards > n_cells) {
+    fprintf(stderr, "mnemobench slurm: --array %d: %d cell(s) to run, so %d shard(s) (one cell each)\n", p.shards,
+            n_cells, n_cells);
+    p.shards = n_cells;
+  }
   if (!plain(p.name)) { mb_die_msg("slurm: the spec's name '%s' is not a plain word", p.name); return 2; }
   if (!realpath(argv[optind], p.spec)) { mb_die_msg("slurm: %s: %s", argv[optind], strerror(errno)); return 2; }
   ssize_t n = readlink("/proc/self/exe", p.bin, sizeof p.bin - 1);
@@ -284,7 +326,8 @@ int mb_cmd_slurm(int argc, char **argv)
     rc = 1;
   free(train.p); free(shards.p); free(report.p); free(sh.p);
   if (rc) return rc;
-  printf("mnemobench slurm: %s: %d shard(s); scripts in %s (submit.sh submits them)\n", p.spec, p.shards, p.dir);
+  printf("mnemobench slurm: %s: %d cell(s) in %d shard(s); scripts in %s (submit.sh submits them)\n", p.spec, n_cells,
+         p.shards, p.dir);
   fflush(stdout);
   if (!submit) return 0;
   pid_t pid = fork();

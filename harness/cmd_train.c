@@ -71,7 +71,8 @@ int mb_cmd_train(int argc, char **argv)
   } else {
     char name[64];
     mb_session_model_name(&s, name, sizeof name);
-    printf("trained %s on %s (%s) with %s: %d epochs in %.1f s (%.0f samples/s), test accuracy %.2f%%\n",
+    printf("trained %s on %s (%s) with %s: %d epochs in %.1f s (%.0f samples/s; one run, host clock), "
+           "test accuracy %.2f%%\n",
            name, s.train.name, s.train.synthetic ? "synthetic" : "real", s.be->info.name, o.epochs,
            st.seconds, (double)st.samples / st.seconds, ev.acc);
     printf("checkpoint written to %s\n", o.out);

@@ -184,11 +184,17 @@ void mb_result_write_json(FILE *f, const mb_result *r)
   mb_json_num(&j, "A_R", r->A_R);
   mb_json_num(&j, "E_F", r->E_F);
   mb_json_int(&j, "sign", r->sign);
-  mb_stats st = mb_stats_of(&r->forget_s, 1);
-  mb_row_stats(&j, "forget_s", &st, r->me ? &r->forget_s : NULL, 1);
+  /* the runs as measured; a row of one run has no spread (mb_row_stats) */
+  double dev1 = isfinite(r->forget_device_ms) ? r->forget_device_ms : -1;
+  int n = r->n_runs > 0 ? r->n_runs : 1;
+  const double *hs = r->n_runs > 0 ? r->run_s : &r->forget_s;
+  const double *ds = r->n_runs > 0 ? r->run_device_ms : &dev1;
+  mb_stats st = mb_stats_of(hs, n);
+  mb_row_stats(&j, "forget_s", &st, r->me ? hs : NULL, n);
   mb_json_int(&j, "warmups", r->warmups);
-  mb_json_int(&j, "repeats", r->me ? 1 : 0);
-  mb_json_num(&j, "forget_device_ms", r->forget_device_ms);
+  mb_json_int(&j, "repeats", r->me ? n : 0);
+  if (r->me) mb_row_device_timing(&j, r->be, hs, ds, n);
+  else mb_json_num(&j, "forget_device_ms", NAN);
   mb_json_num(&j, "train_s", r->train_s);
   mb_json_int(&j, "n_forward", r->n_forward);
   mb_json_int(&j, "n_backward", r->n_backward);

@@ -58,7 +58,9 @@ typedef struct {
   int width;                    /* the ResNet's stem width (0: the model has none) */
   const mb_checkpoint *ckpt;    /* the checkpoint the model came from: its recipe as ckpt_* (NULL: none) */
   double train_s, test_acc;
-  int warmups;                  /* untimed runs before the timed one */
+  int warmups;                  /* untimed runs before the timed ones */
+  int n_runs;                   /* timed runs of the method (forget_s: their median) */
+  const double *run_s, *run_device_ms;   /* each run's host seconds and device ms (<0: none) */
   const char *note;             /* the method's own account, e.g. what it selected */
   const char *lambda_source;    /* "user", "table", "codes"; "" (NULL) for a method without λ */
   unsigned metrics;             /* quality metrics computed (harness/quality_run.h); 0: none */

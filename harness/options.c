@@ -169,7 +169,11 @@ int mb_parse_opts(int argc, char **argv, const char *usage, mb_opts *o, int *don
       }
       o->lambda_from = optarg;
       break;
-    case O_REPEATS: bad = num("repeats", optarg, 1, 1000, &v); o->repeats = (int)v; break;
+    case O_REPEATS:
+      bad = num("repeats", optarg, 1, 1000, &v);
+      o->repeats = (int)v;
+      o->repeats_given = 1;
+      break;
     case O_WARMUPS: bad = num("warmups", optarg, 0, 100, &v); o->warmups = (int)v; break;
     case O_PARAM:
       if (o->n_params >= 16) { mb_die_msg("too many --param options"); return -1; }

@@ -27,6 +27,7 @@ typedef struct {
   int explain;
   const char *lambda_from;       /* "codes" or "table": overrides the §2.4 default source */                   /* forget: per-tensor table of the §2.2 update */
   int repeats;
+  int repeats_given;             /* --repeats was given (forget, quickstart: 1 otherwise) */
   int warmups;                   /* untimed runs before the timed one (forget) */
   const char *backends[8]; int n_backends;   /* repeated --backend for bench */
   int set_epochs, set_t_mix, set_lambda1, set_lambda2, set_width;

@@ -38,13 +38,77 @@ int mb_report_build_files(const mb_rowset *rs, const char *backend, int nfiles, 
   }
   row *first = NULL;
   for (int i = 0; i < s.n && !first; i++) if (is_ok(s.v[i])) first = s.v[i];
+  /* every commit/build/thread count of the rows that give numbers (ok rows; else all),
+   * and the kinds whose tables mix several */
+  struct { char prov[160]; int rows; } pv[16];
+  int npv = 0, more = 0;
+  char kinds[8][16];
+  char kprov[8][160];
+  int nk = 0, kmixed[8] = {0};
+  for (int pass = 0; pass < 2 && !npv; pass++)
+    for (int i = 0; i < s.n; i++) {
+      row *x = s.v[i];
+      if (pass == 0 && !is_ok(x)) continue;
+      char p[160];
+      rp_provenance(x, p, sizeof p);
+      int k = 0;
+      while (k < npv && strcmp(pv[k].prov, p)) k++;
+      if (k == npv) {
+        if (npv == 16) { more++; continue; }
+        snprintf(pv[npv].prov, sizeof pv[0].prov, "%s", p);
+        pv[npv++].rows = 0;
+      }
+      pv[k].rows++;
+      if (pass) continue;
+      const char *kd = rp_kind_of(x);
+      int j = 0;
+      while (j < nk && strcmp(kinds[j], kd)) j++;
+      if (j == nk && nk < 8) {
+        snprintf(kinds[nk], sizeof kinds[0], "%s", kd);
+        snprintf(kprov[nk++], sizeof kprov[0], "%s", p);
+      } else if (j < nk && strcmp(kprov[j], p)) {
+        kmixed[j] = 1;
+      }
+    }
+  char prov[1400] = "";
+  if (npv <= 1) {
+    snprintf(prov, sizeof prov, "Commit %s", npv ? pv[0].prov : "— (—), threads not recorded");
+  } else {
+    size_t o = (size_t)snprintf(prov, sizeof prov, "Commits/builds/threads (%d): ", npv + more);
+    for (int k = 0; k < npv && o < sizeof prov; k++)
+      o += (size_t)snprintf(prov + o, sizeof prov - o, "%s%s: %d row%s", k ? "; " : "", pv[k].prov, pv[k].rows,
+                            pv[k].rows == 1 ? "" : "s");
+    if (more && o < sizeof prov) o += (size_t)snprintf(prov + o, sizeof prov - o, "; and %d more", more);
+    if (o < sizeof prov) o += (size_t)snprintf(prov + o, sizeof prov - o, ". MIXED BUILDS: the tables of kind");
+    int any = 0;
+    for (int j = 0; j < nk && o < sizeof prov; j++)
+      if (kmixed[j]) o += (size_t)snprintf(prov + o, sizeof prov - o, "%s %s", any++ ? "," : "", kinds[j]);
+    if (!any && o < sizeof prov) o += (size_t)snprintf(prov + o, sizeof prov - o, "s shown");
+    if (o < sizeof prov)
+      snprintf(prov + o, sizeof prov - o, " %s",
+               any ? "mix rows of these builds (main: Tables 1-3, the quality table, Figure 3, the backend and "
+                     "cross-vendor tables; tmix: Table 5; lambda: the λ sweeps; scale: Table 4)"
+                   : "each hold rows of one build, but they differ between tables");
+  }
+  char notes[1024] = "";
+  if (s.n_replaced)
+    snprintf(notes + strlen(notes), sizeof notes - strlen(notes),
+             " %d cell(s) had a row of another commit/build/threads replaced by a later row (the later ok row counts), "
+             "e.g. %s.", s.n_replaced, s.replaced_eg);
+  if (s.n_dropped)
+    snprintf(notes + strlen(notes), sizeof notes - strlen(notes),
+             " %d object(s) without a method (no forgetting, scale or throughput row) skipped.", s.n_dropped);
+  if (npv > 1)
+    snprintf(r->warn, sizeof r->warn, "the rows come from %d commits/builds/thread counts (the header lists them).%s",
+             npv + more, notes);
+  else
+    snprintf(r->warn, sizeof r->warn, "%s", notes[0] ? notes + 1 : "");
   /* the device list is cut to leave room for the rest of the line */
   snprintf(r->summary, sizeof r->summary,
-           "%d rows (%d ok, %d skipped, %d failed; %d corrupt lines skipped). Data: %s. Commit %s (%s), %.0f threads. "
-           "Paper tables from backend %s. Devices: %.1700s",
-           s.n, ok, skipped, failed, rs->n_corrupt, first ? S(first, "dataset") : "—",
-           first ? S(first, "commit") : "—", first ? S(first, "build") : "—",
-           first ? N(first, "threads") : NAN, be_copy, seen[0] ? seen : "none");
+           "%d rows (%d ok, %d skipped, %d failed; %d corrupt lines skipped). Data: %s. %s. "
+           "Paper tables from backend %s.%s Devices: %.1700s",
+           s.n, ok, skipped, failed, rs->n_corrupt, first ? S(first, "dataset") : "—", prov, be_copy, notes,
+           seen[0] ? seen : "none");
   rp_table1(r, &s, be_copy);
   rp_table_metric(r, &s, be_copy, "table2", "Table 2: A_R after forgetting (accuracy on the remaining classes)", "A_R", "A_R_before");
   rp_table_metric(r, &s, be_copy, "table3", "Table 3: E_F after forgetting (error on the forgotten class)", "E_F", "E_F_before");
@@ -56,7 +120,7 @@ int mb_report_build_files(const mb_rowset *rs, const char *backend, int nfiles, 
   rp_table4(r, &s);
   rp_throughput_table(r, &s);
   rp_table5(r, &s);
-  rp_lambda_sweep(r, &s);
+  rp_lambda_sweep(r, &s, be_copy);
   rp_fim_table(r, &s);
   free(s.v);
   return 0;

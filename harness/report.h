@@ -49,7 +49,9 @@ typedef struct {
   mb_rtable *tables[24]; int ntables;
   mb_rfigure *figs[12]; int nfigs;
   char title[256];
-  char summary[2048];        /* provenance line(s) */
+  char summary[4096];        /* provenance line(s) */
+  char warn[1024];           /* what the summary warns of (mixed builds replaced, objects dropped),
+                                for stderr; "" when nothing */
 } mb_report;
 
 /* Builds every table and figure from the rows (deduplicated per cell: the
@@ -64,6 +66,11 @@ int mb_report_build_files(const mb_rowset *rs, const char *backend, int nfiles, 
 /* -1 with a one-line message when two files hold rows of one spec name with different
  * spec_hash (the spec's text changed between the runs); else 0. */
 int mb_report_check_specs(const mb_rowset *rs, int nfiles, const char *const *names, char *err, size_t len);
+/* -1 with a one-line message when a row's "schema" is not a mnemobench result
+ * schema (mnemobench.result/N, or the older mnemobench.bench/1, mnemobench.scale/1:
+ * a foreign file), or when no row is a result row (an empty file); else 0.
+ * Objects without a schema or a method are not refused: the report counts them. */
+int mb_report_check_rows(const mb_rowset *rs, int nfiles, const char *const *names, char *err, size_t len);
 void mb_report_free(mb_report *r);
 
 /* Writes report.md, report.tex, report.html, <id>.csv and <id>.svg into dir. */
@@ -85,8 +92,9 @@ void mb_rt_set(mb_rtable *t, int row, int col, const char *fmt, ...) __attribute
 void mb_rt_missing(mb_rtable *t, int row, int col, const char *reason);
 void mb_rt_free(mb_rtable *t);
 
-/* --compare: rows of OLD against NEW; prints the findings, returns the number
- * of regressions. */
+/* --compare: rows of OLD against NEW, like cells only; prints the findings, returns
+ * the number of regressions, missing and not comparable cells, plus one when nothing
+ * was compared (0: passed). */
 typedef struct {
   double time_tol;     /* relative: a slower median must also exceed this (0.10) */
   double acc_tol;      /* percentage points for A_R / E_F (1.0) */

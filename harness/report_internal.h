@@ -35,8 +35,13 @@ static inline void missing_cells(mb_rtable *t, int k, int from, int to, const ch
 typedef struct {
   row **v;
   int n;
+  int n_dropped;        /* objects that are no result row (no method, not scale/throughput) */
+  int n_replaced;       /* cells whose row was replaced by a later one of another commit/build/threads */
+  char replaced_eg[200];/* the first such cell: "CELL (A → B)" */
 } sel;
 sel rp_select_rows(const mb_rowset *rs);
+/* A row's provenance: "COMMIT (BUILD), N threads". */
+void rp_provenance(row *r, char *out, size_t len);
 
 /* A vector of finite values and its statistics (harness/stats.h). */
 typedef struct {
@@ -73,7 +78,23 @@ typedef struct {
   int rank;
   char net[96];
   int net_rank;
+  char sig[640];    /* the row settings that key the entry (rp_settings_of) */
+  char label[200];  /* name, with " [k=v, ...]" when another entry of this method and network
+                       differs in settings */
+  int seq;          /* order of first appearance */
 } mname;
+/* The settings of a row that make two rows of one method and network different
+ * computations (spec hash, experiment, the method's parameters, epochs, t_mix,
+ * batch, lr, codes, train/test per class, forget classes): "key=value" items
+ * separated by '\x1f'.  Rows whose settings differ are never averaged into one
+ * cell: they are separate entries, named by the settings that differ. */
+void rp_settings_of(row *r, char *out, size_t len);
+/* 1 when an entry of ms[0..n) carries a settings label (the captions' note). */
+int rp_several_settings(const mname *ms, int n);
+extern const char *const k_set_note;
+/* The captions' notes for entries ms[0..n): k_net_note when net, k_set_note when
+ * entries are split by settings (a static buffer: use it before the next call). */
+const char *rp_notes(const mname *ms, int n, int net);
 int rp_methods_of(const sel *s, const char *kind, mname *out, int max);
 /* Row r is of this kind, method and network. */
 int rp_is_entry(row *r, const char *kind, const mname *m);
@@ -116,7 +137,7 @@ void rp_backend_table(mb_report *rep, const sel *s);
 void rp_table4(mb_report *rep, const sel *s);
 void rp_throughput_table(mb_report *rep, const sel *s);
 void rp_table5(mb_report *rep, const sel *s);
-void rp_lambda_sweep(mb_report *rep, const sel *s);
+void rp_lambda_sweep(mb_report *rep, const sel *s, const char *be);
 void rp_fim_table(mb_report *rep, const sel *s);
 
 #endif

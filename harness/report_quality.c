@@ -44,7 +44,7 @@ void rp_quality_table(mb_report *rep, const sel *s, const char *be)
       have++;
     }
     int k = mb_rt_add_row(t);
-    mb_rt_set(t, k, 0, "%s", ms[m].name);
+    mb_rt_set(t, k, 0, "%s", ms[m].label);
     if (net) mb_rt_set(t, k, 1, "%s", ms[m].net);
     if (!have) {
       char buf[800];
@@ -73,6 +73,6 @@ void rp_quality_table(mb_report *rep, const sel *s, const char *be)
            "retrained model's, on the forget-class (D_f) and retain-class (D_r) test samples: 0 for retrain itself. "
            "Relearn steps: SGD steps on the forget class until its accuracy is back at the original model's "
            "(≥: the 500-step cap). Definitions: docs/specification.md §7.7.%s",
-           be, net ? k_net_note : "");
+           be, rp_notes(ms, nm, net));
   rp_add_table(rep, t);
 }

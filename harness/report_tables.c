@@ -9,6 +9,18 @@
 const char *const k_net_note =
     " Network: the model the method ran on (the rows' model); one row per method and network, never averaged across "
     "networks.";
+/* The captions' word on entries split by settings (rp_several_settings). */
+const char *const k_set_note =
+    " [k=v]: rows of one method and network whose settings differ (spec and its hash, data, method "
+    "parameters, epochs, t_mix, batch, lr, codes, width, samples per class, forget classes) are separate rows, "
+    "named by the settings that differ, never averaged together.";
+
+const char *rp_notes(const mname *ms, int n, int net)
+{
+  static char buf[1024];
+  snprintf(buf, sizeof buf, "%s%s", net ? k_net_note : "", rp_several_settings(ms, n) ? k_set_note : "");
+  return buf;
+}
 
 void rp_table1(mb_report *rep, const sel *s, const char *be)
 {
@@ -29,7 +41,7 @@ void rp_table1(mb_report *rep, const sel *s, const char *be)
         any = r;
       }
     int k = mb_rt_add_row(t);
-    mb_rt_set(t, k, 0, "%s", ms[m].name);
+    mb_rt_set(t, k, 0, "%s", ms[m].label);
     if (net) mb_rt_set(t, k, 1, "%s", ms[m].net);
     if (!any) {
       const char *why = rp_why_missing(s, "main", &ms[m], NULL);
@@ -47,7 +59,7 @@ void rp_table1(mb_report *rep, const sel *s, const char *be)
   }
   snprintf(t->caption, sizeof t->caption,
            "Passes are samples pushed through a forward (backward) pass inside the timed region, counted by the core; "
-           "rows of backend %s where present.%s", be, net ? k_net_note : "");
+           "rows of backend %s where present.%s", be, rp_notes(ms, nm, net));
   rp_add_table(rep, t);
 }
 
@@ -78,7 +90,7 @@ void rp_table_metric(mb_report *rep, const sel *s, const char *be, const char *i
       model = *S(r, "model_kind") ? S(r, "model_kind") : "";
     }
     int k = mb_rt_add_row(t);
-    mb_rt_set(t, k, 0, "%s", ms[m].name);
+    mb_rt_set(t, k, 0, "%s", ms[m].label);
     if (net) mb_rt_set(t, k, 1, "%s", ms[m].net);
     if (!a.n) {
       const char *why = rp_why_missing(s, "main", &ms[m], be);
@@ -97,7 +109,7 @@ void rp_table_metric(mb_report *rep, const sel *s, const char *be, const char *i
   snprintf(t->caption, sizeof t->caption,
            "Mean ± population standard deviation (ddof = 0) over seeds, test set, in %%; backend %s. "
            "\"plain\": the model trained without codes (t_mix = 0) the baselines use; \"mnemonic\": trained with codes.%s",
-           be, net ? k_net_note : "");
+           be, rp_notes(ms, nm, net));
   rp_add_table(rep, t);
 }
 
@@ -146,7 +158,7 @@ void rp_figure3(mb_report *rep, const sel *s, const char *be)
     rp_entry_label(ms, nm, m, net, label, sizeof label);
     g->cats[m] = strdup(label);
     int k = mb_rt_add_row(t);
-    mb_rt_set(t, k, 0, "%s", ms[m].name);
+    mb_rt_set(t, k, 0, "%s", ms[m].label);
     if (net) mb_rt_set(t, k, 1, "%s", ms[m].net);
     if (!med.n) {
       se->y[m] = se->lo[m] = se->hi[m] = NAN;
@@ -172,7 +184,7 @@ void rp_figure3(mb_report *rep, const sel *s, const char *be)
            "Host clock around the synchronised forgetting region (docs/specification.md §7.2), after warm-up runs; the median "
            "over seeds of each cell's median over repeats, min and max over every repeat, std = the median of the "
            "cells' population std. Transfers (weights up before, down after) are timed apart and not included.%s",
-           net ? k_net_note : "");
+           rp_notes(ms, nm, net));
   snprintf(g->caption, sizeof g->caption, "%s", t->caption);
   rp_add_fig(rep, g);
   rp_add_table(rep, t);
@@ -258,7 +270,7 @@ void rp_backend_table(mb_report *rep, const sel *s)
       }
       if (!present) continue;
       int k = mb_rt_add_row(t);
-      mb_rt_set(t, k, 0, "%s", ms[m].name);
+      mb_rt_set(t, k, 0, "%s", ms[m].label);
       if (net) mb_rt_set(t, k, 1, "%s", ms[m].net);
       mb_rt_set(t, k, 1 + net, "%s", bs[b].backend);
       if (!med.n) {
@@ -296,10 +308,47 @@ void rp_backend_table(mb_report *rep, const sel *s)
            "Median host time over the cells (seeds) of each method on each backend, min and max over every repeat. "
            "Speed-up = ref median / median. Agreement: A_R and E_F after forgetting within 1.0 percentage point of ref "
            "and the same ± choice, for every cell that ran on both (largest difference shown). pocl and lavapipe are "
-           "CPU implementations of OpenCL and Vulkan: their times are not GPU times.%s", net ? k_net_note : "");
+           "CPU implementations of OpenCL and Vulkan: their times are not GPU times.%s", rp_notes(ms, nm, net));
   rp_add_table(rep, t);
 }
 
+
+/* Distinct seeds (the "Seeds" columns count seeds, not rows: two backends or two
+ * devices of one seed are one seed). */
+typedef struct {
+  double v[128];
+  int n;
+} seedset;
+
+static void add_seed(seedset *ss, row *r)
+{
+  double sd = N(r, "seed");
+  if (!isfinite(sd)) return;
+  for (int k = 0; k < ss->n; k++)
+    if (ss->v[k] == sd) return;
+  if (ss->n < 128) ss->v[ss->n++] = sd;
+}
+
+/* The backends of the ok rows of a kind, in table order (rp_backend_rank). */
+static int backends_of(const sel *s, const char *kind, int (*keep)(row *), char out[][32], int max)
+{
+  int n = 0;
+  for (int i = 0; i < s->n; i++) {
+    row *r = s->v[i];
+    if (strcmp(rp_kind_of(r), kind) || !is_ok(r) || (keep && !keep(r))) continue;
+    int seen = 0;
+    for (int k = 0; k < n; k++) seen |= !strcmp(out[k], S(r, "backend"));
+    if (!seen && n < max) snprintf(out[n++], 32, "%s", S(r, "backend"));
+  }
+  for (int i = 1; i < n; i++) {   /* stable */
+    char x[32];
+    memcpy(x, out[i], sizeof x);
+    int j = i - 1;
+    while (j >= 0 && rp_backend_rank(out[j]) > rp_backend_rank(x)) { memcpy(out[j + 1], out[j], 32); j--; }
+    memcpy(out[j + 1], x, 32);
+  }
+  return n;
+}
 
 /* A row of the method that uses the codes model (older rows: the method that
  * needs no data). */
@@ -315,13 +364,11 @@ void rp_table5(mb_report *rep, const sel *s)
   static const char *const head[] = {"t_mix", "Backend", "Test acc. before", "A_R after", "E_F after", "Time (ms)", "Seeds"};
   double tm[64];
   int nt = 0;
-  char be[32] = "", nets[8][96];
-  int nn = 0;
+  char bes[16][32], nets[8][96];
+  int nn = 0, nb = backends_of(s, "tmix", codes_method, bes, 16);
   for (int i = 0; i < s->n; i++) {
     row *r = s->v[i];
     if (strcmp(rp_kind_of(r), "tmix") || !is_ok(r) || !codes_method(r)) continue;
-    if (!be[0]) snprintf(be, sizeof be, "%s", S(r, "backend"));
-    if (strcmp(S(r, "backend"), be)) continue;
     double x = N(r, "model_t_mix");
     int seen = 0;
     for (int k = 0; k < nt; k++) seen |= tm[k] == x;
@@ -333,38 +380,42 @@ void rp_table5(mb_report *rep, const sel *s)
     if (!seen && nn < 8) snprintf(nets[nn++], sizeof nets[0], "%s", net);
   }
   qsort(tm, (size_t)nt, sizeof tm[0], rp_cmp_dbl);
-  /* one block of rows per network when the sweeps ran on several (a Network column) */
+  /* one block of rows per network when the sweeps ran on several (a Network column),
+   * within it one block per backend: backends are never pooled */
   int net = nn > 1;
   mb_rtable *t = rp_rt_new_net("table5", "Table 5: t_mix sweep (mnemonic codes)", 7, head, net);
   for (int q = 0; q < (nn ? nn : 1); q++)
-    for (int k = 0; k < nt; k++) {
-      vec acc = {.n = 0}, ar = {.n = 0}, ef = {.n = 0}, tt = {.n = 0};
-      for (int i = 0; i < s->n; i++) {
-        row *r = s->v[i];
-        if (strcmp(rp_kind_of(r), "tmix") || !is_ok(r) || !codes_method(r) ||
-            strcmp(S(r, "backend"), be) || N(r, "model_t_mix") != tm[k])
-          continue;
-        char rn[96];
-        rp_network_of(r, rn, sizeof rn);
-        if (net && strcmp(rn, nets[q])) continue;
-        push(&acc, N(r, "test_acc"));
-        push(&ar, N(r, "A_R"));
-        push(&ef, N(r, "E_F"));
-        push(&tt, N(r, "forget_s"));
+    for (int b = 0; b < nb; b++)
+      for (int k = 0; k < nt; k++) {
+        vec acc = {.n = 0}, ar = {.n = 0}, ef = {.n = 0}, tt = {.n = 0};
+        seedset seeds = {.n = 0};
+        for (int i = 0; i < s->n; i++) {
+          row *r = s->v[i];
+          if (strcmp(rp_kind_of(r), "tmix") || !is_ok(r) || !codes_method(r) ||
+              strcmp(S(r, "backend"), bes[b]) || N(r, "model_t_mix") != tm[k])
+            continue;
+          char rn[96];
+          rp_network_of(r, rn, sizeof rn);
+          if (net && strcmp(rn, nets[q])) continue;
+          push(&acc, N(r, "test_acc"));
+          push(&ar, N(r, "A_R"));
+          push(&ef, N(r, "E_F"));
+          push(&tt, N(r, "forget_s"));
+          add_seed(&seeds, r);
+        }
+        if (!ar.n) continue;   /* this t_mix was not swept on this network and backend */
+        int row_i = mb_rt_add_row(t);
+        char a[32];
+        mb_rt_set(t, row_i, 0, "%g", tm[k]);
+        if (net) mb_rt_set(t, row_i, 1, "%s", nets[q]);
+        mb_rt_set(t, row_i, 1 + net, "%s", bes[b]);
+        mb_rt_set(t, row_i, 2 + net, "%.1f ± %.1f", mean(&acc), stdev(&acc));
+        mb_rt_set(t, row_i, 3 + net, "%.1f ± %.1f", mean(&ar), stdev(&ar));
+        mb_rt_set(t, row_i, 4 + net, "%.1f ± %.1f", mean(&ef), stdev(&ef));
+        rp_fmt_ms(median(&tt), a, sizeof a);
+        mb_rt_set(t, row_i, 5 + net, "%s", a);
+        mb_rt_set(t, row_i, 6 + net, "%d", seeds.n ? seeds.n : ar.n);
       }
-      if (net && !ar.n) continue;   /* this t_mix was not swept on this network */
-      int row_i = mb_rt_add_row(t);
-      char a[32];
-      mb_rt_set(t, row_i, 0, "%g", tm[k]);
-      if (net) mb_rt_set(t, row_i, 1, "%s", nets[q]);
-      mb_rt_set(t, row_i, 1 + net, "%s", be);
-      mb_rt_set(t, row_i, 2 + net, "%.1f ± %.1f", mean(&acc), stdev(&acc));
-      mb_rt_set(t, row_i, 3 + net, "%.1f ± %.1f", mean(&ar), stdev(&ar));
-      mb_rt_set(t, row_i, 4 + net, "%.1f ± %.1f", mean(&ef), stdev(&ef));
-      rp_fmt_ms(median(&tt), a, sizeof a);
-      mb_rt_set(t, row_i, 5 + net, "%s", a);
-      mb_rt_set(t, row_i, 6 + net, "%d", ar.n);
-    }
   if (!nt) {
     int k = mb_rt_add_row(t);
     missing_cells(t, k, 0, 7, "no tmix rows (an [experiment] with kind = tmix)");
@@ -375,10 +426,12 @@ void rp_table5(mb_report *rep, const sel *s)
   rp_add_table(rep, t);
 }
 
-void rp_lambda_sweep(mb_report *rep, const sel *s)
+void rp_lambda_sweep(mb_report *rep, const sel *s, const char *be)
 {
-  static const char *const head[] = {"Sweep", "λ1", "λ2", "A_R", "E_F", "A_R + E_F", "Seeds"};
-  mb_rtable *t = mb_rt_new("lambda", "λ1 / λ2 sweep (mnemonic codes)", 7, head);
+  static const char *const head[] = {"Sweep", "Backend", "λ1", "λ2", "A_R", "E_F", "A_R + E_F", "Seeds"};
+  mb_rtable *t = mb_rt_new("lambda", "λ1 / λ2 sweep (mnemonic codes)", 8, head);
+  char bes[16][32];
+  int nb = backends_of(s, "lambda", NULL, bes, 16);
   char exps[8][64];
   int ne = 0;
   for (int i = 0; i < s->n; i++) {
@@ -415,6 +468,21 @@ void rp_lambda_sweep(mb_report *rep, const sel *s)
       if (!seen && nx < 64 && isfinite(v)) xs[nx++] = v;
     }
     qsort(xs, (size_t)nx, sizeof xs[0], rp_cmp_dbl);
+    /* the figure draws one backend's rows: the paper tables' if it ran this sweep */
+    const char *fb = NULL;
+    for (int i = 0; i < s->n; i++) {
+      row *r = s->v[i];
+      if (strcmp(rp_kind_of(r), "lambda") || !is_ok(r) || strcmp(S(r, "experiment"), exps[e])) continue;
+      if (!strcmp(S(r, "backend"), be)) fb = be;
+    }
+    for (int b = 0; b < nb && !fb; b++)
+      for (int i = 0; i < s->n && !fb; i++) {
+        row *r = s->v[i];
+        if (!strcmp(rp_kind_of(r), "lambda") && is_ok(r) && !strcmp(S(r, "experiment"), exps[e]) &&
+            !strcmp(S(r, "backend"), bes[b]))
+          fb = bes[b];
+      }
+    if (!fb) fb = be;
     mb_rfigure *g = calloc(1, sizeof *g);
     snprintf(g->id, sizeof g->id, "fig-%.24s", exps[e]);
     snprintf(g->title, sizeof g->title, "λ sweep (%.60s): A_R and E_F against %s", exps[e], vk ? "λ2" : "λ1");
@@ -430,39 +498,47 @@ void rp_lambda_sweep(mb_report *rep, const sel *s)
       g->series[k].n = nx;
     }
     g->series[1].dashed = 1;
-    for (int x = 0; x < nx; x++) {
-      vec ar = {.n = 0}, ef = {.n = 0};
-      double other = NAN;
-      for (int i = 0; i < s->n; i++) {
-        row *r = s->v[i];
-        if (strcmp(rp_kind_of(r), "lambda") || !is_ok(r) || strcmp(S(r, "experiment"), exps[e]) ||
-            param(r, keys[vk]) != xs[x])
-          continue;
-        push(&ar, N(r, "A_R"));
-        push(&ef, N(r, "E_F"));
-        other = param(r, keys[1 - vk]);
+    for (int b = 0; b < nb; b++)
+      for (int x = 0; x < nx; x++) {
+        vec ar = {.n = 0}, ef = {.n = 0};
+        seedset seeds = {.n = 0};
+        double other = NAN;
+        for (int i = 0; i < s->n; i++) {
+          row *r = s->v[i];
+          if (strcmp(rp_kind_of(r), "lambda") || !is_ok(r) || strcmp(S(r, "experiment"), exps[e]) ||
+              strcmp(S(r, "backend"), bes[b]) || param(r, keys[vk]) != xs[x])
+            continue;
+          push(&ar, N(r, "A_R"));
+          push(&ef, N(r, "E_F"));
+          add_seed(&seeds, r);
+          other = param(r, keys[1 - vk]);
+        }
+        if (!strcmp(bes[b], fb)) {
+          g->series[0].x[x] = g->series[1].x[x] = xs[x];
+          g->series[0].y[x] = ar.n ? mean(&ar) : NAN;
+          g->series[1].y[x] = ef.n ? mean(&ef) : NAN;
+        }
+        if (!ar.n) continue;   /* not run on this backend */
+        int k = mb_rt_add_row(t);
+        mb_rt_set(t, k, 0, "%s", exps[e]);
+        mb_rt_set(t, k, 1, "%s", bes[b]);
+        mb_rt_set(t, k, 2, "%g", vk ? other : xs[x]);
+        mb_rt_set(t, k, 3, "%g", vk ? xs[x] : other);
+        mb_rt_set(t, k, 4, "%.1f ± %.1f", mean(&ar), stdev(&ar));
+        mb_rt_set(t, k, 5, "%.1f ± %.1f", mean(&ef), stdev(&ef));
+        mb_rt_set(t, k, 6, "%.1f", mean(&ar) + mean(&ef));
+        mb_rt_set(t, k, 7, "%d", seeds.n ? seeds.n : ar.n);
       }
-      int k = mb_rt_add_row(t);
-      mb_rt_set(t, k, 0, "%s", exps[e]);
-      mb_rt_set(t, k, 1, "%g", vk ? other : xs[x]);
-      mb_rt_set(t, k, 2, "%g", vk ? xs[x] : other);
-      mb_rt_set(t, k, 3, "%.1f ± %.1f", mean(&ar), stdev(&ar));
-      mb_rt_set(t, k, 4, "%.1f ± %.1f", mean(&ef), stdev(&ef));
-      mb_rt_set(t, k, 5, "%.1f", mean(&ar) + mean(&ef));
-      mb_rt_set(t, k, 6, "%d", ar.n);
-      g->series[0].x[x] = g->series[1].x[x] = xs[x];
-      g->series[0].y[x] = mean(&ar);
-      g->series[1].y[x] = mean(&ef);
-    }
-    snprintf(g->caption, sizeof g->caption, "One-at-a-time sweep around the chosen values (paper Figs. 6-9); mean over seeds.");
+    snprintf(g->caption, sizeof g->caption, "One-at-a-time sweep around the chosen values (paper Figs. 6-9); mean over seeds, backend %s.", fb);
     rp_add_fig(rep, g);
   }
   if (!ne) {
     int k = mb_rt_add_row(t);
-    missing_cells(t, k, 0, 7, "no lambda rows (an [experiment] with kind = lambda)");
+    missing_cells(t, k, 0, 8, "no lambda rows (an [experiment] with kind = lambda)");
   }
   snprintf(t->caption, sizeof t->caption,
-           "The δ recomputation needs no retraining: one trained model per seed; mean ± population std over seeds.");
+           "The δ recomputation needs no retraining: one trained model per seed; mean ± population std over seeds, one row "
+           "per backend (Seeds: distinct seeds).");
   rp_add_table(rep, t);
 }
 

@@ -4,9 +4,11 @@
 #include "harness/report_internal.h"
 #include "util/atomic_file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* ----------------------------------------------------------------- output */
 
@@ -115,6 +117,71 @@ static const char k_css[] =
   ".missing{color:#999}.caption,.notes{font-size:.85em;color:#555}figure{margin:1em 0}"
   "figcaption{font-size:.85em;color:#555;max-width:720px}";
 
+/* ------------------------------------------------------- stale files */
+
+/* The ids of every table this report can write (the CSV files it owns). */
+static const char *const k_table_ids[] = {"table1", "table2", "table3", "quality", "fig3", "backends", "merge",
+                                          "xvendor", "pp", "xagree", "table4", "throughput", "table5", "lambda", "fim"};
+
+static int written(const mb_report *r, const char *name)
+{
+  if (!strcmp(name, "report.md") || !strcmp(name, "report.tex") || !strcmp(name, "report.html")) return 1;
+  char f[64];
+  for (int i = 0; i < r->ntables; i++) {
+    snprintf(f, sizeof f, "%s.csv", r->tables[i]->id);
+    if (!strcmp(f, name)) return 1;
+  }
+  for (int i = 0; i < r->nfigs; i++) {
+    snprintf(f, sizeof f, "%s.svg", r->figs[i]->id);
+    if (!strcmp(f, name)) return 1;
+  }
+  return 0;
+}
+
+/* A file of an earlier report: one of the table CSVs, or an SVG named as the
+ * report's figures are (fig3, fig5, fig-EXPERIMENT, figxv-N) that the report
+ * drew (its class="mb-fig" root). */
+static int report_file_name(const char *dir, const char *name)
+{
+  size_t n = strlen(name);
+  if (n > 4 && !strcmp(name + n - 4, ".csv")) {
+    for (size_t i = 0; i < sizeof k_table_ids / sizeof k_table_ids[0]; i++)
+      if (n - 4 == strlen(k_table_ids[i]) && !strncmp(name, k_table_ids[i], n - 4)) return 1;
+    return 0;
+  }
+  if (n > 4 && !strcmp(name + n - 4, ".svg") && !strncmp(name, "fig", 3)) {
+    char path[4200], head[512];
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path) return 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    size_t got = fread(head, 1, sizeof head - 1, f);
+    fclose(f);
+    head[got] = 0;
+    return strstr(head, "class=\"mb-fig\"") != NULL;
+  }
+  return 0;
+}
+
+/* Removes the files an earlier report left in dir that this one did not write,
+ * so the folder holds exactly this report (files of other names are left). */
+static void remove_stale(const mb_report *r, const char *dir)
+{
+  DIR *d = opendir(dir);
+  if (!d) return;
+  struct dirent *e;
+  char names[64][256];
+  int n = 0;
+  while ((e = readdir(d)) && n < 64 && strlen(e->d_name) < sizeof names[0])
+    if (!written(r, e->d_name) && report_file_name(dir, e->d_name)) snprintf(names[n++], sizeof names[0], "%s", e->d_name);
+  closedir(d);
+  for (int i = 0; i < n; i++) {
+    char path[4200];
+    if (snprintf(path, sizeof path, "%s/%s", dir, names[i]) >= (int)sizeof path) continue;
+    if (unlink(path) != 0 && errno != ENOENT)
+      fprintf(stderr, "mnemobench: cannot remove the earlier report's %s: %s\n", path, strerror(errno));
+  }
+}
+
 int mb_report_write(const mb_report *r, const char *dir)
 {
   if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
@@ -184,6 +251,8 @@ int mb_report_write(const mb_report *r, const char *dir)
         "document.body.setAttribute('data-marks',m);});\n</script>\n</body>\n</html>\n", f);
   if (close_out(&o, f)) return end_out(&o, 0);
   (void)find_table;
-  return end_out(&o, 1);
+  if (end_out(&o, 1) != 0) return -1;
+  remove_stale(r, dir);
+  return 0;
 }
 

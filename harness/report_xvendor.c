@@ -138,7 +138,7 @@ static void time_table(mb_report *rep, const xv *x)
       char dev[64], drv[64], a[32];
       rp_short_device(x->p[k].hw, dev, sizeof dev);
       rp_short_device(x->p[k].driver, drv, sizeof drv);
-      mb_rt_set(t, r, 0, "%s", x->ms[m].name);
+      mb_rt_set(t, r, 0, "%s", x->ms[m].label);
       if (net) mb_rt_set(t, r, 1, "%s", x->ms[m].net);
       mb_rt_set(t, r, 1 + net, "%s", dev);
       mb_rt_set(t, r, 2 + net, "%s", x->p[k].api);
@@ -158,7 +158,7 @@ static void time_table(mb_report *rep, const xv *x)
   snprintf(t->caption, sizeof t->caption,
            "Median forget_s over the method's cells on each platform (device, API). Speed-up = ref median / median. "
            "Efficiency = the fastest API's time on the same device / this time (1 = the best API there). The CPU-type "
-           "devices of one results file (cpu, pocl, lavapipe) are one device, its host CPU.%s", net ? k_net_note : "");
+           "devices of one results file (cpu, pocl, lavapipe) are one device, its host CPU.%s", rp_notes(x->ms, x->nm, net));
   rp_add_table(rep, t);
 }
 
@@ -182,7 +182,7 @@ static void pp_table(mb_report *rep, const xv *x)
         snprintf(fails + strlen(fails), sizeof fails - strlen(fails), "%s%.40s/%s", *fails ? ", " : "", x->p[k].hw, x->p[k].api);
     }
     int r = mb_rt_add_row(t);
-    mb_rt_set(t, r, 0, "%s", m < x->nm ? x->ms[m].name : "suite (sum of the methods' times)");
+    mb_rt_set(t, r, 0, "%s", m < x->nm ? x->ms[m].label : "suite (sum of the methods' times)");
     if (net) mb_rt_set(t, r, 1, "%s", m < x->nm ? x->ms[m].net : "all");
     mb_rt_set(t, r, 1 + net, "%.3f", pp_of(e, x->np));
     mb_rt_set(t, r, 2 + net, "%d", x->np);
@@ -192,7 +192,7 @@ static void pp_table(mb_report *rep, const xv *x)
            "PP = |H| / Σ_p 1/e_p over the platforms H (each device with each API that has rows), e_p the efficiency of "
            "the cross-vendor table; 0 when the method fails or has no row on any platform (Pennycook, Sewall and Lee, "
            "\"A metric for performance portability\", 2016, with application efficiency). The suite's time on a platform "
-           "is the sum of the methods' medians.%s", net ? k_net_note : "");
+           "is the sum of the methods' medians.%s", rp_notes(x->ms, x->nm, net));
   rp_add_table(rep, t);
 }
 

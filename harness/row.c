@@ -7,6 +7,7 @@
 #include "mb_config.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -106,7 +107,7 @@ void mb_row_stats(mb_json *j, const char *key, const mb_stats *s, const double *
   snprintf(k, sizeof k, "%s_mean", key);
   mb_json_num(j, k, s->mean);
   snprintf(k, sizeof k, "%s_std", key);
-  mb_json_num(j, k, s->std);
+  mb_json_num(j, k, n >= 2 ? s->std : NAN);   /* one run has no spread to report */
   if (samples) {
     snprintf(k, sizeof k, "%s_samples", key);
     mb_json_nums(j, k, samples, n);
@@ -118,3 +119,30 @@ void mb_model_name_mlp(const char *dims, const char *act, char *out, size_t len)
   snprintf(out, len, "%s %s", dims, act && *act ? act : "sigmoid");
 }
 
+
+const char *mb_row_timer_kind(const mb_backend *be, int have_dev, int zero_dev)
+{
+  if (!be || !be->info.has_device_timer) return "host-only";
+  if (zero_dev || !have_dev) return "host-fallback";
+  return "device";
+}
+
+void mb_row_device_timing(mb_json *j, const mb_backend *be, const double *host_s, const double *dev_ms,
+                          int n)
+{
+  int have_dev = n > 0, zero_dev = 0;
+  for (int i = 0; i < n; i++) {
+    have_dev &= dev_ms[i] >= 0;
+    zero_dev |= dev_ms[i] == 0;
+  }
+  int dev_ok = have_dev && !zero_dev && be && be->info.has_device_timer;
+  mb_stats dv = dev_ok ? mb_stats_of(dev_ms, n) : (mb_stats){NAN, NAN, NAN, NAN, NAN, 0};
+  double ratio = dev_ok ? dv.med / (1e3 * mb_stats_of(host_s, n).med) : NAN;
+  mb_json_str(j, "timer", mb_row_timer_kind(be, have_dev, zero_dev));
+  mb_json_num(j, "forget_device_ms", dv.med);
+  mb_json_num(j, "forget_device_ms_min", dv.min);
+  mb_json_num(j, "forget_device_ms_max", dv.max);
+  if (dev_ok) mb_json_nums(j, "forget_device_ms_samples", dev_ms, n);
+  mb_json_num(j, "device_host_ratio", ratio);
+  mb_json_raw(j, "timer_disagree", dev_ok && fabs(ratio - 1.0) > 0.2 ? "true" : "false");
+}

@@ -65,6 +65,14 @@ void mb_row_lambda_source(mb_json *j, const char *source);
 /* KEY (the median), KEY_min, KEY_max, KEY_mean, KEY_std and, when samples is
  * not NULL, KEY_samples. */
 void mb_row_stats(mb_json *j, const char *key, const mb_stats *s, const double *samples, int n);
+/* How a forgetting time was read: "host-only" (the backend has no device timer),
+ * "host-fallback" (it has one but gave no usable reading), "device". */
+const char *mb_row_timer_kind(const mb_backend *be, int have_dev, int zero_dev);
+/* The device-timer fields of a forgetting row from n runs (host_s seconds, dev_ms
+ * milliseconds, a negative value: no reading): timer, forget_device_ms (median,
+ * _min, _max, _samples), device_host_ratio and timer_disagree (beyond 20 %). */
+void mb_row_device_timing(mb_json *j, const mb_backend *be, const double *host_s, const double *dev_ms,
+                          int n);
 
 /* Model names, the same everywhere: "784-1000-10 sigmoid" (an MLP: its layer
  * sizes and activation); "resnet18-fmnist", "resnet18-cifar" (3x3 stem, 1 or

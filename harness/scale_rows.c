@@ -101,6 +101,14 @@ static void json_timing(mb_json *j, const double *v, const double *dev_ms, int r
   mb_json_int(j, "n_backward", n_backward);
 }
 
+/* What a text figure is: one run, or the median with min and max of several. */
+static void runs_text(char *out, size_t len, const mb_stats *st, int reps, int warm)
+{
+  if (reps == 1) snprintf(out, len, "(one run after %d full warm-up%s)", warm, warm == 1 ? "" : "s");
+  else snprintf(out, len, "[median of %d runs after %d full warm-up%s; min %.3f, max %.3f]", reps, warm,
+                warm == 1 ? "" : "s", st->min, st->max);
+}
+
 static void bench_mnemonic(scale_out *so, mb_scale *s, int reps, int warm)
 {
   const mb_scale_opts *o = so->o;
@@ -143,7 +151,9 @@ static void bench_mnemonic(scale_out *so, mb_scale *s, int reps, int warm)
     mb_json_num(&j, "score_minus", r.choice.score_minus);
     if (mb_row_put(so->sink, &j) != 0) so->failed = 1;
   } else {
-    printf("  %-7s %-36s %10.3f s  [min %.3f, max %.3f]", name, metric, st.med, st.min, st.max);
+    char runs[96];
+    runs_text(runs, sizeof runs, &st, reps, warm);
+    printf("  %-7s %-36s %10.3f s  %s", name, metric, st.med, runs);
     if (dm >= 0) printf("  device timer %.3f s", dm * 1e-3);
     printf("\n          %s, %zu parameters; batch %d, n_forward %lld, n_backward %lld, sign %+d (scores %.3f / %.3f)\n",
            so->model, s->md.total, s->batch, r.n_forward, r.n_backward, r.choice.sign, r.choice.score_plus,
@@ -163,7 +173,11 @@ static void bench_ssd(scale_out *so, mb_scale *s, int reps, int warm)
   double *v = calloc((size_t)reps, sizeof *v), *vf = calloc((size_t)reps, sizeof *v),
          *vd = calloc((size_t)reps, sizeof *v), *d = calloc((size_t)reps, sizeof *d);
   int have_dev = 1;
-  mb_scale_ssd(s, 1, 2, 2, &r, NULL, NULL);   /* small warm-up: one batch each */
+  /* small warm-up: one batch of the timed size each, so the timed runs reuse its kernels
+   * and workspaces */
+  long wb = o->cfg.ssd_batch;
+  mb_scale_ssd(s, o->ssd_f < wb ? o->ssd_f : wb, o->ssd_n < wb ? o->ssd_n : wb, pool < wb ? pool : (int)wb,
+               &r, NULL, NULL);
   for (int i = -warm; i < reps && mb_ok(be); i++) {
     if (text_mode(so)) fprintf(stderr, "  %s: ssd %s %d/%d\n", name, i < 0 ? "warm-up" : "repeat",
                                i < 0 ? i + warm + 1 : i + 1, i < 0 ? warm : reps);
@@ -197,7 +211,9 @@ static void bench_ssd(scale_out *so, mb_scale *s, int reps, int warm)
       mb_json_num(&j, "dampened", r.dampened);
       if (mb_row_put(so->sink, &j) != 0) so->failed = 1;
     } else {
-      printf("  %-7s %-36s %10.3f s  [min %.3f, max %.3f]", name, metric, st.med, st.min, st.max);
+      char runs[96];
+      runs_text(runs, sizeof runs, &st, reps, warm);
+      printf("  %-7s %-36s %10.3f s  %s", name, metric, st.med, runs);
       if (dm >= 0) printf("  device timer %.3f s", dm * 1e-3);
       printf("\n          I_f %.3f s + I_D %.3f s (+ dampening); %ld forget-class images, %ld in D "
              "(%d distinct, cycled), batch %d;\n          n_forward %lld, n_backward %lld, "

@@ -386,6 +386,45 @@ void mb_session_result(const mb_session *s, const char *backend, char *model, si
   if (s->kind == MB_MODEL_RESNET18) r->width = s->rn.cfg.width;   /* ResNet-18 and ResNeXt-50 */
 }
 
+void mb_result_set_runs(mb_result *r, const double *run_s, const double *run_device_ms, int n)
+{
+  r->n_runs = n;
+  r->run_s = run_s;
+  r->run_device_ms = run_device_ms;
+  r->forget_s = mb_stats_of(run_s, n).med;
+  int dev = 1;
+  for (int i = 0; i < n; i++) dev &= run_device_ms[i] >= 0;
+  r->forget_device_ms = dev ? mb_stats_of(run_device_ms, n).med : NAN;
+}
+
+void mb_result_runs_text(const mb_result *r, char *out, size_t len)
+{
+  int n = r->n_runs > 0 ? r->n_runs : 1;
+  if (n == 1) {
+    if (r->warmups) snprintf(out, len, "one run after %d warm-up%s", r->warmups, r->warmups == 1 ? "" : "s");
+    else snprintf(out, len, "one run, no warm-up: first-use compilation included (--warmups N --repeats N)");
+    return;
+  }
+  mb_stats st = mb_stats_of(r->run_s, n);
+  snprintf(out, len, "median of %d runs after %d warm-up%s, min %.3f, max %.3f ms", n, r->warmups,
+           r->warmups == 1 ? "" : "s", 1e3 * st.min, 1e3 * st.max);
+}
+
+int mb_session_forget_runs(mb_session *s, const mb_checkpoint *c, const mb_method *me,
+                           const double *params, const int *forget, int n_forget, int warmups,
+                           int repeats, mb_forget_timing *t, double *run_s, double *run_device_ms)
+{
+  for (int i = 0; i < warmups + repeats; i++) {
+    if (i > 0 && mb_session_restore_weights(s, c) != 0) return -1;
+    if (mb_session_forget(s, me, params, forget, n_forget, t) != 0) return -1;
+    if (i >= warmups) {
+      run_s[i - warmups] = t->seconds;
+      run_device_ms[i - warmups] = t->device_ms;
+    }
+  }
+  return 0;
+}
+
 void mb_result_set_forgetting(mb_result *r, const mb_method *me, const double *params,
                               const mb_eval_result *before, const mb_eval_result *after,
                               const mb_forget_timing *t)

@@ -74,6 +74,16 @@ int mb_session_finetune(mb_session *s, const mb_opts *o, mb_train_stats *st);
  * device idle, and stops after the final weights are written and synced. */
 int mb_session_forget(mb_session *s, const mb_method *me, const double *params,
                       const int *forget, int n_forget, mb_forget_timing *t);
+/* warmups untimed runs, then repeats timed ones, the weights put back from c before
+ * every run but the first; t: the last run (its weights stay), run_s / run_device_ms:
+ * each timed run's host seconds and device ms (repeats entries each). */
+/* The timed runs into r (arrays kept by the caller): forget_s, forget_device_ms their medians. */
+void mb_result_set_runs(mb_result *r, const double *run_s, const double *run_device_ms, int n);
+/* "median of N runs after W warm-ups [min, max]" or "one run, no warm-up", for text output. */
+void mb_result_runs_text(const mb_result *r, char *out, size_t len);
+int mb_session_forget_runs(mb_session *s, const mb_checkpoint *c, const mb_method *me,
+                           const double *params, const int *forget, int n_forget, int warmups,
+                           int repeats, mb_forget_timing *t, double *run_s, double *run_device_ms);
 int mb_session_eval(mb_session *s, const int *forget, int n_forget, mb_eval_result *r);
 /* Fills a checkpoint from the device model (params downloaded). */
 int mb_session_to_checkpoint(mb_session *s, const mb_opts *o, mb_checkpoint *c);

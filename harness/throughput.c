@@ -82,7 +82,7 @@ static void emit(tp *t, const char *measure, const char *metric, const char *uni
   mb_json_str(&j, "metric", metric);
   mb_json_str(&j, "unit", unit);
   mb_row_stats(&j, "value", &s, v, n);
-  mb_json_num(&j, "device_timer_median", device);
+  mb_json_num(&j, "device_timer_median", device >= 0 ? device : NAN);   /* null: no device reading */
   mb_json_int(&j, "repeats", n);
   mb_json_int(&j, "warmups", WARMUPS);
   if (more) more(&j, more_ctx);
@@ -137,7 +137,9 @@ static void bench_train(tp *t, mb_session *s)
     else mb_train(&s->m, &s->dtrain, s->codes, &to, &st);
     if (r >= 0) v[r] = (double)st.samples / st.seconds;
   }
-  shape sh = {.batch = to.batch, .steps = steps, .t_mix = mb_float_decimal(to.t_mix)};
+  /* the steps that ran: one epoch of a small training set holds fewer than asked */
+  int ran = (int)((st.samples + to.batch - 1) / to.batch);
+  shape sh = {.batch = to.batch, .steps = ran < steps ? ran : steps, .t_mix = mb_float_decimal(to.t_mix)};
   char metric[96];
   if (rn) snprintf(metric, sizeof metric, "train ResNet-18 b%d (t_mix %g)", to.batch, sh.t_mix);
   else snprintf(metric, sizeof metric, "train MLP b128 (t_mix 0.1)");

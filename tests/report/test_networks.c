@@ -328,3 +328,209 @@ Test(networks, the_main_network_comes_first, .init = setup, .fini = teardown)
   cr_expect(sig < relu, "the ReLU row before the sigmoid one:\n%s", t3);
   free(t3);
 }
+
+/* ------------------------------------------------ audit: settings, provenance, inputs */
+
+/* One ok row of kind k: method mnemonic, λ2, seed, backend b, A_R, commit/build,
+ * cell id; extra: more JSON members (ending in ", ") or "". */
+static void put_lrow(FILE *f, const char *kind, const char *exp, double l2, int seed, const char *b, double ar,
+                     const char *commit, const char *build, const char *cell, const char *extra)
+{
+  fprintf(f, "{\"schema\": \"mnemobench.result/2\", \"command\": \"bench\", \"kind\": \"%s\", \"status\": \"ok\", "
+          "\"backend\": \"%s\", \"device\": \"%s-device\", \"model\": \"" SIG "\", \"seed\": %d, \"spec\": \"s\", "
+          "\"spec_hash\": \"h\", \"experiment\": \"%s\", \"cell\": \"%s\", \"cell_group\": \"g%d\", "
+          "\"method\": \"mnemonic\", \"method_order\": 0, \"method_uses_codes_model\": true, \"model_kind\": \"mnemonic\", "
+          "\"params\": {\"lambda1\": 0.001, \"lambda2\": %g}, \"epochs\": 3, \"t_mix\": 0.1, \"model_t_mix\": 0.1, %s"
+          "\"commit\": \"%s\", \"build\": \"%s\", \"threads\": 2, \"test_acc\": 80, \"A_R_before\": 80, \"A_R\": %g, "
+          "\"E_F_before\": 10, \"E_F\": 100, \"sign\": 1, \"forget_s\": 0.01, \"forget_s_min\": 0.01, "
+          "\"forget_s_max\": 0.01, \"repeats\": 1, \"n_forward\": 10, \"n_backward\": 10}\n",
+          kind, b, b, seed, exp, cell, seed, l2, extra, commit, build, ar);
+}
+
+/* Rows of one method and network whose λ2 differs (two experiments, the same
+ * seed) are two rows named by λ2, never one average; Table 2 drops neither. */
+Test(networks, rows_with_different_settings_are_never_averaged, .init = setup, .fini = teardown)
+{
+  char rows[128];
+  snprintf(rows, sizeof rows, "%s/rows.jsonl", g_dir);
+  FILE *f = fopen(rows, "w");
+  cr_assert(f);
+  put_lrow(f, "main", "main-a", 0.1, 1, "cpu", 40, "c1", "release", "a/1", "");
+  put_lrow(f, "main", "main-b", 10, 1, "cpu", 60, "c1", "release", "b/1", "");
+  /* a second experiment with the same settings (main-seeds) pools its seed */
+  put_lrow(f, "main", "main-seeds", 0.1, 2, "cpu", 50, "c1", "release", "a/2", "");
+  fclose(f);
+  char *t2 = build(rows, "table2.csv");
+  expect_has(t2, "mnemonic [lambda2=0.1],mnemonic,80.0 ± 0.0,45.0 ± 5.0,2,\n", "table2.csv");
+  expect_has(t2, "mnemonic [lambda2=10],mnemonic,80.0 ± 0.0,60.0 ± 0.0,1,\n", "table2.csv");
+  cr_expect_null(strstr(t2, "50.0 ± 10.0"), "λ2 0.1 and 10 averaged:\n%s", t2);
+  free(t2);
+  char *md = build(rows, "report.md");
+  expect_has(md, "| mnemonic [lambda2=10] |", "report.md");   /* Figure 3's table, the backend table too */
+  expect_has(md, "never averaged together", "report.md");
+  free(md);
+}
+
+/* Rows of two commits/builds: the header names both and says the tables mix
+ * them; a later row of another build replacing a cell's row is said. */
+Test(networks, mixed_builds_are_named_and_replacements_said, .init = setup, .fini = teardown)
+{
+  char rows[128];
+  snprintf(rows, sizeof rows, "%s/rows.jsonl", g_dir);
+  FILE *f = fopen(rows, "w");
+  cr_assert(f);
+  put_lrow(f, "main", "main", 0.1, 1, "cpu", 40, "aaaa", "release", "m/1", "");
+  put_lrow(f, "main", "main", 0.1, 2, "cpu", 42, "bbbb", "debug", "m/2", "");
+  put_lrow(f, "main", "main", 0.1, 1, "cpu", 41, "cccc", "release", "m/1", "");   /* replaces m/1 */
+  fclose(f);
+  char *md = build(rows, "report.md");
+  expect_has(md, "bbbb (debug), 2 threads: 1 row", "report.md");
+  expect_has(md, "cccc (release), 2 threads: 1 row", "report.md");
+  expect_has(md, "MIXED BUILDS: the tables of kind main mix rows of these builds", "report.md");
+  expect_has(md, "1 cell(s) had a row of another commit/build/threads replaced by a later row", "report.md");
+  expect_has(md, "m/1: aaaa (release), 2 threads -> cccc (release), 2 threads", "report.md");
+  free(md);
+  /* one build: the paper header as before */
+  f = fopen(rows, "w");
+  cr_assert(f);
+  put_lrow(f, "main", "main", 0.1, 1, "cpu", 40, "aaaa", "release", "m/1", "");
+  fclose(f);
+  md = build(rows, "report.md");
+  expect_has(md, "Commit aaaa (release), 2 threads.", "report.md");
+  cr_expect_null(strstr(md, "MIXED"), "%s", md);
+  free(md);
+}
+
+/* The λ sweep and Table 5 give one row per backend and count distinct seeds. */
+Test(networks, sweeps_are_per_backend_and_count_seeds, .init = setup, .fini = teardown)
+{
+  char rows[128];
+  snprintf(rows, sizeof rows, "%s/rows.jsonl", g_dir);
+  FILE *f = fopen(rows, "w");
+  cr_assert(f);
+  const char *bs[2] = {"cpu", "ref"};
+  for (int b = 0; b < 2; b++)
+    for (int seed = 1; seed <= 2; seed++) {
+      char cell[32];
+      snprintf(cell, sizeof cell, "l/%s/%d", bs[b], seed);
+      put_lrow(f, "lambda", "lambda2", 0.1, seed, bs[b], b ? 70 : 30, "c", "release", cell, "");
+      snprintf(cell, sizeof cell, "t/%s/%d", bs[b], seed);
+      put_lrow(f, "tmix", "tmix", 0.1, seed, bs[b], b ? 70 : 30, "c", "release", cell, "");
+    }
+  fclose(f);
+  char *l = build(rows, "lambda.csv");
+  expect_has(l, "Sweep,Backend,λ1,λ2,", "lambda.csv");
+  expect_has(l, "lambda2,ref,0.001,0.1,70.0 ± 0.0,100.0 ± 0.0,170.0,2,\n", "lambda.csv");
+  expect_has(l, "lambda2,cpu,0.001,0.1,30.0 ± 0.0,100.0 ± 0.0,130.0,2,\n", "lambda.csv");
+  free(l);
+  char *t5 = build(rows, "table5.csv");
+  expect_has(t5, "0.1,ref,80.0 ± 0.0,70.0 ± 0.0,100.0 ± 0.0,10.0,2,\n", "table5.csv");
+  expect_has(t5, "0.1,cpu,80.0 ± 0.0,30.0 ± 0.0,100.0 ± 0.0,10.0,2,\n", "table5.csv");
+  free(t5);
+}
+
+/* Runs `mnemobench report ARGS` (stderr to g_dir/err); returns the exit status. */
+static int run_report(const char *args)
+{
+  const char *bin = getenv("MB_BIN");
+  if (!bin) cr_skip_test("MB_BIN (the mnemobench binary) is not set");
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "cd '%s' && '%s' report %s 2>err", g_dir, bin, args);
+  int st = system(cmd);
+  cr_assert(WIFEXITED(st), "%s: status %d", cmd, st);
+  return WEXITSTATUS(st);
+}
+
+static char *err_text(void)
+{
+  char p[128];
+  snprintf(p, sizeof p, "%s/err", g_dir);
+  char *t = slurp(p);
+  cr_assert(t);
+  return t;
+}
+
+static int exists(const char *name)
+{
+  char p[256];
+  snprintf(p, sizeof p, "%s/%s", g_dir, name);
+  return access(p, F_OK) == 0;
+}
+
+static void write_text(const char *name, const char *text)
+{
+  char p[256];
+  snprintf(p, sizeof p, "%s/%s", g_dir, name);
+  FILE *f = fopen(p, "w");
+  cr_assert(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+/* Inputs that are no results: a foreign schema and an empty file are refused
+ * with one line, a file that cannot be read writes nothing; objects without a
+ * method are counted and said. */
+Test(networks, inputs_that_are_no_results_are_refused, .init = setup, .fini = teardown)
+{
+  write_text("foreign.jsonl", "{\"schema\": \"other.thing/1\", \"method\": \"x\", \"status\": \"ok\", \"A_R\": 5}\n");
+  write_text("empty.jsonl", "");
+  char rows[128];
+  snprintf(rows, sizeof rows, "%s/good.jsonl", g_dir);
+  FILE *f = fopen(rows, "w");
+  cr_assert(f);
+  put_lrow(f, "main", "main", 0.1, 1, "cpu", 40, "c", "release", "m/1", "");
+  fputs("{\"schema\": \"mnemobench.result/2\", \"status\": \"ok\"}\n{\"foo\": 1}\n", f);
+  fclose(f);
+  cr_expect_eq(run_report("foreign.jsonl --out o1"), 2);
+  char *e = err_text();
+  cr_expect(strstr(e, "foreign.jsonl:1: schema \"other.thing/1\" is not a mnemobench result row") &&
+            strchr(e, '\n') == e + strlen(e) - 1, "%s", e);
+  free(e);
+  cr_expect(!exists("o1"), "a refused report wrote o1/");
+  cr_expect_eq(run_report("empty.jsonl --out o2"), 2);
+  e = err_text();
+  cr_expect(strstr(e, "empty.jsonl holds no result rows") && strchr(e, '\n') == e + strlen(e) - 1, "%s", e);
+  free(e);
+  cr_expect(!exists("o2"), "an empty file wrote o2/");
+  cr_expect_eq(run_report("good.jsonl nonexist.jsonl --out o3"), 2);
+  e = err_text();
+  cr_expect(strstr(e, "cannot read nonexist.jsonl"), "%s", e);
+  free(e);
+  cr_expect(!exists("o3/report.md"), "a report of some of the files was written");
+  cr_expect_eq(run_report("good.jsonl --out o4"), 0);
+  e = err_text();
+  cr_expect(strstr(e, "2 object(s) without a method"), "%s", e);
+  free(e);
+  char p[256];
+  snprintf(p, sizeof p, "%s/o4/report.md", g_dir);
+  char *md = slurp(p);
+  cr_assert(md);
+  expect_has(md, "2 object(s) without a method (no forgetting, scale or throughput row) skipped.", "report.md");
+  free(md);
+}
+
+/* A later report into the same folder leaves none of an earlier report's files
+ * it does not write (merge.csv of a two-file report), and no file of another name
+ * is touched. */
+Test(networks, a_later_report_leaves_no_stale_files, .init = setup, .fini = teardown)
+{
+  char a[128], b[128];
+  snprintf(a, sizeof a, "%s/a.jsonl", g_dir);
+  snprintf(b, sizeof b, "%s/b.jsonl", g_dir);
+  FILE *f = fopen(a, "w");
+  cr_assert(f);
+  put_lrow(f, "main", "main", 0.1, 1, "cpu", 40, "c", "release", "m/1", "");
+  fclose(f);
+  f = fopen(b, "w");
+  cr_assert(f);
+  put_lrow(f, "main", "main", 0.1, 2, "cpu", 40, "c", "release", "m/2", "");
+  fclose(f);
+  cr_assert_eq(run_report("a.jsonl b.jsonl --out d"), 0);
+  cr_assert(exists("d/merge.csv"), "a two-file report has a merge table");
+  write_text("d/mine.csv", "x\n");
+  write_text("d/fig-user.svg", "<svg/>\n");
+  cr_assert_eq(run_report("a.jsonl --out d"), 0);
+  cr_expect(!exists("d/merge.csv"), "merge.csv of the earlier report is left");
+  cr_expect(exists("d/table2.csv") && exists("d/report.md"));
+  cr_expect(exists("d/mine.csv") && exists("d/fig-user.svg"), "a file the report did not write was removed");
+}

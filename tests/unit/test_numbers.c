@@ -246,3 +246,28 @@ Test(numbers, doomed_work_is_refused_first)
   cr_expect(strstr(out, "\"status\": \"failed\"") && strstr(out, "no training image has label 2"),
             "the row does not say why: %s", out);
 }
+
+/* ---- a time says how it was measured ---- */
+
+Test(numbers, forget_times_say_their_runs)
+{
+  mb_checkpoint c = trained();
+  mb_checkpoint_free(&c);
+  char out[16384], err[8192];
+  cr_assert_eq(run("forget --backend ref --model m.ckpt --classes 0 --test-limit 5 --json", out,
+                   sizeof out, err, sizeof err), 0, "%s", err);
+  /* one run: no spread is written */
+  cr_expect(strstr(out, "\"repeats\": 1") && strstr(out, "\"forget_s_std\": null"), "%s", out);
+  cr_expect(strstr(out, "\"timer\": \"host-only\""), "%s", out);
+  cr_assert_eq(run("forget --backend ref --model m.ckpt --classes 0 --test-limit 5 --warmups 1 --repeats 3 "
+                   "--json", out, sizeof out, err, sizeof err), 0, "%s", err);
+  cr_expect(strstr(out, "\"repeats\": 3") && strstr(out, "\"warmups\": 1"), "%s", out);
+  cr_expect(!strstr(out, "\"forget_s_std\": null"), "three runs have a spread: %s", out);
+  const char *sm = strstr(out, "\"forget_s_samples\": [");
+  int commas = 0;
+  for (const char *p = sm; p && *p && *p != ']'; p++) commas += *p == ',';
+  cr_expect(sm && commas == 2, "three samples expected: %s", out);
+  cr_assert_eq(run("forget --backend ref --model m.ckpt --classes 0 --test-limit 5", out, sizeof out,
+                   err, sizeof err), 0, "%s", err);
+  cr_expect(strstr(out, "one run, no warm-up"), "the text does not say it was one cold run: %s", out);
+}
