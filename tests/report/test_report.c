@@ -20,28 +20,10 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "scratch.h"
 #include "slurp.h"
 
-static void write_file(const char *path, const char *text)
-{
-  FILE *f = fopen(path, "wb");
-  cr_assert(f, "cannot write %s", path);
-  fputs(text, f);
-  fclose(f);
-}
-
-static char *tmpdir(void)
-{
-  char *d = strdup("/tmp/mb-report-test-XXXXXX");
-  cr_assert(mkdtemp(d), "mkdtemp: %s", strerror(errno));
-  return d;
-}
-
-static const char *src_dir(void)
-{
-  const char *d = getenv("MB_REPORT_DIR");
-  return d ? d : "tests/report";
-}
+static char *tmpdir(void) { return scratch_dir("mb-report-test"); }
 
 /* ------------------------------------------------------------ JSON reader */
 
