@@ -552,11 +552,12 @@ void rp_fim_table(mb_report *rep, const sel *s)
   int nn = 0;
   vec dF[32], dR[32], drel[32], dt[32];
   memset(dF, 0, sizeof dF); memset(dR, 0, sizeof dR); memset(drel, 0, sizeof drel); memset(dt, 0, sizeof dt);
-  int K = 0;
+  int K = 0, cold = 0;
   double P = NAN;
   for (int i = 0; i < s->n; i++) {
     row *r = s->v[i];
     if (strcmp(rp_kind_of(r), "fim") || !is_ok(r)) continue;
+    cold += !mb_jv_get(r, "fim_timing");   /* rows from before the warm-up was added */
     push(&cF, N(r, "fim_codes_err_F"));
     push(&cR, N(r, "fim_codes_err_R"));
     push(&crel, N(r, "fim_codes_rel_F"));
@@ -652,8 +653,10 @@ void rp_fim_table(mb_report *rep, const sel *s)
   snprintf(t->caption, sizeof t->caption,
            "docs/specification.md §7.4: the codes' FIM on the mnemonic model and the FIM of n samples per class on the plain "
            "model, each against the full-data FIM of the same model; P = %.0f parameters, mean over %d seed(s). "
-           "f_F (forget class) is the paper's choice, f_R is shown too. \"all\" is the oracle itself (error 0, not plotted).",
-           P, K);
+           "f_F (forget class) is the paper's choice, f_R is shown too. \"all\" is the oracle itself (error 0, not plotted). "
+           "Time: %s, host clock around a synchronised region, mean over seeds.",
+           P, K, cold ? "one cold run of each estimator (first-use compilation included) in some rows"
+                      : "one run of each estimator after an untimed warm-up");
   snprintf(g->caption, sizeof g->caption, "%s", t->caption);
   rp_add_fig(rep, g);
   rp_add_table(rep, t);
