@@ -5,6 +5,13 @@
 
 #include <stdlib.h>
 
+/* After snprintf gave n for a buffer of len: a cut line ends in "..." so it is never
+ * read as whole. */
+static void mark_cut(char *buf, size_t len, int n)
+{
+  if (n >= 0 && (size_t)n >= len && len > 4) memcpy(buf + len - 4, "...", 4);
+}
+
 int mb_report_build(const mb_rowset *rs, const char *backend, mb_report *r)
 {
   return mb_report_build_files(rs, backend, 1, NULL, r);
@@ -99,16 +106,19 @@ int mb_report_build_files(const mb_rowset *rs, const char *backend, int nfiles, 
     snprintf(notes + strlen(notes), sizeof notes - strlen(notes),
              " %d object(s) without a method (no forgetting, scale or throughput row) skipped.", s.n_dropped);
   if (npv > 1)
-    snprintf(r->warn, sizeof r->warn, "the rows come from %d commits/builds/thread counts (the header lists them).%s",
-             npv + more, notes);
+    mark_cut(r->warn, sizeof r->warn,
+             snprintf(r->warn, sizeof r->warn,
+                      "the rows come from %d commits/builds/thread counts (the header lists them).%s",
+                      npv + more, notes));
   else
     snprintf(r->warn, sizeof r->warn, "%s", notes[0] ? notes + 1 : "");
   /* the device list is cut to leave room for the rest of the line */
-  snprintf(r->summary, sizeof r->summary,
-           "%d rows (%d ok, %d skipped, %d failed; %d corrupt lines skipped). Data: %s. %s. "
-           "Paper tables from backend %s.%s Devices: %.1700s",
-           s.n, ok, skipped, failed, rs->n_corrupt, first ? S(first, "dataset") : "—", prov, be_copy, notes,
-           seen[0] ? seen : "none");
+  mark_cut(r->summary, sizeof r->summary,
+           snprintf(r->summary, sizeof r->summary,
+                    "%d rows (%d ok, %d skipped, %d failed; %d corrupt lines skipped). Data: %s. %s. "
+                    "Paper tables from backend %s.%s Devices: %.1700s",
+                    s.n, ok, skipped, failed, rs->n_corrupt, first ? S(first, "dataset") : "—", prov,
+                    be_copy, notes, seen[0] ? seen : "none"));
   rp_table1(r, &s, be_copy);
   rp_table_metric(r, &s, be_copy, "table2", "Table 2: A_R after forgetting (accuracy on the remaining classes)", "A_R", "A_R_before");
   rp_table_metric(r, &s, be_copy, "table3", "Table 3: E_F after forgetting (error on the forgotten class)", "E_F", "E_F_before");
