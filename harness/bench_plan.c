@@ -299,36 +299,50 @@ static cell *find_cell(bench *b, const char *id)
   return NULL;
 }
 
-void bp_mark_done(bench *b)
+/* Calls visit on each whole, parseable row of the results file from byte `off` on
+ * (a corrupt line is the report's to name; an unterminated last line is being
+ * written and is read next time); returns the offset after the last whole line. */
+static off_t each_row(bench *b, off_t off, void (*visit)(bench *, const mb_jv *, void *), void *ctx)
 {
-  int live = b->scanned;
-  b->scanned = 1;
   FILE *f = fopen(b->results_path, "rb");
-  if (!f) return;
-  if (fseeko(f, (off_t)b->scan_off, SEEK_SET) != 0) { fclose(f); return; }
+  if (!f) return off;
+  if (fseeko(f, off, SEEK_SET) != 0) { fclose(f); return off; }
   char *line = NULL;
   size_t cap = 0;
   ssize_t got;
   while ((got = getline(&line, &cap, f)) > 0) {
-    if (line[got - 1] != '\n') break;   /* a line being written: read it next time */
-    b->scan_off += got;
+    if (line[got - 1] != '\n') break;
+    off += got;
     mb_jv v;
     char err[160];
-    if (mb_jv_parse(line, &v, err, sizeof err) != 0) continue;   /* corrupt: the report says so */
-    const char *id = mb_jv_str(&v, "cell", NULL), *st = mb_jv_str(&v, "status", "");
-    cell *c = id ? find_cell(b, id) : NULL;
-    if (c && !c->done) {
-      int done = strcmp(st, "ok") == 0 || (strcmp(st, "skipped") == 0 && (live || !b->retry)) ||
-                 (live && strcmp(st, "failed") == 0);
-      if (done) {
-        c->done = 1;
-        if (live) b->n_elsewhere++;
-      }
-    }
+    if (mb_jv_parse(line, &v, err, sizeof err) != 0) continue;
+    visit(b, &v, ctx);
     mb_jv_free(&v);
   }
   free(line);
   fclose(f);
+  return off;
+}
+
+static void mark_row(bench *b, const mb_jv *v, void *ctx)
+{
+  const int live = *(const int *)ctx;
+  const char *id = mb_jv_str(v, "cell", NULL), *st = mb_jv_str(v, "status", "");
+  cell *c = id ? find_cell(b, id) : NULL;
+  if (!c || c->done) return;
+  int done = strcmp(st, "ok") == 0 || (strcmp(st, "skipped") == 0 && (live || !b->retry)) ||
+             (live && strcmp(st, "failed") == 0);
+  if (done) {
+    c->done = 1;
+    if (live) b->n_elsewhere++;
+  }
+}
+
+void bp_mark_done(bench *b)
+{
+  int live = b->scanned;
+  b->scanned = 1;
+  b->scan_off = each_row(b, (off_t)b->scan_off, mark_row, &live);
 }
 
 int bp_take_cell(bench *b, cell *c, int wait)
@@ -350,34 +364,36 @@ int bp_take_cell(bench *b, cell *c, int wait)
   return rc;
 }
 
+/* What bp_check_versions counts in a results file. */
+typedef struct {
+  char other[17], stale_id[200];
+  int n_other, n_stale, n_foreign;
+} version_scan;
+
+static void version_row(bench *b, const mb_jv *v, void *ctx)
+{
+  version_scan *vs = ctx;
+  const char *sp = mb_jv_str(v, "spec", ""), *h = mb_jv_str(v, "spec_hash", ""), *id = mb_jv_str(v, "cell", "");
+  if (strcmp(sp, b->spec.name) != 0) return;
+  if (!strcmp(h, b->spec.hash)) {
+    vs->n_foreign += *id && !find_cell(b, id);
+  } else if (*h) {
+    vs->n_other++;
+    if (!vs->other[0]) snprintf(vs->other, sizeof vs->other, "%s", h);
+    if (*id && !find_cell(b, id)) {
+      if (!vs->n_stale) snprintf(vs->stale_id, sizeof vs->stale_id, "%s", id);
+      vs->n_stale++;
+    }
+  }
+}
+
 int bp_check_versions(bench *b, char *msg, size_t len)
 {
   msg[0] = 0;
-  FILE *f = fopen(b->results_path, "rb");
-  if (!f) return 0;
-  char *line = NULL, other[17] = "", stale_id[200] = "";
-  size_t cap = 0;
-  ssize_t got;
-  int n_other = 0, n_stale = 0, n_foreign = 0;
-  while ((got = getline(&line, &cap, f)) > 0) {
-    if (line[got - 1] != '\n') break;   /* a torn last line: the report says so */
-    mb_jv v;
-    char err[160];
-    if (mb_jv_parse(line, &v, err, sizeof err) != 0) continue;
-    const char *sp = mb_jv_str(&v, "spec", ""), *h = mb_jv_str(&v, "spec_hash", ""), *id = mb_jv_str(&v, "cell", "");
-    if (!strcmp(sp, b->spec.name) && !strcmp(h, b->spec.hash) && *id && !find_cell(b, id)) n_foreign++;
-    else if (!strcmp(sp, b->spec.name) && *h && strcmp(h, b->spec.hash)) {
-      n_other++;
-      if (!other[0]) snprintf(other, sizeof other, "%s", h);
-      if (*id && !find_cell(b, id)) {
-        if (!n_stale) snprintf(stale_id, sizeof stale_id, "%s", id);
-        n_stale++;
-      }
-    }
-    mb_jv_free(&v);
-  }
-  free(line);
-  fclose(f);
+  version_scan vs = {0};
+  each_row(b, 0, version_row, &vs);
+  const char *other = vs.other, *stale_id = vs.stale_id;
+  const int n_other = vs.n_other, n_stale = vs.n_stale, n_foreign = vs.n_foreign;
   if (n_stale) {
     snprintf(msg, len,
              "bench: %s holds %d row(s) of another version of spec '%s' (spec_hash %s, this one %s) whose cells "

@@ -289,29 +289,31 @@ Test(compare, exit_status_of_the_command)
 
 /* ----------------------------------------------------------------- slurm */
 
-Test(slurm, refuses_what_gives_empty_jobs)
+/* `slurm SPEC ARGS --dir DIR` in folder d must exit 2 with one line holding why,
+ * and write no scripts. */
+static void expect_slurm_refused(const char *d, const char *spec, const char *args, const char *dir,
+                                 const char *why)
 {
-  char *d = tmpdir(), spec[256], cmd[2048], out[1 << 14];
-  snprintf(spec, sizeof spec, "%s/tiny.spec", d);
-  write_file(spec, k_tiny);
-  /* a data folder that does not exist */
-  snprintf(cmd, sizeof cmd, "cd '%s' && '%s' slurm '%s' --data ./nonexistent-dir --dir s1", d, bin(), spec);
+  char cmd[2048], out[1 << 14], path[512];
+  snprintf(cmd, sizeof cmd, "cd '%s' && '%s' slurm '%s' %s --dir %s", d, bin(), spec, args, dir);
   int rc = run(cmd, out, sizeof out);
   cr_assert_eq(rc, 2, "%s", out);
-  cr_assert(strstr(out, "nonexistent-dir") && strchr(out, '\n') == out + strlen(out) - 1, "one line:\n%s", out);
-  char path[512];
-  snprintf(path, sizeof path, "%s/s1/shards.sbatch", d);
-  cr_assert_neq(access(path, F_OK), 0, "scripts written for a missing data folder");
-  /* a backend the spec has no cells on */
-  snprintf(cmd, sizeof cmd, "cd '%s' && '%s' slurm '%s' --backend opencl --dir s2", d, bin(), spec);
-  rc = run(cmd, out, sizeof out);
-  cr_assert_eq(rc, 2, "%s", out);
-  cr_assert(strstr(out, "no cells on backend opencl"), "%s", out);
-  snprintf(path, sizeof path, "%s/s2/shards.sbatch", d);
-  cr_assert_neq(access(path, F_OK), 0, "empty shards written");
+  cr_assert(strstr(out, why) && strchr(out, '\n') == out + strlen(out) - 1, "one line with '%s':\n%s", why,
+            out);
+  snprintf(path, sizeof path, "%s/%s/shards.sbatch", d, dir);
+  cr_assert_neq(access(path, F_OK), 0, "scripts written for: %s", args);
+}
+
+Test(slurm, refuses_what_gives_empty_jobs)
+{
+  char *d = tmpdir(), spec[256], cmd[2048], out[1 << 14], path[512];
+  snprintf(spec, sizeof spec, "%s/tiny.spec", d);
+  write_file(spec, k_tiny);
+  expect_slurm_refused(d, spec, "--data ./nonexistent-dir", "s1", "nonexistent-dir");
+  expect_slurm_refused(d, spec, "--backend opencl", "s2", "no cells on backend opencl");
   /* 100 shards of 1 cell: 1 */
   snprintf(cmd, sizeof cmd, "cd '%s' && '%s' slurm '%s' --array 100 --dir s3", d, bin(), spec);
-  rc = run(cmd, out, sizeof out);
+  int rc = run(cmd, out, sizeof out);
   cr_assert_eq(rc, 0, "%s", out);
   cr_assert(strstr(out, "1 cell(s) to run, so 1 shard(s)"), "said:\n%s", out);
   snprintf(path, sizeof path, "%s/s3/shards.sbatch", d);
