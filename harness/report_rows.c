@@ -13,13 +13,14 @@ const char *rp_kind_of(row *r)
   return "main";   /* rows of `forget --json` before mnemobench.result/2 have no kind */
 }
 
-/* Rows of the scalability point and the throughput figures carry no method
- * when they say only that a backend was skipped; they count all the same. */
+/* The schemas of rows this program writes and has written. */
 static int known_schema(const char *sc)
 {
   return !strncmp(sc, "mnemobench.result/", 18) || !strcmp(sc, "mnemobench.bench/1") || !strcmp(sc, "mnemobench.scale/1");
 }
 
+/* Rows of the scalability point and the throughput figures carry no method
+ * when they say only that a backend was skipped; they count all the same. */
 static int counts(row *r)
 {
   if (!known_schema(S(r, "schema"))) return 0;   /* no schema: not a result row (a foreign one is refused first) */
